@@ -1,0 +1,96 @@
+/**
+ * Every error Keyward throws on purpose is a {@link KeywardError} with a stable `code`, so callers
+ * can `switch (err.code)` instead of matching messages. Messages never contain a key, a digest or a
+ * pepper: at most a key id, which is public.
+ *
+ * Mistakes in configuration (a bad prefix, a short pepper) are `TypeError`/`RangeError`s thrown when
+ * the instance is built. `verify` never throws: it returns a failure result.
+ */
+export type KeywardErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'invalid_state'
+  | 'conflict'
+  | 'duplicate_id'
+  | 'store_unavailable'
+  | 'closed'
+
+/** Base class of every Keyward error. */
+export class KeywardError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: KeywardErrorCode
+  static readonly code: KeywardErrorCode | undefined
+
+  constructor(code: KeywardErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** An argument failed validation (name, scopes, metadata, dates, limits). Nothing was written. */
+export class InvalidInputError extends KeywardError {
+  static override readonly code = 'invalid_input' as const
+  /** The argument at fault, for example `name` or `scopes[2]`. */
+  readonly field: string
+  constructor(field: string, message: string) {
+    super('invalid_input', `${field}: ${message}`)
+    this.field = field
+  }
+}
+
+/** No key with this id exists in the store. */
+export class KeyNotFoundError extends KeywardError {
+  static override readonly code = 'not_found' as const
+  readonly keyId: string
+  constructor(keyId: string) {
+    super('not_found', `No API key with id "${keyId}".`)
+    this.keyId = keyId
+  }
+}
+
+/** The key is in a state that forbids the operation, such as enabling a revoked key. */
+export class InvalidStateError extends KeywardError {
+  static override readonly code = 'invalid_state' as const
+  readonly keyId: string
+  constructor(keyId: string, message: string) {
+    super('invalid_state', message)
+    this.keyId = keyId
+  }
+}
+
+/** A concurrent change won: for example another rotation of the same key finished first. */
+export class ConflictError extends KeywardError {
+  static override readonly code = 'conflict' as const
+  readonly keyId: string
+  constructor(keyId: string, message: string) {
+    super('conflict', message)
+    this.keyId = keyId
+  }
+}
+
+/** A store refused an insert because a record with this id already exists. Thrown by stores. */
+export class DuplicateKeyIdError extends KeywardError {
+  static override readonly code = 'duplicate_id' as const
+  readonly keyId: string
+  constructor(keyId: string) {
+    super('duplicate_id', `An API key with id "${keyId}" already exists.`)
+    this.keyId = keyId
+  }
+}
+
+/** The store could not be reached or failed. The operation did not take effect through Keyward. */
+export class StoreUnavailableError extends KeywardError {
+  static override readonly code = 'store_unavailable' as const
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super('store_unavailable', `The key store failed during ${operation}.`, options)
+  }
+}
+
+/** The instance was closed with `close()`. */
+export class ClosedError extends KeywardError {
+  static override readonly code = 'closed' as const
+  constructor() {
+    super('closed', 'This Keyward instance is closed.')
+  }
+}

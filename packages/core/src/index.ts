@@ -1,0 +1,64 @@
+export { createKeyward } from './keyward.js'
+export type {
+  CreateKeyInput,
+  CreatedKey,
+  Keyward,
+  KeywardOptions,
+  ListOptions,
+  RotateOptions,
+  UpdateKeyInput,
+  VerifyOptions,
+} from './keyward.js'
+export { MemoryKeyStore } from './memory-store.js'
+export { KeyFormat, MAX_KEY_LENGTH, type KeyFormatOptions, type ParsedKey } from './format.js'
+export { isValidScope, scopeGranted, missingScope } from './scopes.js'
+export { encodeCursor, decodeCursor, type ListPosition } from './lib/cursor.js'
+export { failureMessage } from './verify-result.js'
+export type { VerifyFailure, VerifyFailureCode, VerifyResult, VerifySuccess } from './verify-result.js'
+export type { KeywardEvent, KeywardEventType, KeywardHooks } from './events.js'
+export {
+  ClosedError,
+  ConflictError,
+  DuplicateKeyIdError,
+  InvalidInputError,
+  InvalidStateError,
+  KeyNotFoundError,
+  KeywardError,
+  StoreUnavailableError,
+  type KeywardErrorCode,
+} from './errors.js'
+export {
+  authenticateRequest,
+  conflictingCredentialsResponse,
+  extractCredential,
+  insufficientScopeResponse,
+  missingCredentialsResponse,
+  problemJson,
+  requireScopesResponse,
+  resolveHttpAuthOptions,
+  verifyFailureResponse,
+  type Credential,
+  type HttpAuthConfig,
+  type HttpAuthOptions,
+  type HttpAuthResult,
+  type HttpFailureResponse,
+  type HttpProblemCode,
+  type ProblemBody,
+} from './http.js'
+export type {
+  ApiKeyInfo,
+  ApiKeyPatch,
+  ApiKeyRecord,
+  ApiKeyStatus,
+  Credits,
+  DigestAlgorithm,
+  JsonValue,
+  KeyChange,
+  KeyStore,
+  LastUsedEntry,
+  Metadata,
+  RateLimit,
+  ScopeGrant,
+  StoreListPage,
+  StoreListQuery,
+} from './types.js'

@@ -1,0 +1,674 @@
+import {
+  ClosedError,
+  ConflictError,
+  InvalidInputError,
+  InvalidStateError,
+  KeyNotFoundError,
+  KeywardError,
+  StoreUnavailableError,
+} from './errors.js'
+import type { KeywardEvent, KeywardHooks } from './events.js'
+import { KeyFormat } from './format.js'
+import { cryptoRandom } from './lib/base62.js'
+import { decodeDigest, DIGEST_LENGTH, digestsEqual, type Digester } from './lib/digest.js'
+import { LastUsedWriter } from './lib/last-used.js'
+import { ExpiringLru } from './lib/lru.js'
+import { DigesterSet, type PepperSecret } from './lib/peppers.js'
+import { missingScope } from './scopes.js'
+import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
+import {
+  validateCredits,
+  validateDuration,
+  validateExpiresAt,
+  validateMetadata,
+  validateName,
+  validateOptionsBag,
+  validateOwnerId,
+  validateRateLimit,
+  validateScopes,
+} from './validate.js'
+import { failure, type VerifyFailure, type VerifyResult } from './verify-result.js'
+
+/** Options of {@link createKeyward}. */
+export interface KeywardOptions {
+  /** Deployment prefix, lowercase segments joined by `_`: `acme_live`, `acme_test`. */
+  prefix: string
+  /** Where records live. `MemoryKeyStore`, `@keyward/sqlite`, `@keyward/postgres`, `@keyward/redis` or your own. */
+  store: KeyStore
+  /**
+   * A server-side secret of at least 32 bytes: digests become HMAC-SHA256 under it, so a stolen
+   * database verifies nothing. Recommended. Its pepper id is `"default"`.
+   */
+  pepper?: PepperSecret
+  /**
+   * Several peppers, for rotation: new keys use `current`; records name the pepper that made them,
+   * so keys made under an older one keep verifying while it is listed.
+   * @example { current: 'p2', secrets: { p1: process.env.PEPPER_1!, p2: process.env.PEPPER_2! } }
+   */
+  peppers?: { current: string; secrets: Record<string, PepperSecret> }
+  /**
+   * Length of the public id in base62 characters.
+   * @default 12
+   */
+  idLength?: number
+  /**
+   * Length of the secret in base62 characters, at least 22 (128 bits).
+   * @default 32
+   */
+  secretLength?: number
+  /**
+   * Cache of store records by id, so verification stays local. `false` reads the store every time.
+   * Mutations through this instance invalidate at once; changes from elsewhere arrive through the
+   * store's `subscribe` when it has one, otherwise within `ttlMs`.
+   * @default { ttlMs: 30_000, max: 10_000, negativeTtlMs: 1_000 }
+   */
+  cache?: false | { ttlMs?: number; max?: number; negativeTtlMs?: number }
+  /**
+   * Last-used tracking: at most one batched write per key per `intervalMs`, off the request path.
+   * @default { intervalMs: 60_000 }
+   */
+  lastUsed?: false | { intervalMs?: number }
+  /** Audit hooks. Events carry key ids, never keys or digests. */
+  hooks?: KeywardHooks
+  /**
+   * Clock in epoch milliseconds, for tests.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** Input of `create`. */
+export interface CreateKeyInput<S extends string = string> {
+  /** A descriptive name, 1–100 characters, such as `"HubSpot CRM sync"`. */
+  name: string
+  /** The account or user the key acts for. */
+  ownerId?: string | null
+  /** Scopes granted; `contacts:*` grants every `contacts:` scope and `*` grants all. */
+  scopes?: ScopeGrant<S>[]
+  /** When the key stops working; must be in the future. */
+  expiresAt?: Date | number | null
+  /** JSON, at most 8 KiB. */
+  metadata?: Metadata
+  /** This key's rate limit, or null for none. */
+  rateLimit?: RateLimit | null
+  /** Usage credits, or null for unlimited. */
+  credits?: Credits | null
+}
+
+/** Fields `update` may change. `expiresAt: null` removes the expiry. */
+export interface UpdateKeyInput<S extends string = string> {
+  name?: string
+  scopes?: ScopeGrant<S>[]
+  metadata?: Metadata
+  expiresAt?: Date | number | null
+  rateLimit?: RateLimit | null
+  credits?: Credits | null
+}
+
+/** Options of `rotate`. */
+export interface RotateOptions {
+  /**
+   * How long the old key keeps working. `0` ends it at once (for a leak, prefer `revoke`).
+   * @default 0
+   */
+  gracePeriodMs?: number
+  /** Expiry of the new key. By default the old key's expiry when still in the future, else none. */
+  expiresAt?: Date | number | null
+}
+
+/** Options of `list`. */
+export interface ListOptions {
+  ownerId?: string
+  /**
+   * Include revoked keys.
+   * @default false
+   */
+  includeRevoked?: boolean
+  /**
+   * Page size, 1–100.
+   * @default 50
+   */
+  limit?: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string
+}
+
+/** Options of `verify`. */
+export interface VerifyOptions<S extends string = string> {
+  /** Every one of these scopes must be granted. */
+  scopes?: readonly S[]
+}
+
+/** A new key: `key` is shown once and never stored; `info` is its public view. */
+export interface CreatedKey<S extends string = string> {
+  key: string
+  info: ApiKeyInfo<S>
+}
+
+/** A Keyward instance. See {@link createKeyward}. */
+export interface Keyward<S extends string = string> {
+  readonly prefix: string
+  /** Matches one key of this deployment, for secret scanners. */
+  readonly pattern: RegExp
+  /** Whether `candidate` has this deployment's shape and a valid checksum. No store call. */
+  looksLikeKey(candidate: unknown): boolean
+  /** `text` with every key of this deployment replaced by its display form `acme_live_8fK2…1b2C`. */
+  redact(text: string): string
+  create(input: CreateKeyInput<S>): Promise<CreatedKey<S>>
+  verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>>
+  get(id: string): Promise<ApiKeyInfo<S> | null>
+  list(options?: ListOptions): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }>
+  update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>>
+  disable(id: string): Promise<ApiKeyInfo<S>>
+  enable(id: string): Promise<ApiKeyInfo<S>>
+  revoke(id: string): Promise<ApiKeyInfo<S>>
+  delete(id: string): Promise<void>
+  rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
+  /** Flush pending last-used writes, stop timers and unsubscribe. Does not close the store. */
+  close(): Promise<void>
+}
+
+interface CacheEntry<S extends string> {
+  record: ApiKeyRecord
+  /** Decoded stored digest; null when the stored one is corrupt (such a record never verifies). */
+  digest: Uint8Array | null
+  /** Frozen public view returned by every successful verify. */
+  info: ApiKeyInfo<S>
+}
+
+const DUMMY_DIGEST = new Uint8Array(DIGEST_LENGTH)
+const ID_CHARS_RE = /^[0-9A-Za-z]+$/
+const MAX_LIST_LIMIT = 100
+const STORE_RETRY_AFTER_MS = 1_000
+
+function statusOf(record: ApiKeyRecord, now: number): ApiKeyStatus {
+  if (record.revokedAt !== null) return 'revoked'
+  if (record.disabledAt !== null) return 'disabled'
+  if (record.expiresAt !== null && record.expiresAt.getTime() <= now) return 'expired'
+  return 'active'
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const item of Object.values(value)) deepFreeze(item)
+  }
+  return value
+}
+
+/** By code, not class: a store may bundle its own copy of `DuplicateKeyIdError`. */
+function isDuplicateId(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'duplicate_id'
+}
+
+function toStoreError(operation: string, error: unknown): KeywardError {
+  return error instanceof KeywardError ? error : new StoreUnavailableError(operation, { cause: error })
+}
+
+/**
+ * Create a Keyward instance for one deployment prefix and store.
+ *
+ * @example
+ * import { createKeyward, MemoryKeyStore } from '@keyward/core'
+ *
+ * const keyward = createKeyward<'messages:send' | 'contacts:sync'>({
+ *   prefix: 'acme_live',
+ *   store: new MemoryKeyStore(),
+ *   pepper: process.env.KEYWARD_PEPPER, // ≥ 32 bytes
+ * })
+ * const { key, info } = await keyward.create({ name: 'HubSpot CRM sync', scopes: ['contacts:*'] })
+ * const result = await keyward.verify(key, { scopes: ['contacts:sync'] })
+ * if (result.ok) console.log(result.key.name)
+ */
+export function createKeyward<S extends string = string>(options: KeywardOptions): Keyward<S> {
+  return new KeywardInstance<S>(options)
+}
+
+class KeywardInstance<S extends string> implements Keyward<S> {
+  readonly prefix: string
+  readonly pattern: RegExp
+  readonly #format: KeyFormat
+  readonly #store: KeyStore
+  readonly #digesters: DigesterSet
+  readonly #now: () => number
+  readonly #onEvent: ((event: KeywardEvent) => void) | undefined
+  readonly #cache: ExpiringLru<CacheEntry<S> | null> | null
+  readonly #ttlMs: number
+  readonly #negativeTtlMs: number
+  /** Bumped by every invalidation, so a store read that raced one is not cached. */
+  #cacheEpoch = 0
+  readonly #lastUsed: LastUsedWriter | null
+  readonly #scratch = new Uint8Array(DIGEST_LENGTH)
+  #unsubscribe: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined)
+  #closed = false
+
+  constructor(options: KeywardOptions) {
+    if (!options || typeof options !== 'object') throw new TypeError('createKeyward needs an options object')
+    this.#format = new KeyFormat(options)
+    this.prefix = this.#format.prefix
+    this.pattern = this.#format.pattern
+    const store = options.store
+    for (const method of ['insert', 'findById', 'update', 'delete', 'list', 'touch'] as const)
+      if (typeof store?.[method] !== 'function') throw new TypeError(`store must implement KeyStore: missing ${method}()`)
+    this.#store = store
+    this.#digesters = new DigesterSet(options)
+    this.#now = options.now ?? Date.now
+    if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
+      throw new TypeError('hooks.onEvent must be a function')
+    this.#onEvent = options.hooks?.onEvent
+
+    const cache = options.cache ?? {}
+    if (cache === false) {
+      this.#cache = null
+      this.#ttlMs = this.#negativeTtlMs = 0
+    } else {
+      this.#ttlMs = optionNumber('cache.ttlMs', cache.ttlMs, 30_000, 0)
+      this.#negativeTtlMs = optionNumber('cache.negativeTtlMs', cache.negativeTtlMs, 1_000, 0)
+      this.#cache = new ExpiringLru(optionNumber('cache.max', cache.max, 10_000, 1))
+      if (typeof store.subscribe === 'function') {
+        this.#unsubscribe = store
+          .subscribe((change) => this.#invalidate(change.id))
+          .catch((error: unknown) => {
+            this.#emit({ type: 'store.error', operation: 'subscribe' })
+            void error
+            return undefined
+          })
+      }
+    }
+
+    const lastUsed = options.lastUsed ?? {}
+    this.#lastUsed =
+      lastUsed === false
+        ? null
+        : new LastUsedWriter({
+            intervalMs: optionNumber('lastUsed.intervalMs', lastUsed.intervalMs, 60_000, 1),
+            write: (entries) => this.#store.touch(entries),
+            onError: () => this.#emit({ type: 'store.error', operation: 'last_used' }),
+          })
+  }
+
+  looksLikeKey(candidate: unknown): boolean {
+    return this.#format.looksLikeKey(candidate)
+  }
+
+  redact(text: string): string {
+    return this.#format.redact(text)
+  }
+
+  // ── verification (hot path) ────────────────────────────────────────────────────────────────
+
+  async verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>> {
+    const parsed = this.#format.parse(key)
+    if (parsed === null) return this.#fail(failure('malformed'))
+    if (!parsed.ownPrefix)
+      return this.#fail(
+        failure('invalid', {
+          message: `The API key was issued for another environment or service (it does not start with "${this.prefix}_").`,
+        }),
+        parsed.id,
+      )
+    if (this.#closed) return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), parsed.id)
+
+    const now = this.#now()
+    let entry = this.#cache?.get(parsed.id, now)
+    if (entry === undefined) {
+      try {
+        entry = await this.#load(parsed.id, now)
+      } catch {
+        this.#emit({ type: 'store.error', operation: 'verify', keyId: parsed.id })
+        return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), parsed.id)
+      }
+    }
+
+    // Equal work whether or not the id exists: always one digest and one full-length compare.
+    const digester = (entry && this.#digesters.forRecord(entry.record.algorithm, entry.record.pepperId)) || this.#digesters.current
+    digester.digestInto(key as string, this.#scratch)
+    const matched = digestsEqual(this.#scratch, entry?.digest ?? DUMMY_DIGEST)
+    if (!matched || !entry || entry.digest === null) return this.#fail(failure('invalid'), parsed.id)
+
+    const record = entry.record
+    const state = statusOf(record, now)
+    if (state !== 'active') return this.#fail(failure(state, { keyId: record.id }), record.id)
+    if (options?.scopes !== undefined && options.scopes.length > 0) {
+      const missing = missingScope(record.scopes, options.scopes)
+      if (missing !== undefined)
+        return this.#fail(
+          failure('insufficient_scope', {
+            keyId: record.id,
+            scope: missing,
+            message: `The API key does not have the scope "${missing}" that this request needs.`,
+          }),
+          record.id,
+        )
+    }
+
+    this.#lastUsed?.record(record.id, now)
+    if (this.#onEvent) this.#emit({ type: 'key.verified', keyId: record.id, ownerId: record.ownerId })
+    return { ok: true, key: entry.info }
+  }
+
+  async #load(id: string, now: number): Promise<CacheEntry<S> | null> {
+    const epoch = this.#cacheEpoch
+    const record = await this.#store.findById(id)
+    const entry: CacheEntry<S> | null =
+      record === null || record.id !== id
+        ? null
+        : { record, digest: decodeDigest(record.digest), info: deepFreeze(this.#info(record, now)) }
+    if (this.#cache !== null && epoch === this.#cacheEpoch)
+      this.#cache.set(id, entry, now + (entry === null ? this.#negativeTtlMs : this.#ttlMs))
+    return entry
+  }
+
+  #fail(result: VerifyFailure, keyId?: string): VerifyFailure {
+    if (this.#onEvent) this.#emit({ type: 'key.verify_failed', code: result.code, ...(keyId && { keyId }) })
+    return result
+  }
+
+  #invalidate(id: string): void {
+    this.#cacheEpoch++
+    this.#cache?.delete(id)
+  }
+
+  #emit(event: Omit<KeywardEvent, 'at'>): void {
+    if (!this.#onEvent) return
+    try {
+      this.#onEvent({ ...event, at: new Date(this.#now()) })
+    } catch {
+      // A failing audit hook must never break verification or management.
+    }
+  }
+
+  // ── management ────────────────────────────────────────────────────────────────────────────
+
+  async create(input: CreateKeyInput<S>): Promise<CreatedKey<S>> {
+    this.#assertOpen()
+    const fields = validateOptionsBag(input, 'input')
+    const now = this.#now()
+    const base = {
+      name: validateName(fields.name),
+      ownerId: validateOwnerId(fields.ownerId),
+      scopes: validateScopes(fields.scopes),
+      metadata: validateMetadata(fields.metadata),
+      expiresAt: validateExpiresAt(fields.expiresAt, now),
+      rateLimit: validateRateLimit(fields.rateLimit),
+      credits: validateCredits(fields.credits),
+    }
+    const { key, record } = await this.#insertNew(base, now, null)
+    this.#emit({ type: 'key.created', keyId: record.id, ownerId: record.ownerId })
+    return { key, info: this.#info(record, now) }
+  }
+
+  /**
+   * Mint a key and store its record. A random id is retried on the (astronomically unlikely)
+   * duplicate; an id reserved in advance (rotation) is not.
+   */
+  async #insertNew(
+    base: Pick<ApiKeyRecord, 'name' | 'ownerId' | 'scopes' | 'metadata' | 'expiresAt' | 'rateLimit' | 'credits'>,
+    now: number,
+    rotatedFromId: string | null,
+    reservedId?: string,
+  ): Promise<{ key: string; record: ApiKeyRecord }> {
+    const digester = this.#digesters.current
+    for (let attempt = 1; ; attempt++) {
+      const { key, id } = this.#format.generate(cryptoRandom, reservedId)
+      const record: ApiKeyRecord = {
+        id,
+        prefix: this.prefix,
+        digest: digester.digestHex(key),
+        algorithm: digester.algorithm,
+        pepperId: digester.pepperId,
+        hint: key.slice(-4),
+        ...base,
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+        disabledAt: null,
+        revokedAt: null,
+        lastUsedAt: null,
+        rotatedFromId,
+        rotatedToId: null,
+        revision: 0,
+      }
+      try {
+        await this.#store.insert(record)
+        this.#invalidate(id)
+        return { key, record }
+      } catch (error) {
+        if (isDuplicateId(error) && reservedId === undefined && attempt < 3) continue
+        throw toStoreError('create', error)
+      }
+    }
+  }
+
+  async get(id: string): Promise<ApiKeyInfo<S> | null> {
+    this.#assertOpen()
+    if (!this.#isIdShaped(id)) return null
+    const record = await this.#find(id, 'get')
+    return record && this.#info(record, this.#now())
+  }
+
+  async list(options: ListOptions = {}): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }> {
+    this.#assertOpen()
+    const fields = validateOptionsBag(options, 'options')
+    const limit = fields.limit ?? 50
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      throw new InvalidInputError('limit', `must be an integer from 1 to ${MAX_LIST_LIMIT}`)
+    if (fields.cursor !== undefined && typeof fields.cursor !== 'string')
+      throw new InvalidInputError('cursor', 'must be a string returned by list()')
+    const ownerId = fields.ownerId === undefined ? undefined : validateOwnerId(fields.ownerId) ?? undefined
+    let page
+    try {
+      page = await this.#store.list({
+        ...(ownerId !== undefined && { ownerId }),
+        includeRevoked: fields.includeRevoked === true,
+        limit,
+        ...(fields.cursor !== undefined && { cursor: fields.cursor as string }),
+      })
+    } catch (error) {
+      throw toStoreError('list', error)
+    }
+    const now = this.#now()
+    const items = page.items.map((record) => this.#info(record, now))
+    return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor }
+  }
+
+  async update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>> {
+    this.#assertOpen()
+    const fields = validateOptionsBag(input, 'input')
+    const now = this.#now()
+    const patch: ApiKeyPatch = {}
+    if (fields.name !== undefined) patch.name = validateName(fields.name)
+    if (fields.scopes !== undefined) patch.scopes = validateScopes(fields.scopes)
+    if (fields.metadata !== undefined) patch.metadata = validateMetadata(fields.metadata)
+    if (fields.expiresAt !== undefined) patch.expiresAt = validateExpiresAt(fields.expiresAt, now)
+    if (fields.rateLimit !== undefined) patch.rateLimit = validateRateLimit(fields.rateLimit)
+    if (fields.credits !== undefined) patch.credits = validateCredits(fields.credits)
+    const record = await this.#change(id, 'update', now, (current) => {
+      if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked and can no longer be changed.`)
+      return patch
+    })
+    this.#emit({ type: 'key.updated', keyId: id, ownerId: record.ownerId })
+    return this.#info(record, now)
+  }
+
+  async disable(id: string): Promise<ApiKeyInfo<S>> {
+    const now = this.#now()
+    const record = await this.#change(id, 'disable', now, (current) => {
+      if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked; it cannot be disabled.`)
+      return current.disabledAt === null ? { disabledAt: new Date(now) } : null
+    })
+    this.#emit({ type: 'key.disabled', keyId: id, ownerId: record.ownerId })
+    return this.#info(record, now)
+  }
+
+  async enable(id: string): Promise<ApiKeyInfo<S>> {
+    const now = this.#now()
+    const record = await this.#change(id, 'enable', now, (current) => {
+      if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked; it cannot be enabled again.`)
+      return current.disabledAt === null ? null : { disabledAt: null }
+    })
+    this.#emit({ type: 'key.enabled', keyId: id, ownerId: record.ownerId })
+    return this.#info(record, now)
+  }
+
+  async revoke(id: string): Promise<ApiKeyInfo<S>> {
+    const now = this.#now()
+    const record = await this.#change(id, 'revoke', now, (current) =>
+      current.revokedAt === null ? { revokedAt: new Date(now) } : null,
+    )
+    this.#emit({ type: 'key.revoked', keyId: id, ownerId: record.ownerId })
+    return this.#info(record, now)
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#assertOpen()
+    let existed = false
+    if (this.#isIdShaped(id)) {
+      try {
+        existed = await this.#store.delete(id)
+      } catch (error) {
+        throw toStoreError('delete', error)
+      } finally {
+        this.#invalidate(id)
+      }
+    }
+    if (!existed) throw new KeyNotFoundError(String(id))
+    this.#emit({ type: 'key.deleted', keyId: id })
+  }
+
+  async rotate(id: string, options: RotateOptions = {}): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }> {
+    this.#assertOpen()
+    const fields = validateOptionsBag(options, 'options')
+    const now = this.#now()
+    const grace = validateDuration(fields.gracePeriodMs ?? 0, 'gracePeriodMs')
+    const requestedExpiry = fields.expiresAt === undefined ? undefined : validateExpiresAt(fields.expiresAt, now)
+    const old = await this.#require(id, 'rotate')
+    if (old.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked; create a new key instead.`)
+    if (old.rotatedToId !== null)
+      throw new ConflictError(id, `API key "${id}" was already rotated; its successor is "${old.rotatedToId}".`)
+
+    const oldExpiry = old.expiresAt !== null && old.expiresAt.getTime() < now + grace ? old.expiresAt : new Date(now + grace)
+    const successorBase = {
+      name: old.name,
+      ownerId: old.ownerId,
+      scopes: old.scopes,
+      metadata: old.metadata,
+      expiresAt: requestedExpiry !== undefined ? requestedExpiry : old.expiresAt !== null && old.expiresAt.getTime() > now ? old.expiresAt : null,
+      rateLimit: old.rateLimit,
+      credits: old.credits,
+    }
+    // Reserve the rotation on the old record first (conditional on its revision): of two
+    // concurrent rotations exactly one wins, and only the winner inserts a successor.
+    const successorId = this.#format.newId(cryptoRandom)
+    const claimed = await this.#storeUpdate(
+      id,
+      { rotatedToId: successorId, expiresAt: oldExpiry, updatedAt: new Date(now) },
+      old.revision,
+      'rotate',
+    )
+    if (claimed === null) throw new ConflictError(id, `API key "${id}" changed during rotation; it was not rotated. Try again.`)
+
+    let created: { key: string; record: ApiKeyRecord }
+    try {
+      created = await this.#insertNew(successorBase, now, id, successorId)
+    } catch (error) {
+      await this.#storeUpdate(id, { rotatedToId: null, expiresAt: old.expiresAt, updatedAt: new Date(now) }, claimed.revision, 'rotate').catch(
+        () => undefined,
+      )
+      throw error
+    }
+    this.#emit({ type: 'key.rotated', keyId: id, successorId, ownerId: old.ownerId })
+    return { key: created.key, info: this.#info(created.record, now), previous: this.#info(claimed, now) }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#lastUsed?.flush()
+    const unsubscribe = await this.#unsubscribe
+    await unsubscribe?.().catch(() => undefined)
+    this.#cache?.clear()
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────────────────────────────
+
+  /** Read, decide a patch, write it conditionally; retried when a concurrent change wins. */
+  async #change(
+    id: string,
+    operation: string,
+    now: number,
+    decide: (current: ApiKeyRecord) => ApiKeyPatch | null,
+  ): Promise<ApiKeyRecord> {
+    this.#assertOpen()
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.#require(id, operation)
+      const patch = decide(current)
+      if (patch === null) return current
+      const updated = await this.#storeUpdate(id, { ...patch, updatedAt: new Date(now) }, current.revision, operation)
+      if (updated !== null) return updated
+      if (attempt >= 5) throw new ConflictError(id, `API key "${id}" kept changing during ${operation}; try again.`)
+    }
+  }
+
+  async #storeUpdate(id: string, patch: ApiKeyPatch, expectedRevision: number, operation: string): Promise<ApiKeyRecord | null> {
+    try {
+      return await this.#store.update(id, patch, { expectedRevision })
+    } catch (error) {
+      throw toStoreError(operation, error)
+    } finally {
+      this.#invalidate(id)
+    }
+  }
+
+  async #find(id: string, operation: string): Promise<ApiKeyRecord | null> {
+    try {
+      return await this.#store.findById(id)
+    } catch (error) {
+      throw toStoreError(operation, error)
+    }
+  }
+
+  async #require(id: string, operation: string): Promise<ApiKeyRecord> {
+    const record = this.#isIdShaped(id) ? await this.#find(id, operation) : null
+    if (record === null) throw new KeyNotFoundError(String(id))
+    return record
+  }
+
+  #isIdShaped(id: unknown): id is string {
+    return typeof id === 'string' && id.length === this.#format.idLength && ID_CHARS_RE.test(id)
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError()
+  }
+
+  #info(record: ApiKeyRecord, now: number): ApiKeyInfo<S> {
+    return {
+      id: record.id,
+      prefix: record.prefix,
+      hint: record.hint,
+      redacted: `${record.prefix}_${record.id.slice(0, 4)}…${record.hint}`,
+      name: record.name,
+      ownerId: record.ownerId,
+      scopes: [...record.scopes] as ScopeGrant<S>[],
+      metadata: structuredClone(record.metadata),
+      status: statusOf(record, now),
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      expiresAt: record.expiresAt,
+      disabledAt: record.disabledAt,
+      revokedAt: record.revokedAt,
+      lastUsedAt: record.lastUsedAt,
+      rotatedFromId: record.rotatedFromId,
+      rotatedToId: record.rotatedToId,
+      rateLimit: record.rateLimit,
+      credits: record.credits,
+    }
+  }
+}
+
+function optionNumber(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new RangeError(`${name} must be an integer of at least ${min}, got ${String(value)}`)
+  return value
+}

@@ -1,0 +1,67 @@
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import type { DigestAlgorithm } from '../types.js'
+
+export const DIGEST_LENGTH = 32
+
+interface ReusableHash {
+  update(data: Uint8Array): unknown
+  digestInto(out: Uint8Array): void
+  _cloneInto(to?: ReusableHash): ReusableHash
+}
+
+/**
+ * Digests ASCII keys with one algorithm and pepper. The initial hash state (for HMAC: with the
+ * key already absorbed) is built once and copied into a scratch instance per call, so the hot path
+ * allocates nothing.
+ */
+export class Digester {
+  readonly algorithm: DigestAlgorithm
+  readonly pepperId: string | null
+  readonly #pristine: ReusableHash
+  readonly #scratch: ReusableHash
+  #input = new Uint8Array(0)
+
+  constructor(pepper: { id: string; secret: Uint8Array } | null) {
+    this.algorithm = pepper ? 'hmac-sha256' : 'sha256'
+    this.pepperId = pepper ? pepper.id : null
+    this.#pristine = (pepper ? hmac.create(sha256, pepper.secret) : sha256.create()) as unknown as ReusableHash
+    this.#scratch = this.#pristine._cloneInto()
+  }
+
+  /** Digest of `key` (ASCII) written into `out` (32 bytes). */
+  digestInto(key: string, out: Uint8Array): void {
+    const length = key.length
+    if (this.#input.length !== length) this.#input = new Uint8Array(length)
+    const input = this.#input
+    for (let i = 0; i < length; i++) input[i] = key.charCodeAt(i)
+    this.#pristine._cloneInto(this.#scratch)
+    this.#scratch.update(input)
+    this.#scratch.digestInto(out)
+  }
+
+  /** Digest of `key` as lowercase hex. */
+  digestHex(key: string): string {
+    const out = new Uint8Array(DIGEST_LENGTH)
+    this.digestInto(key, out)
+    return bytesToHex(out)
+  }
+}
+
+/** The 32 bytes of a stored hex digest, or null when it is not 64 hex characters. */
+export function decodeDigest(hex: string): Uint8Array | null {
+  if (typeof hex !== 'string' || hex.length !== DIGEST_LENGTH * 2) return null
+  try {
+    return hexToBytes(hex)
+  } catch {
+    return null
+  }
+}
+
+/** Compares two 32-byte digests in time independent of their contents: no early exit. */
+export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = 0
+  for (let i = 0; i < DIGEST_LENGTH; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}

@@ -1,0 +1,65 @@
+import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { Digester } from './digest.js'
+
+export const DEFAULT_PEPPER_ID = 'default'
+const MIN_PEPPER_BYTES = 32
+const PEPPER_ID_RE = /^[A-Za-z0-9_.-]{1,32}$/
+
+export type PepperSecret = string | Uint8Array
+
+export interface PepperOptions {
+  pepper?: PepperSecret
+  peppers?: { current: string; secrets: Record<string, PepperSecret> }
+}
+
+function pepperBytes(id: string, secret: unknown): Uint8Array {
+  const bytes =
+    typeof secret === 'string' ? utf8ToBytes(secret) : secret instanceof Uint8Array ? Uint8Array.from(secret) : null
+  if (!bytes) throw new TypeError(`pepper "${id}" must be a string or a Uint8Array`)
+  if (bytes.length < MIN_PEPPER_BYTES)
+    throw new RangeError(`pepper "${id}" must be at least ${MIN_PEPPER_BYTES} bytes, got ${bytes.length}`)
+  return bytes
+}
+
+/**
+ * The digesters of a deployment: the current one (used for new keys and for unknown ids) and one
+ * per pepper id that older records may name.
+ */
+export class DigesterSet {
+  readonly current: Digester
+  readonly #byPepperId = new Map<string, Digester>()
+  #plain: Digester | undefined
+
+  constructor(options: PepperOptions) {
+    if (options.pepper !== undefined && options.peppers !== undefined)
+      throw new TypeError('give either pepper or peppers, not both')
+    if (options.peppers !== undefined) {
+      const { current, secrets } = options.peppers
+      if (!secrets || typeof secrets !== 'object') throw new TypeError('peppers.secrets must be an object of id → secret')
+      for (const [id, secret] of Object.entries(secrets)) {
+        if (!PEPPER_ID_RE.test(id)) throw new TypeError(`pepper id ${JSON.stringify(id)} must match ${PEPPER_ID_RE}`)
+        this.#byPepperId.set(id, new Digester({ id, secret: pepperBytes(id, secret) }))
+      }
+      const currentDigester = typeof current === 'string' ? this.#byPepperId.get(current) : undefined
+      if (!currentDigester) throw new TypeError(`peppers.current must name one of peppers.secrets`)
+      this.current = currentDigester
+    } else if (options.pepper !== undefined) {
+      this.current = new Digester({ id: DEFAULT_PEPPER_ID, secret: pepperBytes(DEFAULT_PEPPER_ID, options.pepper) })
+      this.#byPepperId.set(DEFAULT_PEPPER_ID, this.current)
+    } else {
+      this.current = this.plain
+    }
+  }
+
+  /** Unpeppered SHA-256, for records made before a pepper was configured. */
+  get plain(): Digester {
+    return (this.#plain ??= new Digester(null))
+  }
+
+  /** The digester a record names, or undefined when its pepper is no longer configured. */
+  forRecord(algorithm: string, pepperId: string | null): Digester | undefined {
+    if (algorithm === 'sha256') return this.plain
+    if (algorithm === 'hmac-sha256' && pepperId !== null) return this.#byPepperId.get(pepperId)
+    return undefined
+  }
+}

@@ -1,0 +1,102 @@
+import { DuplicateKeyIdError } from './errors.js'
+import { decodeCursor, encodeCursor, isAfter } from './lib/cursor.js'
+import type {
+  ApiKeyPatch,
+  ApiKeyRecord,
+  KeyChange,
+  KeyStore,
+  LastUsedEntry,
+  StoreListPage,
+  StoreListQuery,
+} from './types.js'
+
+function copy(record: ApiKeyRecord): ApiKeyRecord {
+  return structuredClone(record)
+}
+
+/**
+ * A `KeyStore` in process memory: for tests, examples and single-process tools. Records are copied
+ * in and out, so callers never share objects with the store. `subscribe` reports changes made
+ * through this store object.
+ *
+ * @example
+ * const keyward = createKeyward({ prefix: 'acme_test', store: new MemoryKeyStore() })
+ */
+export class MemoryKeyStore implements KeyStore {
+  readonly #records = new Map<string, ApiKeyRecord>()
+  readonly #listeners = new Set<(change: KeyChange) => void>()
+
+  /** Number of records held. */
+  get size(): number {
+    return this.#records.size
+  }
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    if (this.#records.has(record.id)) throw new DuplicateKeyIdError(record.id)
+    this.#records.set(record.id, copy(record))
+    this.#emit(record.id)
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const record = this.#records.get(id)
+    return record ? copy(record) : null
+  }
+
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+    const record = this.#records.get(id)
+    if (!record) return null
+    if (options?.expectedRevision !== undefined && record.revision !== options.expectedRevision) return null
+    const next: ApiKeyRecord = { ...record, revision: record.revision + 1 }
+    for (const [field, value] of Object.entries(patch))
+      if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = structuredClone(value)
+    this.#records.set(id, next)
+    this.#emit(id)
+    return copy(next)
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const existed = this.#records.delete(id)
+    if (existed) this.#emit(id)
+    return existed
+  }
+
+  async list(query: StoreListQuery): Promise<StoreListPage> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    const matching = [...this.#records.values()]
+      .filter(
+        (r) =>
+          (query.ownerId === undefined || r.ownerId === query.ownerId) &&
+          (query.includeRevoked || r.revokedAt === null) &&
+          (after === undefined || isAfter(r.createdAt.getTime(), r.id, after)),
+      )
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    const items = matching.slice(0, query.limit).map(copy)
+    const last = items[items.length - 1]
+    return matching.length > query.limit && last
+      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
+      : { items }
+  }
+
+  async touch(entries: LastUsedEntry[]): Promise<void> {
+    for (const { id, lastUsedAt } of entries) {
+      const record = this.#records.get(id)
+      if (record && (record.lastUsedAt === null || record.lastUsedAt < lastUsedAt))
+        record.lastUsedAt = new Date(lastUsedAt.getTime())
+    }
+  }
+
+  async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
+    this.#listeners.add(listener)
+    return async () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear()
+  }
+
+  #emit(id: string): void {
+    for (const listener of this.#listeners) listener({ id })
+  }
+}

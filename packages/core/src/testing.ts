@@ -1,0 +1,315 @@
+/**
+ * The `KeyStore` conformance suite. A store author proves a store with one call inside a vitest
+ * test file:
+ *
+ * @example
+ * import { runKeyStoreConformance } from '@keyward/core/testing'
+ * runKeyStoreConformance('MyStore', async () => new MyStore(await freshDatabase()))
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+// Imported by package name so a store and this suite share one copy of the core classes.
+import { createKeyward, type ApiKeyRecord, type KeyChange, type KeyStore } from '@keyward/core'
+
+/** Options of {@link runKeyStoreConformance}. */
+export interface ConformanceOptions {
+  /** Called after each test with the store it made, for example to close it. */
+  dispose?: (store: KeyStore) => Promise<void> | void
+  /**
+   * How long a change notification may take to arrive, for stores with `subscribe`.
+   * @default 1000
+   */
+  notifyWithinMs?: number
+}
+
+/** A complete, valid record for tests; override any field. */
+export function sampleRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  const createdAt = overrides.createdAt ?? new Date(Date.UTC(2026, 0, 1, 12, 0, 0, 123))
+  return {
+    id: randomId(),
+    prefix: 'conf_test',
+    digest: 'ab'.repeat(32),
+    algorithm: 'hmac-sha256',
+    pepperId: 'p1',
+    hint: 'Xy9Z',
+    name: 'Conformance key',
+    ownerId: 'owner-1',
+    scopes: ['messages:send', 'contacts:*'],
+    metadata: { integration: 'crm', nested: { list: [1, 'two', true, null] } },
+    createdAt,
+    updatedAt: createdAt,
+    expiresAt: null,
+    disabledAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+    rotatedFromId: null,
+    rotatedToId: null,
+    rateLimit: null,
+    credits: null,
+    revision: 0,
+    ...overrides,
+  }
+}
+
+const ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+function randomId(): string {
+  let id = ''
+  while (id.length < 12) for (const b of crypto.getRandomValues(new Uint8Array(16))) if (b < 248 && id.length < 12) id += ID_ALPHABET[b % 62]
+  return id
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Register the conformance tests for a store. `createStore` is called once per test and must
+ * return an empty store.
+ */
+export function runKeyStoreConformance(
+  name: string,
+  createStore: () => KeyStore | Promise<KeyStore>,
+  options: ConformanceOptions = {},
+): void {
+  describe(`KeyStore conformance: ${name}`, () => {
+    const made: KeyStore[] = []
+    const fresh = async () => {
+      const store = await createStore()
+      made.push(store)
+      return store
+    }
+    afterEach(async () => {
+      for (const store of made.splice(0)) await options.dispose?.(store)
+    })
+
+    it('round-trips every field of a record', async () => {
+      const store = await fresh()
+      const full = sampleRecord({
+        ownerId: null,
+        expiresAt: new Date(Date.UTC(2030, 5, 1, 0, 0, 0, 1)),
+        disabledAt: new Date(Date.UTC(2026, 1, 1)),
+        lastUsedAt: new Date(Date.UTC(2026, 1, 2)),
+        rotatedFromId: 'AAAAAAAAAAAA',
+        rateLimit: { limit: 100, windowMs: 60_000 },
+        credits: { remaining: 5, refill: { amount: 10, intervalMs: 86_400_000 } },
+        metadata: { deep: { a: [{ b: 'ü ✓ "quoted"' }] }, n: -1.5 },
+      })
+      await store.insert(full)
+      expect(await store.findById(full.id)).toEqual(full)
+      const plain = sampleRecord({ algorithm: 'sha256', pepperId: null, scopes: [], metadata: {} })
+      await store.insert(plain)
+      expect(await store.findById(plain.id)).toEqual(plain)
+    })
+
+    it('returns null for an unknown id', async () => {
+      const store = await fresh()
+      expect(await store.findById('ZZZZZZZZZZZZ')).toBeNull()
+    })
+
+    it('rejects a duplicate id with DuplicateKeyIdError and keeps the original', async () => {
+      const store = await fresh()
+      const original = sampleRecord()
+      await store.insert(original)
+      const error = await store.insert(sampleRecord({ id: original.id, name: 'impostor' })).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(Error)
+      expect((error as { code?: string }).code).toBe('duplicate_id')
+      expect((await store.findById(original.id))?.name).toBe('Conformance key')
+    })
+
+    it('updates only the patched fields and increments the revision', async () => {
+      const store = await fresh()
+      const record = sampleRecord()
+      await store.insert(record)
+      const disabledAt = new Date(Date.UTC(2026, 2, 3))
+      const updated = await store.update(record.id, { name: 'Renamed', disabledAt, scopes: ['*'] })
+      const expected = { ...record, name: 'Renamed', disabledAt, scopes: ['*'], revision: 1 }
+      expect(updated).toEqual(expected)
+      expect(await store.findById(record.id)).toEqual(expected)
+      const cleared = await store.update(record.id, { disabledAt: null, metadata: {}, credits: { remaining: 3, refill: null } })
+      expect(cleared).toMatchObject({ disabledAt: null, metadata: {}, credits: { remaining: 3, refill: null }, revision: 2 })
+      expect(await store.update('ZZZZZZZZZZZZ', { name: 'x' })).toBeNull()
+    })
+
+    it('applies a conditional update only at the expected revision', async () => {
+      const store = await fresh()
+      const record = sampleRecord()
+      await store.insert(record)
+      expect(await store.update(record.id, { name: 'stale' }, { expectedRevision: 7 })).toBeNull()
+      expect((await store.findById(record.id))?.name).toBe('Conformance key')
+      expect(await store.update(record.id, { name: 'fresh' }, { expectedRevision: 0 })).toMatchObject({ name: 'fresh', revision: 1 })
+    })
+
+    it('lets exactly one of many concurrent conditional updates win (rotation race)', async () => {
+      const store = await fresh()
+      const record = sampleRecord()
+      await store.insert(record)
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => store.update(record.id, { rotatedToId: `SUCCESSOR${String(i).padStart(3, '0')}` }, { expectedRevision: 0 })),
+      )
+      const winners = results.filter((r) => r !== null)
+      expect(winners).toHaveLength(1)
+      expect((await store.findById(record.id))?.rotatedToId).toBe(winners[0]!.rotatedToId)
+    })
+
+    it('loses no concurrent unconditional update of different fields', async () => {
+      const store = await fresh()
+      const record = sampleRecord()
+      await store.insert(record)
+      const disabledAt = new Date(Date.UTC(2026, 3, 4))
+      await Promise.all([
+        store.update(record.id, { name: 'A' }),
+        store.update(record.id, { disabledAt }),
+        store.update(record.id, { scopes: ['x:y'] }),
+        store.update(record.id, { metadata: { m: 1 } }),
+      ])
+      expect(await store.findById(record.id)).toMatchObject({ name: 'A', disabledAt, scopes: ['x:y'], metadata: { m: 1 }, revision: 4 })
+    })
+
+    it('deletes a record and reports whether it existed', async () => {
+      const store = await fresh()
+      const record = sampleRecord()
+      await store.insert(record)
+      expect(await store.delete(record.id)).toBe(true)
+      expect(await store.findById(record.id)).toBeNull()
+      expect(await store.delete(record.id)).toBe(false)
+    })
+
+    it('lists newest first, by owner, hiding revoked records unless asked, in pages', async () => {
+      const store = await fresh()
+      const base = Date.UTC(2026, 4, 1)
+      const records = Array.from({ length: 23 }, (_, i) =>
+        sampleRecord({
+          createdAt: new Date(base + Math.floor(i / 2) * 1000), // pairs share a timestamp: ties break on id
+          ownerId: i % 3 === 0 ? 'owner-b' : 'owner-a',
+          revokedAt: i % 5 === 0 ? new Date(base + 99_000) : null,
+        }),
+      )
+      for (const record of records) await store.insert(record)
+      const order = (list: ApiKeyRecord[]) =>
+        [...list].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((r) => r.id)
+
+      const collect = async (query: { ownerId?: string; includeRevoked: boolean; limit: number }) => {
+        const ids: string[] = []
+        let cursor: string | undefined
+        for (let pages = 0; pages < 50; pages++) {
+          const page = await store.list({ ...query, ...(cursor !== undefined && { cursor }) })
+          expect(page.items.length).toBeLessThanOrEqual(query.limit)
+          ids.push(...page.items.map((r) => r.id))
+          if (page.nextCursor === undefined) break
+          cursor = page.nextCursor
+        }
+        return ids
+      }
+      expect(await collect({ includeRevoked: true, limit: 4 })).toEqual(order(records))
+      expect(await collect({ includeRevoked: false, limit: 5 })).toEqual(order(records.filter((r) => r.revokedAt === null)))
+      expect(await collect({ ownerId: 'owner-b', includeRevoked: true, limit: 3 })).toEqual(
+        order(records.filter((r) => r.ownerId === 'owner-b')),
+      )
+      expect(await collect({ ownerId: 'owner-a', includeRevoked: false, limit: 100 })).toEqual(
+        order(records.filter((r) => r.ownerId === 'owner-a' && r.revokedAt === null)),
+      )
+      const first = await store.list({ includeRevoked: true, limit: 100 })
+      expect(first.items[0]).toEqual(records.find((r) => r.id === order(records)[0]))
+      expect(first.nextCursor).toBeUndefined()
+      expect((await store.list({ ownerId: 'nobody', includeRevoked: true, limit: 10 })).items).toEqual([])
+    })
+
+    it('keeps pagination stable while records are inserted between pages', async () => {
+      const store = await fresh()
+      const base = Date.UTC(2026, 4, 1)
+      const originals = Array.from({ length: 12 }, (_, i) => sampleRecord({ createdAt: new Date(base + i * 1000) }))
+      for (const record of originals) await store.insert(record)
+      const seen: string[] = []
+      let cursor: string | undefined
+      for (let page = 0; page < 20; page++) {
+        const result = await store.list({ includeRevoked: true, limit: 5, ...(cursor !== undefined && { cursor }) })
+        seen.push(...result.items.map((r) => r.id))
+        // Concurrent inserts: newer, older and same-timestamp records.
+        await store.insert(sampleRecord({ createdAt: new Date(base + 50_000 + page) }))
+        await store.insert(sampleRecord({ createdAt: new Date(base + 5_000) }))
+        if (result.nextCursor === undefined) break
+        cursor = result.nextCursor
+      }
+      expect(new Set(seen).size).toBe(seen.length)
+      for (const record of originals) expect(seen).toContain(record.id)
+    })
+
+    it('rejects a cursor it did not make', async () => {
+      const store = await fresh()
+      await expect(store.list({ includeRevoked: true, limit: 5, cursor: '"; drop table keys; --' })).rejects.toMatchObject({ code: 'invalid_input' })
+    })
+
+    it('records last use in batches, keeping the later time and ignoring unknown ids', async () => {
+      const store = await fresh()
+      const a = sampleRecord()
+      const b = sampleRecord()
+      await store.insert(a)
+      await store.insert(b)
+      const t1 = new Date(Date.UTC(2026, 5, 1, 10))
+      const t2 = new Date(Date.UTC(2026, 5, 1, 11))
+      await store.touch([
+        { id: a.id, lastUsedAt: t2 },
+        { id: b.id, lastUsedAt: t1 },
+        { id: 'ZZZZZZZZZZZZ', lastUsedAt: t1 },
+      ])
+      await store.touch([{ id: a.id, lastUsedAt: t1 }])
+      expect(await store.findById(a.id)).toEqual({ ...a, lastUsedAt: t2 })
+      expect(await store.findById(b.id)).toEqual({ ...b, lastUsedAt: t1 })
+      await store.touch([])
+    })
+
+    it('notifies subscribers of inserts, updates and deletes (when it supports subscribe)', async () => {
+      const store = await fresh()
+      if (typeof store.subscribe !== 'function') return
+      const within = options.notifyWithinMs ?? 1000
+      const seen: string[] = []
+      const unsubscribe = await store.subscribe((change: KeyChange) => seen.push(change.id))
+      const waitFor = async (id: string, count: number) => {
+        const deadline = Date.now() + within
+        while (seen.filter((s) => s === id).length < count && Date.now() < deadline) await sleep(10)
+        expect(seen.filter((s) => s === id).length).toBeGreaterThanOrEqual(count)
+      }
+      const record = sampleRecord()
+      await store.insert(record)
+      await waitFor(record.id, 1)
+      await store.update(record.id, { revokedAt: new Date() })
+      await waitFor(record.id, 2)
+      await store.delete(record.id)
+      await waitFor(record.id, 3)
+      await unsubscribe()
+      const after = seen.length
+      const other = sampleRecord()
+      await store.insert(other)
+      await sleep(Math.min(within, 300))
+      expect(seen.length).toBe(after)
+    })
+
+    it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
+      const store = await fresh()
+      const keyward = createKeyward({ prefix: 'conf_test', store, pepper: 'conformance-pepper-0123456789-abcdef' })
+      try {
+        const { key, info } = await keyward.create({ name: 'Lifecycle', ownerId: 'owner-z', scopes: ['messages:send'] })
+        expect(await keyward.verify(key, { scopes: ['messages:send'] })).toMatchObject({ ok: true, key: { id: info.id } })
+        await keyward.disable(info.id)
+        expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'disabled' })
+        await keyward.enable(info.id)
+        const rotations = await Promise.allSettled([
+          keyward.rotate(info.id, { gracePeriodMs: 60_000 }),
+          keyward.rotate(info.id, { gracePeriodMs: 60_000 }),
+          keyward.rotate(info.id, { gracePeriodMs: 60_000 }),
+        ])
+        const won = rotations.filter((r) => r.status === 'fulfilled')
+        expect(won).toHaveLength(1)
+        const successor = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof keyward.rotate>>>).value
+        expect((await keyward.list({ ownerId: 'owner-z' })).items.map((k) => k.id).sort()).toEqual(
+          [info.id, successor.info.id].sort(),
+        )
+        expect(await keyward.verify(successor.key)).toMatchObject({ ok: true })
+        expect(await keyward.verify(key)).toMatchObject({ ok: true })
+        await keyward.revoke(info.id)
+        expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'revoked' })
+        await keyward.delete(successor.info.id)
+        expect(await keyward.verify(successor.key)).toMatchObject({ ok: false, code: 'invalid' })
+      } finally {
+        await keyward.close()
+      }
+    })
+  })
+}

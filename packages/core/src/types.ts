@@ -1,0 +1,178 @@
+/** A JSON value, as stored in `metadata`. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** Free-form JSON attached to a key (for example `{ integration: 'hubspot' }`). Bounded in size. */
+export type Metadata = { [key: string]: JsonValue }
+
+/** How a record's digest was made. */
+export type DigestAlgorithm = 'sha256' | 'hmac-sha256'
+
+/** The namespace part of a scope: `contacts` for `contacts:sync`. */
+type ScopeNamespace<S extends string> = S extends `${infer N}:${string}` ? N : never
+
+/**
+ * A scope a key may hold: one of the typed scopes `S`, a namespace wildcard (`contacts:*`) or `*`.
+ * With the default `S = string` any scope string is accepted.
+ */
+export type ScopeGrant<S extends string = string> = string extends S
+  ? string
+  : S | `${ScopeNamespace<S>}:*` | '*'
+
+/** A request-rate limit: at most `limit` successful verifications per `windowMs`. */
+export interface RateLimit {
+  limit: number
+  windowMs: number
+}
+
+/** Usage credits: each successful verification spends `cost` (default 1) from `remaining`. */
+export interface Credits {
+  remaining: number
+  refill?: { amount: number; intervalMs: number } | null
+}
+
+/**
+ * What a store keeps for one key. Only the digest of the key is stored, never the key.
+ * Absent optional values are `null` (not `undefined`) so that every database can round-trip them.
+ */
+export interface ApiKeyRecord {
+  /** Public random id, the lookup key. Safe to show and log. */
+  id: string
+  /** The deployment prefix the key was minted with, such as `acme_live`. */
+  prefix: string
+  /** Lowercase hex of the 32-byte digest of the whole key. Secret-equivalent: never shown. */
+  digest: string
+  algorithm: DigestAlgorithm
+  /** Which pepper made the digest (`hmac-sha256` only). */
+  pepperId: string | null
+  /** The last 4 characters of the key, for display. */
+  hint: string
+  name: string
+  ownerId: string | null
+  scopes: string[]
+  metadata: Metadata
+  createdAt: Date
+  updatedAt: Date
+  expiresAt: Date | null
+  disabledAt: Date | null
+  revokedAt: Date | null
+  lastUsedAt: Date | null
+  /** On a key made by `rotate`, the id of the key it replaced. */
+  rotatedFromId: string | null
+  /** On a rotated key, the id of its successor. */
+  rotatedToId: string | null
+  rateLimit: RateLimit | null
+  credits: Credits | null
+  /** Incremented by the store on every `update`; used for conditional updates. */
+  revision: number
+}
+
+/** Fields a store `update` may change. The store bumps `revision` itself. */
+export type ApiKeyPatch = Partial<
+  Pick<
+    ApiKeyRecord,
+    | 'name'
+    | 'scopes'
+    | 'metadata'
+    | 'updatedAt'
+    | 'expiresAt'
+    | 'disabledAt'
+    | 'revokedAt'
+    | 'rotatedToId'
+    | 'rateLimit'
+    | 'credits'
+  >
+>
+
+/** The state of a key at the moment its view was made. */
+export type ApiKeyStatus = 'active' | 'disabled' | 'expired' | 'revoked'
+
+/** The public view of a key: everything but the digest. Safe to return from an API. */
+export interface ApiKeyInfo<S extends string = string> {
+  id: string
+  prefix: string
+  /** Last 4 characters of the key. */
+  hint: string
+  /** A display form such as `acme_live_8fK2…1b2C`: prefix, the start of the id, the hint. */
+  redacted: string
+  name: string
+  ownerId: string | null
+  scopes: ScopeGrant<S>[]
+  metadata: Metadata
+  status: ApiKeyStatus
+  createdAt: Date
+  updatedAt: Date
+  expiresAt: Date | null
+  disabledAt: Date | null
+  revokedAt: Date | null
+  lastUsedAt: Date | null
+  rotatedFromId: string | null
+  rotatedToId: string | null
+  rateLimit: RateLimit | null
+  credits: Credits | null
+}
+
+/** A query for {@link KeyStore.list}. */
+export interface StoreListQuery {
+  /** Only keys of this owner; all keys when undefined. */
+  ownerId?: string
+  /** Include revoked keys. */
+  includeRevoked: boolean
+  /** Page size, 1–1000. */
+  limit: number
+  /** An opaque cursor returned by a previous page. */
+  cursor?: string
+}
+
+/** A page of records, newest first. */
+export interface StoreListPage {
+  items: ApiKeyRecord[]
+  /** Present when more records may follow. */
+  nextCursor?: string
+}
+
+/** One pending last-used write. */
+export interface LastUsedEntry {
+  id: string
+  lastUsedAt: Date
+}
+
+/** A change notification: the record with this id was inserted, updated or deleted. */
+export interface KeyChange {
+  id: string
+}
+
+/**
+ * Storage for key records. Implement it for any database and prove it with
+ * `runKeyStoreConformance` from `@keyward/core/testing`.
+ *
+ * Every method may reject; Keyward turns a rejection into `store_unavailable` and never into
+ * success.
+ */
+export interface KeyStore {
+  /** Insert a new record. Must reject with `DuplicateKeyIdError` when the id exists. */
+  insert(record: ApiKeyRecord): Promise<void>
+  /** The record with this id, or null. */
+  findById(id: string): Promise<ApiKeyRecord | null>
+  /**
+   * Apply `patch` atomically and increment `revision`. When `expectedRevision` is given, apply it
+   * only if the stored revision equals it. Returns the updated record, or null when no record
+   * matched (missing id or changed revision).
+   */
+  update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null>
+  /** Remove the record. Returns whether it existed. */
+  delete(id: string): Promise<boolean>
+  /** Records ordered by `createdAt` descending then `id` descending, with keyset pagination. */
+  list(query: StoreListQuery): Promise<StoreListPage>
+  /**
+   * Record last use for many keys in one round trip. Keeps the later of the stored and given
+   * time; ignores unknown ids; changes neither `revision` nor `updatedAt`.
+   */
+  touch(entries: LastUsedEntry[]): Promise<void>
+  /**
+   * Optional: call `listener` whenever any record changes, from this process or another.
+   * Resolves once listening, to a function that stops it.
+   */
+  subscribe?(listener: (change: KeyChange) => void): Promise<() => Promise<void>>
+  /** Optional: release connections. */
+  close?(): Promise<void>
+}

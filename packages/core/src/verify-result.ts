@@ -1,0 +1,56 @@
+import type { ApiKeyInfo } from './types.js'
+
+/** Why a verification failed. Stable: adapters map each to an HTTP status. */
+export type VerifyFailureCode =
+  | 'malformed'
+  | 'invalid'
+  | 'disabled'
+  | 'expired'
+  | 'revoked'
+  | 'insufficient_scope'
+  | 'rate_limited'
+  | 'usage_exceeded'
+  | 'store_unavailable'
+
+/** A failed verification. `message` is safe to show the caller: it never contains the key. */
+export interface VerifyFailure {
+  ok: false
+  code: VerifyFailureCode
+  message: string
+  /** On `insufficient_scope`: the first required scope the key lacks. */
+  scope?: string
+  /** On `rate_limited`, `usage_exceeded` and `store_unavailable`: when to try again. */
+  retryAfterMs?: number
+  /** The key id, present only on failures reached after the digest matched. */
+  keyId?: string
+}
+
+/** A successful verification with the key's public view. */
+export interface VerifySuccess<S extends string = string> {
+  ok: true
+  key: ApiKeyInfo<S>
+}
+
+export type VerifyResult<S extends string = string> = VerifySuccess<S> | VerifyFailure
+
+const MESSAGES: Record<VerifyFailureCode, string> = {
+  malformed:
+    'The API key is malformed or truncated: its checksum does not match. Copy the whole key again from where it was created.',
+  invalid: 'The API key is not valid. Check that it was copied from this service and has not been deleted.',
+  disabled: 'The API key is disabled. Enable it again or use another key.',
+  expired: 'The API key has expired. Create or rotate a key to get a new one.',
+  revoked: 'The API key was revoked and can no longer be used. Create a new key.',
+  insufficient_scope: 'The API key does not have the scope this request needs.',
+  rate_limited: 'Too many requests for this API key. Retry after the indicated time.',
+  usage_exceeded: 'This API key has used all its credits. Retry after they are refilled.',
+  store_unavailable: 'The API key could not be checked because the key store is unavailable. Try again shortly.',
+}
+
+/** The default, caller-safe message for a failure code. */
+export function failureMessage(code: VerifyFailureCode): string {
+  return MESSAGES[code]
+}
+
+export function failure(code: VerifyFailureCode, extra?: Partial<Omit<VerifyFailure, 'ok' | 'code'>>): VerifyFailure {
+  return { ok: false, code, message: MESSAGES[code], ...extra }
+}
