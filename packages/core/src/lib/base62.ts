@@ -15,7 +15,7 @@ export function randomBase62(length: number, random: RandomSource): string {
   let out = ''
   while (out.length < length) {
     // Expected acceptance is 248/256; ask for a little more than needed.
-    const bytes = random(Math.ceil((length - out.length) * 1.1) + 4)
+    const bytes = random(Math.min(1024, Math.ceil((length - out.length) * 1.1) + 4))
     for (let i = 0; i < bytes.length && out.length < length; i++) {
       const byte = bytes[i]!
       if (byte < 248) out += BASE62_ALPHABET[byte % 62]
