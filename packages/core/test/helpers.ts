@@ -1,0 +1,55 @@
+import { MemoryKeyStore } from '../src/memory-store.js'
+import type { KeyStore } from '../src/types.js'
+
+export const PEPPER = 'test-pepper-0123456789-abcdefghijklmnop'
+
+/** A MemoryKeyStore that counts calls per method and can be told to fail. */
+export class CountingStore extends MemoryKeyStore {
+  calls: Record<string, number> = {}
+  failing = false
+
+  total(): number {
+    return Object.values(this.calls).reduce((a, b) => a + b, 0)
+  }
+
+  #hit(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1
+    if (this.failing) throw new Error(`connect ECONNREFUSED 127.0.0.1:5432 (${method})`)
+  }
+
+  override async insert(...args: Parameters<KeyStore['insert']>) {
+    this.#hit('insert')
+    return super.insert(...args)
+  }
+  override async findById(...args: Parameters<KeyStore['findById']>) {
+    this.#hit('findById')
+    return super.findById(...args)
+  }
+  override async update(...args: Parameters<KeyStore['update']>) {
+    this.#hit('update')
+    return super.update(...args)
+  }
+  override async delete(...args: Parameters<KeyStore['delete']>) {
+    this.#hit('delete')
+    return super.delete(...args)
+  }
+  override async list(...args: Parameters<KeyStore['list']>) {
+    this.#hit('list')
+    return super.list(...args)
+  }
+  override async touch(...args: Parameters<KeyStore['touch']>) {
+    this.#hit('touch')
+    return super.touch(...args)
+  }
+}
+
+/** A clock tests move by hand. */
+export function manualClock(start = Date.UTC(2026, 10, 28, 12)) {
+  let now = start
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms
+    },
+  }
+}
