@@ -1,5 +1,5 @@
 import { BASE62_ALPHABET, encodeBase62, randomBase62, type RandomSource } from './lib/base62.js'
-import { crc32Ascii } from './lib/crc32.js'
+import { crc32Ascii, crc32Final, crc32State, crc32Update } from './lib/crc32.js'
 
 /** Length of the CRC32 checksum in base62 characters. */
 export const CHECK_LENGTH = 6
@@ -131,12 +131,18 @@ export class KeyFormat {
     if (prefixEnd < 1) return null
     if (candidate.charCodeAt(secretStart - 1) !== UNDERSCORE || candidate.charCodeAt(prefixEnd) !== UNDERSCORE)
       return null
-    if (!isBase62Run(candidate, idStart, secretStart - 1) || !isBase62Run(candidate, secretStart, length)) return null
+    const checkStart = length - CHECK_LENGTH
+    // One pass over id and secret: base62 check and CRC together (the prefix part is checked below).
+    let crc = crc32State(candidate, idStart)
+    for (let i = idStart; i < checkStart; i++) {
+      const code = candidate.charCodeAt(i)
+      if (i !== secretStart - 1 && (code > 127 || DIGIT[code]! < 0)) return null
+      crc = crc32Update(crc, code)
+    }
+    if (!isBase62Run(candidate, checkStart, length) || decodeBase62(candidate, checkStart, length) !== crc32Final(crc)) return null
     const ownPrefix = prefixEnd === this.prefix.length && candidate.startsWith(this.prefix)
     const prefix = ownPrefix ? this.prefix : candidate.slice(0, prefixEnd)
     if (!ownPrefix && !PREFIX_RE.test(prefix)) return null
-    const checkStart = length - CHECK_LENGTH
-    if (decodeBase62(candidate, checkStart, length) !== crc32Ascii(candidate, checkStart)) return null
     return { prefix, id: candidate.slice(idStart, secretStart - 1), ownPrefix }
   }
 

@@ -8,9 +8,24 @@ const TABLE = /* @__PURE__ */ (() => {
   return table
 })()
 
-/** CRC-32 (IEEE 802.3, as in zlib) of the char codes of an ASCII string `text[0, end)`. */
-export function crc32Ascii(text: string, end = text.length): number {
-  let crc = -1
-  for (let i = 0; i < end; i++) crc = TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8)
+/** Feed one byte into a running CRC state (start from the state `crc32Ascii` returns unfinished). */
+export function crc32Update(crc: number, byte: number): number {
+  return TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8)
+}
+
+/** The CRC-32 value of a running state. */
+export function crc32Final(crc: number): number {
   return (crc ^ -1) >>> 0
+}
+
+/** Running CRC-32 state (IEEE 802.3, as in zlib) after the char codes of ASCII `text[0, end)`. */
+export function crc32State(text: string, end: number): number {
+  let crc = -1
+  for (let i = 0; i < end; i++) crc = crc32Update(crc, text.charCodeAt(i))
+  return crc
+}
+
+/** CRC-32 of the char codes of an ASCII string. */
+export function crc32Ascii(text: string, end = text.length): number {
+  return crc32Final(crc32State(text, end))
 }

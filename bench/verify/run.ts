@@ -1,0 +1,127 @@
+/**
+ * `pnpm bench`: verify() per second against a hand-written floor measured in the same run.
+ *
+ * Floor: parse (split + checksum) + Map lookup + digest with @noble/hashes (SHA-256, or
+ * HMAC-SHA256 with the key pre-applied), both reusing hash state + 32-byte compare.
+ * Rounds are interleaved (floor, keyward, floor, …) and the medians reported, because this
+ * machine is noisy. Usage: pnpm bench [-- --rounds 9 --ms 400]
+ */
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { createKeyward, MemoryKeyStore, type Keyward } from '@keyward/core'
+
+const args = new Map<string, string>()
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!)
+const ROUNDS = Number(args.get('rounds') ?? 9)
+const ROUND_MS = Number(args.get('ms') ?? 400)
+const KEYS = 1000
+const PEPPER = 'bench-pepper-0123456789-0123456789-abcdef'
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+type Hash = { update(d: Uint8Array): Hash; digestInto(o: Uint8Array): void; _cloneInto(t?: Hash): Hash }
+
+/** The floor: the least work any verifier of this key format must do. */
+function makeFloor(keys: { key: string; digest: Uint8Array }[], pepper: boolean) {
+  const byId = new Map<string, Uint8Array>()
+  for (const { key, digest } of keys) byId.set(key.split('_').at(-2)!, digest)
+  const pristine = (pepper ? hmac.create(sha256, new TextEncoder().encode(PEPPER)) : sha256.create()) as unknown as Hash
+  const scratch = pristine._cloneInto()
+  const out = new Uint8Array(32)
+  let input = new Uint8Array(0)
+  const crcTable = new Int32Array(256).map((_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c
+  })
+  return (key: string): boolean => {
+    const sep = key.lastIndexOf('_')
+    const id = key.slice(key.lastIndexOf('_', sep - 1) + 1, sep)
+    let crc = -1
+    for (let i = 0; i < key.length - 6; i++) crc = crcTable[(crc ^ key.charCodeAt(i)) & 0xff]! ^ (crc >>> 8)
+    let check = 0
+    for (let i = key.length - 6; i < key.length; i++) check = check * 62 + ALPHABET.indexOf(key[i]!)
+    if (check !== (crc ^ -1) >>> 0) return false
+    const expected = byId.get(id)
+    if (input.length !== key.length) input = new Uint8Array(key.length)
+    for (let i = 0; i < key.length; i++) input[i] = key.charCodeAt(i)
+    pristine._cloneInto(scratch)
+    scratch.update(input)
+    scratch.digestInto(out)
+    if (!expected) return false
+    let diff = 0
+    for (let i = 0; i < 32; i++) diff |= out[i]! ^ expected[i]!
+    return diff === 0
+  }
+}
+
+async function opsPerSecond(run: (key: string) => unknown, keys: string[], asynchronous: boolean): Promise<number> {
+  let ops = 0
+  const end = performance.now() + ROUND_MS
+  const start = performance.now()
+  while (performance.now() < end) {
+    for (let i = 0; i < 256; i++) {
+      const result = run(keys[(ops + i) % keys.length]!)
+      if (asynchronous) await result
+    }
+    ops += 256
+  }
+  return ops / ((performance.now() - start) / 1000)
+}
+
+async function setup(pepper: boolean, cache: boolean) {
+  const store = new MemoryKeyStore()
+  const keyward = createKeyward({ prefix: 'acme_live', store, ...(pepper && { pepper: PEPPER }), ...(!cache && { cache: false }) })
+  const keys: { key: string; digest: Uint8Array }[] = []
+  for (let i = 0; i < KEYS; i++) {
+    const { key, info } = await keyward.create({ name: `bench ${i}` })
+    const record = await store.findById(info.id)
+    keys.push({ key, digest: Uint8Array.from(Buffer.from(record!.digest, 'hex')) })
+  }
+  for (const { key } of keys) if (!(await keyward.verify(key)).ok) throw new Error('bench key did not verify')
+  return { keyward, keys, floor: makeFloor(keys, pepper) }
+}
+
+async function measureCreate(): Promise<number> {
+  const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, lastUsed: false })
+  const samples: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = performance.now()
+    let n = 0
+    while (performance.now() - start < ROUND_MS / 2) {
+      await keyward.create({ name: 'bench' })
+      n++
+    }
+    samples.push(n / ((performance.now() - start) / 1000))
+  }
+  await keyward.close()
+  return median(samples)
+}
+
+const rows: string[] = []
+for (const pepper of [true, false]) {
+  for (const cache of [true, false]) {
+    const { keyward, keys, floor } = await setup(pepper, cache)
+    const plain = keys.map((k) => k.key)
+    const floorRates: number[] = []
+    const keywardRates: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      floorRates.push(await opsPerSecond(floor, plain, false))
+      keywardRates.push(await opsPerSecond((key) => keyward.verify(key), plain, true))
+    }
+    await (keyward as Keyward).close()
+    const f = median(floorRates)
+    const k = median(keywardRates)
+    rows.push(
+      `| ${pepper ? 'HMAC-SHA256 (pepper)' : 'SHA-256'} | ${cache ? 'warm' : 'off (MemoryKeyStore)'} | ${Math.round(f).toLocaleString('en')} | ${Math.round(k).toLocaleString('en')} | ${(k / f).toFixed(2)} | ${(1e6 / k).toFixed(2)} µs |`,
+    )
+  }
+}
+const create = await measureCreate()
+
+console.log(`verify(): ${ROUNDS} interleaved rounds of ${ROUND_MS} ms, ${KEYS} keys, medians (Node ${process.version})\n`)
+console.log('| digest | cache | floor ops/s | keyward.verify ops/s | ratio | per verify |')
+console.log('| --- | --- | ---: | ---: | ---: | ---: |')
+for (const row of rows) console.log(row)
+console.log(`\ncreate(): ${Math.round(create).toLocaleString('en')} keys/s (MemoryKeyStore, HMAC-SHA256, median of ${ROUNDS})`)
