@@ -1,0 +1,34 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import { createKeyward, MemoryKeyStore, type ApiKeyInfo, type VerifyResult } from '../src/index.js'
+
+type Scope = 'messages:send' | 'contacts:sync' | 'contacts:read'
+const keyward = createKeyward<Scope>({ prefix: 'acme', store: new MemoryKeyStore() })
+
+describe('typed scopes', () => {
+  it('accepts declared scopes and their wildcards, and rejects others', () => {
+    expectTypeOf(keyward.create).parameter(0).toHaveProperty('scopes').toEqualTypeOf<
+      ('messages:send' | 'contacts:sync' | 'contacts:read' | 'messages:*' | 'contacts:*' | '*')[] | undefined
+    >()
+    void keyward.create({ name: 'ok', scopes: ['contacts:*', 'messages:send', '*'] })
+    // @ts-expect-error: not a declared scope
+    void keyward.create({ name: 'bad', scopes: ['billing:charge'] })
+    void keyward.verify('k', { scopes: ['contacts:sync'] })
+    // @ts-expect-error: verify asks for concrete scopes only
+    void keyward.verify('k', { scopes: ['contacts:*'] })
+  })
+
+  it('narrows verify results', async () => {
+    const result = await keyward.verify('k')
+    expectTypeOf(result).toEqualTypeOf<VerifyResult<Scope>>()
+    if (result.ok) expectTypeOf(result.key).toEqualTypeOf<ApiKeyInfo<Scope>>()
+    else expectTypeOf(result.code).toEqualTypeOf<
+      'malformed' | 'invalid' | 'disabled' | 'expired' | 'revoked' | 'insufficient_scope' | 'rate_limited' | 'usage_exceeded' | 'store_unavailable'
+    >()
+  })
+
+  it('defaults to plain strings', () => {
+    const untyped = createKeyward({ prefix: 'acme', store: new MemoryKeyStore() })
+    void untyped.create({ name: 'any', scopes: ['whatever:you-like'] })
+    expectTypeOf<ApiKeyInfo['scopes']>().toEqualTypeOf<string[]>()
+  })
+})
