@@ -14,6 +14,7 @@ import { decodeDigest, DIGEST_LENGTH, digestsEqual, type Digester } from './lib/
 import { LastUsedWriter } from './lib/last-used.js'
 import { ExpiringLru } from './lib/lru.js'
 import { DigesterSet, type PepperSecret } from './lib/peppers.js'
+import { Limits, type ThrottleOptions } from './limits.js'
 import { missingScope } from './scopes.js'
 import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
 import {
@@ -27,7 +28,7 @@ import {
   validateRateLimit,
   validateScopes,
 } from './validate.js'
-import { failure, type VerifyFailure, type VerifyResult } from './verify-result.js'
+import { failure, type VerifyFailure, type VerifyResult, type VerifySuccess } from './verify-result.js'
 
 /** Options of {@link createKeyward}. */
 export interface KeywardOptions {
@@ -71,6 +72,17 @@ export interface KeywardOptions {
   /** Audit hooks. Events carry key ids, never keys or digests. */
   hooks?: KeywardHooks
   /**
+   * Default rate limit of every key without its own: at most `limit` successful verifications per
+   * `windowMs` (fixed windows), counted atomically in the store across instances.
+   */
+  rateLimit?: RateLimit
+  /**
+   * Failed-attempt throttling per client address (`verify(key, { source })`) and, opt-in, per key id.
+   * `false` turns it off. Needs a store with `incrementCounter` (every store in this repository).
+   * @default { perSource: { limit: 100, windowMs: 3_600_000 }, perKey: false }
+   */
+  throttle?: false | ThrottleOptions
+  /**
    * Clock in epoch milliseconds, for tests.
    * @default Date.now
    */
@@ -91,8 +103,12 @@ export interface CreateKeyInput<S extends string = string> {
   metadata?: Metadata
   /** This key's rate limit, or null for none. */
   rateLimit?: RateLimit | null
-  /** Usage credits, or null for unlimited. */
-  credits?: Credits | null
+  /**
+   * Usage credits, or null for unlimited: each successful verify spends its `cost`; with `refill`,
+   * `remaining` is reset to `amount` every `intervalMs`.
+   * @example { remaining: 1000, refill: { amount: 1000, intervalMs: 86_400_000 } }
+   */
+  credits?: Pick<Credits, 'remaining' | 'refill'> | null
 }
 
 /** Fields `update` may change. `expiresAt: null` removes the expiry. */
@@ -102,7 +118,8 @@ export interface UpdateKeyInput<S extends string = string> {
   metadata?: Metadata
   expiresAt?: Date | number | null
   rateLimit?: RateLimit | null
-  credits?: Credits | null
+  /** New credits; the refill interval restarts now. */
+  credits?: Pick<Credits, 'remaining' | 'refill'> | null
 }
 
 /** Options of `rotate`. */
@@ -137,6 +154,13 @@ export interface ListOptions {
 export interface VerifyOptions<S extends string = string> {
   /** Every one of these scopes must be granted. */
   scopes?: readonly S[]
+  /**
+   * Credits this request spends, for keys with credits.
+   * @default 1
+   */
+  cost?: number
+  /** The client address, for failed-attempt throttling. Adapters pass it (honouring `trustProxy`). */
+  source?: string
 }
 
 /** A new key: `key` is shown once and never stored; `info` is its public view. */
@@ -238,6 +262,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   /** Bumped by every invalidation, so a store read that raced one is not cached. */
   #cacheEpoch = 0
   readonly #lastUsed: LastUsedWriter | null
+  readonly #limits: Limits
   readonly #scratch = new Uint8Array(DIGEST_LENGTH)
   #unsubscribe: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined)
   #closed = false
@@ -276,6 +301,11 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       }
     }
 
+    this.#limits = new Limits(store, {
+      rateLimit: options.rateLimit === undefined ? undefined : configRateLimit(options.rateLimit),
+      throttle: configThrottle(options.throttle),
+    })
+
     const lastUsed = options.lastUsed ?? {}
     this.#lastUsed =
       lastUsed === false
@@ -298,7 +328,15 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   // ── verification (hot path) ────────────────────────────────────────────────────────────────
 
   async verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>> {
+    const source = options?.source
+    const cost = options?.cost ?? 1
+    if (!Number.isSafeInteger(cost) || cost < 0) throw new RangeError(`cost must be a whole number, 0 or more, got ${String(cost)}`)
+    const now = this.#now()
+    const sourceWait = this.#limits.throttled('source', source, now)
+    if (sourceWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: sourceWait }))
+
     const parsed = this.#format.parse(key)
+    // Shape failures cost nothing and touch no store, so they are not counted for throttling.
     if (parsed === null) return this.#fail(failure('malformed'))
     if (!parsed.ownPrefix)
       return this.#fail(
@@ -308,15 +346,15 @@ class KeywardInstance<S extends string> implements Keyward<S> {
         parsed.id,
       )
     if (this.#closed) return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), parsed.id)
+    const keyWait = this.#limits.throttled('key', parsed.id, now)
+    if (keyWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: keyWait }), parsed.id)
 
-    const now = this.#now()
     let entry = this.#cache?.get(parsed.id, now)
     if (entry === undefined) {
       try {
         entry = await this.#load(parsed.id, now)
       } catch {
-        this.#emit({ type: 'store.error', operation: 'verify', keyId: parsed.id })
-        return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), parsed.id)
+        return this.#storeFailure(parsed.id)
       }
     }
 
@@ -324,7 +362,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     const digester = (entry && this.#digesters.forRecord(entry.record.algorithm, entry.record.pepperId)) || this.#digesters.current
     digester.digestInto(key as string, this.#scratch)
     const matched = digestsEqual(this.#scratch, entry?.digest ?? DUMMY_DIGEST)
-    if (!matched || !entry || entry.digest === null) return this.#fail(failure('invalid'), parsed.id)
+    if (!matched || !entry || entry.digest === null) return this.#failAttempt(failure('invalid'), source, parsed.id, now)
 
     const record = entry.record
     const state = statusOf(record, now)
@@ -342,9 +380,33 @@ class KeywardInstance<S extends string> implements Keyward<S> {
         )
     }
 
+    const success: VerifySuccess<S> = { ok: true, key: entry.info }
+    if (record.rateLimit !== null || record.credits !== null || this.#limits.defaultRateLimit !== null) {
+      let admission
+      try {
+        admission = await this.#limits.admit(record, cost, now)
+      } catch {
+        return this.#storeFailure(record.id)
+      }
+      if ('ok' in admission) return this.#fail(admission, record.id)
+      if (admission.rateLimit) success.rateLimit = admission.rateLimit
+      if (admission.creditsRemaining !== undefined) success.creditsRemaining = admission.creditsRemaining
+    }
+
     this.#lastUsed?.record(record.id, now)
     if (this.#onEvent) this.#emit({ type: 'key.verified', keyId: record.id, ownerId: record.ownerId })
-    return { ok: true, key: entry.info }
+    return success
+  }
+
+  /** A failed guess (checksum-valid key that did not match): counted for throttling, then reported. */
+  async #failAttempt(result: VerifyFailure, source: string | undefined, keyId: string | undefined, now: number): Promise<VerifyFailure> {
+    await this.#limits.recordFailure(source, keyId, now)
+    return this.#fail(result, keyId)
+  }
+
+  #storeFailure(keyId: string): VerifyFailure {
+    this.#emit({ type: 'store.error', operation: 'verify', keyId })
+    return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), keyId)
   }
 
   async #load(id: string, now: number): Promise<CacheEntry<S> | null> {
@@ -390,8 +452,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       scopes: validateScopes(fields.scopes),
       metadata: validateMetadata(fields.metadata),
       expiresAt: validateExpiresAt(fields.expiresAt, now),
-      rateLimit: validateRateLimit(fields.rateLimit),
-      credits: validateCredits(fields.credits),
+      rateLimit: this.#supportedRateLimit(fields.rateLimit),
+      credits: this.#supportedCredits(fields.credits, now),
     }
     const { key, record } = await this.#insertNew(base, now, null)
     this.#emit({ type: 'key.created', keyId: record.id, ownerId: record.ownerId })
@@ -480,8 +542,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     if (fields.scopes !== undefined) patch.scopes = validateScopes(fields.scopes)
     if (fields.metadata !== undefined) patch.metadata = validateMetadata(fields.metadata)
     if (fields.expiresAt !== undefined) patch.expiresAt = validateExpiresAt(fields.expiresAt, now)
-    if (fields.rateLimit !== undefined) patch.rateLimit = validateRateLimit(fields.rateLimit)
-    if (fields.credits !== undefined) patch.credits = validateCredits(fields.credits)
+    if (fields.rateLimit !== undefined) patch.rateLimit = this.#supportedRateLimit(fields.rateLimit)
+    if (fields.credits !== undefined) patch.credits = this.#supportedCredits(fields.credits, now)
     const record = await this.#change(id, 'update', now, (current) => {
       if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked and can no longer be changed.`)
       return patch
@@ -633,6 +695,20 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     return record
   }
 
+  #supportedRateLimit(input: unknown): RateLimit | null {
+    const rateLimit = validateRateLimit(input)
+    if (rateLimit !== null && !this.#limits.canRateLimit)
+      throw new InvalidInputError('rateLimit', 'this store cannot count requests (it has no incrementCounter)')
+    return rateLimit
+  }
+
+  #supportedCredits(input: unknown, now: number): Credits | null {
+    const credits = validateCredits(input)
+    if (credits === null) return null
+    if (!this.#limits.canSpendCredits) throw new InvalidInputError('credits', 'this store cannot spend credits (it has no spendCredits)')
+    return credits.refill ? { ...credits, refilledAt: now } : credits
+  }
+
   #isIdShaped(id: unknown): id is string {
     return typeof id === 'string' && id.length === this.#format.idLength && ID_CHARS_RE.test(id)
   }
@@ -664,6 +740,25 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       credits: record.credits,
     }
   }
+}
+
+function configRateLimit(value: unknown): RateLimit {
+  try {
+    return validateRateLimit(value)!
+  } catch (error) {
+    throw new TypeError(`rateLimit ${(error as Error).message.replace(/^rateLimit\S*: /, '')}: expected { limit, windowMs }`)
+  }
+}
+
+function configThrottle(value: unknown): false | ThrottleOptions | undefined {
+  if (value === undefined || value === false) return value
+  if (value === null || typeof value !== 'object') throw new TypeError('throttle must be false or { perSource?, perKey? }')
+  const out: ThrottleOptions = {}
+  for (const kind of ['perSource', 'perKey'] as const) {
+    const limit = (value as ThrottleOptions)[kind]
+    if (limit !== undefined) out[kind] = limit === false ? false : configRateLimit(limit)
+  }
+  return out
 }
 
 function optionNumber(name: string, value: unknown, fallback: number, min: number): number {

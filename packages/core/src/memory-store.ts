@@ -1,8 +1,11 @@
+import { counterWindow, spendFromCredits } from './credits.js'
 import { DuplicateKeyIdError } from './errors.js'
 import { decodeCursor, encodeCursor, isAfter } from './lib/cursor.js'
 import type {
   ApiKeyPatch,
   ApiKeyRecord,
+  CounterState,
+  CreditSpend,
   KeyChange,
   KeyStore,
   LastUsedEntry,
@@ -25,6 +28,7 @@ function copy(record: ApiKeyRecord): ApiKeyRecord {
 export class MemoryKeyStore implements KeyStore {
   readonly #records = new Map<string, ApiKeyRecord>()
   readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #counters = new Map<string, CounterState>()
 
   /** Number of records held. */
   get size(): number {
@@ -83,6 +87,28 @@ export class MemoryKeyStore implements KeyStore {
       if (record && (record.lastUsedAt === null || record.lastUsedAt < lastUsedAt))
         record.lastUsedAt = new Date(lastUsedAt.getTime())
     }
+  }
+
+  async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
+    const { start, resetAt } = counterWindow(now, windowMs)
+    const slot = `${name}@${windowMs}:${start}`
+    const state = this.#counters.get(slot) ?? { count: 0, resetAt }
+    state.count += amount
+    if (state.count > 0) this.#counters.set(slot, state)
+    if (this.#counters.size > 100_000) this.#forgetEndedWindows(now)
+    return { ...state }
+  }
+
+  async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
+    const record = this.#records.get(id)
+    if (!record?.credits) return null
+    const { credits, spend } = spendFromCredits(record.credits, cost, now)
+    record.credits = credits
+    return spend
+  }
+
+  #forgetEndedWindows(now: number): void {
+    for (const [slot, state] of this.#counters) if (state.resetAt <= now) this.#counters.delete(slot)
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {

@@ -7,6 +7,7 @@
  * runKeyStoreConformance('MyStore', async () => new MyStore(await freshDatabase()))
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { limitsConformance } from './testing-limits.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
 import { createKeyward, type ApiKeyRecord, type KeyChange, type KeyStore } from '@keyward/core'
 
@@ -280,6 +281,8 @@ export function runKeyStoreConformance(
       await sleep(Math.min(within, 300))
       expect(seen.length).toBe(after)
     })
+
+    limitsConformance(fresh, sampleRecord)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
       const store = await fresh()

@@ -27,7 +27,28 @@ export interface RateLimit {
 /** Usage credits: each successful verification spends `cost` (default 1) from `remaining`. */
 export interface Credits {
   remaining: number
+  /** Every `intervalMs`, `remaining` is reset to `amount`. */
   refill?: { amount: number; intervalMs: number } | null
+  /** Epoch milliseconds of the last refill (set by Keyward); the next falls due `intervalMs` later. */
+  refilledAt?: number
+}
+
+/** A fixed-window counter after an increment. */
+export interface CounterState {
+  /** Count in the current window, including this increment. */
+  count: number
+  /** Epoch milliseconds when the window ends. */
+  resetAt: number
+}
+
+/** The outcome of spending credits. */
+export interface CreditSpend {
+  /** Whether `cost` was spent (false: not enough credits; nothing was spent). */
+  ok: boolean
+  /** Credits left after this call. */
+  remaining: number
+  /** Epoch milliseconds of the next refill, or null without refill. */
+  nextRefillAt: number | null
 }
 
 /**
@@ -173,6 +194,20 @@ export interface KeyStore {
    * Resolves once listening, to a function that stops it.
    */
   subscribe?(listener: (change: KeyChange) => void): Promise<() => Promise<void>>
+  /**
+   * Optional, needed for rate limits and failure throttling: atomically add `amount` (0 to peek)
+   * to the counter `name` in the fixed window of `windowMs` that contains `now` (windows start at
+   * multiples of `windowMs` since the epoch). Concurrent calls from any number of processes must
+   * never lose an increment. Counters may be forgotten after their window ends.
+   */
+  incrementCounter?(name: string, amount: number, windowMs: number, now: number): Promise<CounterState>
+  /**
+   * Optional, needed for usage credits: atomically, for key `id`, first apply a due refill (when
+   * `credits.refill` is set and `now ≥ refilledAt + intervalMs`: `remaining = amount`,
+   * `refilledAt` advanced by whole intervals up to `now`), then spend `cost` if `remaining ≥ cost`.
+   * Resolves null when the key does not exist or has no credits. Does not change `revision`.
+   */
+  spendCredits?(id: string, cost: number, now: number): Promise<CreditSpend | null>
   /** Optional: release connections. */
   close?(): Promise<void>
 }

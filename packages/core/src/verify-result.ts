@@ -12,6 +12,15 @@ export type VerifyFailureCode =
   | 'usage_exceeded'
   | 'store_unavailable'
 
+/** A key's rate-limit window after this request, for `RateLimit` headers. */
+export interface RateLimitState {
+  limit: number
+  windowMs: number
+  remaining: number
+  /** Epoch milliseconds when the window ends. */
+  resetAt: number
+}
+
 /** A failed verification. `message` is safe to show the caller: it never contains the key. */
 export interface VerifyFailure {
   ok: false
@@ -23,12 +32,18 @@ export interface VerifyFailure {
   retryAfterMs?: number
   /** The key id, present only on failures reached after the digest matched. */
   keyId?: string
+  /** On `rate_limited` by the key's own limit: its window. */
+  rateLimit?: RateLimitState
 }
 
 /** A successful verification with the key's public view. */
 export interface VerifySuccess<S extends string = string> {
   ok: true
   key: ApiKeyInfo<S>
+  /** When the key is rate limited: its window after this request. */
+  rateLimit?: RateLimitState
+  /** When the key has credits: what is left after this request. */
+  creditsRemaining?: number
 }
 
 export type VerifyResult<S extends string = string> = VerifySuccess<S> | VerifyFailure
@@ -41,7 +56,7 @@ const MESSAGES: Record<VerifyFailureCode, string> = {
   expired: 'The API key has expired. Create or rotate a key to get a new one.',
   revoked: 'The API key was revoked and can no longer be used. Create a new key.',
   insufficient_scope: 'The API key does not have the scope this request needs.',
-  rate_limited: 'Too many requests for this API key. Retry after the indicated time.',
+  rate_limited: 'Too many requests. Retry after the time given in the Retry-After header.',
   usage_exceeded: 'This API key has used all its credits. Retry after they are refilled.',
   store_unavailable: 'The API key could not be checked because the key store is unavailable. Try again shortly.',
 }
