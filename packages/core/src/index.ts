@@ -62,3 +62,17 @@ export type {
   StoreListPage,
   StoreListQuery,
 } from './types.js'
+export {
+  derToRawSignature,
+  secretScanningHandler,
+  type LeakReport,
+  type SecretScanningMatch,
+  type SecretScanningOptions,
+  type SecretScanningPublicKey,
+  type SecretScanningRequest,
+  type SecretScanningResponse,
+} from './secret-scanning.js'
+export { spendFromCredits, counterWindow } from './credits.js'
+export type { ThrottleOptions } from './limits.js'
+export type { RateLimitState } from './verify-result.js'
+export type { CounterState, CreditSpend } from './types.js'

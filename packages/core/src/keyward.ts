@@ -181,6 +181,12 @@ export interface Keyward<S extends string = string> {
   create(input: CreateKeyInput<S>): Promise<CreatedKey<S>>
   verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>>
   get(id: string): Promise<ApiKeyInfo<S> | null>
+  /**
+   * Which key is this? The public view of the key when its digest matches a stored record, in any
+   * state (disabled, expired, revoked…), else null. For leak response and scanners: no state check,
+   * no limits, no last-used write, no cache. Rejects when the store fails.
+   */
+  identify(key: string): Promise<ApiKeyInfo<S> | null>
   list(options?: ListOptions): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }>
   update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>>
   disable(id: string): Promise<ApiKeyInfo<S>>
@@ -506,6 +512,18 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     if (!this.#isIdShaped(id)) return null
     const record = await this.#find(id, 'get')
     return record && this.#info(record, this.#now())
+  }
+
+  async identify(key: string): Promise<ApiKeyInfo<S> | null> {
+    this.#assertOpen()
+    const parsed = this.#format.parse(key)
+    if (parsed === null || !parsed.ownPrefix) return null
+    const record = await this.#find(parsed.id, 'identify')
+    const digest = record && decodeDigest(record.digest)
+    const digester = (record && this.#digesters.forRecord(record.algorithm, record.pepperId)) || this.#digesters.current
+    const computed = new Uint8Array(DIGEST_LENGTH)
+    digester.digestInto(key, computed)
+    return record && digest && digestsEqual(computed, digest) ? this.#info(record, this.#now()) : null
   }
 
   async list(options: ListOptions = {}): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }> {

@@ -569,6 +569,21 @@ describe('lifecycle', () => {
     expect((await keyward.verify(key)).ok).toBe(true)
   })
 
+  it('identifies a key in any state, and nothing else', async () => {
+    const store = new CountingStore()
+    const keyward = make({ store })
+    const { key, info } = await keyward.create({ name: 'CRM' })
+    await keyward.revoke(info.id)
+    expect(await keyward.identify(key)).toMatchObject({ id: info.id, status: 'revoked' })
+    const body = `${key.slice(0, -7)}${key.at(-7) === 'a' ? 'b' : 'a'}`
+    const { crc32 } = await import('node:zlib')
+    const { encodeBase62 } = await import('../src/lib/base62.js')
+    expect(await keyward.identify(body + encodeBase62(crc32(body), 6))).toBeNull()
+    const reads = store.calls.findById
+    expect(await keyward.identify(key.slice(1))).toBeNull()
+    expect(store.calls.findById).toBe(reads)
+  })
+
   it('refuses everything after close()', async () => {
     const keyward = make()
     const { key } = await keyward.create({ name: 'CRM' })
