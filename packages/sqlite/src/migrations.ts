@@ -1,0 +1,93 @@
+/** One versioned schema change. Applied in order; each version once. */
+export interface SqliteMigration {
+  version: number
+  name: string
+  /** SQL for the given table name. */
+  sql: (table: string) => string
+}
+
+/** A SQL identifier, quoted. Table names are checked when the store is built. */
+export const q = (name: string): string => `"${name}"`
+
+/** The migrations of this package, oldest first. Never edit one that has shipped: add a new one. */
+export const MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'create keys, change log and counters',
+    sql: (t) => `
+CREATE TABLE ${q(t)} (
+  id TEXT PRIMARY KEY NOT NULL,
+  prefix TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  pepper_id TEXT,
+  hint TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner_id TEXT,
+  scopes TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  disabled_at INTEGER,
+  revoked_at INTEGER,
+  last_used_at INTEGER,
+  rotated_from_id TEXT,
+  rotated_to_id TEXT,
+  rate_limit TEXT,
+  credits TEXT,
+  revision INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ${q(`${t}_created_idx`)} ON ${q(t)} (created_at DESC, id DESC);
+CREATE INDEX ${q(`${t}_owner_idx`)} ON ${q(t)} (owner_id, created_at DESC, id DESC);
+CREATE TABLE ${q(`${t}_changes`)} (seq INTEGER PRIMARY KEY AUTOINCREMENT, key_id TEXT NOT NULL);
+CREATE TRIGGER ${q(`${t}_notify_insert`)} AFTER INSERT ON ${q(t)} BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+END;
+CREATE TRIGGER ${q(`${t}_notify_update`)} AFTER UPDATE ON ${q(t)} WHEN OLD.revision IS NOT NEW.revision BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+END;
+CREATE TRIGGER ${q(`${t}_notify_delete`)} AFTER DELETE ON ${q(t)} BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (OLD.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+END;
+CREATE TABLE ${q(`${t}_counters`)} (slot TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL, reset_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX ${q(`${t}_counters_reset_idx`)} ON ${q(`${t}_counters`)} (reset_at);
+`,
+  },
+]
+
+/** The newest schema version this package knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+export const migrationsTable = (table: string): string => `${table}_migrations`
+
+export const createMigrationsTableSql = (table: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${q(migrationsTable(table))} (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);`
+
+/**
+ * The whole schema as one SQL script, for teams that migrate by hand. Applies the migrations
+ * after `fromVersion` (default: all) and records them, so the store then finds them applied.
+ *
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('migrations/0001_keyward.sql', sqliteMigrationSql())
+ */
+export function sqliteMigrationSql(options: { table?: string; fromVersion?: number } = {}): string {
+  const table = options.table ?? DEFAULT_TABLE
+  const from = options.fromVersion ?? 0
+  const parts = [createMigrationsTableSql(table)]
+  for (const m of MIGRATIONS) {
+    if (m.version <= from) continue
+    parts.push(`-- ${m.version}: ${m.name}`, m.sql(table).trim())
+    parts.push(
+      `INSERT INTO ${q(migrationsTable(table))} (version, name, applied_at) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}', CAST(unixepoch('subsec') * 1000 AS INTEGER));`,
+    )
+  }
+  return `BEGIN;\n${parts.join('\n')}\nCOMMIT;\n`
+}
+
+/** Default table name. */
+export const DEFAULT_TABLE = 'keyward_keys'

@@ -1,0 +1,337 @@
+import Database from 'better-sqlite3'
+import {
+  counterWindow,
+  decodeCursor,
+  DuplicateKeyIdError,
+  encodeCursor,
+  spendFromCredits,
+  type ApiKeyPatch,
+  type ApiKeyRecord,
+  type CounterState,
+  type CreditSpend,
+  type Credits,
+  type KeyChange,
+  type KeyStore,
+  type LastUsedEntry,
+  type StoreListPage,
+  type StoreListQuery,
+} from '@keyward/core'
+import { KeyStoreSchemaError } from './errors.js'
+import { RecentIds } from './lib/recent-ids.js'
+import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
+import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
+
+type Db = Database.Database
+type Statement = Database.Statement
+
+/** Options of {@link SqliteKeyStore}. */
+export interface SqliteKeyStoreOptions {
+  /**
+   * A file path (`':memory:'` for a private in-memory database) or an open better-sqlite3
+   * `Database`. A database passed in is not closed by `close()`.
+   * @example './keys.db'
+   */
+  database: string | Db
+  /**
+   * Name of the keys table; companion tables get it as prefix (`_changes`, `_counters`, `_migrations`).
+   * @default 'keyward_keys'
+   */
+  table?: string
+  /**
+   * Run pending migrations when the store opens. With `false`, a missing or outdated schema is an
+   * error (apply {@link sqliteMigrationSql} yourself).
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * How often `subscribe` checks the file for changes made by other processes (the CLI, another
+   * server). A check is one `PRAGMA data_version` unless something changed.
+   * @default 200
+   */
+  pollIntervalMs?: number
+  /**
+   * How long a write waits for another process's write lock before failing.
+   * @default 5000
+   */
+  busyTimeoutMs?: number
+}
+
+const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
+const COUNTER_SWEEP_EVERY = 1000
+
+/**
+ * A `KeyStore` on SQLite through better-sqlite3: the embedded default. WAL mode, prepared
+ * statements, a schema created and migrated by the store. `subscribe` sees changes made by other
+ * processes on the same file (for example `keyward revoke` from the CLI) within `pollIntervalMs`.
+ *
+ * @example
+ * import { createKeyward } from '@keyward/core'
+ * import { SqliteKeyStore } from '@keyward/sqlite'
+ *
+ * const keyward = createKeyward({ prefix: 'acme_live', store: new SqliteKeyStore('./keys.db') })
+ */
+export class SqliteKeyStore implements KeyStore {
+  /** The better-sqlite3 database, for advanced use. */
+  readonly db: Db
+  readonly #table: string
+  readonly #ownsDb: boolean
+  readonly #pollIntervalMs: number
+  readonly #s: ReturnType<typeof prepareStatements>
+  readonly #updates = new Map<string, Statement>()
+  readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #recent = new RecentIds()
+  #poller: ReturnType<typeof setInterval> | undefined
+  #lastVersion = 0
+  #lastSeq = 0
+  #increments = 0
+  #closed = false
+
+  constructor(options: string | SqliteKeyStoreOptions) {
+    const opts = typeof options === 'string' ? { database: options } : options
+    if (!opts || (typeof opts.database !== 'string' && typeof opts.database?.prepare !== 'function'))
+      throw new TypeError('SqliteKeyStore needs { database }: a file path, ":memory:" or a better-sqlite3 Database')
+    const table = opts.table ?? DEFAULT_TABLE
+    if (!TABLE_RE.test(table)) throw new TypeError(`table must match ${TABLE_RE}, got ${JSON.stringify(table)}`)
+    const poll = opts.pollIntervalMs ?? 200
+    if (!Number.isInteger(poll) || poll < 10) throw new RangeError(`pollIntervalMs must be an integer of at least 10, got ${String(poll)}`)
+    this.#table = table
+    this.#pollIntervalMs = poll
+    this.#ownsDb = typeof opts.database === 'string'
+    this.db = typeof opts.database === 'string' ? new Database(opts.database) : opts.database
+    try {
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
+      if (this.db.pragma('journal_mode', { simple: true }) !== 'memory') this.db.pragma('journal_mode = WAL')
+      this.db.pragma('synchronous = NORMAL')
+      this.#prepareSchema(opts.migrate ?? true)
+      this.#s = prepareStatements(this.db, table)
+    } catch (error) {
+      if (this.#ownsDb) this.db.close()
+      throw error
+    }
+  }
+
+  /** The schema version of the database (0 when none). */
+  get schemaVersion(): number {
+    return this.#schemaVersion()
+  }
+
+  /** Apply pending migrations; a no-op when the schema is current. Run by the constructor unless `migrate: false`. */
+  migrate(): void {
+    this.#migrate()
+  }
+
+  #schemaVersion(): number {
+    const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(migrationsTable(this.#table))
+    if (!exists) return 0
+    return (this.db.prepare(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q(migrationsTable(this.#table))}`).get() as { v: number }).v
+  }
+
+  #prepareSchema(migrate: boolean): void {
+    const version = this.#schemaVersion()
+    if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${this.#table}"`)
+    if (version === LATEST_VERSION) return
+    if (!migrate)
+      throw new KeyStoreSchemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version, LATEST_VERSION, `table "${this.#table}"`)
+    this.#migrate()
+  }
+
+  #migrate(): void {
+    const table = this.#table
+    // IMMEDIATE: two processes opening a new file at once migrate one after the other.
+    this.db
+      .transaction(() => {
+        this.db.exec(createMigrationsTableSql(table))
+        const version = this.#schemaVersion()
+        if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${table}"`)
+        const record = this.db.prepare(`INSERT INTO ${q(migrationsTable(table))} (version, name, applied_at) VALUES (?, ?, ?)`)
+        for (const m of MIGRATIONS) {
+          if (m.version <= version) continue
+          this.db.exec(m.sql(table))
+          record.run(m.version, m.name, Date.now())
+        }
+      })
+      .immediate()
+  }
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    try {
+      this.#s.insert.run(recordToRow(record))
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
+      throw error
+    }
+    this.#emit(record.id)
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const row = this.#s.findById.get(id) as KeyRow | undefined
+    if (row === undefined) return null
+    if (this.#listeners.size > 0) this.#recent.add(id)
+    return rowToRecord(row)
+  }
+
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+    const fields = patchFields(patch)
+    const conditional = options?.expectedRevision !== undefined
+    const signature = `${fields.join(',')}|${conditional}`
+    let statement = this.#updates.get(signature)
+    if (statement === undefined) {
+      const sets = fields.map((f) => `${PATCH_COLUMNS[f][0]} = @${f}`)
+      sets.push('revision = revision + 1')
+      statement = this.db.prepare(
+        `UPDATE ${q(this.#table)} SET ${sets.join(', ')} WHERE id = @id${conditional ? ' AND revision = @expectedRevision' : ''} RETURNING *`,
+      )
+      this.#updates.set(signature, statement)
+    }
+    const params: Record<string, unknown> = { id }
+    for (const f of fields) params[f] = encodePatchValue(f, patch)
+    if (conditional) params.expectedRevision = options!.expectedRevision
+    const row = statement.get(params) as KeyRow | undefined
+    if (row === undefined) return null
+    this.#emit(id)
+    return rowToRecord(row)
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const existed = this.#s.delete.run(id).changes > 0
+    if (existed) this.#emit(id)
+    return existed
+  }
+
+  async list(query: StoreListQuery): Promise<StoreListPage> {
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
+    const statement = this.#s.list[`${query.ownerId !== undefined}${query.includeRevoked}${after !== null}` as ListVariant]
+    const rows = statement.all({
+      ownerId: query.ownerId ?? null,
+      createdAt: after?.createdAt ?? null,
+      afterId: after?.id ?? null,
+      limit: query.limit + 1,
+    }) as KeyRow[]
+    const items = rows.slice(0, query.limit).map(rowToRecord)
+    const last = items[items.length - 1]
+    return rows.length > query.limit && last
+      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
+      : { items }
+  }
+
+  async touch(entries: LastUsedEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    this.#s.touchMany(entries.map((e) => [e.lastUsedAt.getTime(), e.id] as const))
+  }
+
+  async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
+    const { start, resetAt } = counterWindow(now, windowMs)
+    const row = this.#s.increment.get(`${name}@${windowMs}:${start}`, amount, resetAt) as { count: number; reset_at: number }
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#s.sweepCounters.run(now)
+    return { count: row.count, resetAt: row.reset_at }
+  }
+
+  async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
+    return this.#s.spend.immediate(id, cost, now)
+  }
+
+  async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
+    if (this.#closed) throw new Error('SqliteKeyStore is closed')
+    if (this.#listeners.size === 0) this.#startPolling()
+    this.#listeners.add(listener)
+    return async () => {
+      this.#listeners.delete(listener)
+      if (this.#listeners.size === 0) this.#stopPolling()
+    }
+  }
+
+  /** Stop polling and, when the store opened the file, close it. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#listeners.clear()
+    this.#stopPolling()
+    if (this.#ownsDb) this.db.close()
+  }
+
+  #startPolling(): void {
+    this.#lastVersion = this.db.pragma('data_version', { simple: true }) as number
+    this.#lastSeq = (this.#s.maxSeq.get() as { seq: number }).seq
+    this.#poller = setInterval(() => this.#poll(), this.#pollIntervalMs)
+    this.#poller.unref?.()
+  }
+
+  #stopPolling(): void {
+    if (this.#poller !== undefined) clearInterval(this.#poller)
+    this.#poller = undefined
+  }
+
+  /** One check for changes by other connections: cheap unless the file changed. */
+  #poll(): void {
+    try {
+      const version = this.db.pragma('data_version', { simple: true }) as number
+      if (version === this.#lastVersion) return
+      this.#lastVersion = version
+      const rows = this.#s.changesSince.all(this.#lastSeq) as { seq: number; key_id: string }[]
+      if (rows.length === 0) return
+      // The log keeps the latest 10,000 changes; a reader that fell further behind may have
+      // missed some, so it reports every id it has served recently.
+      if (this.#lastSeq > 0 && rows[0]!.seq > this.#lastSeq + 1) for (const id of this.#recent.values()) this.#emit(id)
+      this.#lastSeq = rows[rows.length - 1]!.seq
+      for (const row of rows) this.#emit(row.key_id)
+    } catch {
+      // The file is busy or gone; the next tick tries again.
+    }
+  }
+
+  #emit(id: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener({ id })
+      } catch {
+        // A failing listener must not break the store or other listeners.
+      }
+    }
+  }
+}
+
+type ListVariant = `${boolean}${boolean}${boolean}`
+
+function prepareStatements(db: Db, table: string) {
+  const t = q(table)
+  const columns = 'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
+  const listStatements = {} as Record<ListVariant, Statement>
+  for (const byOwner of [true, false])
+    for (const includeRevoked of [true, false])
+      for (const after of [true, false]) {
+        const where = [
+          byOwner && 'owner_id = @ownerId',
+          !includeRevoked && 'revoked_at IS NULL',
+          after && '(created_at, id) < (@createdAt, @afterId)',
+        ].filter(Boolean)
+        listStatements[`${byOwner}${includeRevoked}${after}`] = db.prepare(
+          `SELECT * FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+        )
+      }
+  const touch = db.prepare(`UPDATE ${t} SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)`)
+  const readCredits = db.prepare(`SELECT credits FROM ${t} WHERE id = ?`).pluck()
+  const writeCredits = db.prepare(`UPDATE ${t} SET credits = ? WHERE id = ?`)
+  return {
+    insert: db.prepare(`INSERT INTO ${t} (${columns}) VALUES (${columns.split(', ').map((c) => `@${c}`).join(', ')})`),
+    findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
+    delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+    list: listStatements,
+    touchMany: db.transaction((entries: (readonly [number, string])[]) => {
+      for (const [at, id] of entries) touch.run({ at, id })
+    }),
+    increment: db.prepare(
+      `INSERT INTO ${q(`${table}_counters`)} (slot, count, reset_at) VALUES (?, ?, ?)
+       ON CONFLICT (slot) DO UPDATE SET count = count + excluded.count RETURNING count, reset_at`,
+    ),
+    sweepCounters: db.prepare(`DELETE FROM ${q(`${table}_counters`)} WHERE reset_at <= ?`),
+    spend: db.transaction((id: string, cost: number, now: number): CreditSpend | null => {
+      const stored = readCredits.get(id) as string | null | undefined
+      if (stored === undefined || stored === null) return null
+      const { credits, spend } = spendFromCredits(JSON.parse(stored) as Credits, cost, now)
+      writeCredits.run(JSON.stringify(credits), id)
+      return spend
+    }),
+    maxSeq: db.prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${q(`${table}_changes`)}`),
+    changesSince: db.prepare(`SELECT seq, key_id FROM ${q(`${table}_changes`)} WHERE seq > ? ORDER BY seq`),
+  }
+}

@@ -1,0 +1,13 @@
+import { runKeyStoreConformance } from '@keyward/core/testing'
+import { SqliteKeyStore } from '@keyward/sqlite'
+import { dbPath, tempDir } from './helpers.js'
+
+const dir = tempDir()
+
+runKeyStoreConformance('SqliteKeyStore (file, WAL)', () => new SqliteKeyStore(dbPath(dir)), {
+  dispose: (store) => store.close?.(),
+})
+
+runKeyStoreConformance('SqliteKeyStore (:memory:)', () => new SqliteKeyStore(':memory:'), {
+  dispose: (store) => store.close?.(),
+})

@@ -1,0 +1,3 @@
+/** Vitest `globalSetup`: Redis only. See vitest-services.ts. */
+import { setupServices } from './vitest-services.js'
+export default () => setupServices(['redis'])
