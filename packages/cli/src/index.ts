@@ -1,0 +1,3 @@
+export { main, type Io } from './main.js'
+export { scanPaths, type Finding } from './scan.js'
+export { openStore } from './stores.js'

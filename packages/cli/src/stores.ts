@@ -1,0 +1,33 @@
+import { resolve } from 'node:path'
+import type { KeyStore } from '@keyward/core'
+import { CliError } from './errors.js'
+
+const EXAMPLES = 'sqlite:./keys.db, postgres://user@host/db or redis://host:6379'
+
+/**
+ * Open a store from a URL: `sqlite:<path>` (relative to `cwd`), `postgres://…`/`postgresql://…`,
+ * `redis://…`/`rediss://…`. Drivers load only when used.
+ */
+export async function openStore(url: string, cwd: string): Promise<KeyStore> {
+  const scheme = /^([a-z]+):/.exec(url)?.[1]
+  switch (scheme) {
+    case 'sqlite': {
+      const path = url.replace(/^sqlite:(\/\/)?/, '')
+      if (path === '') throw new CliError(`--store sqlite: needs a file, like sqlite:./keys.db`)
+      const { SqliteKeyStore } = await import('@keyward/sqlite')
+      return new SqliteKeyStore(path === ':memory:' ? path : resolve(cwd, path))
+    }
+    case 'postgres':
+    case 'postgresql': {
+      const { PostgresKeyStore } = await import('@keyward/postgres')
+      return new PostgresKeyStore({ connectionString: url })
+    }
+    case 'redis':
+    case 'rediss': {
+      const { RedisKeyStore } = await import('@keyward/redis')
+      return new RedisKeyStore({ url })
+    }
+    default:
+      throw new CliError(`unsupported store URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}: use ${EXAMPLES}`)
+  }
+}
