@@ -4,5 +4,8 @@ export default defineProject({
   test: {
     name: 'postgres',
     include: ['test/**/*.test.ts'],
+    globalSetup: ['../../scripts/vitest-postgres.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
   },
 })

@@ -1,0 +1,9 @@
+export { PostgresKeyStore, type PostgresKeyStoreOptions } from './store.js'
+export { KeyStoreSchemaError, type SchemaErrorCode } from './errors.js'
+export {
+  postgresMigrationSql,
+  MIGRATIONS as POSTGRES_MIGRATIONS,
+  LATEST_VERSION as POSTGRES_SCHEMA_VERSION,
+  CHANNEL as POSTGRES_CHANNEL,
+  type PostgresMigration,
+} from './migrations.js'

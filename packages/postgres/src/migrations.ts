@@ -1,0 +1,110 @@
+/** Where the store's tables live. Names are checked when the store is built. */
+export interface PgNames {
+  schema: string
+  table: string
+}
+
+/** One versioned schema change. Applied in order, each version once, inside a transaction. */
+export interface PostgresMigration {
+  version: number
+  name: string
+  sql: (names: PgNames) => string
+}
+
+/** A quoted identifier. */
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
+/** A schema-qualified, quoted name. */
+export const qualified = (names: PgNames, suffix = ''): string => `${ident(names.schema)}.${ident(names.table + suffix)}`
+
+/** The channel every store notifies on; payloads are `schema.table:id`. */
+export const CHANNEL = 'keyward_changes'
+
+/** The migrations of this package, oldest first. Never edit one that has shipped: add a new one. */
+export const MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'create keys, notifications and counters',
+    sql: (n) => {
+      const t = qualified(n)
+      return `
+CREATE TABLE ${t} (
+  id text COLLATE "C" PRIMARY KEY,
+  prefix text NOT NULL,
+  digest text NOT NULL,
+  algorithm text NOT NULL,
+  pepper_id text,
+  hint text NOT NULL,
+  name text NOT NULL,
+  owner_id text,
+  scopes text[] NOT NULL,
+  metadata json NOT NULL,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  expires_at timestamptz,
+  disabled_at timestamptz,
+  revoked_at timestamptz,
+  last_used_at timestamptz,
+  rotated_from_id text,
+  rotated_to_id text,
+  rate_limit jsonb,
+  credits jsonb,
+  revision integer NOT NULL DEFAULT 0
+);
+CREATE INDEX ${ident(`${n.table}_created_idx`)} ON ${t} (created_at DESC, id DESC);
+CREATE INDEX ${ident(`${n.table}_owner_idx`)} ON ${t} (owner_id, created_at DESC, id DESC);
+CREATE FUNCTION ${qualified(n, '_notify')}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('${CHANNEL}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ':' || OLD.id);
+  ELSE
+    PERFORM pg_notify('${CHANNEL}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ':' || NEW.id);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER ${ident(`${n.table}_notify_insert_delete`)} AFTER INSERT OR DELETE ON ${t}
+  FOR EACH ROW EXECUTE FUNCTION ${qualified(n, '_notify')}();
+CREATE TRIGGER ${ident(`${n.table}_notify_update`)} AFTER UPDATE ON ${t}
+  FOR EACH ROW WHEN (OLD.revision IS DISTINCT FROM NEW.revision) EXECUTE FUNCTION ${qualified(n, '_notify')}();
+CREATE UNLOGGED TABLE ${qualified(n, '_counters')} (
+  slot text PRIMARY KEY,
+  count bigint NOT NULL,
+  reset_at bigint NOT NULL
+);
+CREATE INDEX ${ident(`${n.table}_counters_reset_idx`)} ON ${qualified(n, '_counters')} (reset_at);
+`
+    },
+  },
+]
+
+/** The newest schema version this package knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** Default table name. */
+export const DEFAULT_TABLE = 'keyward_keys'
+/** Default schema. */
+export const DEFAULT_SCHEMA = 'public'
+
+export const createMigrationsTableSql = (n: PgNames): string =>
+  `CREATE SCHEMA IF NOT EXISTS ${ident(n.schema)};
+CREATE TABLE IF NOT EXISTS ${qualified(n, '_migrations')} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`
+
+/**
+ * The schema as one SQL script, for teams that migrate by hand (psql, Flyway, a migration tool).
+ * Applies the migrations after `fromVersion` (default: all) in one transaction and records them,
+ * so the store finds them applied.
+ *
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('migrations/V1__keyward.sql', postgresMigrationSql({ schema: 'auth' }))
+ */
+export function postgresMigrationSql(options: { schema?: string; table?: string; fromVersion?: number } = {}): string {
+  const names = { schema: options.schema ?? DEFAULT_SCHEMA, table: options.table ?? DEFAULT_TABLE }
+  const parts = [createMigrationsTableSql(names)]
+  for (const m of MIGRATIONS) {
+    if (m.version <= (options.fromVersion ?? 0)) continue
+    parts.push(`-- ${m.version}: ${m.name}`, m.sql(names).trim())
+    parts.push(`INSERT INTO ${qualified(names, '_migrations')} (version, name) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}');`)
+  }
+  return `BEGIN;\n${parts.join('\n')}\nCOMMIT;\n`
+}

@@ -1,0 +1,88 @@
+import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core'
+
+/** A row of the keys table as `pg` returns it. */
+export interface KeyRow {
+  id: string
+  prefix: string
+  digest: string
+  algorithm: string
+  pepper_id: string | null
+  hint: string
+  name: string
+  owner_id: string | null
+  scopes: string[]
+  metadata: ApiKeyRecord['metadata']
+  created_at: Date
+  updated_at: Date
+  expires_at: Date | null
+  disabled_at: Date | null
+  revoked_at: Date | null
+  last_used_at: Date | null
+  rotated_from_id: string | null
+  rotated_to_id: string | null
+  rate_limit: ApiKeyRecord['rateLimit']
+  credits: ApiKeyRecord['credits']
+  revision: number
+}
+
+export function rowToRecord(row: KeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    digest: row.digest,
+    algorithm: row.algorithm as ApiKeyRecord['algorithm'],
+    pepperId: row.pepper_id,
+    hint: row.hint,
+    name: row.name,
+    ownerId: row.owner_id,
+    scopes: row.scopes,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    disabledAt: row.disabled_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    rotatedFromId: row.rotated_from_id,
+    rotatedToId: row.rotated_to_id,
+    rateLimit: row.rate_limit,
+    credits: row.credits,
+    revision: row.revision,
+  }
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v))
+
+export const INSERT_COLUMNS = [
+  'id', 'prefix', 'digest', 'algorithm', 'pepper_id', 'hint', 'name', 'owner_id', 'scopes', 'metadata', 'created_at',
+  'updated_at', 'expires_at', 'disabled_at', 'revoked_at', 'last_used_at', 'rotated_from_id', 'rotated_to_id',
+  'rate_limit', 'credits', 'revision',
+] as const
+
+/** Parameter values for an insert, in `INSERT_COLUMNS` order. */
+export function insertValues(r: ApiKeyRecord): unknown[] {
+  return [
+    r.id, r.prefix, r.digest, r.algorithm, r.pepperId, r.hint, r.name, r.ownerId, r.scopes, JSON.stringify(r.metadata),
+    r.createdAt, r.updatedAt, r.expiresAt, r.disabledAt, r.revokedAt, r.lastUsedAt, r.rotatedFromId, r.rotatedToId,
+    json(r.rateLimit), json(r.credits), r.revision,
+  ]
+}
+
+/** Patch field → column and parameter encoding. */
+export const PATCH_COLUMNS: Record<keyof ApiKeyPatch, [column: string, encode: (v: unknown) => unknown]> = {
+  name: ['name', (v) => v],
+  scopes: ['scopes', (v) => v],
+  metadata: ['metadata', (v) => JSON.stringify(v)],
+  updatedAt: ['updated_at', (v) => v],
+  expiresAt: ['expires_at', (v) => v],
+  disabledAt: ['disabled_at', (v) => v],
+  revokedAt: ['revoked_at', (v) => v],
+  rotatedToId: ['rotated_to_id', (v) => v],
+  rateLimit: ['rate_limit', json],
+  credits: ['credits', json],
+}
+
+/** The patch fields that are set (not undefined), in a stable order. */
+export function patchFields(patch: ApiKeyPatch): (keyof ApiKeyPatch)[] {
+  return (Object.keys(PATCH_COLUMNS) as (keyof ApiKeyPatch)[]).filter((f) => patch[f] !== undefined)
+}

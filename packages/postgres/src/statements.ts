@@ -1,0 +1,92 @@
+import { qualified, type PgNames } from './migrations.js'
+import { INSERT_COLUMNS } from './rows.js'
+
+/** A named (prepared per connection) statement. */
+export interface Statement {
+  name: string
+  text: string
+}
+
+/** A prepared-statement name unique to the text (FNV-1a). */
+export function statementName(text: string): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return `keyward_${(h >>> 0).toString(36)}_${text.length}`
+}
+
+const named = (text: string): Statement => ({ name: statementName(text), text })
+
+export type Statements = ReturnType<typeof buildStatements>
+
+/** The fixed statements of a store over `names`. */
+export function buildStatements(names: PgNames) {
+  const t = qualified(names)
+  const counters = qualified(names, '_counters')
+  const lists = new Map<string, Statement>()
+  return {
+    insert: named(`INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`),
+    findById: named(`SELECT * FROM ${t} WHERE id = $1`),
+    delete: named(`DELETE FROM ${t} WHERE id = $1`),
+    /** Parameters in order: owner id (byOwner), cursor createdAt and id (after), limit. */
+    list(byOwner: boolean, includeRevoked: boolean, after: boolean): Statement {
+      const key = `${byOwner}${includeRevoked}${after}`
+      let statement = lists.get(key)
+      if (statement === undefined) {
+        let n = 0
+        const where = [
+          byOwner && `owner_id = $${++n}`,
+          !includeRevoked && 'revoked_at IS NULL',
+          after && `(created_at, id) < ($${++n}, $${++n})`,
+        ].filter(Boolean)
+        statement = named(
+          `SELECT * FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${++n}`,
+        )
+        lists.set(key, statement)
+      }
+      return statement
+    },
+    touch: named(
+      `UPDATE ${t} AS k SET last_used_at = v.at
+       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)
+       WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
+    ),
+    increment: named(
+      `INSERT INTO ${counters} AS c (slot, count, reset_at) VALUES ($1, $2, $3)
+       ON CONFLICT (slot) DO UPDATE SET count = c.count + EXCLUDED.count
+       RETURNING c.count::float8 AS count, c.reset_at::float8 AS reset_at`,
+    ),
+    sweepCounters: named(`DELETE FROM ${counters} WHERE reset_at <= $1`),
+    /**
+     * The credit rule of `spendFromCredits` in one statement: lock the row, apply a due refill,
+     * spend when enough remains. $1 id, $2 cost, $3 now (epoch ms).
+     */
+    spend: named(
+      `WITH cur AS (
+         SELECT id, credits FROM ${t} WHERE id = $1 AND jsonb_typeof(credits) = 'object' FOR UPDATE
+       ), base AS (
+         SELECT id,
+           (credits->>'remaining')::float8 AS remaining,
+           CASE WHEN jsonb_typeof(credits->'refill') = 'object' THEN credits->'refill' END AS refill,
+           COALESCE((credits->>'refilledAt')::float8, CASE WHEN jsonb_typeof(credits->'refill') = 'object' THEN $3::float8 END) AS last
+         FROM cur
+       ), due AS (
+         SELECT id, remaining, refill, last,
+           refill IS NOT NULL AND $3::float8 >= last + (refill->>'intervalMs')::float8 AS due
+         FROM base
+       ), refilled AS (
+         SELECT id, refill,
+           CASE WHEN due THEN (refill->>'amount')::float8 ELSE remaining END AS remaining,
+           CASE WHEN due THEN last + floor(($3::float8 - last) / (refill->>'intervalMs')::float8) * (refill->>'intervalMs')::float8 ELSE last END AS refilled_at
+         FROM due
+       ), spent AS (
+         SELECT id, refill, refilled_at, remaining >= $2::float8 AS ok,
+           CASE WHEN remaining >= $2::float8 THEN remaining - $2::float8 ELSE remaining END AS remaining
+         FROM refilled
+       )
+       UPDATE ${t} AS k SET credits = jsonb_build_object('remaining', s.remaining, 'refill', s.refill)
+         || CASE WHEN s.refilled_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('refilledAt', s.refilled_at) END
+       FROM spent s WHERE k.id = s.id
+       RETURNING s.ok, s.remaining, CASE WHEN s.refill IS NULL THEN NULL ELSE s.refilled_at + (s.refill->>'intervalMs')::float8 END AS next_refill_at`,
+    ),
+  }
+}

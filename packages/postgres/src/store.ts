@@ -1,0 +1,335 @@
+import pg from 'pg'
+import {
+  counterWindow,
+  decodeCursor,
+  DuplicateKeyIdError,
+  encodeCursor,
+  type ApiKeyPatch,
+  type ApiKeyRecord,
+  type CounterState,
+  type CreditSpend,
+  type KeyChange,
+  type KeyStore,
+  type LastUsedEntry,
+  type StoreListPage,
+  type StoreListQuery,
+} from '@keyward/core'
+import { KeyStoreSchemaError } from './errors.js'
+import { RecentIds } from './lib/recent-ids.js'
+import { ChangeListener } from './listener.js'
+import {
+  CHANNEL,
+  createMigrationsTableSql,
+  DEFAULT_SCHEMA,
+  DEFAULT_TABLE,
+  LATEST_VERSION,
+  MIGRATIONS,
+  qualified,
+  type PgNames,
+} from './migrations.js'
+import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
+import { buildStatements, statementName, type Statements } from './statements.js'
+
+/** Options of {@link PostgresKeyStore}. */
+export interface PostgresKeyStoreOptions {
+  /**
+   * A connection string, or your own `pg.Pool` (not ended by `close()`). The store adds a no-op
+   * `error` listener to the pool, so an idle connection dropped by the server cannot crash the process.
+   * @example 'postgres://app@db.internal:5432/app'
+   */
+  connection: string | pg.Pool
+  /**
+   * Schema of the store's tables; created by the migrations when missing.
+   * @default 'public'
+   */
+  schema?: string
+  /**
+   * Name of the keys table; companion objects get it as prefix (`_migrations`, `_counters`, `_notify`).
+   * @default 'keyward_keys'
+   */
+  table?: string
+  /**
+   * Run pending migrations on first use. With `false`, a missing or outdated schema is an error
+   * (apply {@link postgresMigrationSql} yourself).
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * A query that has no answer after this long rejects (the key then fails with `store_unavailable`).
+   * @default 5000
+   */
+  queryTimeoutMs?: number
+  /**
+   * Connecting gives up after this long. Applies to pools the store creates and to the LISTEN connection.
+   * @default 5000
+   */
+  connectionTimeoutMs?: number
+  /**
+   * Size of a pool the store creates from a connection string.
+   * @default 10
+   */
+  max?: number
+}
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
+const COUNTER_SWEEP_EVERY = 1000
+
+/**
+ * A `KeyStore` on PostgreSQL through `pg`. Versioned migrations run by the store (or by hand with
+ * {@link postgresMigrationSql}); conditional updates in one statement; `subscribe` through
+ * LISTEN/NOTIFY (a trigger notifies, so changes by any client reach every instance), reconnecting
+ * after a dropped connection.
+ *
+ * @example
+ * import { createKeyward } from '@keyward/core'
+ * import { PostgresKeyStore } from '@keyward/postgres'
+ *
+ * const keyward = createKeyward({
+ *   prefix: 'acme_live',
+ *   store: new PostgresKeyStore({ connection: process.env.DATABASE_URL! }),
+ * })
+ */
+export class PostgresKeyStore implements KeyStore {
+  /** The pool queries run on. */
+  readonly pool: pg.Pool
+  readonly #names: PgNames
+  readonly #ownsPool: boolean
+  readonly #migrateOnUse: boolean
+  readonly #timeoutMs: number
+  readonly #connectionTimeoutMs: number
+  readonly #s: Statements
+  readonly #updates = new Map<string, { name: string; text: string }>()
+  readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #recent = new RecentIds()
+  readonly #payloadPrefix: string
+  #listener: ChangeListener | undefined
+  #ready: Promise<void> | undefined
+  #isReady = false
+  #increments = 0
+  #closed = false
+
+  constructor(options: string | PostgresKeyStoreOptions) {
+    const opts = typeof options === 'string' ? { connection: options } : options
+    if (!opts || (typeof opts.connection !== 'string' && typeof opts.connection?.query !== 'function'))
+      throw new TypeError('PostgresKeyStore needs { connection }: a connection string or a pg.Pool')
+    const schema = opts.schema ?? DEFAULT_SCHEMA
+    const table = opts.table ?? DEFAULT_TABLE
+    for (const [label, value] of [['schema', schema], ['table', table]] as const)
+      if (!NAME_RE.test(value)) throw new TypeError(`${label} must match ${NAME_RE}, got ${JSON.stringify(value)}`)
+    this.#names = { schema, table }
+    this.#timeoutMs = positive('queryTimeoutMs', opts.queryTimeoutMs, 5_000)
+    this.#connectionTimeoutMs = positive('connectionTimeoutMs', opts.connectionTimeoutMs, 5_000)
+    this.#migrateOnUse = opts.migrate ?? true
+    this.#ownsPool = typeof opts.connection === 'string'
+    this.pool =
+      typeof opts.connection === 'string'
+        ? new pg.Pool({
+            connectionString: opts.connection,
+            max: positive('max', opts.max, 10),
+            connectionTimeoutMillis: this.#connectionTimeoutMs,
+            query_timeout: this.#timeoutMs,
+            statement_timeout: this.#timeoutMs,
+            keepAlive: true,
+          })
+        : opts.connection
+    this.pool.on('error', () => undefined)
+    this.#s = buildStatements(this.#names)
+    this.#payloadPrefix = `${schema}.${table}:`
+  }
+
+  /** Apply pending migrations now (the store otherwise does it on first use unless `migrate: false`). */
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`keyward:${this.#names.schema}.${this.#names.table}`])
+      await client.query(createMigrationsTableSql(this.#names))
+      const version = await this.#version(client)
+      if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
+      for (const m of MIGRATIONS) {
+        if (m.version <= version) continue
+        await client.query(m.sql(this.#names))
+        await client.query(`INSERT INTO ${qualified(this.#names, '_migrations')} (version, name) VALUES ($1, $2)`, [m.version, m.name])
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  /** The schema version in the database (0 when none). */
+  async schemaVersion(): Promise<number> {
+    return this.#version(this.pool)
+  }
+
+  async #version(runner: pg.Pool | pg.PoolClient): Promise<number> {
+    const exists = await runner.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [qualified(this.#names, '_migrations')])
+    if (exists.rows[0]?.t == null) return 0
+    const result = await runner.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::int AS v FROM ${qualified(this.#names, '_migrations')}`)
+    return result.rows[0]!.v
+  }
+
+  #schemaError(code: 'schema_missing' | 'schema_outdated' | 'schema_too_new', version: number): KeyStoreSchemaError {
+    return new KeyStoreSchemaError(code, version, LATEST_VERSION, `schema "${this.#names.schema}", table "${this.#names.table}"`)
+  }
+
+  /** Check (and with `migrate`, bring up to date) the schema once; retried after a failure. */
+  #ensureReady(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('PostgresKeyStore is closed'))
+    this.#ready ??= (async () => {
+      const version = await this.#version(this.pool)
+      if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
+      if (version < LATEST_VERSION) {
+        if (!this.#migrateOnUse) throw this.#schemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version)
+        await this.migrate()
+      }
+      this.#isReady = true
+    })().catch((error: unknown) => {
+      this.#ready = undefined
+      throw error
+    })
+    return this.#ready
+  }
+
+  async #query<R extends pg.QueryResultRow>(statement: { name: string; text: string }, values: unknown[]): Promise<pg.QueryResult<R>> {
+    if (!this.#isReady) await this.#ensureReady()
+    return this.pool.query<R>({ name: statement.name, text: statement.text, values, query_timeout: this.#timeoutMs } as pg.QueryConfig)
+  }
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    try {
+      await this.#query(this.#s.insert, insertValues(record))
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new DuplicateKeyIdError(record.id)
+      throw error
+    }
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.#query<KeyRow>(this.#s.findById, [id])
+    const row = rows[0]
+    if (row === undefined) return null
+    if (this.#listeners.size > 0) this.#recent.add(id)
+    return rowToRecord(row)
+  }
+
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+    const fields = patchFields(patch)
+    const conditional = options?.expectedRevision !== undefined
+    const signature = `${fields.join(',')}|${conditional}`
+    let statement = this.#updates.get(signature)
+    if (statement === undefined) {
+      const first = conditional ? 3 : 2
+      const sets = fields.map((f, i) => `${PATCH_COLUMNS[f][0]} = $${first + i}`)
+      sets.push('revision = revision + 1')
+      const text = `UPDATE ${qualified(this.#names)} SET ${sets.join(', ')} WHERE id = $1${conditional ? ' AND revision = $2' : ''} RETURNING *`
+      statement = { name: statementName(text), text }
+      this.#updates.set(signature, statement)
+    }
+    const values: unknown[] = [id]
+    if (conditional) values.push(options!.expectedRevision)
+    for (const f of fields) values.push(PATCH_COLUMNS[f][1](patch[f] ?? null))
+    const { rows } = await this.#query<KeyRow>(statement, values)
+    return rows[0] === undefined ? null : rowToRecord(rows[0])
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#query(this.#s.delete, [id])
+    return (result.rowCount ?? 0) > 0
+  }
+
+  async list(query: StoreListQuery): Promise<StoreListPage> {
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
+    const statement = this.#s.list(query.ownerId !== undefined, query.includeRevoked, after !== null)
+    const values: unknown[] = []
+    if (query.ownerId !== undefined) values.push(query.ownerId)
+    if (after !== null) values.push(new Date(after.createdAt), after.id)
+    values.push(query.limit + 1)
+    const { rows } = await this.#query<KeyRow>(statement, values)
+    const items = rows.slice(0, query.limit).map(rowToRecord)
+    const last = items[items.length - 1]
+    return rows.length > query.limit && last
+      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
+      : { items }
+  }
+
+  async touch(entries: LastUsedEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    const latest = new Map<string, number>()
+    for (const { id, lastUsedAt } of entries) latest.set(id, Math.max(latest.get(id) ?? -Infinity, lastUsedAt.getTime()))
+    await this.#query(this.#s.touch, [[...latest.keys()], [...latest.values()].map((ms) => new Date(ms))])
+  }
+
+  async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
+    const { start, resetAt } = counterWindow(now, windowMs)
+    const { rows } = await this.#query<{ count: number; reset_at: number }>(this.#s.increment, [`${name}@${windowMs}:${start}`, amount, resetAt])
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#query(this.#s.sweepCounters, [now]).catch(() => undefined)
+    return { count: rows[0]!.count, resetAt: rows[0]!.reset_at }
+  }
+
+  async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
+    const { rows } = await this.#query<{ ok: boolean; remaining: number; next_refill_at: number | null }>(this.#s.spend, [id, cost, now])
+    const row = rows[0]
+    return row === undefined ? null : { ok: row.ok, remaining: row.remaining, nextRefillAt: row.next_refill_at }
+  }
+
+  async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
+    if (this.#closed) throw new Error('PostgresKeyStore is closed')
+    this.#listeners.add(listener)
+    if (this.#listener === undefined) {
+      this.#listener = new ChangeListener({
+        clientConfig: { ...this.pool.options, connectionTimeoutMillis: this.#connectionTimeoutMs },
+        channel: CHANNEL,
+        onPayload: (payload) => {
+          if (payload.startsWith(this.#payloadPrefix)) this.#emit(payload.slice(this.#payloadPrefix.length))
+        },
+        onGap: () => {
+          for (const id of this.#recent.values()) this.#emit(id)
+        },
+      })
+      await this.#listener.start()
+    }
+    return async () => {
+      this.#listeners.delete(listener)
+      if (this.#listeners.size === 0 && this.#listener !== undefined) {
+        const stopping = this.#listener
+        this.#listener = undefined
+        await stopping.stop()
+      }
+    }
+  }
+
+  /** Whether `subscribe`'s LISTEN connection is up (false between a drop and the reconnect). */
+  get listening(): boolean {
+    return this.#listener?.listening ?? false
+  }
+
+  /** Stop listening and, when the store made the pool, end it. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#listeners.clear()
+    await this.#listener?.stop()
+    this.#listener = undefined
+    if (this.#ownsPool) await this.pool.end()
+  }
+
+  #emit(id: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener({ id })
+      } catch {
+        // A failing listener must not break the store or other listeners.
+      }
+    }
+  }
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`)
+  return value
+}

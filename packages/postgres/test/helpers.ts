@@ -1,0 +1,26 @@
+import { PostgresKeyStore, type PostgresKeyStoreOptions } from '@keyward/postgres'
+import pg from 'pg'
+import { afterAll } from 'vitest'
+
+/** The shared test server (started by the globalSetup). */
+export const PG_URL = process.env.KEYWARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:54329/postgres'
+
+let n = 0
+/** A schema name no other test uses. */
+export const freshSchema = (): string => `kw_t${process.pid}_${Date.now().toString(36)}_${++n}`
+
+const admin = new pg.Pool({ connectionString: PG_URL, max: 2 })
+const schemas: string[] = []
+afterAll(async () => {
+  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined)
+  await admin.end()
+})
+
+/** A store on a fresh schema of the shared server; the schema is dropped after the file. */
+export function freshStore(options: Partial<PostgresKeyStoreOptions> = {}): PostgresKeyStore {
+  const schema = options.schema ?? freshSchema()
+  schemas.push(schema)
+  return new PostgresKeyStore({ connection: PG_URL, max: 4, ...options, schema })
+}
+
+export { admin }
