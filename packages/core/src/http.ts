@@ -5,9 +5,9 @@
  * Express, Koa and Fastify answer byte for byte the same.
  */
 import type { Keyward } from './keyward.js'
-import { missingScope } from './scopes.js'
+import { isValidScope, missingScope } from './scopes.js'
 import type { ApiKeyInfo } from './types.js'
-import { failureMessage, type VerifyFailure, type VerifyFailureCode } from './verify-result.js'
+import { failureMessage, type RateLimitState, type VerifyFailure, type VerifyFailureCode } from './verify-result.js'
 
 /** Codes that can appear in a problem body. */
 export type HttpProblemCode = VerifyFailureCode | 'invalid_request' | 'missing_credentials'
@@ -32,8 +32,18 @@ export interface HttpFailureResponse {
   body: ProblemBody
 }
 
-/** Adapter options shared by Express, Koa and Fastify. */
-export interface HttpAuthOptions<S extends string = string> {
+/**
+ * Customise a failure before it is sent: return a replacement response (or nothing to send
+ * `response` as is). Runs for every refusal (400, 401, 403, 429, 503), also in `requireScopes`.
+ * It receives no key: `response.body.key` is the redacted display form at most.
+ */
+export type HttpFailureHook<R = unknown> = (
+  response: HttpFailureResponse,
+  request: R,
+) => HttpFailureResponse | undefined | void | Promise<HttpFailureResponse | undefined | void>
+
+/** Adapter options shared by Express, Koa and Fastify. `R` is the framework's request (or context). */
+export interface HttpAuthOptions<S extends string = string, R = unknown> {
   /**
    * Request headers that may carry the key, lowercase. `authorization` is read as
    * `Authorization: Bearer <key>`; any other header carries the bare key.
@@ -53,19 +63,30 @@ export interface HttpAuthOptions<S extends string = string> {
    * @default 'api'
    */
   realm?: string
+  /**
+   * Customise refusals, for example to log them or to add a `link` to your docs.
+   * @example
+   * onFailure: (response) => ({ ...response, body: { ...response.body, detail: `${response.body.detail} See https://acme.dev/keys` } })
+   */
+  onFailure?: HttpFailureHook<R>
 }
 
 /** Validated adapter options. */
-export interface HttpAuthConfig<S extends string = string> {
+export interface HttpAuthConfig<S extends string = string, R = unknown> {
   headers: readonly string[]
   optional: boolean
   scopes: readonly S[]
   realm: string
+  /**
+   * The `onFailure` option made safe: always resolves to the response to send (the hook's
+   * replacement, or the original when it returned nothing usable). Undefined without a hook.
+   */
+  onFailure: ((response: HttpFailureResponse, request: R) => Promise<HttpFailureResponse>) | undefined
 }
 
-/** The outcome of authenticating one request. */
+/** The outcome of authenticating one request. `headers` (lowercase) are for the successful response. */
 export type HttpAuthResult<S extends string = string> =
-  | { ok: true; key: ApiKeyInfo<S> | null }
+  | { ok: true; key: ApiKeyInfo<S> | null; headers?: Record<string, string> }
   | { ok: false; response: HttpFailureResponse }
 
 const HEADER_NAME_RE = /^[a-z0-9!#$%&'*+.^_`|~-]+$/
@@ -79,25 +100,55 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
-/** Validate adapter options once, when the middleware is built. Throws `TypeError`. */
-export function resolveHttpAuthOptions<S extends string>(options: HttpAuthOptions<S> = {}): HttpAuthConfig<S> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
+const OPTION_NAMES = new Set(['headers', 'optional', 'scopes', 'realm', 'onFailure'])
+
+/**
+ * Validate adapter options once, when the middleware is built. Throws `TypeError` for anything
+ * wrong, including an unknown option name (a misspelt `scope:` must not silently guard nothing).
+ */
+export function resolveHttpAuthOptions<S extends string, R = unknown>(options: HttpAuthOptions<S, R> = {}): HttpAuthConfig<S, R> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError('options must be an object')
+  for (const name of Object.keys(options))
+    if (!OPTION_NAMES.has(name))
+      throw new TypeError(`unknown option "${name}": expected one of ${[...OPTION_NAMES].join(', ')}`)
   const headers = options.headers ?? ['authorization', 'x-api-key']
   if (!Array.isArray(headers) || headers.length === 0 || !headers.every((h) => typeof h === 'string' && HEADER_NAME_RE.test(h)))
     throw new TypeError('options.headers must be a non-empty array of lowercase header names, like ["authorization", "x-api-key"]')
   const optional = options.optional ?? false
   if (typeof optional !== 'boolean') throw new TypeError('options.optional must be a boolean')
   const scopes = options.scopes ?? []
-  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && s.length > 0))
-    throw new TypeError('options.scopes must be an array of scope strings')
+  if (!Array.isArray(scopes)) throw new TypeError('options.scopes must be an array of scope strings')
+  assertScopes(scopes)
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || !REALM_RE.test(realm))
     throw new TypeError('options.realm must be 1–100 printable ASCII characters without quotes or backslashes')
-  return { headers: [...new Set(headers)], optional, scopes: [...scopes], realm }
+  const hook = options.onFailure
+  if (hook !== undefined && typeof hook !== 'function') throw new TypeError('options.onFailure must be a function')
+  const onFailure =
+    hook &&
+    (async (response: HttpFailureResponse, request: R): Promise<HttpFailureResponse> => {
+      const replaced = await hook(response, request)
+      // Anything but a response object keeps the original refusal: the request still fails closed.
+      return replaced && typeof replaced === 'object' && Number.isInteger(replaced.status) ? replaced : response
+    })
+  return { headers: [...new Set(headers)], optional, scopes: [...scopes], realm, onFailure }
+}
+
+/**
+ * Throws a `TypeError` unless every item is a well-formed scope (`^[a-z0-9_.:*-]+$`, ≤ 100
+ * characters). For `requireScopes(...)` and route configs, checked when they are built.
+ */
+export function assertScopes(scopes: readonly unknown[]): asserts scopes is readonly string[] {
+  for (const scope of scopes)
+    if (!isValidScope(scope))
+      throw new TypeError(`scopes must match ^[a-z0-9_.:*-]+$ (like "messages:send"), got ${JSON.stringify(scope)}`)
 }
 
 /** What the request's headers hold: nothing, one key, or conflicting keys. */
 export type Credential = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'conflict' }
+
+const NONE: Credential = Object.freeze({ kind: 'none' })
+const CONFLICT: Credential = Object.freeze({ kind: 'conflict' })
 
 /**
  * Find the key in Node's `rawHeaders` (name/value pairs as received, so a repeated `Authorization`
@@ -107,8 +158,15 @@ export type Credential = { kind: 'none' } | { kind: 'key'; key: string } | { kin
 export function extractCredential(rawHeaders: readonly string[], headers: readonly string[]): Credential {
   let found: string | undefined
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase()
-    if (!headers.includes(name)) continue
+    const raw = rawHeaders[i]!
+    // Hot path: compare lengths before lowercasing, so unrelated headers cost no allocation.
+    let name: string | undefined
+    for (const candidate of headers)
+      if (candidate.length === raw.length && (candidate === raw || candidate === raw.toLowerCase())) {
+        name = candidate
+        break
+      }
+    if (name === undefined) continue
     let value: string | undefined = rawHeaders[i + 1]!
     if (name === 'authorization') {
       const match = BEARER_RE.exec(value.trim())
@@ -117,9 +175,9 @@ export function extractCredential(rawHeaders: readonly string[], headers: readon
     }
     const key = (value ?? '').trim()
     if (found === undefined) found = key
-    else if (found !== key) return { kind: 'conflict' }
+    else if (found !== key) return CONFLICT
   }
-  return found === undefined ? { kind: 'none' } : { kind: 'key', key: found }
+  return found === undefined ? NONE : { kind: 'key', key: found }
 }
 
 function challenge(realm: string, params = ''): string {
@@ -142,6 +200,19 @@ function problem(
 
 function retryAfterSeconds(ms: number | undefined): string {
   return String(Math.max(1, Math.ceil((ms ?? 1000) / 1000)))
+}
+
+/**
+ * `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers) for a key's
+ * window: quota, window length, what is left and seconds until the window resets.
+ */
+export function rateLimitHeaders(state: RateLimitState, now = Date.now()): Record<string, string> {
+  const windowSeconds = Math.max(1, Math.ceil(state.windowMs / 1000))
+  const resetSeconds = Math.max(0, Math.ceil((state.resetAt - now) / 1000))
+  return {
+    'ratelimit-policy': `"key";q=${state.limit};w=${windowSeconds}`,
+    ratelimit: `"key";r=${state.remaining};t=${resetSeconds}`,
+  }
 }
 
 /** 401 for a request with no credentials at all. */
@@ -183,7 +254,17 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
       return insufficientScopeResponse(realm, result.scope ?? '', redactedKey)
     case 'rate_limited':
     case 'usage_exceeded':
-      return problem(429, result.code, result.message, { 'www-authenticate': challenge(realm), 'retry-after': retryAfterSeconds(result.retryAfterMs) }, key)
+      return problem(
+        429,
+        result.code,
+        result.message,
+        {
+          'www-authenticate': challenge(realm),
+          'retry-after': retryAfterSeconds(result.retryAfterMs),
+          ...(result.rateLimit && rateLimitHeaders(result.rateLimit)),
+        },
+        key,
+      )
     case 'store_unavailable':
       return problem(503, result.code, result.message, { 'www-authenticate': challenge(realm), 'retry-after': retryAfterSeconds(result.retryAfterMs) })
     default:
@@ -191,21 +272,30 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
   }
 }
 
+const ANONYMOUS = Object.freeze({ ok: true, key: null } as const)
+
 /**
- * Authenticate one request from its raw headers. Adapters call this and either attach `key` or
- * send `response`.
+ * Authenticate one request from its raw headers. Adapters call this and either attach `key` (and
+ * set `headers` on the response, when present) or send `response`. `source` is the client address
+ * for failed-attempt throttling (the framework's `ip`, which honours its trust-proxy setting).
+ * Never rejects unless the store's own promise machinery does: store errors become 503.
  */
 export async function authenticateRequest<S extends string>(
   keyward: Keyward<S>,
   rawHeaders: readonly string[],
-  config: HttpAuthConfig<S>,
+  config: HttpAuthConfig<S, any>,
+  source?: string,
 ): Promise<HttpAuthResult<S>> {
   const credential = extractCredential(rawHeaders, config.headers)
   if (credential.kind === 'conflict') return { ok: false, response: conflictingCredentialsResponse(config.realm) }
   if (credential.kind === 'none')
-    return config.optional ? { ok: true, key: null } : { ok: false, response: missingCredentialsResponse(config.realm) }
-  const result = await keyward.verify(credential.key, config.scopes.length > 0 ? { scopes: config.scopes } : undefined)
-  if (result.ok) return { ok: true, key: result.key }
+    return config.optional ? ANONYMOUS : { ok: false, response: missingCredentialsResponse(config.realm) }
+  const scopes = config.scopes.length > 0 ? config.scopes : undefined
+  const result = await keyward.verify(
+    credential.key,
+    scopes === undefined && source === undefined ? undefined : { ...(scopes && { scopes }), ...(source !== undefined && { source }) },
+  )
+  if (result.ok) return result.rateLimit ? { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit) } : { ok: true, key: result.key }
   // Echo the key only in display form, and only when the whole credential has a key's shape.
   const shaped = keyward.pattern.exec(credential.key)?.[0] === credential.key
   return {

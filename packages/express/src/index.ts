@@ -1,0 +1,95 @@
+/**
+ * Express 5 middleware for Keyward API keys: `app.use(apiKeyAuth(keyward))` protects routes,
+ * `requireScopes('messages:send')` guards one. Every refusal comes from `@keyward/core`'s HTTP
+ * mapping, so Express, Koa and Fastify answer byte for byte the same.
+ */
+import {
+  authenticateRequest,
+  requireScopesResponse,
+  resolveHttpAuthOptions,
+  type ApiKeyInfo,
+  type HttpAuthConfig,
+  type HttpAuthOptions,
+  type Keyward,
+} from '@keyward/core'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { sendFailure } from './send.js'
+
+declare global {
+  // Express's own augmentation point (see @types/express-serve-static-core).
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The verified API key, set by `apiKeyAuth`: its public view (never the secret or digest).
+       * `null` when the middleware runs with `optional: true` and the request has no key;
+       * `undefined` on routes the middleware does not cover.
+       */
+      apiKey?: ApiKeyInfo | null
+    }
+  }
+}
+
+/** Options of {@link apiKeyAuth}. `onFailure` receives the Express request. */
+export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Request>
+
+export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
+
+/** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
+const CONFIG = Symbol.for('keyward.express.config')
+type WithConfig = Request & { [CONFIG]?: HttpAuthConfig<string, Request> }
+const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Request>()
+
+function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
+  if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).verify !== 'function')
+    throw new TypeError('apiKeyAuth(keyward) needs the instance returned by createKeyward()')
+}
+
+/**
+ * Authenticate every request under this middleware with an API key from
+ * `Authorization: Bearer <key>` or `X-API-Key`, and put the key's public view at `req.apiKey`.
+ * Refusals: 401 (missing or bad key), 400 (two different keys), 403 (missing scope), 429 (limits),
+ * 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and a problem+json body.
+ * Throws a `TypeError` at once for invalid options.
+ *
+ * @example
+ * import express from 'express'
+ * import { apiKeyAuth, requireScopes } from '@keyward/express'
+ *
+ * const app = express()
+ * app.use('/v1', apiKeyAuth(keyward))
+ * app.post('/v1/messages', requireScopes('messages:send'), (req, res) => {
+ *   res.json({ sentBy: req.apiKey!.name })
+ * })
+ */
+export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<S>): RequestHandler {
+  assertKeyward(keyward)
+  const config = resolveHttpAuthOptions<S, Request>(options) as HttpAuthConfig<string, Request>
+  return async function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const result = await authenticateRequest(keyward, req.rawHeaders, config, req.ip)
+    if (!result.ok) return sendFailure(res, config.onFailure ? await config.onFailure(result.response, req) : result.response)
+    req.apiKey = result.key
+    ;(req as WithConfig)[CONFIG] = config
+    if (result.headers !== undefined) res.set(result.headers)
+    next()
+  }
+}
+
+/**
+ * Guard one route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
+ * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
+ * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ *
+ * @example
+ * app.post('/v1/contacts/sync', requireScopes('contacts:sync'), syncContacts)
+ */
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): RequestHandler {
+  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
+  const required = resolveHttpAuthOptions({ scopes }).scopes
+  return async function keywardRequireScopes(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const config = (req as WithConfig)[CONFIG] ?? DEFAULT_CONFIG
+    const refusal = requireScopesResponse(req.apiKey, required, config.realm)
+    if (refusal === null) return next()
+    sendFailure(res, config.onFailure ? await config.onFailure(refusal, req) : refusal)
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Fastify 5 plugin for Keyward API keys: `app.register(apiKeyAuth, { keyward })` authenticates
+ * every route of the encapsulation context it is registered in (in `onRequest`); scopes per route
+ * come from the route's `config.apiKey.scopes` or the `requireScopes(...)` pre-handler. Every
+ * refusal comes from `@keyward/core`'s HTTP mapping, so Fastify, Express and Koa answer byte for
+ * byte the same.
+ */
+import {
+  authenticateRequest,
+  problemJson,
+  requireScopesResponse,
+  resolveHttpAuthOptions,
+  type ApiKeyInfo,
+  type HttpAuthConfig,
+  type HttpAuthOptions,
+  type HttpFailureResponse,
+  type Keyward,
+} from '@keyward/core'
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  RouteOptions,
+  preHandlerAsyncHookHandler,
+} from 'fastify'
+import fp from 'fastify-plugin'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The verified API key, set by the `apiKeyAuth` plugin: its public view (never the secret or
+     * digest). `null` on an optional or public route without a key, and outside the plugin's scope.
+     */
+    apiKey: ApiKeyInfo | null
+  }
+  interface FastifyContextConfig {
+    /**
+     * Per-route API-key settings read by `apiKeyAuth`: extra `scopes` this route needs, or
+     * `false` to leave this route public (no key needed, none verified).
+     * @example app.post('/v1/messages', { config: { apiKey: { scopes: ['messages:send'] } } }, handler)
+     */
+    apiKey?: false | { scopes?: readonly string[] }
+  }
+}
+
+export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
+
+/** Options of the {@link apiKeyAuth} plugin: the Keyward instance and the shared adapter options. */
+export interface ApiKeyAuthOptions<S extends string = string> extends HttpAuthOptions<S, FastifyRequest> {
+  /** The instance returned by `createKeyward()`. */
+  keyward: Keyward<S>
+}
+
+type Config = HttpAuthConfig<string, FastifyRequest>
+/** Route-level settings resolved once per route: null for a public route. */
+type RouteAuth = Config | null
+
+/** Request decorator holding the config that authenticated it, for `requireScopes`. */
+const CONFIG = Symbol.for('keyward.fastify.config')
+type WithConfig = FastifyRequest & { [CONFIG]: Config | null }
+const DEFAULT_CONFIG = resolveHttpAuthOptions<string, FastifyRequest>()
+/** Options Fastify itself reads from `register(plugin, options)`; not ours to validate. */
+const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+async function refuse(reply: FastifyReply, config: Config, response: HttpFailureResponse, request: FastifyRequest): Promise<FastifyReply> {
+  const final = config.onFailure ? await config.onFailure(response, request) : response
+  // A Buffer, so Fastify keeps the content type exactly (it appends a charset to JSON strings).
+  return reply.code(final.status).headers(final.headers).send(Buffer.from(problemJson(final)))
+}
+
+/** Per-route settings: the plugin's own, plus the route's `config.apiKey`. Validated when the route is added. */
+function resolveRoute(base: Config, routeConfig: unknown, where: string): RouteAuth {
+  const setting = (routeConfig as { apiKey?: unknown } | undefined)?.apiKey
+  if (setting === undefined) return base
+  if (setting === false) return null
+  if (setting === null || typeof setting !== 'object' || Array.isArray(setting))
+    throw new TypeError(`${where}: config.apiKey must be false or { scopes: [...] }`)
+  const { scopes, ...rest } = setting as { scopes?: unknown }
+  if (Object.keys(rest).length > 0) throw new TypeError(`${where}: config.apiKey accepts only "scopes", got ${Object.keys(rest).join(', ')}`)
+  if (scopes === undefined) return base
+  if (!Array.isArray(scopes)) throw new TypeError(`${where}: config.apiKey.scopes must be an array of scope strings`)
+  const extra = resolveHttpAuthOptions({ scopes }).scopes
+  return { ...base, scopes: [...new Set([...base.scopes, ...extra])] }
+}
+
+const plugin: FastifyPluginCallback<ApiKeyAuthOptions> = (fastify: FastifyInstance, opts, done) => {
+  try {
+    setUp(fastify, opts)
+  } catch (error) {
+    // Reported through Fastify, so `register`/`ready` rejects with the TypeError.
+    return done(error as Error)
+  }
+  done()
+}
+
+function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
+  const { keyward, ...rest } = opts
+  if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).verify !== 'function')
+    throw new TypeError('register(apiKeyAuth, { keyward }) needs the instance returned by createKeyward()')
+  const options: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(rest)) if (!REGISTER_OPTIONS.has(name)) options[name] = value
+  const config = resolveHttpAuthOptions<string, FastifyRequest>(options as HttpAuthOptions<string, FastifyRequest>)
+
+  if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', null)
+  if (!fastify.hasRequestDecorator(CONFIG)) fastify.decorateRequest(CONFIG as unknown as string, null)
+
+  // Route settings are resolved once: eagerly (with a TypeError at registration) for routes added
+  // after the plugin, lazily for any other route of this context. Keyed by the route's config object.
+  const routes = new WeakMap<object, RouteAuth>()
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    resolveRoute(config, route.config, `${route.method} ${route.url}`)
+  })
+
+  fastify.addHook('onRequest', async function keywardApiKeyAuth(request: FastifyRequest, reply: FastifyReply) {
+    const routeConfig = request.routeOptions.config as object
+    let auth = routes.get(routeConfig)
+    if (auth === undefined) routes.set(routeConfig, (auth = resolveRoute(config, routeConfig, request.routeOptions.url ?? '')))
+    if (auth === null) return
+    const result = await authenticateRequest(keyward, request.raw.rawHeaders, auth, request.ip)
+    if (!result.ok) return refuse(reply, auth, result.response, request)
+    request.apiKey = result.key
+    ;(request as WithConfig)[CONFIG] = auth
+    if (result.headers !== undefined) reply.headers(result.headers)
+  })
+}
+
+/**
+ * Authenticate every route of the context this plugin is registered in, with an API key from
+ * `Authorization: Bearer <key>` or `X-API-Key`; the key's public view is at `request.apiKey`.
+ * Built with `fastify-plugin`, so it guards the context you register it in and its children, and no
+ * sibling. Refusals: 401 (missing or bad key), 400 (two different keys), 403 (missing scope), 429
+ * (limits), 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and a
+ * problem+json body. Invalid options throw a `TypeError` at registration. The client address for
+ * failed-attempt throttling is `request.ip` (honours `trustProxy`).
+ *
+ * @example
+ * import Fastify from 'fastify'
+ * import { apiKeyAuth } from '@keyward/fastify'
+ *
+ * const app = Fastify()
+ * await app.register(apiKeyAuth, { keyward })
+ * app.get('/v1/me', async (request) => ({ name: request.apiKey!.name }))
+ * app.post('/v1/messages', { config: { apiKey: { scopes: ['messages:send'] } } }, sendMessage)
+ */
+export const apiKeyAuth = fp(plugin, { name: '@keyward/fastify', fastify: '5.x' })
+
+/**
+ * A `preHandler` that needs every one of `scopes` on the key the plugin verified (`contacts:*` and
+ * `*` grants count): 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
+ * otherwise, and 401 when no key was verified (also outside the plugin's scope: fail closed).
+ *
+ * @example
+ * app.post('/v1/contacts/sync', { preHandler: requireScopes('contacts:sync') }, syncContacts)
+ */
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): preHandlerAsyncHookHandler {
+  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
+  const required = resolveHttpAuthOptions({ scopes }).scopes
+  return async function keywardRequireScopes(request: FastifyRequest, reply: FastifyReply) {
+    const config = (request as WithConfig)[CONFIG] ?? DEFAULT_CONFIG
+    const refusal = requireScopesResponse(request.apiKey, required, config.realm)
+    if (refusal !== null) return refuse(reply, config, refusal, request)
+  }
+}
+
+export default apiKeyAuth

@@ -1,0 +1,102 @@
+/**
+ * Koa 3 middleware for Keyward API keys: `app.use(apiKeyAuth(keyward))` protects routes,
+ * `requireScopes('messages:send')` guards one. Every refusal comes from `@keyward/core`'s HTTP
+ * mapping, so Koa, Express and Fastify answer byte for byte the same.
+ */
+import {
+  authenticateRequest,
+  problemJson,
+  requireScopesResponse,
+  resolveHttpAuthOptions,
+  type ApiKeyInfo,
+  type HttpAuthConfig,
+  type HttpAuthOptions,
+  type HttpFailureResponse,
+  type Keyward,
+} from '@keyward/core'
+import type { Context, Middleware, Next } from 'koa'
+
+declare module 'koa' {
+  interface DefaultState {
+    /**
+     * The verified API key, set by `apiKeyAuth`: its public view (never the secret or digest).
+     * `null` when the middleware runs with `optional: true` and the request has no key;
+     * `undefined` where the middleware does not run.
+     */
+    apiKey?: ApiKeyInfo | null
+  }
+}
+
+/** Options of {@link apiKeyAuth}. `onFailure` receives the Koa context. */
+export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Context>
+
+export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
+
+/** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
+const CONFIG = Symbol.for('keyward.koa.config')
+type WithConfig = Context & { [CONFIG]?: HttpAuthConfig<string, Context> }
+const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Context>()
+
+function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
+  if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).verify !== 'function')
+    throw new TypeError('apiKeyAuth(keyward) needs the instance returned by createKeyward()')
+}
+
+/** Write a refusal exactly as core renders it. Downstream middleware does not run. */
+async function refuse(ctx: Context, config: HttpAuthConfig<string, Context>, response: HttpFailureResponse): Promise<void> {
+  const final = config.onFailure ? await config.onFailure(response, ctx) : response
+  ctx.status = final.status
+  ctx.set(final.headers)
+  // The content type is already set, so Koa keeps it (no charset added) and sets Content-Length.
+  ctx.body = problemJson(final)
+}
+
+/**
+ * Authenticate every request under this middleware with an API key from
+ * `Authorization: Bearer <key>` or `X-API-Key`, and put the key's public view at
+ * `ctx.state.apiKey`. Refusals: 401 (missing or bad key), 400 (two different keys), 403 (missing
+ * scope), 429 (limits), 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and
+ * a problem+json body. Throws a `TypeError` at once for invalid options. The client address for
+ * failed-attempt throttling is `ctx.ip` (set `app.proxy = true` behind a proxy).
+ *
+ * @example
+ * import Koa from 'koa'
+ * import { apiKeyAuth } from '@keyward/koa'
+ *
+ * const app = new Koa()
+ * app.use(apiKeyAuth(keyward))
+ * app.use((ctx) => {
+ *   ctx.body = { key: ctx.state.apiKey!.name }
+ * })
+ */
+export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<S>): Middleware {
+  assertKeyward(keyward)
+  const config = resolveHttpAuthOptions<S, Context>(options) as HttpAuthConfig<string, Context>
+  return async function keywardApiKeyAuth(ctx: Context, next: Next): Promise<void> {
+    const result = await authenticateRequest(keyward, ctx.req.rawHeaders, config, ctx.ip)
+    if (!result.ok) return refuse(ctx, config, result.response)
+    ctx.state.apiKey = result.key
+    ;(ctx as WithConfig)[CONFIG] = config
+    if (result.headers !== undefined) ctx.set(result.headers)
+    await next()
+  }
+}
+
+/**
+ * Guard a route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
+ * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
+ * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ *
+ * @example
+ * router.post('/v1/messages', requireScopes('messages:send'), sendMessage)
+ */
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): Middleware {
+  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
+  const required = resolveHttpAuthOptions({ scopes }).scopes
+  return async function keywardRequireScopes(ctx: Context, next: Next): Promise<void> {
+    const config = (ctx as WithConfig)[CONFIG] ?? DEFAULT_CONFIG
+    const refusal = requireScopesResponse(ctx.state.apiKey, required, config.realm)
+    if (refusal !== null) return refuse(ctx, config, refusal)
+    await next()
+  }
+}
