@@ -206,7 +206,6 @@ interface CacheEntry<S extends string> {
   info: ApiKeyInfo<S>
 }
 
-const DUMMY_DIGEST = new Uint8Array(DIGEST_LENGTH)
 const ID_CHARS_RE = /^[0-9A-Za-z]+$/
 const MAX_LIST_LIMIT = 100
 const STORE_RETRY_AFTER_MS = 1_000
@@ -270,6 +269,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   readonly #lastUsed: LastUsedWriter | null
   readonly #limits: Limits
   readonly #scratch = new Uint8Array(DIGEST_LENGTH)
+  readonly #decoy: CacheEntry<S>
   #unsubscribe: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined)
   #closed = false
 
@@ -283,6 +283,12 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       if (typeof store?.[method] !== 'function') throw new TypeError(`store must implement KeyStore: missing ${method}()`)
     this.#store = store
     this.#digesters = new DigesterSet(options)
+    const current = this.#digesters.current
+    this.#decoy = {
+      record: { algorithm: current.algorithm, pepperId: current.pepperId } as ApiKeyRecord,
+      digest: cryptoRandom(DIGEST_LENGTH),
+      info: null as never,
+    }
     this.#now = options.now ?? Date.now
     if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
       throw new TypeError('hooks.onEvent must be a function')
@@ -364,11 +370,13 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       }
     }
 
-    // Equal work whether or not the id exists: always one digest and one full-length compare.
-    const digester = (entry && this.#digesters.forRecord(entry.record.algorithm, entry.record.pepperId)) || this.#digesters.current
+    // Equal work whether or not the id exists: an unknown id goes through the same steps against a
+    // decoy record (current algorithm, random digest): one digester lookup, one digest, one compare.
+    const target = entry ?? this.#decoy
+    const digester = this.#digesters.forRecord(target.record.algorithm, target.record.pepperId) ?? this.#digesters.current
     digester.digestInto(key as string, this.#scratch)
-    const matched = digestsEqual(this.#scratch, entry?.digest ?? DUMMY_DIGEST)
-    if (!matched || !entry || entry.digest === null) return this.#failAttempt(failure('invalid'), source, parsed.id, now)
+    const matched = digestsEqual(this.#scratch, target.digest ?? this.#decoy.digest!)
+    if (!matched || entry === null || entry.digest === null) return this.#failAttempt(failure('invalid'), source, parsed.id, now)
 
     const record = entry.record
     const state = statusOf(record, now)
