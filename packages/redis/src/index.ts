@@ -1,0 +1,2 @@
+export { RedisKeyStore, type RedisKeyStoreOptions } from './store.js'
+export { KeyStoreSchemaError, type SchemaErrorCode } from './errors.js'

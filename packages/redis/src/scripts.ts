@@ -1,0 +1,133 @@
+/**
+ * Lua scripts: each runs atomically in Redis, so a record and its indexes never disagree and a
+ * change is published in the same step. Keys are derived from the prefix (ARGV[1]); for Redis
+ * Cluster use a prefix with a hash tag such as `{keyward}:` so they share one slot.
+ */
+
+const INDEX_HELPERS = `
+local p = ARGV[1]
+local function indexes(owner)
+  local all = { p .. 'idx:all' }
+  local live = { p .. 'idx:live' }
+  if owner then
+    all[2] = p .. 'idx:owner:' .. owner
+    live[2] = p .. 'idx:owner-live:' .. owner
+  end
+  return all, live
+end
+`
+
+/** KEYS[1] record; ARGV: prefix, channel, id, member, owner ('' = none), revoked ('1'/'0'), field/value pairs… → 1, or 0 on a duplicate id. */
+export const INSERT = `${INDEX_HELPERS}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+local owner = nil
+if ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
+local all, live = indexes(owner)
+for _, k in ipairs(all) do redis.call('ZADD', k, 0, ARGV[4]) end
+if ARGV[6] == '0' then for _, k in ipairs(live) do redis.call('ZADD', k, 0, ARGV[4]) end end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`
+
+/**
+ * KEYS[1] record; ARGV: prefix, channel, id, expected revision ('' = any), #set, #del, set pairs…, del fields…
+ * → the record as HGETALL pairs, or nil (missing id or other revision).
+ */
+export const UPDATE = `${INDEX_HELPERS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'revision') ~= ARGV[4] then return nil end
+local nset = tonumber(ARGV[5])
+local ndel = tonumber(ARGV[6])
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + 2 * nset)) end
+if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + 2 * nset, 6 + 2 * nset + ndel)) end
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
+local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId', 'revokedAt')
+local owner = nil
+if state[2] then owner = state[2] end
+local _, live = indexes(owner)
+for _, k in ipairs(live) do
+  if state[3] then redis.call('ZREM', k, state[1]) else redis.call('ZADD', k, 0, state[1]) end
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+`
+
+/** KEYS[1] record; ARGV: prefix, channel, id → 1 when it existed, else 0. */
+export const DELETE = `${INDEX_HELPERS}
+local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId')
+if not state[1] then return 0 end
+redis.call('DEL', KEYS[1])
+local owner = nil
+if state[2] then owner = state[2] end
+local all, live = indexes(owner)
+for _, k in ipairs(all) do redis.call('ZREM', k, state[1]) end
+for _, k in ipairs(live) do redis.call('ZREM', k, state[1]) end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`
+
+/** ARGV: prefix, index key, max (lex, exclusive '(' or '+'), count → HGETALL pairs of each record, newest first. */
+export const LIST = `
+local p = ARGV[1]
+local members = redis.call('ZREVRANGEBYLEX', p .. ARGV[2], ARGV[3], '-', 'LIMIT', 0, tonumber(ARGV[4]))
+local out = {}
+for _, m in ipairs(members) do
+  local id = string.sub(m, 17)
+  local h = redis.call('HGETALL', p .. 'key:' .. id)
+  if #h > 0 then out[#out + 1] = h end
+end
+return out
+`
+
+/** ARGV: prefix, then id/epoch-ms pairs → keeps the later last-used time of existing records. */
+export const TOUCH = `
+local p = ARGV[1]
+for i = 2, #ARGV, 2 do
+  local k = p .. 'key:' .. ARGV[i]
+  if redis.call('EXISTS', k) == 1 then
+    local cur = redis.call('HGET', k, 'lastUsedAt')
+    if (not cur) or tonumber(cur) < tonumber(ARGV[i + 1]) then redis.call('HSET', k, 'lastUsedAt', ARGV[i + 1]) end
+  end
+end
+return #ARGV
+`
+
+/** KEYS[1] counter; ARGV: amount, time to live (ms, from the caller's clock) → count. */
+export const INCREMENT = `
+local c = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return c
+`
+
+/** KEYS[1] record; ARGV: cost, now → { ok 1/0, remaining, next refill or -1 }, or nil without credits. The rule of spendFromCredits. */
+export const SPEND = `
+local raw = redis.call('HGET', KEYS[1], 'credits')
+if not raw then return nil end
+local c = cjson.decode(raw)
+local cost = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local remaining = c.remaining
+local refill = c.refill
+local refilledAt = c.refilledAt
+local hasRefill = type(refill) == 'table'
+if hasRefill then
+  local last = refilledAt or now
+  if now >= last + refill.intervalMs then
+    remaining = refill.amount
+    refilledAt = last + math.floor((now - last) / refill.intervalMs) * refill.intervalMs
+  else
+    refilledAt = last
+  end
+end
+local ok = remaining >= cost
+if ok then remaining = remaining - cost end
+local out = { remaining = remaining, refill = cjson.null }
+if hasRefill then out.refill = refill end
+if refilledAt ~= nil then out.refilledAt = refilledAt end
+redis.call('HSET', KEYS[1], 'credits', cjson.encode(out))
+local nextAt = -1
+if hasRefill then nextAt = refilledAt + refill.intervalMs end
+if ok then return { 1, remaining, nextAt } end
+return { 0, remaining, nextAt }
+`

@@ -1,0 +1,6 @@
+import { runKeyStoreConformance } from '@keyward/core/testing'
+import { freshStore } from './helpers.js'
+
+runKeyStoreConformance('RedisKeyStore', () => freshStore(), {
+  dispose: (store) => store.close?.(),
+})

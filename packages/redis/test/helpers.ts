@@ -1,0 +1,30 @@
+import { RedisKeyStore, type RedisKeyStoreOptions } from '@keyward/redis'
+import { Redis } from 'ioredis'
+import { afterAll } from 'vitest'
+
+/** The shared test server (started by the globalSetup). */
+export const REDIS_URL = process.env.KEYWARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:63799'
+
+let n = 0
+/** A key prefix no other test uses. */
+export const freshPrefix = (): string => `kwtest:${process.pid}:${Date.now().toString(36)}:${++n}:`
+
+const prefixes: string[] = []
+afterAll(async () => {
+  const admin = new Redis(REDIS_URL)
+  try {
+    for (const prefix of prefixes) {
+      const keys = await admin.keys(`${prefix}*`)
+      if (keys.length) await admin.del(...keys)
+    }
+  } finally {
+    admin.disconnect()
+  }
+})
+
+/** A store on a fresh key prefix of the shared server; its keys are deleted after the file. */
+export function freshStore(options: Partial<RedisKeyStoreOptions> = {}): RedisKeyStore {
+  const prefix = options.prefix ?? freshPrefix()
+  prefixes.push(prefix)
+  return new RedisKeyStore({ redis: REDIS_URL, ...options, prefix })
+}
