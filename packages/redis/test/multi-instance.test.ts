@@ -1,0 +1,12 @@
+import { fileURLToPath } from 'node:url'
+import { describe } from 'vitest'
+import { multiInstanceTests } from '../../../scripts/test-support/instances.js'
+import { freshPrefix, freshStore, REDIS_URL } from './helpers.js'
+
+const fixture = fileURLToPath(new URL('./fixtures/instance.mjs', import.meta.url))
+
+describe('two processes on one Redis', () => {
+  const prefix = freshPrefix()
+  void freshStore({ prefix }).close() // registers the prefix for cleanup
+  multiInstanceTests(fixture, () => ({ redis: REDIS_URL, prefix }))
+})
