@@ -93,3 +93,4 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
     sendFailure(res, config.onFailure ? await config.onFailure(refusal, req) : refusal)
   }
 }
+export { keyManagementRouter, type KeyManagementOptions } from './management.js'
