@@ -395,6 +395,25 @@ export function runHttpSuite(harness: AdapterHarness): void {
       expect((await get(bearer(key))).status).toBe(200)
     })
 
+    it('answers 429 with Retry-After and RateLimit headers past a key\'s rate limit, and reports the window on success', async () => {
+      const { key } = await keyward.create({ name: 'Limited', rateLimit: { limit: 2, windowMs: 60_000 } })
+      const first = await get(bearer(key))
+      // On success the reset is measured on the wall clock (this suite's keyward runs on a fake one).
+      expect([first.status, headerObject(first)['ratelimit-policy'], headerObject(first)['ratelimit']]).toEqual([
+        200,
+        '"key";q=2;w=60',
+        expect.stringMatching(/^"key";r=1;t=\d+$/),
+      ])
+      expect((await get(bearer(key))).status).toBe(200)
+      const retry = String(Math.ceil((60_000 - (clock % 60_000)) / 1000))
+      expectExactly(await get(bearer(key)), {
+        status: 429,
+        challenge: 'Bearer realm="api"',
+        headers: { 'retry-after': retry, 'ratelimit-policy': '"key";q=2;w=60', ratelimit: `"key";r=0;t=${retry}` },
+        body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'rate_limited', detail: DETAIL.rate_limited, key: redacted(key) },
+      })
+    })
+
     it('optional: lets anonymous requests through and still verifies a presented key', async () => {
       const optional = await serve({ optional: true })
       expect(json(await get([], optional))).toEqual({ id: null })

@@ -204,11 +204,11 @@ function retryAfterSeconds(ms: number | undefined): string {
 
 /**
  * `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers) for a key's
- * window: quota, window length, what is left and seconds until the window resets.
+ * window: quota, window length, what is left and seconds until the window resets (`resetInMs`).
  */
-export function rateLimitHeaders(state: RateLimitState, now = Date.now()): Record<string, string> {
+export function rateLimitHeaders(state: RateLimitState, resetInMs: number): Record<string, string> {
   const windowSeconds = Math.max(1, Math.ceil(state.windowMs / 1000))
-  const resetSeconds = Math.max(0, Math.ceil((state.resetAt - now) / 1000))
+  const resetSeconds = Math.max(0, Math.ceil(resetInMs / 1000))
   return {
     'ratelimit-policy': `"key";q=${state.limit};w=${windowSeconds}`,
     ratelimit: `"key";r=${state.remaining};t=${resetSeconds}`,
@@ -261,7 +261,7 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
         {
           'www-authenticate': challenge(realm),
           'retry-after': retryAfterSeconds(result.retryAfterMs),
-          ...(result.rateLimit && rateLimitHeaders(result.rateLimit)),
+          ...(result.rateLimit && rateLimitHeaders(result.rateLimit, result.retryAfterMs ?? result.rateLimit.resetAt - Date.now())),
         },
         key,
       )
@@ -295,7 +295,11 @@ export async function authenticateRequest<S extends string>(
     credential.key,
     scopes === undefined && source === undefined ? undefined : { ...(scopes && { scopes }), ...(source !== undefined && { source }) },
   )
-  if (result.ok) return result.rateLimit ? { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit) } : { ok: true, key: result.key }
+    if (result.ok) {
+    if (result.rateLimit === undefined) return { ok: true, key: result.key }
+    // A success carries no clock reading, so the reset is measured on the wall clock.
+    return { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit, result.rateLimit.resetAt - Date.now()) }
+  }
   // Echo the key only in display form, and only when the whole credential has a key's shape.
   const shaped = keyward.pattern.exec(credential.key)?.[0] === credential.key
   return {

@@ -30,7 +30,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /**
      * The verified API key, set by the `apiKeyAuth` plugin: its public view (never the secret or
-     * digest). `null` on an optional or public route without a key, and outside the plugin's scope.
+     * digest). `null` on an optional or public route without a key; `undefined` outside the
+     * encapsulation context the plugin is registered in (it decorates only that context).
      */
     apiKey: ApiKeyInfo | null
   }
@@ -48,8 +49,10 @@ export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
 
 /** Options of the {@link apiKeyAuth} plugin: the Keyward instance and the shared adapter options. */
 export interface ApiKeyAuthOptions<S extends string = string> extends HttpAuthOptions<S, FastifyRequest> {
-  /** The instance returned by `createKeyward()`. */
-  keyward: Keyward<S>
+  /** The instance returned by `createKeyward()`, with typed scopes or not. */
+  // `any`: a Keyward<'a' | 'b'> is not assignable to Keyward<string> (its methods take S-typed input).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keyward: Keyward<any>
 }
 
 type Config = HttpAuthConfig<string, FastifyRequest>

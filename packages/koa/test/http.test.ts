@@ -1,6 +1,5 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Router from '@koa/router'
 import { createKeyward, MemoryKeyStore } from '@keyward/core'
 import Koa from 'koa'
 import { runHttpSuite, type AdapterHarness } from '../../../test/http-suite.js'
@@ -13,22 +12,28 @@ export const harness: AdapterHarness = {
     const app = new Koa()
     app.silent = true
     app.on('error', (error: Error) => probe.log(String(error.stack)))
-    const open = new Router()
-    open.get('/health', (ctx) => {
-      probe.handled.push('health')
-      ctx.body = { ok: true }
+    const auth = apiKeyAuth(keyward, options)
+    const needsMessagesSend = requireScopes('messages:send')
+    // Routing by hand: the adapter must work with plain Koa middleware, no router needed.
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/health') {
+        probe.handled.push('health')
+        ctx.body = { ok: true }
+        return
+      }
+      if (!ctx.path.startsWith('/v1/')) return next()
+      await auth(ctx, async () => {
+        if (ctx.method === 'GET' && ctx.path === '/v1/me') {
+          probe.handled.push('me')
+          ctx.body = { id: ctx.state.apiKey?.id ?? null }
+        } else if (ctx.method === 'POST' && ctx.path === '/v1/messages') {
+          await needsMessagesSend(ctx, async () => {
+            probe.handled.push('messages')
+            ctx.body = { sent: true }
+          })
+        }
+      })
     })
-    const v1 = new Router({ prefix: '/v1' })
-    v1.use(apiKeyAuth(keyward, options))
-    v1.get('/me', (ctx) => {
-      probe.handled.push('me')
-      ctx.body = { id: ctx.state.apiKey?.id ?? null }
-    })
-    v1.post('/messages', requireScopes('messages:send'), (ctx) => {
-      probe.handled.push('messages')
-      ctx.body = { sent: true }
-    })
-    app.use(open.routes()).use(v1.routes())
     const server = createServer({ maxHeaderSize: 65_536 }, app.callback())
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     return {

@@ -1,0 +1,33 @@
+import type { ApiKeyInfo, Keyward } from '@keyward/core'
+import Fastify, { type FastifyContextConfig, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
+import { describe, expectTypeOf, it } from 'vitest'
+import { apiKeyAuth, requireScopes, type ApiKeyAuthOptions } from '../src/index.js'
+
+declare const keyward: Keyward<'messages:send' | 'contacts:sync'>
+
+describe('@keyward/fastify types', () => {
+  it('types request.apiKey through declaration merging', () => {
+    expectTypeOf<FastifyRequest['apiKey']>().toEqualTypeOf<ApiKeyInfo | null>()
+    Fastify().get('/', async (request) => {
+      expectTypeOf(request.apiKey).toEqualTypeOf<ApiKeyInfo | null>()
+      return request.apiKey?.name
+    })
+  })
+
+  it('registers with typed options and route config', async () => {
+    const app = Fastify()
+    await app.register(apiKeyAuth, { keyward, optional: true, realm: 'acme' })
+    // @ts-expect-error keyward is required
+    await app.register(apiKeyAuth, { optional: true })
+    app.get('/x', { config: { apiKey: { scopes: ['messages:send'] } } }, async () => 'x')
+    app.get('/health', { config: { apiKey: false } }, async () => 'ok')
+    expectTypeOf<FastifyContextConfig['apiKey']>().toEqualTypeOf<false | { scopes?: readonly string[] } | undefined>()
+    expectTypeOf(requireScopes('messages:send')).toEqualTypeOf<preHandlerAsyncHookHandler>()
+    // @ts-expect-error at least one scope
+    requireScopes()
+  })
+
+  it('gives onFailure the Fastify request', () => {
+    expectTypeOf<Parameters<NonNullable<ApiKeyAuthOptions['onFailure']>>[1]>().toEqualTypeOf<FastifyRequest>()
+  })
+})
