@@ -20,6 +20,13 @@ export interface ConformanceOptions {
    * @default 1000
    */
   notifyWithinMs?: number
+  /**
+   * Open a second store over the same data as `store`, as another process would. With it, the suite
+   * also checks that changes made through one store reach the other's subscribers (what keeps the
+   * caches of many app instances fresh). Stores without `subscribe` skip that test.
+   * @example (store) => new MyStore({ url: TEST_URL, namespace: (store as MyStore).namespace })
+   */
+  openPeer?: (store: KeyStore) => KeyStore | Promise<KeyStore>
 }
 
 /** A complete, valid record for tests; override any field. */
@@ -280,6 +287,30 @@ export function runKeyStoreConformance(
       await store.insert(other)
       await sleep(Math.min(within, 300))
       expect(seen.length).toBe(after)
+    })
+
+    it('notifies subscribers of changes made through another store on the same data (with openPeer)', async () => {
+      const store = await fresh()
+      if (typeof store.subscribe !== 'function' || options.openPeer === undefined) return
+      const peer = await options.openPeer(store)
+      made.push(peer)
+      const within = options.notifyWithinMs ?? 1000
+      const seen: string[] = []
+      const unsubscribe = await store.subscribe((change: KeyChange) => seen.push(change.id))
+      const waitFor = async (id: string, count: number) => {
+        const deadline = Date.now() + within
+        while (seen.filter((s) => s === id).length < count && Date.now() < deadline) await sleep(10)
+        expect(seen.filter((s) => s === id).length, `notifications for ${id}`).toBeGreaterThanOrEqual(count)
+      }
+      const record = sampleRecord()
+      await peer.insert(record)
+      await waitFor(record.id, 1)
+      expect(await store.findById(record.id)).toEqual(record)
+      await peer.update(record.id, { revokedAt: new Date() })
+      await waitFor(record.id, 2)
+      await peer.delete(record.id)
+      await waitFor(record.id, 3)
+      await unsubscribe()
     })
 
     limitsConformance(fresh, sampleRecord)

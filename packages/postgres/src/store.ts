@@ -92,6 +92,10 @@ const COUNTER_SWEEP_EVERY = 1000
 export class PostgresKeyStore implements KeyStore {
   /** The pool queries run on. */
   readonly pool: pg.Pool
+  /** The schema of the store's tables. */
+  readonly schema: string
+  /** The keys table. */
+  readonly table: string
   readonly #names: PgNames
   readonly #ownsPool: boolean
   readonly #migrateOnUse: boolean
@@ -117,6 +121,8 @@ export class PostgresKeyStore implements KeyStore {
     for (const [label, value] of [['schema', schema], ['table', table]] as const)
       if (!NAME_RE.test(value)) throw new TypeError(`${label} must match ${NAME_RE}, got ${JSON.stringify(value)}`)
     this.#names = { schema, table }
+    this.schema = schema
+    this.table = table
     this.#timeoutMs = positive('queryTimeoutMs', opts.queryTimeoutMs, 5_000)
     this.#connectionTimeoutMs = positive('connectionTimeoutMs', opts.connectionTimeoutMs, 5_000)
     this.#migrateOnUse = opts.migrate ?? true

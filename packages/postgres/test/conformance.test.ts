@@ -1,6 +1,8 @@
 import { runKeyStoreConformance } from '@keyward/core/testing'
+import type { PostgresKeyStore } from '@keyward/postgres'
 import { freshStore } from './helpers.js'
 
 runKeyStoreConformance('PostgresKeyStore', () => freshStore(), {
   dispose: (store) => store.close?.(),
+  openPeer: (store) => freshStore({ schema: (store as PostgresKeyStore).schema }),
 })

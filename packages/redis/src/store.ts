@@ -64,6 +64,8 @@ const SHAS = Object.fromEntries(
 export class RedisKeyStore implements KeyStore {
   /** The client commands run on. */
   readonly redis: Redis
+  /** The prefix of every key of this store. */
+  readonly prefix: string
   readonly #ownsClient: boolean
   readonly #prefix: string
   readonly #channel: string
@@ -73,6 +75,8 @@ export class RedisKeyStore implements KeyStore {
   readonly #recent = new RecentIds()
   #subscriber: Redis | undefined
   #ready: Promise<void> | undefined
+  /** One wait for the connection, shared by every call that arrives meanwhile. */
+  #connecting: Promise<void> | undefined
   #isReady = false
   #closed = false
 
@@ -81,6 +85,7 @@ export class RedisKeyStore implements KeyStore {
     if (!opts || opts.redis === undefined || opts.redis === null) throw new TypeError('RedisKeyStore needs { redis }: a URL, ioredis options or an ioredis client')
     this.#prefix = opts.prefix ?? 'keyward:'
     if (typeof this.#prefix !== 'string') throw new TypeError('prefix must be a string')
+    this.prefix = this.#prefix
     this.#channel = `${this.#prefix}changes`
     this.#timeoutMs = opts.timeoutMs ?? 2_000
     if (!Number.isInteger(this.#timeoutMs) || this.#timeoutMs < 1) throw new RangeError(`timeoutMs must be a positive integer, got ${String(opts.timeoutMs)}`)
@@ -113,11 +118,12 @@ export class RedisKeyStore implements KeyStore {
     if (this.#closed || status === 'end' || status === 'close') throw new Error('The Redis connection is closed')
     if (status === 'wait') this.redis.connect().catch(() => undefined)
     if (status === 'reconnecting') throw new Error('Redis is unreachable (reconnecting)')
-    await new Promise<void>((resolve, reject) => {
+    this.#connecting ??= new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer)
         this.redis.off('ready', onReady)
         this.redis.off('close', onClose)
+        this.#connecting = undefined
         if (error) reject(error)
         else resolve()
       }
@@ -127,6 +133,7 @@ export class RedisKeyStore implements KeyStore {
       this.redis.once('ready', onReady)
       this.redis.once('close', onClose)
     })
+    return this.#connecting
   }
 
   /** Check the schema marker once per connection life; retried after a failure. */

@@ -6,6 +6,8 @@ const dir = tempDir()
 
 runKeyStoreConformance('SqliteKeyStore (file, WAL)', () => new SqliteKeyStore(dbPath(dir)), {
   dispose: (store) => store.close?.(),
+  // Another connection on the same file, as the CLI or a second server would open it.
+  openPeer: (store) => new SqliteKeyStore((store as SqliteKeyStore).db.name),
 })
 
 runKeyStoreConformance('SqliteKeyStore (:memory:)', () => new SqliteKeyStore(':memory:'), {

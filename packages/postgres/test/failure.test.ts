@@ -1,0 +1,104 @@
+import { join } from 'node:path'
+import { createKeyward, type Keyward } from '@keyward/core'
+import { PostgresKeyStore } from '@keyward/postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgUrl, SERVICES_DIR, startPostgres, stopPostgres } from '../../../scripts/services.mjs'
+import { admin, freshSchema, freshStore } from './helpers.js'
+
+const PEPPER = 'failure-test-pepper-0123456789-0123456789'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs
+  for (;;) {
+    const value = await fn()
+    if (ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms (last: ${JSON.stringify(value)})`)
+    await sleep(50)
+  }
+}
+
+// A private server this test may stop: never the shared one other tests use.
+describe('PostgreSQL going away and coming back', () => {
+  const port = Number(process.env.KEYWARD_PG_FAILURE_PORT ?? 54339)
+  const dir = join(SERVICES_DIR, `pg-${port}`)
+  const url = pgUrl(port)
+  let store: PostgresKeyStore
+  let peer: PostgresKeyStore
+  let direct: Keyward
+  let cached: Keyward
+
+  beforeAll(async () => {
+    await startPostgres({ port, dir })
+    const options = { connection: url, schema: `failure_${process.pid}`, queryTimeoutMs: 1_000, connectionTimeoutMs: 1_000 }
+    store = new PostgresKeyStore(options)
+    peer = new PostgresKeyStore(options)
+    direct = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
+    cached = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, throttle: false, lastUsed: false })
+  }, 60_000)
+
+  afterAll(async () => {
+    await Promise.all([direct?.close(), cached?.close()])
+    await Promise.all([store?.close(), peer?.close()])
+    await stopPostgres({ port, dir })
+  }, 60_000)
+
+  it('answers store_unavailable quickly while down, writes nothing half-way, and recovers by itself', async () => {
+    const { key, info } = await direct.create({ name: 'survivor' })
+    expect(await direct.verify(key)).toMatchObject({ ok: true })
+    await eventually('LISTEN connection', async () => store.listening, Boolean, 5_000)
+
+    expect(await stopPostgres({ port, dir })).toBe(true)
+
+    const t0 = performance.now()
+    const during = await direct.verify(key)
+    const elapsed = performance.now() - t0
+    expect(during).toMatchObject({ ok: false, code: 'store_unavailable' })
+    expect(elapsed).toBeLessThan(2_000)
+    await expect(direct.create({ name: 'during outage' })).rejects.toMatchObject({ code: 'store_unavailable' })
+    await expect(direct.revoke(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
+    await expect(direct.rotate(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
+    await sleep(300)
+    expect(store.listening).toBe(false)
+
+    await startPostgres({ port, dir })
+
+    // The same store objects recover: no restart of the app.
+    await eventually('verify after restart', () => direct.verify(key), (r) => r.ok, 10_000)
+    const all = await direct.list({ includeRevoked: true })
+    expect(all.items.map((k) => [k.id, k.status, k.rotatedToId])).toEqual([[info.id, 'active', null]])
+
+    // The LISTEN connection came back too: a change from elsewhere reaches the cache within 1 s.
+    await eventually('LISTEN reconnect', async () => store.listening, Boolean, 10_000)
+    expect(await cached.verify(key)).toMatchObject({ ok: true })
+    const other = createKeyward({ prefix: 'fail_test', store: peer, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
+    await other.revoke(info.id)
+    const revokedAt = performance.now()
+    await eventually('revocation after reconnect', () => cached.verify(key), (r) => !r.ok, 1_000)
+    expect(performance.now() - revokedAt).toBeLessThan(1_000)
+    await other.close()
+  }, 60_000)
+})
+
+describe('a PostgreSQL that hangs', () => {
+  it('gives store_unavailable within queryTimeoutMs while a lock blocks the table, then works again', async () => {
+    const schema = freshSchema()
+    const store = freshStore({ schema, queryTimeoutMs: 400 })
+    const keyward = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
+    const { key } = await keyward.create({ name: 'blocked' })
+    const locker = await admin.connect()
+    try {
+      await locker.query('BEGIN')
+      await locker.query(`LOCK TABLE "${schema}".keyward_keys IN ACCESS EXCLUSIVE MODE`)
+      const t0 = performance.now()
+      expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'store_unavailable' })
+      expect(performance.now() - t0).toBeLessThan(1_500)
+    } finally {
+      await locker.query('ROLLBACK')
+      locker.release()
+    }
+    expect(await keyward.verify(key)).toMatchObject({ ok: true })
+    await keyward.close()
+    await store.close()
+  })
+})
