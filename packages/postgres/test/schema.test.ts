@@ -1,0 +1,56 @@
+import { sampleRecord } from '@keyward/core/testing'
+import { KeyStoreSchemaError, POSTGRES_SCHEMA_VERSION, postgresMigrationSql } from '@keyward/postgres'
+import { describe, expect, it } from 'vitest'
+import { admin, freshSchema, freshStore } from './helpers.js'
+
+describe('PostgresKeyStore schema', () => {
+  it('migrates on first use, with concurrent first uses, and a second store finds it current', async () => {
+    const schema = freshSchema()
+    const stores = [freshStore({ schema }), freshStore({ schema }), freshStore({ schema })]
+    const record = sampleRecord()
+    await Promise.all(stores.map((s, i) => (i === 0 ? s.insert(record) : s.findById(record.id))))
+    expect(await stores[0]!.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION)
+    const later = freshStore({ schema, migrate: false })
+    expect(await later.findById(record.id)).toEqual(record)
+    await Promise.all([...stores, later].map((s) => s.close()))
+  })
+
+  it('refuses a missing schema with migrate: false, and accepts one applied by hand from postgresMigrationSql()', async () => {
+    const schema = freshSchema()
+    const store = freshStore({ schema, migrate: false })
+    const error = await store.findById('AAAAAAAAAAAA').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KeyStoreSchemaError)
+    expect(error).toMatchObject({ code: 'schema_missing' })
+    await admin.query(postgresMigrationSql({ schema }))
+    expect(await store.findById('AAAAAAAAAAAA')).toBeNull()
+    await store.close()
+  })
+
+  it('refuses a schema newer than it knows, with a clear message', async () => {
+    const schema = freshSchema()
+    const store = freshStore({ schema })
+    await store.migrate()
+    await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES ($1, 'future')`, [POSTGRES_SCHEMA_VERSION + 1])
+    const fresh = freshStore({ schema })
+    await expect(fresh.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_too_new' })
+    await expect(fresh.findById('AAAAAAAAAAAA')).rejects.toThrow(/newer than this package supports/)
+    await Promise.all([store.close(), fresh.close()])
+  })
+
+  it('creates the indexes for lookup by id and listing by owner', async () => {
+    const schema = freshSchema()
+    const store = freshStore({ schema })
+    await store.migrate()
+    const { rows } = await admin.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1', [schema])
+    const defs = rows.map((r) => r.indexdef).join('\n')
+    expect(defs).toMatch(/UNIQUE INDEX keyward_keys_pkey .*\(id\)/)
+    expect(defs).toMatch(/keyward_keys_owner_idx .*\(owner_id, created_at DESC, id DESC\)/)
+    expect(defs).toMatch(/keyward_keys_created_idx .*\(created_at DESC, id DESC\)/)
+    await store.close()
+  })
+
+  it('validates schema and table names when built', () => {
+    expect(() => freshStore({ schema: 'bad"name' })).toThrow(TypeError)
+    expect(() => freshStore({ table: 'x y' })).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,67 @@
+import Database from 'better-sqlite3'
+import { KeyStoreSchemaError, SQLITE_SCHEMA_VERSION, SqliteKeyStore, sqliteMigrationSql } from '@keyward/sqlite'
+import { sampleRecord } from '@keyward/core/testing'
+import { describe, expect, it } from 'vitest'
+import { dbPath, tempDir } from './helpers.js'
+
+const dir = tempDir()
+
+describe('SqliteKeyStore schema', () => {
+  it('migrates a new file in WAL mode, and opening it again is a no-op', async () => {
+    const file = dbPath(dir)
+    const first = new SqliteKeyStore(file)
+    expect(first.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
+    expect(first.db.pragma('journal_mode', { simple: true })).toBe('wal')
+    const record = sampleRecord()
+    await first.insert(record)
+    await first.close()
+    const second = new SqliteKeyStore({ database: file, migrate: false })
+    expect(await second.findById(record.id)).toEqual(record)
+    await second.close()
+  })
+
+  it('refuses a missing schema with migrate: false, and accepts one applied by hand from sqliteMigrationSql()', () => {
+    const file = dbPath(dir)
+    const error = (() => {
+      try {
+        new SqliteKeyStore({ database: file, migrate: false })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(KeyStoreSchemaError)
+    expect(error).toMatchObject({ code: 'schema_missing', databaseVersion: 0 })
+    const db = new Database(file)
+    db.exec(sqliteMigrationSql())
+    const store = new SqliteKeyStore({ database: db, migrate: false })
+    expect(store.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
+    void store.close()
+    db.close()
+  })
+
+  it('refuses a schema newer than it knows, with a clear message', () => {
+    const file = dbPath(dir)
+    new SqliteKeyStore(file).close()
+    const db = new Database(file)
+    db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(SQLITE_SCHEMA_VERSION + 1, 'future', Date.now())
+    db.close()
+    expect(() => new SqliteKeyStore(file)).toThrow(/newer than this package supports/)
+    expect(() => new SqliteKeyStore(file)).toThrow(expect.objectContaining({ code: 'schema_too_new' }))
+  })
+
+  it('keeps tables apart by name and validates the name', async () => {
+    const file = dbPath(dir)
+    const a = new SqliteKeyStore({ database: file, table: 'keys_a' })
+    const b = new SqliteKeyStore({ database: file, table: 'keys_b' })
+    await a.insert(sampleRecord({ id: 'AAAAAAAAAAAA' }))
+    expect(await b.findById('AAAAAAAAAAAA')).toBeNull()
+    await Promise.all([a.close(), b.close()])
+    expect(() => new SqliteKeyStore({ database: file, table: 'x"; drop' })).toThrow(TypeError)
+  })
+
+  it('rejects (never throws synchronously) once closed', async () => {
+    const store = new SqliteKeyStore(':memory:')
+    await store.close()
+    await expect(store.findById('AAAAAAAAAAAA')).rejects.toThrow()
+  })
+})
