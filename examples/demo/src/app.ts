@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Keyward } from '@keyward/core'
+import { keyManagementRouter } from '@keyward/express'
+import express, { type Express, type Request, type Response } from 'express'
+import { protectedApi } from './api.js'
+import { apiKeysTab, endpointsTab, keysRegion } from './pages/developers.js'
+import { homePage, settingsPage } from './pages/home.js'
+import type { Html } from './pages/html.js'
+import { layout, type Section } from './pages/layout.js'
+import { SCOPES, type DemoScope } from './scopes.js'
+
+/** The page script, inlined with a CSP nonce (no build step). */
+const KEYS_SCRIPT = readFileSync(new URL('./client/keys.js', import.meta.url), 'utf8')
+
+export interface DemoAppOptions {
+  /** The signed-in team of this demo: every key is created for it. */
+  owner: string
+}
+
+function sendPage(res: Response, owner: string, title: string, section: Section, body: Html, script?: string): void {
+  const nonce = randomBytes(16).toString('base64')
+  res.set({
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+  })
+  res.send(layout({ title, section, owner, nonce, body, ...(script !== undefined && { script }) }))
+}
+
+/**
+ * The demo app: the product's pages (Home, Developers → API Keys, Settings), the management JSON
+ * API at `/api/keys` for the signed-in team, and the protected API at `/v1`.
+ */
+export function createDemoApp(keyward: Keyward<DemoScope>, { owner }: DemoAppOptions): Express {
+  const app = express()
+  app.disable('x-powered-by')
+
+  // In a real app, this is your session: the demo's user is always signed in as `owner`.
+  const authorize = (_req: Request): string => owner
+  const listKeys = async () => (await keyward.list({ ownerId: owner, limit: 100 })).items
+
+  app.use('/api/keys', keyManagementRouter(keyward, { authorize, allowedScopes: SCOPES.map((s) => s.name) }))
+  app.use('/v1', protectedApi(keyward))
+
+  app.get('/', (_req, res) => sendPage(res, owner, 'Home', 'home', homePage()))
+  app.get('/settings', (_req, res) => sendPage(res, owner, 'Settings', 'settings', settingsPage()))
+  app.get('/developers', async (_req, res) => sendPage(res, owner, 'API Keys', 'developers', apiKeysTab(await listKeys()), KEYS_SCRIPT))
+  app.get('/developers/api-keys', (_req, res) => res.redirect(302, '/developers'))
+  app.get('/developers/api-keys/list', async (_req, res) => {
+    res.set({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).send(keysRegion(await listKeys()).value)
+  })
+  app.get('/developers/endpoints', (req, res) =>
+    sendPage(res, owner, 'Endpoints', 'developers', endpointsTab(`${req.protocol}://${req.get('host') ?? 'localhost'}`)),
+  )
+  return app
+}

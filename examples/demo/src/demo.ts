@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createKeyward, type Keyward } from '@keyward/core'
+import { SqliteKeyStore } from '@keyward/sqlite'
+import { createDemoApp } from './app.js'
+import { loadPepper } from './pepper.js'
+import type { DemoScope } from './scopes.js'
+
+export interface DemoOptions {
+  /**
+   * Port to listen on; 0 picks a free one.
+   * @default 3000
+   */
+  port?: number
+  /**
+   * Address to listen on. Loopback by default: the demo's user is always signed in.
+   * @default '127.0.0.1'
+   */
+  host?: string
+  /**
+   * Folder of the SQLite file (`keys.db`) and the generated pepper.
+   * @default examples/demo/.data
+   */
+  dataDir?: string
+  /** The demo's signed-in team. @default 'demo-team' */
+  owner?: string
+}
+
+export interface RunningDemo {
+  url: string
+  port: number
+  keyward: Keyward<DemoScope>
+  close(): Promise<void>
+}
+
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url))
+
+/** Start the demo server on a SQLite file. */
+export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
+  mkdirSync(dataDir, { recursive: true })
+  const store = new SqliteKeyStore(join(dataDir, 'keys.db'))
+  const keyward = createKeyward<DemoScope>({
+    prefix: 'acme_live',
+    store,
+    pepper: loadPepper(dataDir),
+    // Show "last used" within seconds on the page (the default batches writes per minute).
+    lastUsed: { intervalMs: 1_000 },
+  })
+  const app = createDemoApp(keyward, { owner: options.owner ?? 'demo-team' })
+  const server = createServer(app)
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 3000, host, resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  const shownHost = host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    keyward,
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await keyward.close()
+      await store.close()
+    },
+  }
+}
