@@ -143,7 +143,7 @@ over loopback, started by \`scripts/services.mjs\` (PostgreSQL with \`fsync=off\
 Keyward with \`cache: false\` so every verify reads the store, HMAC-SHA256 pepper, no last-used writes, no throttling.
 verify/s: ${VERIFY_CONCURRENCY} concurrent callers for ${VERIFY_MS / 1000} s over ${fmt(KEYS)} keys. Latency: ${fmt(SAMPLES)} sequential
 verifies (each a cache miss: parse, store read, digest, compare). create/s: ${fmt(KEYS)} creates, ${CREATE_CONCURRENCY} concurrent.
-With the cache on (the default) a repeat verify does not touch the store at all; see the verify section.
+With the cache on (the default) a repeat verify does not touch the store at all. Figures vary by ±30 % between runs on this shared machine.
 Run on ${new Date().toISOString().slice(0, 10)}.
 
 ${table}
