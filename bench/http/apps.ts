@@ -1,0 +1,107 @@
+/**
+ * The apps the HTTP bench drives: for each framework a JSON route bare, behind Keyward, and behind
+ * the common alternative. Each app counts requests that reached the handler.
+ */
+import { createRequire } from 'node:module'
+import bearerAuth from '@fastify/bearer-auth'
+import type { Keyward } from '@keyward/core'
+import { apiKeyAuth as expressAuth } from '@keyward/express'
+import { apiKeyAuth as fastifyAuth } from '@keyward/fastify'
+import { apiKeyAuth as koaAuth } from '@keyward/koa'
+import express from 'express'
+import Fastify from 'fastify'
+import Koa from 'koa'
+
+const require = createRequire(import.meta.url)
+const passport = require('passport') as typeof import('passport')
+const { HeaderAPIKeyStrategy } = require('passport-headerapikey') as {
+  HeaderAPIKeyStrategy: new (
+    header: { header: string; prefix: string },
+    passReqToCallback: boolean,
+    verify: (apiKey: string, done: (error: unknown, user?: unknown) => void) => void,
+  ) => import('passport').Strategy
+}
+
+export type Framework = 'express' | 'koa' | 'fastify'
+export type Variant = 'bare' | 'keyward' | 'alternative'
+export const ALTERNATIVE: Record<Framework, string> = {
+  express: 'passport-headerapikey',
+  koa: 'hand-written Map lookup',
+  fastify: '@fastify/bearer-auth',
+}
+const BODY = { hello: 'world' }
+
+export interface BenchApp {
+  listen(): Promise<number>
+  handled(): number
+}
+
+/** `staticKeys`: the keys the alternatives accept (the same strings Keyward verifies). */
+export async function buildApp(framework: Framework, variant: Variant, keyward: Keyward, staticKeys: string[]): Promise<BenchApp> {
+  let handled = 0
+  const users = new Map(staticKeys.map((key, i) => [key, { id: `user-${i}` }]))
+  if (framework === 'express') {
+    const app = express()
+    app.disable('x-powered-by')
+    app.disable('etag')
+    if (variant === 'keyward') app.use(expressAuth(keyward))
+    if (variant === 'alternative') {
+      passport.use(
+        new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (apiKey, done) => done(null, users.get(apiKey) ?? false)),
+      )
+      app.use(passport.initialize())
+      app.use(passport.authenticate('headerapikey', { session: false }))
+    }
+    app.get('/json', (_req, res) => {
+      handled++
+      res.json(BODY)
+    })
+    return {
+      listen: () => new Promise((resolve) => {
+        const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
+      }),
+      handled: () => handled,
+    }
+  }
+  if (framework === 'koa') {
+    const app = new Koa()
+    if (variant === 'keyward') app.use(koaAuth(keyward))
+    if (variant === 'alternative')
+      app.use(async (ctx, next) => {
+        const header = ctx.get('authorization')
+        const user = header.startsWith('Bearer ') ? users.get(header.slice(7)) : undefined
+        if (!user) {
+          ctx.status = 401
+          ctx.body = { error: 'unauthorized' }
+          return
+        }
+        ctx.state.user = user
+        await next()
+      })
+    app.use((ctx) => {
+      if (ctx.path !== '/json') return
+      handled++
+      ctx.body = BODY
+    })
+    return {
+      listen: () => new Promise((resolve) => {
+        const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
+      }),
+      handled: () => handled,
+    }
+  }
+  const app = Fastify({ logger: false })
+  if (variant === 'keyward') await app.register(fastifyAuth, { keyward })
+  if (variant === 'alternative') await app.register(bearerAuth, { keys: new Set(staticKeys) })
+  app.get('/json', async () => {
+    handled++
+    return BODY
+  })
+  return {
+    listen: async () => {
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      return (app.server.address() as { port: number }).port
+    },
+    handled: () => handled,
+  }
+}

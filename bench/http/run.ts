@@ -1,0 +1,129 @@
+/**
+ * `pnpm bench:http`: Express, Koa and Fastify serving a JSON route bare, behind Keyward and behind
+ * the common alternative, each server in its own process, driven by autocannon over loopback in
+ * interleaved rounds; then each middleware alone and Keyward's cost as the store grows.
+ *
+ * Usage: pnpm bench:http [-- --rounds 8 --duration 2 --connections 16 --micro-ms 150 --max-keys 1000000]
+ * Prints a Markdown report (paste it into BENCHMARKS.md, "## HTTP adapters").
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { ALTERNATIVE, type Framework, type Variant } from './apps.js'
+
+const args = new Map<string, string>()
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!)
+const ROUNDS = Number(args.get('rounds') ?? 8)
+const DURATION = Number(args.get('duration') ?? 2)
+const CONNECTIONS = Number(args.get('connections') ?? 16)
+const MICRO_MS = Number(args.get('micro-ms') ?? 150)
+const MAX_KEYS = Number(args.get('max-keys') ?? 1_000_000)
+const FRAMEWORKS: Framework[] = ['express', 'koa', 'fastify']
+const VARIANTS: Variant[] = ['bare', 'keyward', 'alternative']
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+
+interface Server {
+  child: ChildProcess
+  port: number
+  key: string
+}
+
+function start(framework: Framework, variant: Variant): Promise<Server> {
+  const child = fork(here('server.ts'), [framework, variant], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)))
+    child.once('message', (m: { port: number; key: string }) => resolve({ child, port: m.port, key: m.key }))
+  })
+}
+
+function stats(server: Server): Promise<{ cpuMicros: number; handled: number }> {
+  return new Promise((resolve) => {
+    server.child.once('message', (m: { cpuMicros: number; handled: number }) => resolve(m))
+    server.child.send({ type: 'stats' })
+  })
+}
+
+async function load(server: Server, seconds: number) {
+  const before = await stats(server)
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}/json`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { authorization: `Bearer ${server.key}` },
+  })
+  const after = await stats(server)
+  const handled = after.handled - before.handled
+  if (result.non2xx > 0 || handled === 0) throw new Error(`${server.port}: ${result.non2xx} non-2xx responses`)
+  return { rps: result.requests.average, p99: result.latency.p99, cpuPerRequest: (after.cpuMicros - before.cpuMicros) / handled }
+}
+
+type Sample = { rps: number; p99: number; cpuPerRequest: number }
+const servers = new Map<string, Server>()
+for (const framework of FRAMEWORKS) for (const variant of VARIANTS) servers.set(`${framework}/${variant}`, await start(framework, variant))
+const samples = new Map<string, Sample[]>()
+try {
+  for (const server of servers.values()) await load(server, 1) // warm-up (JIT, caches)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const framework of FRAMEWORKS) {
+      // Rotate the order each round so no variant always runs first or last.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!)
+      for (const variant of order) {
+        const id = `${framework}/${variant}`
+        const sample = await load(servers.get(id)!, DURATION)
+        samples.set(id, [...(samples.get(id) ?? []), sample])
+      }
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
+  }
+} finally {
+  for (const server of servers.values()) server.child.kill()
+}
+
+const micro = await new Promise<{
+  alone: Record<string, number>
+  scale: { keys: number; keyward: number; bearer: number | null }[]
+}>((resolve, reject) => {
+  const child = fork(here('micro.ts'), [String(MICRO_MS), String(ROUNDS), String(MAX_KEYS)], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=8192'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  child.once('message', (m: never) => {
+    resolve(m)
+    child.kill()
+  })
+  child.once('exit', (code) => code !== null && code !== 0 && reject(new Error(`micro exited with ${code}`)))
+})
+
+const f = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const out: string[] = []
+out.push(
+  `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${os.platform()}. ${ROUNDS} interleaved rounds of ${DURATION} s per server, ` +
+    `autocannon ${CONNECTIONS} connections on 127.0.0.1, every request \`Authorization: Bearer <key>\`; medians of the rounds. ` +
+    `CPU per request is the server process's own \`process.cpuUsage()\` delta divided by the requests its handler served.`,
+  '',
+  '| framework | variant | req/s | vs bare | p99 ms | server CPU µs/req | extra CPU µs/req |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+)
+for (const framework of FRAMEWORKS) {
+  const bare = samples.get(`${framework}/bare`)!
+  for (const variant of VARIANTS) {
+    const s = samples.get(`${framework}/${variant}`)!
+    // Paired per round: this round's variant against this round's bare run.
+    const ratio = median(s.map((x, i) => x.rps / bare[i]!.rps))
+    const extra = median(s.map((x, i) => x.cpuPerRequest - bare[i]!.cpuPerRequest))
+    const name = variant === 'alternative' ? ALTERNATIVE[framework] : variant === 'keyward' ? `@keyward/${framework}` : 'bare'
+    out.push(
+      `| ${framework} | ${name} | ${f(median(s.map((x) => x.rps)))} | ${variant === 'bare' ? '1.00' : f(ratio, 2)} | ${f(median(s.map((x) => x.p99)), 1)} | ${f(median(s.map((x) => x.cpuPerRequest)), 1)} | ${variant === 'bare' ? '—' : f(extra, 1)} |`,
+    )
+  }
+}
+out.push('', `Each middleware alone, synthetic request, one key, already cached (median of ${ROUNDS} interleaved rounds of ${MICRO_MS} ms):`, '')
+out.push('| middleware | µs per request |', '| --- | ---: |')
+for (const [name, ns] of Object.entries(micro.alone)) out.push(`| ${name} | ${f(ns / 1000, 2)} |`)
+out.push('', 'As the store grows (MemoryKeyStore; traffic over a hot set of up to 1,000 of the keys; Express middleware alone):', '')
+out.push('| keys in store | @keyward/express µs/req | @fastify/bearer-auth µs/req (same number of keys) |', '| ---: | ---: | ---: |')
+for (const row of micro.scale)
+  out.push(`| ${f(row.keys)} | ${f(row.keyward / 1000, 2)} | ${row.bearer === null ? 'not run' : f(row.bearer / 1000, 2)} |`)
+console.log(out.join('\n'))

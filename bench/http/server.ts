@@ -1,0 +1,19 @@
+/**
+ * One bench server in its own process: `server.ts <framework> <variant>`. Mints the key the client
+ * will send (every variant accepts that same string), reports port and key over IPC, and on request
+ * its CPU time (process.cpuUsage) and how many requests reached the handler.
+ */
+import { createKeyward, MemoryKeyStore } from '@keyward/core'
+import { buildApp, type Framework, type Variant } from './apps.js'
+
+const [framework, variant] = process.argv.slice(2) as [Framework, Variant]
+const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: 'bench-pepper-0123456789-0123456789-abcdef' })
+const { key } = await keyward.create({ name: 'bench' })
+const app = await buildApp(framework, variant, keyward, [key])
+const port = await app.listen()
+process.on('message', (message: { type: string }) => {
+  if (message.type !== 'stats') return
+  const cpu = process.cpuUsage()
+  process.send!({ type: 'stats', cpuMicros: cpu.user + cpu.system, handled: app.handled() })
+})
+process.send!({ type: 'ready', port, key })
