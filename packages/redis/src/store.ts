@@ -105,6 +105,10 @@ export class RedisKeyStore implements KeyStore {
     }
     this.#ownTimeout = !this.redis.options.commandTimeout
     this.redis.on('error', () => undefined)
+    // After a reconnect, check the schema marker again (the server may have restarted empty).
+    this.redis.on('close', () => {
+      this.#isReady = false
+    })
   }
 
   #key(id: string): string {
