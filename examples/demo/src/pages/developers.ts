@@ -3,7 +3,7 @@ import type { ApiKeyInfo } from '@keyward/core'
 /** Any key's public view, whatever its typed scopes. */
 type AnyKey = ApiKeyInfo<any>
 import { SCOPES } from '../scopes.js'
-import { formatAgo, formatDate, formatIn } from './format.js'
+import { formatAgo, formatDate, formatFullDate, formatIn } from './format.js'
 import { html, type Html } from './html.js'
 import { icons } from './icons.js'
 
@@ -32,9 +32,9 @@ function addButton(id: string): Html {
 function statusCell(key: AnyKey, now: number): Html {
   const note =
     key.status === 'active' && key.rotatedToId !== null && key.expiresAt !== null
-      ? html`<span class="sub">Rotated · works until ${formatDate(key.expiresAt)} (${formatIn(key.expiresAt, now)})</span>`
+      ? html`<span class="sub" title="Works until ${formatFullDate(key.expiresAt)}">Rotated · ends ${formatIn(key.expiresAt, now)}</span>`
       : key.status === 'active' && key.expiresAt !== null
-        ? html`<span class="sub">Expires ${formatIn(key.expiresAt, now)}</span>`
+        ? html`<span class="sub" title="Expires ${formatFullDate(key.expiresAt)}">Expires ${formatIn(key.expiresAt, now)}</span>`
         : ''
   const label = key.status[0]!.toUpperCase() + key.status.slice(1)
   return html`<span class="status status-${key.status}">${label}</span>${note}`
@@ -48,10 +48,10 @@ function row(key: AnyKey, now: number): Html {
   const canRotate = key.rotatedToId === null && (key.status === 'active' || key.status === 'disabled')
   return html`<tr data-key-id="${key.id}" data-key-name="${key.name}">
   <td><span class="key-name">${key.name}</span></td>
-  <td><code class="mono">${key.redacted}</code></td>
+  <td class="nowrap"><code class="mono">${key.redacted}</code></td>
   <td>${key.scopes.length === 0 ? html`<span class="muted">none</span>` : html`<span class="scopes">${key.scopes.map((s) => html`<span class="chip">${s}</span>`)}</span>`}</td>
-  <td><time datetime="${key.createdAt.toISOString()}">${formatDate(key.createdAt)}</time></td>
-  <td>${key.lastUsedAt === null ? html`<span class="muted">Never</span>` : html`<time datetime="${key.lastUsedAt.toISOString()}">${formatAgo(key.lastUsedAt, now)}</time>`}</td>
+  <td class="nowrap"><time datetime="${key.createdAt.toISOString()}" title="${formatFullDate(key.createdAt)}">${formatDate(key.createdAt, now)}</time></td>
+  <td class="nowrap">${key.lastUsedAt === null ? html`<span class="muted">Never</span>` : html`<time datetime="${key.lastUsedAt.toISOString()}" title="${formatFullDate(key.lastUsedAt)}">${formatAgo(key.lastUsedAt, now)}</time>`}</td>
   <td>${statusCell(key, now)}</td>
   <td><div class="actions">
     ${toggle}

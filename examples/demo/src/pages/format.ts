@@ -1,8 +1,15 @@
-const DATE = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' })
+const FULL = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' })
+const THIS_YEAR = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' })
+const OTHER_YEAR = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium' })
 
-/** "Nov 28, 2025, 4:10 AM". */
-export function formatDate(date: Date): string {
-  return DATE.format(date)
+/** "Nov 28, 2025, 4:10 AM", for tooltips. */
+export function formatFullDate(date: Date): string {
+  return FULL.format(date)
+}
+
+/** "Nov 28, 4:10 AM" this year, "Nov 28, 2024" before. */
+export function formatDate(date: Date, now = Date.now()): string {
+  return date.getFullYear() === new Date(now).getFullYear() ? THIS_YEAR.format(date) : OTHER_YEAR.format(date)
 }
 
 /** "just now", "5 min ago", "3 h ago", else the date. */
@@ -11,7 +18,7 @@ export function formatAgo(date: Date, now: number): string {
   if (seconds < 60) return 'just now'
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`
-  return formatDate(date)
+  return formatDate(date, now)
 }
 
 /** "in 59 min", "in 23 h", "in 6 days". */

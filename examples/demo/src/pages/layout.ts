@@ -24,6 +24,12 @@ const NAV: { section: Section; href: string; label: string; icon: () => Html }[]
 const FAVICON =
   "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'%3E%3Crect width='24' height='24' rx='6' fill='%234f46e5'/%3E%3Cpath d='M9 8l-4 4 4 4M15 8l4 4-4 4' stroke='white' stroke-width='2' fill='none' stroke-linecap='round'/%3E%3C/svg%3E"
 
+/** "demo-team" → "DT". */
+function initials(name: string): string {
+  const words = name.split(/[^\p{L}\p{N}]+/u).filter(Boolean)
+  return (words.length > 1 ? words[0]![0]! + words[1]![0]! : name.slice(0, 2)).toUpperCase()
+}
+
 /** The page chrome: top navigation bar (Home, Developers `<>`, Settings) and the main region. */
 export function layout({ title, section, owner, nonce, body, script }: LayoutInput): string {
   return `<!doctype html>${html`<html lang="en">
@@ -47,7 +53,7 @@ export function layout({ title, section, owner, nonce, body, script }: LayoutInp
       )}
     </ul>
   </nav>
-  <div class="account"><span>${owner}</span><span class="avatar" aria-hidden="true">${owner.slice(0, 2).toUpperCase()}</span></div>
+  <div class="account"><span>${owner}</span><span class="avatar" aria-hidden="true">${initials(owner)}</span></div>
 </header>
 <main id="main">
 ${body}

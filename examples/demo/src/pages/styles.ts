@@ -27,7 +27,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .account { margin-left: auto; display: flex; align-items: center; gap: 10px; font-size: 14px; color: #d1d5db; }
 .avatar { display: grid; place-items: center; width: 32px; height: 32px; border-radius: 50%; background: var(--accent); color: #fff; font-weight: 600; font-size: 13px; }
 
-main { max-width: 1120px; margin: 0 auto; padding: 32px 24px 64px; }
+main { max-width: 1200px; margin: 0 auto; padding: 32px 24px 64px; }
 h1 { font-size: 24px; margin: 0 0 4px; letter-spacing: -.02em; }
 h2 { font-size: 18px; margin: 0; }
 .lead { color: var(--muted); margin: 0 0 20px; }
@@ -63,17 +63,21 @@ h2 { font-size: 18px; margin: 0; }
 .new-key h2 { margin-bottom: 4px; }
 .new-key .field-label { font-size: 13px; font-weight: 600; color: var(--muted); margin: 14px 0 6px; }
 .secret-row { display: flex; align-items: center; gap: 8px; }
+.secret-row .btn-icon { width: 40px; height: 40px; justify-content: center; }
+.btn.copied { color: var(--ok); border-color: #a7f3d0; background: var(--ok-soft); }
 .secret { flex: 1; min-width: 0; padding: 10px 12px; border-radius: 8px; background: #0f172a; color: #e0e7ff; overflow-x: auto; white-space: nowrap; user-select: all; }
 .warning { display: flex; gap: 8px; align-items: flex-start; margin: 12px 0 0; padding: 10px 12px; border-radius: 8px; background: var(--warn-soft); color: var(--warn); font-size: 14px; }
 .new-key footer { margin-top: 16px; display: flex; justify-content: flex-end; }
 
 table { width: 100%; border-collapse: collapse; }
-th { text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: 10px 16px; background: #f9fafb; border-bottom: 1px solid var(--line); }
+th { white-space: nowrap; text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: 10px 16px; background: #f9fafb; border-bottom: 1px solid var(--line); }
 th:first-child { border-top-left-radius: var(--radius); }
 th:last-child { border-top-right-radius: var(--radius); }
 td { padding: 14px 16px; border-bottom: 1px solid var(--line); vertical-align: middle; font-size: 14px; }
 tr:last-child td { border-bottom: 0; }
 .key-name { font-weight: 600; }
+td:first-child { min-width: 170px; }
+.nowrap { white-space: nowrap; }
 .sub { display: block; color: var(--muted); font-size: 12px; margin-top: 2px; }
 .scopes { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip { display: inline-block; padding: 1px 8px; border-radius: 999px; background: #f3f4f6; color: #374151; font-size: 12px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
@@ -104,7 +108,8 @@ dialog p { color: var(--muted); margin: 0 0 16px; font-size: 14px; }
 .error:empty { display: none; }
 dialog .error { margin-bottom: 8px; }
 fieldset.field { border: 0; padding: 0; margin: 0 0 16px; }
-.check { display: flex; align-items: center; gap: 8px; font-size: 14px; margin: 4px 0; }
+.field .check { display: flex; align-items: center; gap: 8px; font-size: 14px; font-weight: 400; margin: 6px 0; }
+.check input { accent-color: var(--accent); width: 16px; height: 16px; margin: 0; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: 8px; margin-top: 8px; }
 
 .endpoints td:first-child { white-space: nowrap; }
