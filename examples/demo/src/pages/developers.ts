@@ -70,7 +70,7 @@ export function keysRegion(keys: readonly AnyKey[], now = Date.now()): Html {
   <p>Create a key for each system that calls Acme Relay — one per integration, so you can disable one without breaking the others.</p>
   ${addButton('add-key-empty')}
 </div>`
-  return html`<div class="card">
+  return html`<div class="card table-card">
 <table aria-label="API keys">
   <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
   <tbody>${keys.map((key) => row(key, now))}</tbody>
@@ -180,7 +180,7 @@ export function endpointsTab(origin: string): Html {
     ['POST', '/v1/workflows/:id/trigger', 'workflows:trigger', 'Start a workflow run'],
   ]
   return html`${header('endpoints')}
-<div class="card">
+<div class="card table-card">
 <table class="endpoints" aria-label="Endpoints">
   <thead><tr><th scope="col">Endpoint</th><th scope="col">Scope</th><th scope="col">What it does</th></tr></thead>
   <tbody>${rows.map(

@@ -115,5 +115,12 @@ fieldset.field { border: 0; padding: 0; margin: 0 0 16px; }
 .endpoints td:first-child { white-space: nowrap; }
 .method { font-weight: 700; font-size: 12px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--accent); }
 .placeholder { padding: 32px; }
+.table-card { overflow-x: auto; }
+@media (max-width: 640px) {
+  .topbar { gap: 12px; padding: 0 16px; }
+  .account > span:first-child { display: none; }
+  main { padding: 24px 16px 48px; }
+  .toolbar { flex-wrap: wrap; }
+}
 .after-table { margin-top: 16px; }
 `
