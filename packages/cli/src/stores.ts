@@ -20,12 +20,12 @@ export async function openStore(url: string, cwd: string): Promise<KeyStore> {
     case 'postgres':
     case 'postgresql': {
       const { PostgresKeyStore } = await import('@keyward/postgres')
-      return new PostgresKeyStore({ connectionString: url })
+      return new PostgresKeyStore({ connection: url, connectionTimeoutMs: 3_000 })
     }
     case 'redis':
     case 'rediss': {
       const { RedisKeyStore } = await import('@keyward/redis')
-      return new RedisKeyStore({ url })
+      return new RedisKeyStore(url)
     }
     default:
       throw new CliError(`unsupported store URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}: use ${EXAMPLES}`)
