@@ -302,15 +302,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       this.#ttlMs = optionNumber('cache.ttlMs', cache.ttlMs, 30_000, 0)
       this.#negativeTtlMs = optionNumber('cache.negativeTtlMs', cache.negativeTtlMs, 1_000, 0)
       this.#cache = new ExpiringLru(optionNumber('cache.max', cache.max, 10_000, 1))
-      if (typeof store.subscribe === 'function') {
-        this.#unsubscribe = store
-          .subscribe((change) => this.#invalidate(change.id))
-          .catch((error: unknown) => {
-            this.#emit({ type: 'store.error', operation: 'subscribe' })
-            void error
-            return undefined
-          })
-      }
+      if (typeof store.subscribe === 'function') this.#subscribe(store.subscribe.bind(store), 0)
     }
 
     this.#limits = new Limits(store, {
@@ -442,7 +434,20 @@ class KeywardInstance<S extends string> implements Keyward<S> {
 
   #invalidate(id: string): void {
     this.#cacheEpoch++
-    this.#cache?.delete(id)
+    if (id === '*') this.#cache?.clear()
+    else this.#cache?.delete(id)
+  }
+
+  /** Listen for changes; after a failure, retry with backoff (the cache TTL bounds staleness meanwhile). */
+  #subscribe(subscribe: NonNullable<KeyStore['subscribe']>, failures: number): void {
+    this.#unsubscribe = subscribe((change) => this.#invalidate(change.id)).catch(() => {
+      this.#emit({ type: 'store.error', operation: 'subscribe' })
+      if (!this.#closed) {
+        const timer = setTimeout(() => !this.#closed && this.#subscribe(subscribe, failures + 1), Math.min(30_000, 500 * 2 ** failures))
+        ;(timer as { unref?: () => void }).unref?.()
+      }
+      return undefined
+    })
   }
 
   #emit(event: Omit<KeywardEvent, 'at'>): void {

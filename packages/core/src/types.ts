@@ -159,6 +159,10 @@ export interface LastUsedEntry {
 
 /** A change notification: the record with this id was inserted, updated or deleted. */
 export interface KeyChange {
+  /**
+   * The changed record's id, or `'*'` when any record may have changed (for example after the
+   * store missed notifications while reconnecting): subscribers then drop everything they cached.
+   */
   id: string
 }
 
@@ -197,7 +201,8 @@ export interface KeyStore {
   /**
    * Optional, needed for rate limits and failure throttling: atomically add `amount` (0 to peek)
    * to the counter `name` in the fixed window of `windowMs` that contains `now` (windows start at
-   * multiples of `windowMs` since the epoch). Concurrent calls from any number of processes must
+   * multiples of `windowMs` since the epoch). Windows follow the `now` argument, not the store's
+   * or the machine's clock. Concurrent calls from any number of processes must
    * never lose an increment. Counters may be forgotten after their window ends.
    */
   incrementCounter?(name: string, amount: number, windowMs: number, now: number): Promise<CounterState>

@@ -354,6 +354,30 @@ describe('cache', () => {
     expect(await b.verify(key)).toMatchObject({ code: 'revoked' })
   })
 
+  it('drops the whole cache on a "*" change, and retries a subscription that failed', async () => {
+    const store = new CountingStore()
+    const listeners: ((change: { id: string }) => void)[] = []
+    let attempts = 0
+    store.subscribe = async (listener) => {
+      if (++attempts === 1) throw new Error('LISTEN failed')
+      listeners.push(listener)
+      return async () => undefined
+    }
+    const events: KeywardEvent[] = []
+    const keyward = make({ store, hooks: { onEvent: (e) => events.push(e) } })
+    const { key } = await keyward.create({ name: 'CRM' })
+    await keyward.verify(key)
+    const reads = store.calls.findById
+    await new Promise((r) => setTimeout(r, 700)) // first retry after 500 ms
+    expect(attempts).toBe(2)
+    expect(events.some((e) => e.type === 'store.error' && e.operation === 'subscribe')).toBe(true)
+    await keyward.verify(key)
+    expect(store.calls.findById).toBe(reads)
+    listeners[0]!({ id: '*' })
+    await keyward.verify(key)
+    expect(store.calls.findById).toBe(reads! + 1)
+  })
+
   it('without subscribe, another instance’s change shows within the TTL', async () => {
     const clock = manualClock()
     const shared = new MemoryKeyStore()
