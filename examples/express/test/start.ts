@@ -21,7 +21,7 @@ export async function startExample(entry: URL): Promise<{ base: string; keys: Re
       child.once('exit', (code) => reject(new Error(`example exited with ${code}:\n${out}`)))
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString()
-        if (/Listening on http:\/\/\S+/.test(out)) {
+        if (/Listening on http:\/\/\S+\n/.test(out)) {
           clearTimeout(timer)
           resolve()
         }
