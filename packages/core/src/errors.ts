@@ -14,6 +14,9 @@ export type KeywardErrorCode =
   | 'duplicate_id'
   | 'store_unavailable'
   | 'closed'
+  | 'schema_missing'
+  | 'schema_outdated'
+  | 'schema_too_new'
 
 /** Base class of every Keyward error. */
 export class KeywardError extends Error {

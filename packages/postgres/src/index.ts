@@ -1,5 +1,5 @@
 export { PostgresKeyStore, type PostgresKeyStoreOptions } from './store.js'
-export { KeyStoreSchemaError, type SchemaErrorCode } from './errors.js'
+export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core'
 export {
   postgresMigrationSql,
   MIGRATIONS as POSTGRES_MIGRATIONS,

@@ -13,9 +13,9 @@ import {
   type LastUsedEntry,
   type StoreListPage,
   type StoreListQuery,
+  KeyStoreSchemaError,
+  RecentIds,
 } from '@keyward/core'
-import { KeyStoreSchemaError } from './errors.js'
-import { RecentIds } from './lib/recent-ids.js'
 import { ChangeListener } from './listener.js'
 import {
   CHANNEL,
@@ -29,6 +29,9 @@ import {
 } from './migrations.js'
 import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
 import { buildStatements, statementName, type Statements } from './statements.js'
+
+/** Named in schema errors: which package to upgrade, and which function prints its SQL. */
+const SCHEMA_ERROR_STORE = { packageName: '@keyward/postgres', migrationSql: 'postgresMigrationSql' }
 
 /** Options of {@link PostgresKeyStore}. */
 export interface PostgresKeyStoreOptions {
@@ -179,7 +182,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   #schemaError(code: 'schema_missing' | 'schema_outdated' | 'schema_too_new', version: number): KeyStoreSchemaError {
-    return new KeyStoreSchemaError(code, version, LATEST_VERSION, `schema "${this.#names.schema}", table "${this.#names.table}"`)
+    return new KeyStoreSchemaError(code, version, LATEST_VERSION, `schema "${this.#names.schema}", table "${this.#names.table}"`, SCHEMA_ERROR_STORE)
   }
 
   /** Check (and with `migrate`, bring up to date) the schema once; retried after a failure. */

@@ -1,2 +1,2 @@
 export { RedisKeyStore, type RedisKeyStoreOptions } from './store.js'
-export { KeyStoreSchemaError, type SchemaErrorCode } from './errors.js'
+export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core'

@@ -16,9 +16,11 @@ import {
   type StoreListQuery,
 } from '@keyward/core'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
-import { KeyStoreSchemaError } from './errors.js'
-import { RecentIds } from './lib/recent-ids.js'
+import { KeyStoreSchemaError, RecentIds } from '@keyward/core'
 import * as lua from './scripts.js'
+
+/** Named in schema errors: which package to upgrade, and which function prints its SQL. */
+const SCHEMA_ERROR_STORE = { packageName: '@keyward/redis' }
 
 /** Options of {@link RedisKeyStore}. */
 export interface RedisKeyStoreOptions {
@@ -148,8 +150,8 @@ export class RedisKeyStore implements KeyStore {
       const key = `${this.#prefix}schema`
       await this.redis.set(key, String(SCHEMA_VERSION), 'NX')
       const version = Number(await this.redis.get(key))
-      if (!(version >= 1)) throw new KeyStoreSchemaError('schema_missing', 0, SCHEMA_VERSION, `prefix "${this.#prefix}"`)
-      if (version > SCHEMA_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, SCHEMA_VERSION, `prefix "${this.#prefix}"`)
+      if (!(version >= 1)) throw new KeyStoreSchemaError('schema_missing', 0, SCHEMA_VERSION, `prefix "${this.#prefix}"`, SCHEMA_ERROR_STORE)
+      if (version > SCHEMA_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, SCHEMA_VERSION, `prefix "${this.#prefix}"`, SCHEMA_ERROR_STORE)
       this.#isReady = true
     })().catch((error: unknown) => {
       this.#ready = undefined

@@ -15,11 +15,14 @@ import {
   type LastUsedEntry,
   type StoreListPage,
   type StoreListQuery,
+  KeyStoreSchemaError,
+  RecentIds,
 } from '@keyward/core'
-import { KeyStoreSchemaError } from './errors.js'
-import { RecentIds } from './lib/recent-ids.js'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
 import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
+
+/** Named in schema errors: which package to upgrade, and which function prints its SQL. */
+const SCHEMA_ERROR_STORE = { packageName: '@keyward/sqlite', migrationSql: 'sqliteMigrationSql' }
 
 type Db = Database.Database
 type Statement = Database.Statement
@@ -128,10 +131,10 @@ export class SqliteKeyStore implements KeyStore {
 
   #prepareSchema(migrate: boolean): void {
     const version = this.#schemaVersion()
-    if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${this.#table}"`)
+    if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
     if (version === LATEST_VERSION) return
     if (!migrate)
-      throw new KeyStoreSchemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version, LATEST_VERSION, `table "${this.#table}"`)
+      throw new KeyStoreSchemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
     this.#migrate()
   }
 
@@ -142,7 +145,7 @@ export class SqliteKeyStore implements KeyStore {
       .transaction(() => {
         this.db.exec(createMigrationsTableSql(table))
         const version = this.#schemaVersion()
-        if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${table}"`)
+        if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${table}"`, SCHEMA_ERROR_STORE)
         const record = this.db.prepare(`INSERT INTO ${q(migrationsTable(table))} (version, name, applied_at) VALUES (?, ?, ?)`)
         for (const m of MIGRATIONS) {
           if (m.version <= version) continue

@@ -1,0 +1,63 @@
+/** Helpers for store authors: one schema error for every store, and a bounded set of recent ids. */
+import { KeywardError } from './errors.js'
+
+/** Why a store refused to use a database schema. */
+export type SchemaErrorCode = 'schema_missing' | 'schema_outdated' | 'schema_too_new'
+
+/**
+ * A store's schema is missing, behind (when the store does not migrate itself), or newer than the
+ * store package understands. Carries the versions, never any record data.
+ */
+export class KeyStoreSchemaError extends KeywardError {
+  declare readonly code: SchemaErrorCode
+  /** Highest migration applied in the database (0 when none). */
+  readonly databaseVersion: number
+  /** Highest migration this package knows. */
+  readonly supportedVersion: number
+
+  /**
+   * @param where what was checked, such as `table "keyward_keys"`
+   * @param store the package to upgrade and, when it has one, the function that prints the SQL
+   */
+  constructor(
+    code: SchemaErrorCode,
+    databaseVersion: number,
+    supportedVersion: number,
+    where: string,
+    store: { packageName: string; migrationSql?: string },
+  ) {
+    super(
+      code,
+      code === 'schema_missing'
+        ? `No Keyward schema in ${where}: run the migrations (open the store with migrate: true${store.migrationSql ? `, or apply ${store.migrationSql}()` : ''}).`
+        : code === 'schema_outdated'
+          ? `The Keyward schema in ${where} is at version ${databaseVersion}; this package needs ${supportedVersion}. Run the migrations.`
+          : `The Keyward schema in ${where} is at version ${databaseVersion}, newer than this package supports (${supportedVersion}). Upgrade ${store.packageName}.`,
+    )
+    this.databaseVersion = databaseVersion
+    this.supportedVersion = supportedVersion
+  }
+}
+
+/**
+ * Ids this process read recently, bounded, oldest dropped first. When change notifications may have
+ * been missed (a reconnect, a gap in a change log), a store reports a change for each of them (or
+ * `'*'`), so no cache keeps a stale record.
+ */
+export class RecentIds {
+  readonly #ids = new Set<string>()
+  constructor(readonly max = 10_000) {}
+
+  add(id: string): void {
+    if (this.#ids.has(id)) this.#ids.delete(id)
+    else if (this.#ids.size >= this.max) {
+      const oldest = this.#ids.values().next()
+      if (!oldest.done) this.#ids.delete(oldest.value)
+    }
+    this.#ids.add(id)
+  }
+
+  values(): string[] {
+    return [...this.#ids]
+  }
+}
