@@ -14,9 +14,7 @@ type ScopeNamespace<S extends string> = S extends `${infer N}:${string}` ? N : n
  * A scope a key may hold: one of the typed scopes `S`, a namespace wildcard (`contacts:*`) or `*`.
  * With the default `S = string` any scope string is accepted.
  */
-export type ScopeGrant<S extends string = string> = string extends S
-  ? string
-  : S | `${ScopeNamespace<S>}:*` | '*'
+export type ScopeGrant<S extends string = string> = S | `${ScopeNamespace<S>}:*` | '*'
 
 /** A request-rate limit: at most `limit` successful verifications per `windowMs`. */
 export interface RateLimit {

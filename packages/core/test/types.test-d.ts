@@ -26,6 +26,12 @@ describe('typed scopes', () => {
     >()
   })
 
+  it('lets typed results flow into code written for untyped ones', async () => {
+    const result = await keyward.verify('k')
+    expectTypeOf(result).toExtend<VerifyResult>()
+    if (result.ok) expectTypeOf(result.key).toExtend<ApiKeyInfo>()
+  })
+
   it('defaults to plain strings', () => {
     const untyped = createKeyward({ prefix: 'acme', store: new MemoryKeyStore() })
     void untyped.create({ name: 'any', scopes: ['whatever:you-like'] })
