@@ -10,9 +10,9 @@
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-// Types only: the runtime comes from the adapter test (`harness.core`), so this file resolves
-// nothing from a package it does not belong to.
-import type { HttpAuthOptions, Keyward, KeywardEvent, KeywardOptions, KeyStore } from '../packages/core/src/index.js'
+// Types only, from the built core as the adapters see it. The runtime comes from the adapter test
+// (`harness.core`), so this file resolves nothing from a package it does not belong to.
+import type { HttpAuthOptions, Keyward, KeywardEvent, KeywardOptions, KeyStore } from '../packages/core/dist/index.js'
 
 /** A server started by a harness. */
 export interface HarnessServer {

@@ -62,7 +62,7 @@ function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
  *   res.json({ sentBy: req.apiKey!.name })
  * })
  */
-export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<S>): RequestHandler {
+export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<NoInfer<S>>): RequestHandler {
   assertKeyward(keyward)
   const config = resolveHttpAuthOptions<S, Request>(options) as HttpAuthConfig<string, Request>
   return async function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): Promise<void> {

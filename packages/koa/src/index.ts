@@ -69,7 +69,7 @@ async function refuse(ctx: Context, config: HttpAuthConfig<string, Context>, res
  *   ctx.body = { key: ctx.state.apiKey!.name }
  * })
  */
-export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<S>): Middleware {
+export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<NoInfer<S>>): Middleware {
   assertKeyward(keyward)
   const config = resolveHttpAuthOptions<S, Context>(options) as HttpAuthConfig<string, Context>
   return async function keywardApiKeyAuth(ctx: Context, next: Next): Promise<void> {
