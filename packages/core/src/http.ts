@@ -261,7 +261,7 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
         {
           'www-authenticate': challenge(realm),
           'retry-after': retryAfterSeconds(result.retryAfterMs),
-          ...(result.rateLimit && rateLimitHeaders(result.rateLimit, result.retryAfterMs ?? result.rateLimit.resetAt - Date.now())),
+          ...(result.rateLimit && rateLimitHeaders(result.rateLimit, result.retryAfterMs ?? result.rateLimit.resetInMs)),
         },
         key,
       )
@@ -298,7 +298,7 @@ export async function authenticateRequest<S extends string>(
     if (result.ok) {
     if (result.rateLimit === undefined) return { ok: true, key: result.key }
     // A success carries no clock reading, so the reset is measured on the wall clock.
-    return { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit, result.rateLimit.resetAt - Date.now()) }
+    return { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit, result.rateLimit.resetInMs) }
   }
   // Echo the key only in display form, and only when the whole credential has a key's shape.
   const shaped = keyward.pattern.exec(credential.key)?.[0] === credential.key

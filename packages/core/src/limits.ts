@@ -104,7 +104,7 @@ export class Limits {
     const rateLimit = record.rateLimit ?? this.defaultRateLimit
     if (rateLimit !== null) {
       const { count, resetAt } = await this.#store.incrementCounter!(`rate:${record.id}`, 1, rateLimit.windowMs, now)
-      const state: RateLimitState = { ...rateLimit, remaining: Math.max(0, rateLimit.limit - count), resetAt }
+      const state: RateLimitState = { ...rateLimit, remaining: Math.max(0, rateLimit.limit - count), resetAt, resetInMs: resetAt - now }
       if (count > rateLimit.limit) return failure('rate_limited', { keyId: record.id, retryAfterMs: resetAt - now, rateLimit: state })
       admission.rateLimit = state
     }

@@ -19,6 +19,8 @@ export interface RateLimitState {
   remaining: number
   /** Epoch milliseconds when the window ends. */
   resetAt: number
+  /** Milliseconds from this verification until the window ends (by Keyward's clock). */
+  resetInMs: number
 }
 
 /** A failed verification. `message` is safe to show the caller: it never contains the key. */

@@ -86,7 +86,7 @@ describe('responses', () => {
   })
 
   it('puts RateLimit headers on a 429 from the key window', () => {
-    const state = { limit: 10, windowMs: 60_000, remaining: 0, resetAt: 1_000_000 }
+    const state = { limit: 10, windowMs: 60_000, remaining: 0, resetAt: 1_000_000, resetInMs: 12_001 }
     expect(rateLimitHeaders(state, 12_001)).toEqual({ 'ratelimit-policy': '"key";q=10;w=60', ratelimit: '"key";r=0;t=13' })
     const response = verifyFailureResponse(failure('rate_limited', { retryAfterMs: 12_001, rateLimit: state }), 'api')
     expect(response.headers).toMatchObject({ 'retry-after': '13', ratelimit: '"key";r=0;t=13' })

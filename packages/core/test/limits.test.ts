@@ -36,7 +36,7 @@ describe('rate limits', () => {
       ok: false,
       code: 'rate_limited',
       retryAfterMs: 750,
-      rateLimit: { limit: 3, windowMs: 1000, remaining: 0, resetAt: Date.UTC(2026, 0, 1, 0, 0, 1) },
+      rateLimit: { limit: 3, windowMs: 1000, remaining: 0, resetAt: Date.UTC(2026, 0, 1, 0, 0, 1), resetInMs: 750 },
     })
     clock.advance(749)
     expect((await keyward.verify(key)).ok).toBe(false)
