@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+/**
+ * The shared test of examples/express, examples/koa and examples/fastify: each is the same small API
+ * (me, messages, contacts sync) on another framework, so one suite checks all three.
+ */
+
+/** Run the example's entry point on a free port (as `pnpm start` would) and read its keys and address. */
+export async function startExample(entry: URL): Promise<{ base: string; keys: Record<string, string>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(entry)], {
+    cwd: fileURLToPath(new URL('..', entry)),
+    env: { ...process.env, PORT: '0', KEYWARD_PEPPER: 'an-example-test-pepper-of-32-bytes!!' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`example did not start:\n${out}`)), 20_000)
+      child.once('exit', (code) => reject(new Error(`example exited with ${code}:\n${out}`)))
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        if (/Listening on http:\/\/\S+\n/.test(out)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  const keys: Record<string, string> = {}
+  for (const [, scope, key] of out.matchAll(/^\s+(\S+:\S+)\s+(acme_live_\S+)$/gm)) keys[scope!] = key!
+  return { base: out.match(/Listening on (http:\/\/\S+)/)![1]!, keys, stop }
+}
+
+/** Start the example at `entry` as a subprocess and call its API with the keys it printed. */
+export function exampleApiSuite(name: string, entry: URL): void {
+  describe(name, () => {
+    it('starts, and serves /v1/me, /v1/messages and /v1/contacts/sync to the right keys', async () => {
+      const server = await startExample(entry)
+      try {
+        const { base, keys } = server
+        const call = (method: string, path: string, key?: string, body?: unknown) =>
+          fetch(base + path, {
+            method,
+            headers: { ...(key && { authorization: `Bearer ${key}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+            ...(body !== undefined && { body: JSON.stringify(body) }),
+          })
+
+        const me = await call('GET', '/v1/me', keys['contacts:sync'])
+        expect([me.status, await me.json()]).toEqual([200, expect.objectContaining({ name: 'HubSpot CRM sync', scopes: ['contacts:sync'] })])
+
+        const sent = await call('POST', '/v1/messages', keys['messages:send'], { to: '+15550100' })
+        expect([sent.status, await sent.json()]).toEqual([202, { queued: true, to: '+15550100', sentBy: 'Messaging bot' }])
+        const refused = await call('POST', '/v1/messages', keys['contacts:sync'], { to: '+15550100' })
+        expect(refused.status).toBe(403)
+        expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="api", error="insufficient_scope", scope="messages:send"')
+
+        const synced = await call('POST', '/v1/contacts/sync', keys['contacts:sync'], { contacts: [{}, {}, {}] })
+        expect([synced.status, await synced.json()]).toEqual([200, { synced: 3, by: 'HubSpot CRM sync' }])
+        expect((await call('POST', '/v1/contacts/sync', keys['messages:send'], { contacts: [] })).status).toBe(403)
+
+        const anonymous = await call('GET', '/v1/me')
+        expect([anonymous.status, anonymous.headers.get('content-type')]).toEqual([401, 'application/problem+json'])
+        const truncated = await call('GET', '/v1/me', keys['contacts:sync']!.slice(0, -2))
+        expect((await truncated.json()).code).toBe('malformed')
+      } finally {
+        await server.stop()
+      }
+    })
+  })
+}
