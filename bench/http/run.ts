@@ -6,14 +6,14 @@
  * Usage: pnpm bench:http [-- --rounds 8 --duration 2 --connections 16 --micro-ms 150 --max-keys 1000000]
  * Prints a Markdown report (paste it into BENCHMARKS.md, "## HTTP adapters").
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import os from 'node:os'
-import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { ALTERNATIVE, type Framework, type Variant } from './apps.js'
+import { ALTERNATIVE, type Framework, type Variant } from '../lib/apps.js'
+import { parseArgs } from '../lib/args.js'
+import { ask, cleanupOnSignal, forkTs, resolveFrom, stopAllChildren, stopChild } from '../lib/children.js'
 
-const args = new Map<string, string>()
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!)
+const args = parseArgs()
 const ROUNDS = Number(args.get('rounds') ?? 8)
 const DURATION = Number(args.get('duration') ?? 2)
 const CONNECTIONS = Number(args.get('connections') ?? 16)
@@ -22,7 +22,8 @@ const MAX_KEYS = Number(args.get('max-keys') ?? 1_000_000)
 const FRAMEWORKS: Framework[] = ['express', 'koa', 'fastify']
 const VARIANTS: Variant[] = ['bare', 'keyward', 'alternative']
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+const here = (file: string) => resolveFrom(import.meta.url, file)
+cleanupOnSignal(async () => {})
 
 interface Server {
   child: ChildProcess
@@ -30,19 +31,13 @@ interface Server {
   key: string
 }
 
-function start(framework: Framework, variant: Variant): Promise<Server> {
-  const child = fork(here('server.ts'), [framework, variant], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)))
-    child.once('message', (m: { port: number; key: string }) => resolve({ child, port: m.port, key: m.key }))
-  })
+async function start(framework: Framework, variant: Variant): Promise<Server> {
+  const { process: child, ready } = await forkTs<{ port: number; key: string }>(`${framework}/${variant} server`, here('server.ts'), [framework, variant])
+  return { child, port: ready.port, key: ready.key }
 }
 
 function stats(server: Server): Promise<{ cpuMicros: number; handled: number }> {
-  return new Promise((resolve) => {
-    server.child.once('message', (m: { cpuMicros: number; handled: number }) => resolve(m))
-    server.child.send({ type: 'stats' })
-  })
+  return ask(server.child, { type: 'stats' })
 }
 
 async function load(server: Server, seconds: number) {
@@ -78,23 +73,19 @@ try {
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
   }
 } finally {
-  for (const server of servers.values()) server.child.kill()
+  await stopAllChildren()
 }
 
-const micro = await new Promise<{
+// micro.ts sends its results as its one message; it may run for many minutes with 1M keys.
+const microChild = await forkTs<{
   alone: Record<string, number>
   scale: { keys: number; keyward: number; bearer: number | null }[]
-}>((resolve, reject) => {
-  const child = fork(here('micro.ts'), [String(MICRO_MS), String(ROUNDS), String(MAX_KEYS)], {
-    execArgv: ['--import', 'tsx', '--max-old-space-size=8192'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  child.once('message', (m: never) => {
-    resolve(m)
-    child.kill()
-  })
-  child.once('exit', (code) => code !== null && code !== 0 && reject(new Error(`micro exited with ${code}`)))
+}>('micro', here('micro.ts'), [String(MICRO_MS), String(ROUNDS), String(MAX_KEYS)], {
+  execArgv: ['--max-old-space-size=8192'],
+  readyTimeoutMs: 60 * 60_000,
 })
+await stopChild(microChild.process)
+const micro = microChild.ready
 
 const f = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const out: string[] = []

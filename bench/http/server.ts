@@ -4,16 +4,17 @@
  * its CPU time (process.cpuUsage) and how many requests reached the handler.
  */
 import { createKeyward, MemoryKeyStore } from '@keyward/core'
-import { buildApp, type Framework, type Variant } from './apps.js'
+import { buildApp, type Framework, type Variant } from '../lib/apps.js'
+import { answerRequests } from '../lib/children.js'
 
 const [framework, variant] = process.argv.slice(2) as [Framework, Variant]
 const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: 'bench-pepper-0123456789-0123456789-abcdef' })
 const { key } = await keyward.create({ name: 'bench' })
 const app = await buildApp(framework, variant, keyward, [key])
 const port = await app.listen()
-process.on('message', (message: { type: string }) => {
-  if (message.type !== 'stats') return
+answerRequests((message) => {
+  if (message.type !== 'stats') return undefined
   const cpu = process.cpuUsage()
-  process.send!({ type: 'stats', cpuMicros: cpu.user + cpu.system, handled: app.handled() })
+  return { type: 'stats', cpuMicros: cpu.user + cpu.system, handled: app.handled() }
 })
 process.send!({ type: 'ready', port, key })
