@@ -28,6 +28,8 @@ export interface KeywardEvent {
   successorId?: string
   /** On `store.error`: which operation failed (`verify`, `last_used`, `subscribe`, …). */
   operation?: string
+  /** On `key.verify_failed`: the client address the adapter passed, when any. */
+  source?: string
 }
 
 /** Callbacks the host supplies. A hook that throws is ignored: it never breaks a request. */

@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
 } from './errors.js'
 import type { KeywardEvent, KeywardHooks } from './events.js'
+import { currentDefaultLogger, eventLogEntry, type KeywardLogger } from './logging.js'
 import { KeyFormat } from './format.js'
 import { cryptoRandom } from './lib/base62.js'
 import { decodeDigest, DIGEST_LENGTH, digestsEqual, type Digester } from './lib/digest.js'
@@ -71,6 +72,11 @@ export interface KeywardOptions {
   lastUsed?: false | { intervalMs?: number }
   /** Audit hooks. Events carry key ids, never keys or digests. */
   hooks?: KeywardHooks
+  /**
+   * Receives a log line per event (debug; `store.error` as warn), values escaped. Defaults to the
+   * logger set with `setDefaultLogger`, else none.
+   */
+  logger?: KeywardLogger
   /**
    * Default rate limit of every key without its own: at most `limit` successful verifications per
    * `windowMs` (fixed windows), counted atomically in the store across instances.
@@ -292,7 +298,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     this.#now = options.now ?? Date.now
     if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
       throw new TypeError('hooks.onEvent must be a function')
-    this.#onEvent = options.hooks?.onEvent
+    if (options.logger !== undefined && typeof options.logger !== 'function') throw new TypeError('logger must be a function')
+    this.#onEvent = withLogger(options.hooks?.onEvent, options.logger ?? currentDefaultLogger())
 
     const cache = options.cache ?? {}
     if (cache === false) {
@@ -337,7 +344,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     if (!Number.isSafeInteger(cost) || cost < 0) throw new RangeError(`cost must be a whole number, 0 or more, got ${String(cost)}`)
     const now = this.#now()
     const sourceWait = this.#limits.throttled('source', source, now)
-    if (sourceWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: sourceWait }))
+    if (sourceWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: sourceWait }), undefined, source)
 
     const parsed = this.#format.parse(key)
     // Shape failures cost nothing and touch no store, so they are not counted for throttling.
@@ -407,7 +414,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   /** A failed guess (checksum-valid key that did not match): counted for throttling, then reported. */
   async #failAttempt(result: VerifyFailure, source: string | undefined, keyId: string | undefined, now: number): Promise<VerifyFailure> {
     await this.#limits.recordFailure(source, keyId, now)
-    return this.#fail(result, keyId)
+    return this.#fail(result, keyId, source)
   }
 
   #storeFailure(keyId: string): VerifyFailure {
@@ -427,8 +434,9 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     return entry
   }
 
-  #fail(result: VerifyFailure, keyId?: string): VerifyFailure {
-    if (this.#onEvent) this.#emit({ type: 'key.verify_failed', code: result.code, ...(keyId && { keyId }) })
+  #fail(result: VerifyFailure, keyId?: string, source?: string): VerifyFailure {
+    if (this.#onEvent)
+      this.#emit({ type: 'key.verify_failed', code: result.code, ...(keyId && { keyId }), ...(source !== undefined && { source }) })
     return result
   }
 
@@ -790,6 +798,22 @@ function configThrottle(value: unknown): false | ThrottleOptions | undefined {
     if (limit !== undefined) out[kind] = limit === false ? false : configRateLimit(limit)
   }
   return out
+}
+
+/** The user's event hook and a logger as one event sink (undefined when neither: no cost). */
+function withLogger(
+  onEvent: ((event: KeywardEvent) => void) | undefined,
+  logger: KeywardLogger | undefined,
+): ((event: KeywardEvent) => void) | undefined {
+  if (!logger) return onEvent
+  return (event) => {
+    try {
+      logger(eventLogEntry(event))
+    } catch {
+      // A failing logger must never break verification.
+    }
+    onEvent?.(event)
+  }
 }
 
 function optionNumber(name: string, value: unknown, fallback: number, min: number): number {
