@@ -159,6 +159,9 @@ function report(outcomes: Outcome[], command: string): string {
       `| ${o.framework} | ${o.store} | ${fmt(o.requests)} | ${fmt(o.status2xx)} | ${fmt(o.status4xx)} | ${fmt(o.status5xx)} | ${fmt(o.errors)} | ${fmt(o.p99, 0)} | ${fmt(o.maxMs, 0)} | ${fmt(o.churn.cycles)} | ${ms(worst(o.churn.revokeMs))} (${ms(median(o.churn.revokeMs))}) | ${ms(worst(o.churn.disableMs))} | ${ms(worst(o.churn.graceEndMs))} | ${rss} |`,
     )
   }
+  lines.push('', 'V8 heap in use after a full GC, start → end, server 1 / server 2:', '')
+  for (const o of outcomes)
+    lines.push(`- ${o.framework}/${o.store}: ${o.heapStart.map((start, i) => `${mib(start)} → ${mib(o.heapEnd[i]!)} MiB`).join(' / ')}`)
   const all = (pick: (o: Outcome) => number[]) => outcomes.flatMap(pick)
   const fiveXx = outcomes.reduce((n, o) => n + o.status5xx, 0)
   const worstRevoke = worst(all((o) => o.churn.revokeMs))
