@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config'
 
 export default defineProject({
-  test: { name: 'example-demo', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+  test: { name: 'example-demo', include: ['test/**/*.test.ts'], setupFiles: ['../../test/secret-capture.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
 })

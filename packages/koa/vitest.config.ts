@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: 'koa',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['../../test/secret-capture.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 })

@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: 'postgres',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['../../test/secret-capture.ts'],
     globalSetup: ['../../scripts/vitest-postgres.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -4,5 +4,6 @@ export default defineProject({
   test: {
     name: 'sqlite',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['../../test/secret-capture.ts'],
   },
 })

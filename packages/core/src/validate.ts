@@ -39,7 +39,8 @@ export function validateScopes(scopes: unknown, field = 'scopes'): string[] {
     if (!isValidScope(scope))
       throw new InvalidInputError(
         `${field}[${index}]`,
-        `must match ^[a-z0-9_.:*-]+$ (like "messages:send" or "contacts:*"), got ${JSON.stringify(String(scope)).slice(0, 60)}`,
+        // The value is not echoed: whatever was pasted here (even a key) must not come back in an error.
+        'must match ^[a-z0-9_.:*-]+$ and be at most 100 characters, like "messages:send" or "contacts:*"',
       )
   })
   return [...new Set(scopes as string[])]
