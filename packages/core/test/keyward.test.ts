@@ -435,6 +435,22 @@ describe('cache', () => {
     expect(await keyward.verify(key, { scopes: ['x:y'] })).toMatchObject({ code: 'insufficient_scope' })
   })
 
+  it('remembers a verified key only for its own record, and only while cached', async () => {
+    for (const rememberVerifiedKeys of [true, false]) {
+      const keyward = make({ cache: { rememberVerifiedKeys } })
+      const { key, info } = await keyward.create({ name: 'CRM' })
+      expect((await keyward.verify(key)).ok).toBe(true)
+      expect((await keyward.verify(key)).ok).toBe(true) // from the remembered key when on
+      const { crc32 } = await import('node:zlib')
+      const { encodeBase62 } = await import('../src/lib/base62.js')
+      const body = `${key.slice(0, -7)}${key.at(-7) === 'a' ? 'b' : 'a'}`
+      expect(await keyward.verify(body + encodeBase62(crc32(body), 6))).toMatchObject({ code: 'invalid' })
+      await keyward.disable(info.id) // drops the cached entry and what it remembered
+      expect(await keyward.verify(key)).toMatchObject({ code: 'disabled' })
+    }
+    expect(() => make({ cache: { rememberVerifiedKeys: 'yes' as never } })).toThrow(TypeError)
+  })
+
   it('can be turned off', async () => {
     const store = new CountingStore()
     const keyward = make({ store, cache: false })
