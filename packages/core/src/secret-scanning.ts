@@ -133,6 +133,9 @@ function isMatchList(value: unknown): value is SecretScanningMatch[] {
 /**
  * Build a handler for GitHub secret-scanning reports.
  *
+ * Labels name tokens by SHA-256, as GitHub's protocol asks. Configure a pepper: without one, the
+ * SHA-256 of a key is also its stored digest, and the response would carry it.
+ *
  * @example
  * const handle = secretScanningHandler(keyward, { onLeak: (r) => notifyOwner(r.key.ownerId, r.url) })
  * // in any framework, with the raw body:

@@ -94,3 +94,4 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
   }
 }
 export { keyManagementRouter, type KeyManagementOptions } from './management.js'
+export { secretScanningRoute } from './secret-scanning.js'

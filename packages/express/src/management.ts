@@ -4,6 +4,7 @@
  */
 import { extractCredential, KeywardError, scopeGranted, type ApiKeyInfo, type Keyward } from '@keyward/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { BodyTooLargeError, readRawBody } from './body.js'
 
 /** Options of {@link keyManagementRouter}. */
 export interface KeyManagementOptions {
@@ -214,24 +215,13 @@ async function readBody(req: Request, config: Config): Promise<Record<string, un
   return value as Record<string, unknown>
 }
 
-function readText(req: Request, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const fail = (error: unknown): void => {
-      req.off('data', onData)
-      req.resume()
-      reject(error)
-    }
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size > limit) fail(new Problem(413, 'body_too_large', `The request body must be at most ${limit} bytes.`))
-      else chunks.push(chunk)
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.once('error', fail)
-  })
+async function readText(req: Request, limit: number): Promise<string> {
+  try {
+    return await readRawBody(req, limit)
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new Problem(413, 'body_too_large', error.message)
+    throw error
+  }
 }
 
 function onlyFields(body: Record<string, unknown>, allowed: ReadonlySet<string>): void {
