@@ -414,6 +414,32 @@ export function runHttpSuite(harness: AdapterHarness): void {
       })
     })
 
+    it('answers 429 with Retry-After to a client past its failed-attempt limit, before any store call', async () => {
+      const counting = new CountingStore(new MemoryKeyStore())
+      const throttled = createKeyward({
+        prefix: 'acme_live',
+        store: counting,
+        pepper: PEPPER,
+        now: () => clock,
+        throttle: { perSource: { limit: 3, windowMs: 3_600_000 } },
+      })
+      const valid = (await throttled.create({ name: 'Valid' })).key
+      const server = await harness.start(throttled, {}, probe)
+      servers.push(server)
+      for (let i = 0; i < 3; i++) expect((await get(bearer(foreignKey), server.port)).status).toBe(401)
+      const calls = counting.calls
+      const retry = String(Math.ceil((3_600_000 - (clock % 3_600_000)) / 1000))
+      for (const key of [valid, foreignKey])
+        expectExactly(await get(bearer(key), server.port), {
+          status: 429,
+          challenge: 'Bearer realm="api"',
+          headers: { 'retry-after': retry },
+          body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'rate_limited', detail: DETAIL.rate_limited, key: redacted(key) },
+        })
+      expect(counting.calls).toBe(calls) // refused before any lookup, digest or counter
+      await throttled.close()
+    })
+
     it('optional: lets anonymous requests through and still verifies a presented key', async () => {
       const optional = await serve({ optional: true })
       expect(json(await get([], optional))).toEqual({ id: null })

@@ -5,7 +5,11 @@ import { expect, it } from 'vitest'
  * Conformance tests for the counter and credit capabilities (rate limits, credits, throttling).
  * Registered by `runKeyStoreConformance` inside its describe block.
  */
-export function limitsConformance(fresh: () => Promise<KeyStore>, sample: (overrides?: Partial<ApiKeyRecord>) => ApiKeyRecord): void {
+export function limitsConformance(
+  fresh: () => Promise<KeyStore>,
+  sample: (overrides?: Partial<ApiKeyRecord>) => ApiKeyRecord,
+  openPeer?: (store: KeyStore) => KeyStore | Promise<KeyStore>,
+): void {
   it('counts atomically in fixed windows (incrementCounter)', async () => {
     const store = await fresh()
     if (typeof store.incrementCounter !== 'function') return
@@ -48,23 +52,27 @@ export function limitsConformance(fresh: () => Promise<KeyStore>, sample: (overr
     expect(await store.spendCredits('ZZZZZZZZZZZZ', 1, t0)).toBeNull()
   })
 
-  it('lets exactly the limit through among 1,000 concurrent verifies, for a rate limit and for credits', async () => {
+  it('lets exactly the limit through among 1,000 concurrent verifies, for a rate limit and for credits, across two instances', async () => {
     const store = await fresh()
     if (typeof store.incrementCounter !== 'function' || typeof store.spendCredits !== 'function') return
-    const keyward = createKeyward({ prefix: 'conf_test', store, throttle: false, lastUsed: false })
+    // A second instance on its own store object over the same data, when the suite can open one.
+    const peer = openPeer ? await openPeer(store) : store
+    const options = { prefix: 'conf_test', throttle: false, lastUsed: false } as const
+    const instances = [createKeyward({ ...options, store }), createKeyward({ ...options, store: peer })]
     try {
-      const limited = await keyward.create({ name: 'limited', rateLimit: { limit: 100, windowMs: 3_600_000 } })
-      const credited = await keyward.create({ name: 'credited', credits: { remaining: 100 } })
+      const limited = await instances[0]!.create({ name: 'limited', rateLimit: { limit: 100, windowMs: 3_600_000 } })
+      const credited = await instances[0]!.create({ name: 'credited', credits: { remaining: 100 } })
       for (const [created, code] of [
         [limited, 'rate_limited'],
         [credited, 'usage_exceeded'],
       ] as const) {
-        const results = await Promise.all(Array.from({ length: 1000 }, () => keyward.verify(created.key)))
+        const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => instances[i % 2]!.verify(created.key)))
         expect(results.filter((r) => r.ok)).toHaveLength(100)
         expect(results.filter((r) => !r.ok && r.code === code)).toHaveLength(900)
       }
     } finally {
-      await keyward.close()
+      for (const keyward of instances) await keyward.close()
+      if (peer !== store) await peer.close?.()
     }
   }, 30_000)
 }

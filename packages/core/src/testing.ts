@@ -313,7 +313,7 @@ export function runKeyStoreConformance(
       await unsubscribe()
     })
 
-    limitsConformance(fresh, sampleRecord)
+    limitsConformance(fresh, sampleRecord, options.openPeer)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
       const store = await fresh()
