@@ -27,6 +27,14 @@ describe('built package', () => {
     expect(cjs.toString()).toBe('true')
   })
 
+  it.each(['express', 'koa', 'fastify', 'sqlite', 'postgres', 'redis'])('@keyward/%s loads through import and require', (name) => {
+    const cwd = fileURLToPath(new URL(`../../${name}/`, import.meta.url))
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`], { cwd })
+    const cjs = execFileSync(process.execPath, ['-e', `process.stdout.write(Object.keys(require('@keyward/${name}')).sort().join(','))`], { cwd })
+    expect(esm.toString().length).toBeGreaterThan(0)
+    expect(cjs.toString()).toBe(esm.toString())
+  })
+
   it('bundles for a browser with no Node built-in', async () => {
     const result = await build({
       entryPoints: [dist('index.js')],
