@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type RunningDemo } from '../src/demo.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url))
+// The committed screenshot is refreshed with KEYWARD_UPDATE_SCREENSHOTS=1; other runs leave the tree clean.
+const SCREENSHOTS =
+  process.env.KEYWARD_UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../screenshots/', import.meta.url))
+    : join(tmpdir(), 'keyward-demo-screenshots')
 
 let demo: RunningDemo
 let context: BrowserContext
