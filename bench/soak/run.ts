@@ -54,10 +54,26 @@ interface Outcome {
   rssEnd: number[]
   heapStart: number[]
   heapEnd: number[]
+  rssRanges: string[]
   churn: ChurnFigures
 }
 
 const stats = (child: Child<unknown>, gc: boolean) => ask<ServerStats>(child.process, { type: 'stats', gc })
+const RSS_SAMPLES = 5
+
+/** Per server: the median of RSS_SAMPLES samples 1 s apart, each after a full GC (RSS is noisy under load). */
+async function memory(servers: Child<unknown>[]): Promise<{ rss: number; heapUsed: number; rssMin: number; rssMax: number }[]> {
+  const samples: ServerStats[][] = servers.map(() => [])
+  for (let i = 0; i < RSS_SAMPLES; i++) {
+    if (i > 0) await sleep(1000)
+    const round = await Promise.all(servers.map((s) => stats(s, true)))
+    round.forEach((x, j) => samples[j]!.push(x))
+  }
+  return samples.map((xs) => {
+    const rss = xs.map((x) => x.rss)
+    return { rss: median(rss), heapUsed: median(xs.map((x) => x.heapUsed)), rssMin: Math.min(...rss), rssMax: Math.max(...rss) }
+  })
+}
 
 async function soak(framework: Framework, service: PrivateService): Promise<Outcome> {
   const namespace = `soak_${process.pid}_${framework}`
@@ -101,13 +117,13 @@ async function soak(framework: Framework, service: PrivateService): Promise<Outc
 
     log(`${framework}/${service.kind}: warm-up ${WARMUP} s`)
     await sleep(WARMUP * 1000)
-    const start = await Promise.all(servers.map((s) => stats(s, true)))
+    const start = await memory(servers)
     await ask(churn.process, { type: 'measure' })
     measuring = true
     log(`${framework}/${service.kind}: measuring ${SECONDS} s (RSS ${start.map((s) => fmt(s.rss / 2 ** 20, 1)).join(' / ')} MiB)`)
     await sleep(SECONDS * 1000)
     const { figures } = await ask<{ figures: ChurnFigures }>(churn.process, { type: 'stop' }, 30_000)
-    const end = await Promise.all(servers.map((s) => stats(s, true)))
+    const end = await memory(servers)
     measuring = false
     for (const load of loads) load.stop()
     await Promise.all(loads.map((load) => load.done))
@@ -123,6 +139,7 @@ async function soak(framework: Framework, service: PrivateService): Promise<Outc
       rssEnd: end.map((s) => s.rss),
       heapStart: start.map((s) => s.heapUsed),
       heapEnd: end.map((s) => s.heapUsed),
+      rssRanges: [...start, ...end].map((s) => `${mib(s.rssMin)}–${mib(s.rssMax)}`),
       churn: figures,
     }
   } finally {
@@ -148,7 +165,7 @@ function report(outcomes: Outcome[], command: string): string {
     `PostgreSQL or Redis on 127.0.0.1, each under autocannon (${CONNECTIONS} connections, cycling over ${STABLE_KEYS} keys), while a third process`,
     `runs churn cycles (create a key and ${5} more, disable, enable, rotate with a 300 ms grace period, revoke the successor) and polls both servers`,
     `every 10 ms after each change until both answer as they must. ${WARMUP} s warm-up, then ${SECONDS} s measured; figures are for the measured part.`,
-    `RSS is sampled after a forced full GC (\`--expose-gc\`), after warm-up and at the end, under load both times.`,
+    `RSS: median of ${RSS_SAMPLES} samples 1 s apart, each after a forced full GC (\`--expose-gc\`), after warm-up and at the end, under load both times.`,
     '',
     '| framework | store | requests served | 2xx | 4xx | 5xx | errors | p99 ms | max ms | churn cycles | revocation → both refuse, worst ms (median) | disable → both refuse, worst ms | grace end → old key refused, worst ms | RSS MiB start → end (growth), server 1 / server 2 |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -159,9 +176,11 @@ function report(outcomes: Outcome[], command: string): string {
       `| ${o.framework} | ${o.store} | ${fmt(o.requests)} | ${fmt(o.status2xx)} | ${fmt(o.status4xx)} | ${fmt(o.status5xx)} | ${fmt(o.errors)} | ${fmt(o.p99, 0)} | ${fmt(o.maxMs, 0)} | ${fmt(o.churn.cycles)} | ${ms(worst(o.churn.revokeMs))} (${ms(median(o.churn.revokeMs))}) | ${ms(worst(o.churn.disableMs))} | ${ms(worst(o.churn.graceEndMs))} | ${rss} |`,
     )
   }
-  lines.push('', 'V8 heap in use after a full GC, start → end, server 1 / server 2:', '')
+  lines.push('', 'V8 heap in use after a full GC, start → end, server 1 / server 2 (and the spread of the RSS samples: start 1, start 2, end 1, end 2):', '')
   for (const o of outcomes)
-    lines.push(`- ${o.framework}/${o.store}: ${o.heapStart.map((start, i) => `${mib(start)} → ${mib(o.heapEnd[i]!)} MiB`).join(' / ')}`)
+    lines.push(
+      `- ${o.framework}/${o.store}: ${o.heapStart.map((start, i) => `${mib(start)} → ${mib(o.heapEnd[i]!)} MiB`).join(' / ')} (RSS samples ${o.rssRanges.join(', ')} MiB)`,
+    )
   const all = (pick: (o: Outcome) => number[]) => outcomes.flatMap(pick)
   const fiveXx = outcomes.reduce((n, o) => n + o.status5xx, 0)
   const worstRevoke = worst(all((o) => o.churn.revokeMs))
