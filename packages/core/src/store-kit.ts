@@ -1,4 +1,4 @@
-/** Helpers for store authors: one schema error for every store, and a bounded set of recent ids. */
+/** For store authors: one schema error shared by every store. */
 import { KeywardError } from './errors.js'
 
 /** Why a store refused to use a database schema. */
@@ -36,28 +36,5 @@ export class KeyStoreSchemaError extends KeywardError {
     )
     this.databaseVersion = databaseVersion
     this.supportedVersion = supportedVersion
-  }
-}
-
-/**
- * Ids this process read recently, bounded, oldest dropped first. When change notifications may have
- * been missed (a reconnect, a gap in a change log), a store reports a change for each of them (or
- * `'*'`), so no cache keeps a stale record.
- */
-export class RecentIds {
-  readonly #ids = new Set<string>()
-  constructor(readonly max = 10_000) {}
-
-  add(id: string): void {
-    if (this.#ids.has(id)) this.#ids.delete(id)
-    else if (this.#ids.size >= this.max) {
-      const oldest = this.#ids.values().next()
-      if (!oldest.done) this.#ids.delete(oldest.value)
-    }
-    this.#ids.add(id)
-  }
-
-  values(): string[] {
-    return [...this.#ids]
   }
 }

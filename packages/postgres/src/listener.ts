@@ -5,7 +5,10 @@ export interface ChangeListenerOptions {
   clientConfig: pg.ClientConfig
   channel: string
   onPayload: (payload: string) => void
-  /** Called after a reconnect: notifications sent while disconnected are lost. */
+  /**
+   * Called when notifications may be missed: as soon as an established connection is lost, and
+   * again after the reconnect (changes made in between were never notified).
+   */
   onGap: () => void
 }
 
@@ -54,8 +57,10 @@ export class ChangeListener {
     const onLost = () => {
       if (lost) return
       lost = true
-      if (this.#client === client) this.#client = undefined
+      const wasListening = this.#client === client
+      if (wasListening) this.#client = undefined
       client.end().catch(() => undefined)
+      if (wasListening && !this.#stopped) this.#options.onGap()
       this.#scheduleReconnect()
     }
     client.on('error', onLost)

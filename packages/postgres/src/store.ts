@@ -14,7 +14,6 @@ import {
   type StoreListPage,
   type StoreListQuery,
   KeyStoreSchemaError,
-  RecentIds,
 } from '@keyward/core'
 import { ChangeListener } from './listener.js'
 import {
@@ -107,7 +106,6 @@ export class PostgresKeyStore implements KeyStore {
   readonly #s: Statements
   readonly #updates = new Map<string, { name: string; text: string }>()
   readonly #listeners = new Set<(change: KeyChange) => void>()
-  readonly #recent = new RecentIds()
   readonly #payloadPrefix: string
   #listener: ChangeListener | undefined
   #ready: Promise<void> | undefined
@@ -221,7 +219,6 @@ export class PostgresKeyStore implements KeyStore {
     const { rows } = await this.#query<KeyRow>(this.#s.findById, [id])
     const row = rows[0]
     if (row === undefined) return null
-    if (this.#listeners.size > 0) this.#recent.add(id)
     return rowToRecord(row)
   }
 
@@ -295,9 +292,9 @@ export class PostgresKeyStore implements KeyStore {
         onPayload: (payload) => {
           if (payload.startsWith(this.#payloadPrefix)) this.#emit(payload.slice(this.#payloadPrefix.length))
         },
-        onGap: () => {
-          for (const id of this.#recent.values()) this.#emit(id)
-        },
+        // While notifications cannot arrive, nothing cached can be trusted: drop it all, so reads
+        // go to the store (and fail closed while it is down). Again after the reconnect.
+        onGap: () => this.#emit('*'),
       })
       await this.#listener.start()
     }

@@ -46,6 +46,7 @@ describe('PostgreSQL going away and coming back', () => {
   it('answers store_unavailable quickly while down, writes nothing half-way, and recovers by itself', async () => {
     const { key, info } = await direct.create({ name: 'survivor' })
     expect(await direct.verify(key)).toMatchObject({ ok: true })
+    expect(await cached.verify(key)).toMatchObject({ ok: true }) // now cached
     await eventually('LISTEN connection', async () => store.listening, Boolean, 5_000)
 
     expect(await stopPostgres({ port, dir })).toBe(true)
@@ -60,6 +61,8 @@ describe('PostgreSQL going away and coming back', () => {
     await expect(direct.rotate(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
     await sleep(300)
     expect(store.listening).toBe(false)
+    // The cached instance refuses too: with notifications down its cache cannot be trusted (fail closed).
+    expect(await cached.verify(key)).toMatchObject({ ok: false, code: 'store_unavailable' })
 
     await startPostgres({ port, dir })
 

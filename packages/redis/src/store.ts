@@ -16,7 +16,7 @@ import {
   type StoreListQuery,
 } from '@keyward/core'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
-import { KeyStoreSchemaError, RecentIds } from '@keyward/core'
+import { KeyStoreSchemaError } from '@keyward/core'
 import * as lua from './scripts.js'
 
 /** Named in schema errors: which package to upgrade, and which function prints its SQL. */
@@ -74,7 +74,6 @@ export class RedisKeyStore implements KeyStore {
   readonly #timeoutMs: number
   readonly #ownTimeout: boolean
   readonly #listeners = new Set<(change: KeyChange) => void>()
-  readonly #recent = new RecentIds()
   #subscriber: Redis | undefined
   #ready: Promise<void> | undefined
   /** One wait for the connection, shared by every call that arrives meanwhile. */
@@ -205,7 +204,6 @@ export class RedisKeyStore implements KeyStore {
   async findById(id: string): Promise<ApiKeyRecord | null> {
     const hash = (await this.#run(() => this.redis.hgetall(this.#key(id)))) as KeyHash
     const record = hashToRecord(hash)
-    if (record !== null && this.#listeners.size > 0) this.#recent.add(id)
     return record
   }
 
@@ -284,11 +282,18 @@ export class RedisKeyStore implements KeyStore {
     subscriber.on('message', (channel: string, id: string) => {
       if (channel === this.#channel) this.#emit(id)
     })
+    // While the subscriber is disconnected, messages are lost: nothing cached can be trusted. Tell
+    // subscribers to drop everything when the connection goes (reads then go to Redis, and fail
+    // closed while it is down) and again once it is back.
     let readyBefore = false
+    let up = false
     subscriber.on('ready', () => {
-      // Messages published while disconnected are lost: report every id served recently.
-      if (readyBefore) for (const id of this.#recent.values()) this.#emit(id)
-      readyBefore = true
+      if (readyBefore) this.#emit('*')
+      readyBefore = up = true
+    })
+    subscriber.on('close', () => {
+      if (up && this.#subscriber === subscriber) this.#emit('*')
+      up = false
     })
     try {
       await subscriber.connect()

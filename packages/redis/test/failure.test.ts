@@ -46,9 +46,12 @@ describe('Redis going away, hanging and coming back', () => {
   it('answers store_unavailable quickly while down, writes nothing half-way, and recovers by itself', async () => {
     const { key, info } = await direct.create({ name: 'survivor' })
     expect(await direct.verify(key)).toMatchObject({ ok: true })
+    expect(await cached.verify(key)).toMatchObject({ ok: true }) // now cached
     await eventually('subscriber', async () => store.listening, Boolean, 5_000)
 
     expect(await stopRedis({ port, save: true })).toBe(true)
+    // The cached instance refuses too once the subscriber is gone: its cache cannot be trusted (fail closed).
+    await eventually('cached instance fails closed', () => cached.verify(key), (r) => !r.ok && r.code === 'store_unavailable', 1_000)
 
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now()

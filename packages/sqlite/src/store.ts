@@ -16,7 +16,6 @@ import {
   type StoreListPage,
   type StoreListQuery,
   KeyStoreSchemaError,
-  RecentIds,
 } from '@keyward/core'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
 import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
@@ -82,7 +81,6 @@ export class SqliteKeyStore implements KeyStore {
   readonly #s: ReturnType<typeof prepareStatements>
   readonly #updates = new Map<string, Statement>()
   readonly #listeners = new Set<(change: KeyChange) => void>()
-  readonly #recent = new RecentIds()
   #poller: ReturnType<typeof setInterval> | undefined
   #lastVersion = 0
   #lastSeq = 0
@@ -169,7 +167,6 @@ export class SqliteKeyStore implements KeyStore {
   async findById(id: string): Promise<ApiKeyRecord | null> {
     const row = this.#s.findById.get(id) as KeyRow | undefined
     if (row === undefined) return null
-    if (this.#listeners.size > 0) this.#recent.add(id)
     return rowToRecord(row)
   }
 
@@ -273,8 +270,8 @@ export class SqliteKeyStore implements KeyStore {
       const rows = this.#s.changesSince.all(this.#lastSeq) as { seq: number; key_id: string }[]
       if (rows.length === 0) return
       // The log keeps the latest 10,000 changes; a reader that fell further behind may have
-      // missed some, so it reports every id it has served recently.
-      if (this.#lastSeq > 0 && rows[0]!.seq > this.#lastSeq + 1) for (const id of this.#recent.values()) this.#emit(id)
+      // missed some, so subscribers drop everything they cached.
+      if (this.#lastSeq > 0 && rows[0]!.seq > this.#lastSeq + 1) this.#emit('*')
       this.#lastSeq = rows[rows.length - 1]!.seq
       for (const row of rows) this.#emit(row.key_id)
     } catch {
