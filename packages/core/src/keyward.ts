@@ -210,16 +210,19 @@ export interface Keyward<S extends string = string> {
 }
 
 interface CacheEntry<S extends string> {
-  record: ApiKeyRecord
+  /** Null for an unknown id: a decoy entry, shaped like a real one, that nothing can match. */
+  record: ApiKeyRecord | null
   /** Decoded stored digest; null when the stored one is corrupt (such a record never verifies). */
   digest: Uint8Array | null
+  /** The digester the record names (resolved once, so every verification does the same work). */
+  digester: Digester
   /** Frozen public view returned by every successful verify. */
   info: ApiKeyInfo<S>
   /**
    * The key that last matched this record's digest (while cached), so a repeat verification is a
    * constant-time string compare instead of a digest. Never stored, logged or returned.
    */
-  verifiedKey?: string
+  verifiedKey: Uint8Array | undefined
 }
 
 const ID_CHARS_RE = /^[0-9A-Za-z]+$/
@@ -277,7 +280,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   readonly #digesters: DigesterSet
   readonly #now: () => number
   readonly #onEvent: ((event: KeywardEvent) => void) | undefined
-  readonly #cache: ExpiringLru<CacheEntry<S> | null> | null
+  readonly #cache: ExpiringLru<CacheEntry<S>> | null
   readonly #ttlMs: number
   readonly #negativeTtlMs: number
   /** Bumped by every invalidation, so a store read that raced one is not cached. */
@@ -302,11 +305,12 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     this.#digesters = new DigesterSet(options)
     const current = this.#digesters.current
     this.#decoy = {
-      record: { algorithm: current.algorithm, pepperId: current.pepperId } as ApiKeyRecord,
+      record: null as never,
+      digester: current,
       digest: cryptoRandom(DIGEST_LENGTH),
       info: null as never,
       // Same length as a key, but '!' can never appear in one: no input ever equals it.
-      verifiedKey: '!'.repeat(this.#format.keyLength),
+      verifiedKey: keyBytes('!'.repeat(this.#format.keyLength)),
     }
     this.#now = options.now ?? Date.now
     if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
@@ -385,19 +389,18 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       }
     }
 
-    // Equal work whether or not the id exists: an unknown id goes through the same steps against a
-    // decoy record (current algorithm, random digest, a remembered key that no input can equal).
-    // A key equal to the one that last matched this cached record is accepted after a
-    // constant-time compare; anything else costs one digester lookup, one digest and one compare.
-    const target = entry ?? this.#decoy
-    let matched = keysEqual(key as string, target.verifiedKey ?? this.#decoy.verifiedKey!)
+    // Equal work whether or not the id exists: an unknown id gets a decoy entry of the same shape
+    // (current digester, random digest, remembered bytes that no key can equal), cached like a real
+    // one. A key equal to the one that last matched this record is accepted after a constant-time
+    // compare; anything else costs one compare, one digest and one digest compare.
+    let matched = keysEqual(key as string, entry.verifiedKey ?? this.#decoy.verifiedKey!)
     if (!matched) {
-      const digester = this.#digesters.forRecord(target.record.algorithm, target.record.pepperId) ?? this.#digesters.current
-      digester.digestInto(key as string, this.#scratch)
-      matched = digestsEqual(this.#scratch, target.digest ?? this.#decoy.digest!)
-      if (matched && entry && this.#rememberKeys) entry.verifiedKey = key as string
+      entry.digester.digestInto(key as string, this.#scratch)
+      matched = digestsEqual(this.#scratch, entry.digest ?? this.#decoy.digest!)
+      if (matched && this.#rememberKeys) entry.verifiedKey = keyBytes(key as string)
     }
-    if (!matched || entry === null || entry.digest === null) return this.#failAttempt(failure('invalid'), source, parsed.id, now)
+    if (!matched || entry.record === null || entry.digest === null)
+      return this.#failAttempt(failure('invalid'), source, parsed.id, now)
 
     const record = entry.record
     const state = statusOf(record, now)
@@ -444,15 +447,28 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), keyId)
   }
 
-  async #load(id: string, now: number): Promise<CacheEntry<S> | null> {
+  async #load(id: string, now: number): Promise<CacheEntry<S>> {
     const epoch = this.#cacheEpoch
     const record = await this.#store.findById(id)
-    const entry: CacheEntry<S> | null =
+    const entry: CacheEntry<S> =
       record === null || record.id !== id
-        ? null
-        : { record, digest: decodeDigest(record.digest), info: deepFreeze(this.#info(record, now)) }
+        ? {
+            record: null,
+            digest: this.#decoy.digest!.slice(),
+            digester: this.#digesters.current,
+            info: null as never,
+            verifiedKey: this.#decoy.verifiedKey!.slice(),
+          }
+        : {
+            record,
+            digest: decodeDigest(record.digest),
+            digester: this.#digesters.forRecord(record.algorithm, record.pepperId) ?? this.#digesters.current,
+            info: deepFreeze(this.#info(record, now)),
+            // Same properties in the same order as a decoy entry: one object shape for both.
+            verifiedKey: undefined,
+          }
     if (this.#cache !== null && epoch === this.#cacheEpoch)
-      this.#cache.set(id, entry, now + (entry === null ? this.#negativeTtlMs : this.#ttlMs))
+      this.#cache.set(id, entry, now + (entry.record === null ? this.#negativeTtlMs : this.#ttlMs))
     return entry
   }
 
@@ -838,11 +854,22 @@ function withLogger(
   }
 }
 
-/** Constant-time equality of two key strings: no early exit, whatever the contents. */
-function keysEqual(a: string, b: string): boolean {
-  const length = b.length
-  let diff = a.length ^ length
-  for (let i = 0; i < length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+/**
+ * The char codes of a key (ASCII), as bytes. Remembered keys are kept in this one representation so
+ * that comparing against a real one and against the decoy costs the same (strings may be flat,
+ * sliced or concatenated inside the engine, and each reads at its own speed).
+ */
+function keyBytes(key: string): Uint8Array {
+  const bytes = new Uint8Array(key.length)
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i)
+  return bytes
+}
+
+/** Constant-time equality of a key and remembered key bytes: no early exit, whatever the contents. */
+function keysEqual(key: string, remembered: Uint8Array): boolean {
+  const length = remembered.length
+  let diff = key.length ^ length
+  for (let i = 0; i < length; i++) diff |= key.charCodeAt(i) ^ remembered[i]!
   return diff === 0
 }
 
