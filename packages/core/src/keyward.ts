@@ -266,7 +266,7 @@ function toStoreError(operation: string, error: unknown): KeywardError {
  * })
  * const { key, info } = await keyward.create({ name: 'HubSpot CRM sync', scopes: ['contacts:*'] })
  * const result = await keyward.verify(key, { scopes: ['contacts:sync'] })
- * if (result.ok) console.log(result.key.name)
+ * if (!result.ok) return reply(401, result.message)
  */
 export function createKeyward<S extends string = string>(options: KeywardOptions): Keyward<S> {
   return new KeywardInstance<S>(options)

@@ -1,6 +1,11 @@
 import { createKeyward, type ApiKeyRecord, type KeyStore } from '@keyward/core'
 import { expect, it } from 'vitest'
 
+/** A unique counter name per run (CSPRNG, like everything random in this package). */
+function randomSuffix(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
 /**
  * Conformance tests for the counter and credit capabilities (rate limits, credits, throttling).
  * Registered by `runKeyStoreConformance` inside its describe block.
@@ -13,7 +18,7 @@ export function limitsConformance(
   it('counts atomically in fixed windows (incrementCounter)', async () => {
     const store = await fresh()
     if (typeof store.incrementCounter !== 'function') return
-    const name = `conf:${Math.random().toString(36).slice(2)}`
+    const name = `conf:${randomSuffix()}`
     const windowMs = 60_000
     const t0 = Date.UTC(2026, 0, 1, 0, 0, 30) // 30 s into a window
     const results = await Promise.all(Array.from({ length: 200 }, () => store.incrementCounter!(name, 1, windowMs, t0)))

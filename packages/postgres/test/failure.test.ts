@@ -2,22 +2,11 @@ import { join } from 'node:path'
 import { createKeyward, type Keyward } from '@keyward/core'
 import { PostgresKeyStore } from '@keyward/postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually, sleep } from '../../../test/eventually.js'
 import { pgUrl, SERVICES_DIR, startPostgres, stopPostgres } from '../../../scripts/services.mjs'
 import { admin, freshSchema, freshStore } from './helpers.js'
 
 const PEPPER = 'failure-test-pepper-0123456789-0123456789'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs
-  for (;;) {
-    const value = await fn()
-    if (ok(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms (last: ${JSON.stringify(value)})`)
-    await sleep(50)
-  }
-}
-
 // A private server this test may stop: never the shared one other tests use.
 describe('PostgreSQL going away and coming back', () => {
   const port = Number(process.env.KEYWARD_PG_FAILURE_PORT ?? 54339)

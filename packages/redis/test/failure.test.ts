@@ -3,21 +3,10 @@ import { createKeyward, type Keyward } from '@keyward/core'
 import { RedisKeyStore } from '@keyward/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from '../../../test/eventually.js'
 import { redisUrl, SERVICES_DIR, startRedis, stopRedis } from '../../../scripts/services.mjs'
 
 const PEPPER = 'failure-test-pepper-0123456789-0123456789'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs
-  for (;;) {
-    const value = await fn()
-    if (ok(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms (last: ${JSON.stringify(value)})`)
-    await sleep(50)
-  }
-}
-
 // A private server this test may stop and pause: never the shared one other tests use.
 describe('Redis going away, hanging and coming back', () => {
   const port = Number(process.env.KEYWARD_REDIS_FAILURE_PORT ?? 63809)
