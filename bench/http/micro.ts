@@ -124,7 +124,7 @@ for (const count of [1, 100, 10_000, 1_000_000].filter((n) => n <= maxKeys)) {
     bearerAt = (i) => new Promise<void>((resolve, reject) => check(requests[i % requests.length], {}, (e) => (e ? reject(e) : resolve())))
   }
   const result = await measure({
-    keyward: (i) => new Promise<void>((resolve) => void auth(reqs[i % reqs.length], expressRes, () => resolve())),
+    keyward: (i) => new Promise<void>((resolve) => void auth(reqs[i % reqs.length]!, expressRes, () => resolve())),
     ...(bearerAt && { bearer: bearerAt }),
   })
   scale.push({ keys: count, keyward: result.keyward!, bearer: result.bearer ?? null })

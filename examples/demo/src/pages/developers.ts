@@ -1,7 +1,7 @@
 import type { ApiKeyInfo } from '@keyward/core'
 
 /** Any key's public view, whatever its typed scopes. */
-type AnyKey = ApiKeyInfo<any>
+type AnyKey = ApiKeyInfo
 import { SCOPES } from '../scopes.js'
 import { formatAgo, formatDate, formatFullDate, formatIn } from './format.js'
 import { html, type Html } from './html.js'
