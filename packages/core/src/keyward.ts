@@ -393,7 +393,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     // (current digester, random digest, remembered bytes that no key can equal), cached like a real
     // one. A key equal to the one that last matched this record is accepted after a constant-time
     // compare; anything else costs one compare, one digest and one digest compare.
-    let matched = keysEqual(key as string, entry.verifiedKey ?? this.#decoy.verifiedKey!)
+    // (Without remembered keys there is nothing to compare for anyone: the step is skipped for all.)
+    let matched = this.#rememberKeys && keysEqual(key as string, entry.verifiedKey ?? this.#decoy.verifiedKey!)
     if (!matched) {
       entry.digester.digestInto(key as string, this.#scratch)
       matched = digestsEqual(this.#scratch, entry.digest ?? this.#decoy.digest!)
