@@ -4,7 +4,7 @@
  * `WWW-Authenticate` challenges. Adapters only copy the result onto their response object, so
  * Express, Koa and Fastify answer byte for byte the same.
  */
-import type { Keyward } from './keyward.js'
+import type { Keyward } from './api.js'
 import { isValidScope, missingScope } from './scopes.js'
 import type { ApiKeyInfo } from './types.js'
 import { failureMessage, type RateLimitState, type VerifyFailure, type VerifyFailureCode } from './verify-result.js'

@@ -8,7 +8,7 @@ export type {
   RotateOptions,
   UpdateKeyInput,
   VerifyOptions,
-} from './keyward.js'
+} from './api.js'
 export { MemoryKeyStore } from './memory-store.js'
 export { KeyFormat, MAX_KEY_LENGTH, type KeyFormatOptions, type ParsedKey } from './format.js'
 export { isValidScope, scopeGranted, missingScope } from './scopes.js'

@@ -52,3 +52,19 @@ export function eventLogEntry(event: KeywardEvent): LogEntry {
   if (event.source !== undefined) fields.source = escapeLogValue(event.source)
   return { level: event.type === 'store.error' ? 'warn' : 'debug', message: `keyward ${event.type}`, fields }
 }
+
+/** The user's event hook and a logger as one event sink (undefined when neither: no cost). */
+export function withLogger(
+  onEvent: ((event: KeywardEvent) => void) | undefined,
+  logger: KeywardLogger | undefined,
+): ((event: KeywardEvent) => void) | undefined {
+  if (!logger) return onEvent
+  return (event) => {
+    try {
+      logger(eventLogEntry(event))
+    } catch {
+      // A failing logger must never break verification.
+    }
+    onEvent?.(event)
+  }
+}

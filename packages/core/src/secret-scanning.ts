@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
-import type { Keyward } from './keyward.js'
+import type { Keyward } from './api.js'
 import type { ApiKeyInfo } from './types.js'
 
 /** One public key GitHub signs with (`GET https://api.github.com/meta/public_keys/secret_scanning`). */

@@ -65,3 +65,22 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < DIGEST_LENGTH; i++) diff |= a[i]! ^ b[i]!
   return diff === 0
 }
+
+/**
+ * The char codes of a key (ASCII), as bytes. Remembered keys are kept in this one representation so
+ * that comparing against a real one and against the decoy costs the same (strings may be flat,
+ * sliced or concatenated inside the engine, and each reads at its own speed).
+ */
+export function keyBytes(key: string): Uint8Array {
+  const bytes = new Uint8Array(key.length)
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i)
+  return bytes
+}
+
+/** Constant-time equality of a key and remembered key bytes: no early exit, whatever the contents. */
+export function keysEqual(key: string, remembered: Uint8Array): boolean {
+  const length = remembered.length
+  let diff = key.length ^ length
+  for (let i = 0; i < length; i++) diff |= key.charCodeAt(i) ^ remembered[i]!
+  return diff === 0
+}

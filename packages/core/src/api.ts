@@ -1,0 +1,184 @@
+import type { KeywardHooks } from './events.js'
+import type { ThrottleOptions } from './limits.js'
+import type { PepperSecret } from './lib/peppers.js'
+import type { KeywardLogger } from './logging.js'
+import type { ApiKeyInfo, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
+import type { VerifyResult } from './verify-result.js'
+
+/** Options of {@link createKeyward}. */
+export interface KeywardOptions {
+  /** Deployment prefix, lowercase segments joined by `_`: `acme_live`, `acme_test`. */
+  prefix: string
+  /** Where records live. `MemoryKeyStore`, `@keyward/sqlite`, `@keyward/postgres`, `@keyward/redis` or your own. */
+  store: KeyStore
+  /**
+   * A server-side secret of at least 32 bytes: digests become HMAC-SHA256 under it, so a stolen
+   * database verifies nothing. Recommended. Its pepper id is `"default"`.
+   */
+  pepper?: PepperSecret
+  /**
+   * Several peppers, for rotation: new keys use `current`; records name the pepper that made them,
+   * so keys made under an older one keep verifying while it is listed.
+   * @example { current: 'p2', secrets: { p1: process.env.PEPPER_1!, p2: process.env.PEPPER_2! } }
+   */
+  peppers?: { current: string; secrets: Record<string, PepperSecret> }
+  /**
+   * Length of the public id in base62 characters.
+   * @default 12
+   */
+  idLength?: number
+  /**
+   * Length of the secret in base62 characters, at least 22 (128 bits).
+   * @default 32
+   */
+  secretLength?: number
+  /**
+   * Cache of store records by id, so verification stays local. `false` reads the store every time.
+   * Mutations through this instance invalidate at once; changes from elsewhere arrive through the
+   * store's `subscribe` when it has one, otherwise within `ttlMs`.
+   *
+   * `rememberVerifiedKeys` keeps, in each cached entry, the key that last matched it, so repeat
+   * verifications skip the digest (a constant-time compare instead): about 4× faster. The key then
+   * lives in process memory for up to `ttlMs`, as request headers briefly do anyway; turn it off if a
+   * heap dump of a running server must not contain recently used keys.
+   * @default { ttlMs: 30_000, max: 10_000, negativeTtlMs: 1_000, rememberVerifiedKeys: true }
+   */
+  cache?: false | { ttlMs?: number; max?: number; negativeTtlMs?: number; rememberVerifiedKeys?: boolean }
+  /**
+   * Last-used tracking: at most one batched write per key per `intervalMs`, off the request path.
+   * @default { intervalMs: 60_000 }
+   */
+  lastUsed?: false | { intervalMs?: number }
+  /** Audit hooks. Events carry key ids, never keys or digests. */
+  hooks?: KeywardHooks
+  /**
+   * Receives a log line per event (debug; `store.error` as warn), values escaped. Defaults to the
+   * logger set with `setDefaultLogger`, else none.
+   */
+  logger?: KeywardLogger
+  /**
+   * Default rate limit of every key without its own: at most `limit` successful verifications per
+   * `windowMs` (fixed windows), counted atomically in the store across instances.
+   */
+  rateLimit?: RateLimit
+  /**
+   * Failed-attempt throttling per client address (`verify(key, { source })`) and, opt-in, per key id.
+   * `false` turns it off. Needs a store with `incrementCounter` (every store in this repository).
+   * @default { perSource: { limit: 100, windowMs: 3_600_000 }, perKey: false }
+   */
+  throttle?: false | ThrottleOptions
+  /**
+   * Clock in epoch milliseconds, for tests.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** Input of `create`. */
+export interface CreateKeyInput<S extends string = string> {
+  /** A descriptive name, 1–100 characters, such as `"HubSpot CRM sync"`. */
+  name: string
+  /** The account or user the key acts for. */
+  ownerId?: string | null
+  /** Scopes granted; `contacts:*` grants every `contacts:` scope and `*` grants all. */
+  scopes?: ScopeGrant<S>[]
+  /** When the key stops working; must be in the future. */
+  expiresAt?: Date | number | null
+  /** JSON, at most 8 KiB. */
+  metadata?: Metadata
+  /** This key's rate limit, or null for none. */
+  rateLimit?: RateLimit | null
+  /**
+   * Usage credits, or null for unlimited: each successful verify spends its `cost`; with `refill`,
+   * `remaining` is reset to `amount` every `intervalMs`.
+   * @example { remaining: 1000, refill: { amount: 1000, intervalMs: 86_400_000 } }
+   */
+  credits?: Pick<Credits, 'remaining' | 'refill'> | null
+}
+
+/** Fields `update` may change. `expiresAt: null` removes the expiry. */
+export interface UpdateKeyInput<S extends string = string> {
+  name?: string
+  scopes?: ScopeGrant<S>[]
+  metadata?: Metadata
+  expiresAt?: Date | number | null
+  rateLimit?: RateLimit | null
+  /** New credits; the refill interval restarts now. */
+  credits?: Pick<Credits, 'remaining' | 'refill'> | null
+}
+
+/** Options of `rotate`. */
+export interface RotateOptions {
+  /**
+   * How long the old key keeps working. `0` ends it at once (for a leak, prefer `revoke`).
+   * @default 0
+   */
+  gracePeriodMs?: number
+  /** Expiry of the new key. By default the old key's expiry when still in the future, else none. */
+  expiresAt?: Date | number | null
+}
+
+/** Options of `list`. */
+export interface ListOptions {
+  ownerId?: string
+  /**
+   * Include revoked keys.
+   * @default false
+   */
+  includeRevoked?: boolean
+  /**
+   * Page size, 1–100.
+   * @default 50
+   */
+  limit?: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string
+}
+
+/** Options of `verify`. */
+export interface VerifyOptions<S extends string = string> {
+  /** Every one of these scopes must be granted. */
+  scopes?: readonly S[]
+  /**
+   * Credits this request spends, for keys with credits.
+   * @default 1
+   */
+  cost?: number
+  /** The client address, for failed-attempt throttling. Adapters pass it (honouring `trustProxy`). */
+  source?: string
+}
+
+/** A new key: `key` is shown once and never stored; `info` is its public view. */
+export interface CreatedKey<S extends string = string> {
+  key: string
+  info: ApiKeyInfo<S>
+}
+
+/** A Keyward instance. See {@link createKeyward}. */
+export interface Keyward<S extends string = string> {
+  readonly prefix: string
+  /** Matches one key of this deployment, for secret scanners. */
+  readonly pattern: RegExp
+  /** Whether `candidate` has this deployment's shape and a valid checksum. No store call. */
+  looksLikeKey(candidate: unknown): boolean
+  /** `text` with every key of this deployment replaced by its display form `acme_live_8fK2…1b2C`. */
+  redact(text: string): string
+  create(input: CreateKeyInput<S>): Promise<CreatedKey<S>>
+  verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>>
+  get(id: string): Promise<ApiKeyInfo<S> | null>
+  /**
+   * Which key is this? The public view of the key when its digest matches a stored record, in any
+   * state (disabled, expired, revoked…), else null. For leak response and scanners: no state check,
+   * no limits, no last-used write, no cache. Rejects when the store fails.
+   */
+  identify(key: string): Promise<ApiKeyInfo<S> | null>
+  list(options?: ListOptions): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }>
+  update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>>
+  disable(id: string): Promise<ApiKeyInfo<S>>
+  enable(id: string): Promise<ApiKeyInfo<S>>
+  revoke(id: string): Promise<ApiKeyInfo<S>>
+  delete(id: string): Promise<void>
+  rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
+  /** Flush pending last-used writes, stop timers and unsubscribe. Does not close the store. */
+  close(): Promise<void>
+}
