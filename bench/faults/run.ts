@@ -19,7 +19,7 @@ import type { Framework } from '../lib/apps.js'
 import { listArg, numberArg, parseArgs } from '../lib/args.js'
 import { cleanupOnSignal, forkTs, resolveFrom, stopAllChildren, type Child } from '../lib/children.js'
 import { startLoad, type Load, type Sample } from '../lib/load.js'
-import { fmt, machine, writeSection } from '../lib/report.js'
+import { fmt, machine, publishReport } from '../lib/report.js'
 import {
   DEFAULT_STORE_TIMEOUT_MS,
   openStore,
@@ -254,11 +254,4 @@ try {
   await stopPrivateServices()
   clearTimeout(watchdog)
 }
-const extra = process.argv.slice(2).filter((a) => a !== '--no-write')
-const command = `pnpm bench:faults${extra.length ? ` -- ${extra.join(' ')}` : ''}`
-const markdown = report(outcomes, command)
-console.log(markdown)
-if (WRITE) {
-  writeSection('Faults', markdown)
-  log('wrote the Faults section of BENCHMARKS.md')
-}
+publishReport('Faults', 'bench:faults', (command) => report(outcomes, command), WRITE)

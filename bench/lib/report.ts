@@ -26,3 +26,17 @@ export function writeSection(title: string, body: string, file = BENCHMARKS_FILE
   }
   writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`)
 }
+
+/**
+ * Print a bench's report and, unless `--no-write` was given, put it in its BENCHMARKS.md section.
+ * `render` receives the command line that reproduces the run.
+ */
+export function publishReport(section: string, script: string, render: (command: string) => string, write: boolean): void {
+  const extra = process.argv.slice(2).filter((a) => a !== '--no-write')
+  const markdown = render(`pnpm ${script}${extra.length ? ` -- ${extra.join(' ')}` : ''}`)
+  console.log(markdown)
+  if (write) {
+    writeSection(section, markdown)
+    console.error(`wrote the ${section} section of BENCHMARKS.md`)
+  }
+}

@@ -16,7 +16,7 @@ import type { Framework } from '../lib/apps.js'
 import { listArg, numberArg, parseArgs } from '../lib/args.js'
 import { ask, cleanupOnSignal, forkTs, resolveFrom, stopAllChildren, stopChild, type Child } from '../lib/children.js'
 import { startLoad, type Load } from '../lib/load.js'
-import { fmt, machine, writeSection } from '../lib/report.js'
+import { fmt, machine, publishReport } from '../lib/report.js'
 import { openStore, PEPPER, PREFIX, startPrivateService, stopPrivateServices, type PrivateService, type StoreKind } from '../lib/stores.js'
 import type { ChurnFigures } from './churn.js'
 
@@ -223,11 +223,4 @@ try {
   await stopPrivateServices()
   clearTimeout(watchdog)
 }
-const extra = process.argv.slice(2).filter((a) => a !== '--no-write')
-const command = `pnpm bench:soak${extra.length ? ` -- ${extra.join(' ')}` : ''}`
-const markdown = report(outcomes, command)
-console.log(markdown)
-if (WRITE) {
-  writeSection('Soak under churn', markdown)
-  log('wrote the Soak under churn section of BENCHMARKS.md')
-}
+publishReport('Soak under churn', 'bench:soak', (command) => report(outcomes, command), WRITE)
