@@ -20,7 +20,7 @@ const CONNECTIONS = Number(args.get('connections') ?? 16)
 const MICRO_MS = Number(args.get('micro-ms') ?? 150)
 const MAX_KEYS = Number(args.get('max-keys') ?? 1_000_000)
 const FRAMEWORKS: Framework[] = ['express', 'koa', 'fastify']
-const VARIANTS: Variant[] = ['bare', 'keyward', 'alternative']
+const VARIANTS: Variant[] = ['bare', 'noop', 'keyward', 'alternative']
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const here = (file: string) => resolveFrom(import.meta.url, file)
 cleanupOnSignal(async () => {})
@@ -104,7 +104,8 @@ for (const framework of FRAMEWORKS) {
     // Paired per round: this round's variant against this round's bare run.
     const ratio = median(s.map((x, i) => x.rps / bare[i]!.rps))
     const extra = median(s.map((x, i) => x.cpuPerRequest - bare[i]!.cpuPerRequest))
-    const name = variant === 'alternative' ? ALTERNATIVE[framework] : variant === 'keyward' ? `@keyward/${framework}` : 'bare'
+    const name =
+      variant === 'alternative' ? ALTERNATIVE[framework] : variant === 'keyward' ? `@keyward/${framework}` : variant === 'noop' ? 'no-op middleware (control)' : 'bare'
     out.push(
       `| ${framework} | ${name} | ${f(median(s.map((x) => x.rps)))} | ${variant === 'bare' ? '1.00' : f(ratio, 2)} | ${f(median(s.map((x) => x.p99)), 1)} | ${f(median(s.map((x) => x.cpuPerRequest)), 1)} | ${variant === 'bare' ? '—' : f(extra, 1)} |`,
     )

@@ -23,7 +23,8 @@ const { HeaderAPIKeyStrategy } = require('passport-headerapikey') as {
 }
 
 export type Framework = 'express' | 'koa' | 'fastify'
-export type Variant = 'bare' | 'keyward' | 'alternative'
+/** `noop`: one pass-through middleware, the framework's own cost of having any middleware at all. */
+export type Variant = 'bare' | 'noop' | 'keyward' | 'alternative'
 export const ALTERNATIVE: Record<Framework, string> = {
   express: 'passport-headerapikey',
   koa: 'hand-written Map lookup',
@@ -44,6 +45,7 @@ export async function buildApp(framework: Framework, variant: Variant, keyward: 
     const app = express()
     app.disable('x-powered-by')
     app.disable('etag')
+    if (variant === 'noop') app.use((_req, _res, next) => next())
     if (variant === 'keyward') app.use(expressAuth(keyward))
     if (variant === 'alternative') {
       passport.use(
@@ -65,6 +67,7 @@ export async function buildApp(framework: Framework, variant: Variant, keyward: 
   }
   if (framework === 'koa') {
     const app = new Koa()
+    if (variant === 'noop') app.use((_ctx, next) => next())
     if (variant === 'keyward') app.use(koaAuth(keyward))
     if (variant === 'alternative')
       app.use(async (ctx, next) => {
@@ -91,6 +94,7 @@ export async function buildApp(framework: Framework, variant: Variant, keyward: 
     }
   }
   const app = Fastify({ logger: false })
+  if (variant === 'noop') app.addHook('onRequest', (_request, _reply, done) => done())
   if (variant === 'keyward') await app.register(fastifyAuth, { keyward })
   if (variant === 'alternative') await app.register(bearerAuth, { keys: new Set(staticKeys) })
   app.get('/json', async () => {
