@@ -36,8 +36,9 @@ export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Re
 export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
 
 /** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
-const CONFIG = Symbol.for('keyward.express.config')
-type WithConfig = Request & { [CONFIG]?: HttpAuthConfig<string, Request> }
+// Kept beside the request, not on it: a keyed (symbol) property added to Node's request object can
+// push it into slow dictionary mode, which made every later property access in Express slower.
+const CONFIG = new WeakMap<Request, HttpAuthConfig<string, Request>>()
 const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Request>()
 
 function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
@@ -69,7 +70,7 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
     const result = await authenticateRequest(keyward, req.rawHeaders, config, req.ip)
     if (!result.ok) return sendFailure(res, config.onFailure ? await config.onFailure(result.response, req) : result.response)
     req.apiKey = result.key
-    ;(req as WithConfig)[CONFIG] = config
+    CONFIG.set(req, config)
     if (result.headers !== undefined) res.set(result.headers)
     next()
   }
@@ -87,7 +88,7 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
   if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
   const required = resolveHttpAuthOptions({ scopes }).scopes
   return async function keywardRequireScopes(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const config = (req as WithConfig)[CONFIG] ?? DEFAULT_CONFIG
+    const config = CONFIG.get(req) ?? DEFAULT_CONFIG
     const refusal = requireScopesResponse(req.apiKey, required, config.realm)
     if (refusal === null) return next()
     sendFailure(res, config.onFailure ? await config.onFailure(refusal, req) : refusal)
