@@ -33,8 +33,9 @@ export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Co
 export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
 
 /** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
-const CONFIG = Symbol.for('keyward.koa.config')
-type WithConfig = Context & { [CONFIG]?: HttpAuthConfig<string, Context> }
+// Beside the context, not on it: a keyed (symbol) property added per request can push the object
+// into slow dictionary mode (it did for Express's request).
+const CONFIG = new WeakMap<Context, HttpAuthConfig<string, Context>>()
 const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Context>()
 
 function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
@@ -76,7 +77,7 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
     const result = await authenticateRequest(keyward, ctx.req.rawHeaders, config, ctx.ip)
     if (!result.ok) return refuse(ctx, config, result.response)
     ctx.state.apiKey = result.key
-    ;(ctx as WithConfig)[CONFIG] = config
+    CONFIG.set(ctx, config)
     if (result.headers !== undefined) ctx.set(result.headers)
     await next()
   }
@@ -94,7 +95,7 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
   if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
   const required = resolveHttpAuthOptions({ scopes }).scopes
   return async function keywardRequireScopes(ctx: Context, next: Next): Promise<void> {
-    const config = (ctx as WithConfig)[CONFIG] ?? DEFAULT_CONFIG
+    const config = CONFIG.get(ctx) ?? DEFAULT_CONFIG
     const refusal = requireScopesResponse(ctx.state.apiKey, required, config.realm)
     if (refusal !== null) return refuse(ctx, config, refusal)
     await next()
