@@ -7,7 +7,7 @@
 import type { Keyward } from './api.js'
 import { isValidScope, missingScope } from './scopes.js'
 import type { ApiKeyInfo } from './types.js'
-import { failureMessage, type RateLimitState, type VerifyFailure, type VerifyFailureCode } from './verify-result.js'
+import type { RateLimitState, VerifyFailure, VerifyFailureCode } from './verify-result.js'
 
 /** Codes that can appear in a problem body. */
 export type HttpProblemCode = VerifyFailureCode | 'invalid_request' | 'missing_credentials'
@@ -320,4 +320,3 @@ export function problemJson(response: HttpFailureResponse): string {
   return JSON.stringify(response.body)
 }
 
-export { failureMessage }

@@ -264,7 +264,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
         : {
             record,
             digest: decodeDigest(record.digest),
-            digester: this.#digesters.forRecord(record.algorithm, record.pepperId) ?? this.#digesters.current,
+            digester: this.#digesterFor(record),
             info: deepFreeze(this.#info(record, now)),
             // Same properties in the same order as a decoy entry: one object shape for both.
             verifiedKey: undefined,
@@ -381,10 +381,15 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     if (parsed === null || !parsed.ownPrefix) return null
     const record = await this.#find(parsed.id, 'identify')
     const digest = record && decodeDigest(record.digest)
-    const digester = (record && this.#digesters.forRecord(record.algorithm, record.pepperId)) || this.#digesters.current
+    if (!record || !digest) return null
     const computed = new Uint8Array(DIGEST_LENGTH)
-    digester.digestInto(key, computed)
-    return record && digest && digestsEqual(computed, digest) ? this.#info(record, this.#now()) : null
+    this.#digesterFor(record).digestInto(key, computed)
+    return digestsEqual(computed, digest) ? this.#info(record, this.#now()) : null
+  }
+
+  /** The digester a record names; the current one when its pepper is no longer configured (it then never matches). */
+  #digesterFor(record: ApiKeyRecord): Digester {
+    return this.#digesters.forRecord(record.algorithm, record.pepperId) ?? this.#digesters.current
   }
 
   async list(options: ListOptions = {}): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }> {
