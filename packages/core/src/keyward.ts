@@ -14,7 +14,7 @@ import { LastUsedWriter } from './lib/last-used.js'
 import { ExpiringLru } from './lib/lru.js'
 import { DigesterSet } from './lib/peppers.js'
 import { Limits } from './limits.js'
-import { missingScope } from './scopes.js'
+import { missingScopes } from './scopes.js'
 import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, Credits, KeyStore, RateLimit, ScopeGrant } from './types.js'
 import {
   validateCredits,
@@ -208,13 +208,17 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     const state = statusOf(record, now)
     if (state !== 'active') return this.#fail(failure(state, { keyId: record.id }), record.id)
     if (options?.scopes !== undefined && options.scopes.length > 0) {
-      const missing = missingScope(record.scopes, options.scopes)
-      if (missing !== undefined)
+      const missing = missingScopes(record.scopes, options.scopes)
+      if (missing.length > 0)
         return this.#fail(
           failure('insufficient_scope', {
             keyId: record.id,
-            scope: missing,
-            message: `The API key does not have the scope "${missing}" that this request needs.`,
+            scope: missing[0]!,
+            missingScopes: missing,
+            message:
+              missing.length === 1
+                ? `The API key does not have the scope "${missing[0]}" that this request needs.`
+                : `The API key does not have the scopes ${missing.map((s) => `"${s}"`).join(', ')} that this request needs.`,
           }),
           record.id,
         )

@@ -23,3 +23,8 @@ export function missingScope(granted: readonly string[], required: readonly stri
   for (const scope of required) if (!scopeGranted(granted, scope)) return scope
   return undefined
 }
+
+/** Every one of `required` that `granted` does not cover, in the order required (empty when all are). */
+export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
+  return required.filter((scope) => !scopeGranted(granted, scope))
+}

@@ -30,6 +30,8 @@ export interface VerifyFailure {
   message: string
   /** On `insufficient_scope`: the first required scope the key lacks. */
   scope?: string
+  /** On `insufficient_scope`: every required scope the key lacks, in the order required. */
+  missingScopes?: string[]
   /** On `rate_limited`, `usage_exceeded` and `store_unavailable`: when to try again. */
   retryAfterMs?: number
   /** The key id, present only on failures reached after the digest matched. */
