@@ -99,6 +99,9 @@ export type ApiKeyPatch = Partial<
     | 'rotatedToId'
     | 'rateLimit'
     | 'credits'
+    | 'digest'
+    | 'algorithm'
+    | 'pepperId'
   >
 >
 

@@ -80,6 +80,9 @@ export const PATCH_COLUMNS: Record<keyof ApiKeyPatch, [column: string, encode: (
   rotatedToId: ['rotated_to_id', (v) => v],
   rateLimit: ['rate_limit', json],
   credits: ['credits', json],
+  digest: ['digest', (v) => v],
+  algorithm: ['algorithm', (v) => v],
+  pepperId: ['pepper_id', (v) => v],
 }
 
 /** The patch fields that are set (not undefined), in a stable order. */

@@ -93,6 +93,9 @@ export const PATCH_COLUMNS: { [K in keyof Required<ApiKeyPatch>]: [column: strin
   rotatedToId: ['rotated_to_id', (v) => v],
   rateLimit: ['rate_limit', (v) => json(v)],
   credits: ['credits', (v) => json(v)],
+  digest: ['digest', (v) => v],
+  algorithm: ['algorithm', (v) => v],
+  pepperId: ['pepper_id', (v) => v],
 }
 
 /** The patch fields that are set (not undefined), in a stable order. */
