@@ -137,6 +137,11 @@ export interface ApiKeyInfo<S extends string = string> {
 export interface StoreListQuery {
   /** Only keys of this owner; all keys when undefined. */
   ownerId?: string
+  /**
+   * Only keys minted with this deployment prefix (two deployments such as `acme_live` and
+   * `acme_test` may share one store); keys of every prefix when undefined.
+   */
+  prefix?: string
   /** Include revoked keys. */
   includeRevoked: boolean
   /** Page size, 1–1000. */
