@@ -5,7 +5,7 @@
  * Express, Koa and Fastify answer byte for byte the same.
  */
 import type { Keyward } from './api.js'
-import { isValidScope, missingScope } from './scopes.js'
+import { isValidScope, missingScopes } from './scopes.js'
 import type { ApiKeyInfo } from './types.js'
 import type { RateLimitState, VerifyFailure, VerifyFailureCode } from './verify-result.js'
 
@@ -21,8 +21,12 @@ export interface ProblemBody {
   detail: string
   /** The presented key in display form (`acme_live_8fK2…1b2C`), when it had the key's shape. */
   key?: string
-  /** On 403: the missing scope. */
+  /** On 403: every missing scope, space-separated, as in the challenge's `scope="…"` (RFC 6750 §3). */
   scope?: string
+  /** On 403: every missing scope, in the order required. */
+  missingScopes?: string[]
+  /** On 429 `usage_exceeded`: the credits the key has left (fewer than the request costs). */
+  creditsRemaining?: number
 }
 
 /** What to send: status, headers (lowercase names) and body. */
@@ -91,7 +95,10 @@ export type HttpAuthResult<S extends string = string> =
 
 const HEADER_NAME_RE = /^[a-z0-9!#$%&'*+.^_`|~-]+$/
 const REALM_RE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/
-const BEARER_RE = /^bearer(?:[ \t]+(.*))?$/is
+/** RFC 6750 §2.1 `b64token` (token68): what a Bearer credential may consist of. */
+const TOKEN68_RE = /^[A-Za-z0-9\-._~+/]+=*$/
+/** A key in any other header: one run of visible ASCII (no spaces, control or non-ASCII characters). */
+const VISIBLE_RE = /^[\x21-\x7e]+$/
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -144,16 +151,36 @@ export function assertScopes(scopes: readonly unknown[]): asserts scopes is read
       throw new TypeError(`scopes must match ^[a-z0-9_.:*-]+$ (like "messages:send"), got ${JSON.stringify(scope)}`)
 }
 
-/** What the request's headers hold: nothing, one key, or conflicting keys. */
-export type Credential = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'conflict' }
+/**
+ * What the request's headers hold: nothing, one key, conflicting keys, or a credential that is
+ * malformed as a request (`header` names the configured header it came in).
+ */
+export type Credential =
+  | { kind: 'none' }
+  | { kind: 'key'; key: string }
+  | { kind: 'conflict' }
+  | { kind: 'malformed'; header: string }
 
 const NONE: Credential = Object.freeze({ kind: 'none' })
 const CONFLICT: Credential = Object.freeze({ kind: 'conflict' })
+
+/** `value` without leading and trailing SP / HTAB (HTTP's optional whitespace), and nothing else. */
+function trimOws(value: string): string {
+  let start = 0
+  let end = value.length
+  while (start < end && (value.charCodeAt(start) === 32 || value.charCodeAt(start) === 9)) start++
+  while (end > start && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
 
 /**
  * Find the key in Node's `rawHeaders` (name/value pairs as received, so a repeated `Authorization`
  * that Node would fold away is still seen). An `Authorization` header with another scheme is not
  * ours and is ignored. Two different keys are a conflict (RFC 6750 §2: one method per request).
+ * A credential that cannot be a token is malformed (RFC 6750 §3.1 `invalid_request`): an empty
+ * `Bearer`, or a Bearer credential with anything outside token68 (`[A-Za-z0-9-._~+/]+=*`) inside
+ * it; in any other header, an empty value or one with whitespace, control or non-ASCII characters.
+ * The first conflict or malformed credential decides.
  */
 export function extractCredential(rawHeaders: readonly string[], headers: readonly string[]): Credential {
   let found: string | undefined
@@ -167,13 +194,15 @@ export function extractCredential(rawHeaders: readonly string[], headers: readon
         break
       }
     if (name === undefined) continue
-    let value: string | undefined = rawHeaders[i + 1]!
+    let key = trimOws(rawHeaders[i + 1]!)
     if (name === 'authorization') {
-      const match = BEARER_RE.exec(value.trim())
-      if (!match) continue
-      value = match[1]
-    }
-    const key = (value ?? '').trim()
+      // `Bearer` then 1*(SP / HTAB) then the token; another scheme (or `Bearerxyz`) is not ours.
+      let end = 0
+      while (end < key.length && key.charCodeAt(end) !== 32 && key.charCodeAt(end) !== 9) end++
+      if (end !== 6 || key.slice(0, 6).toLowerCase() !== 'bearer') continue
+      key = trimOws(key.slice(6))
+      if (!TOKEN68_RE.test(key)) return { kind: 'malformed', header: name }
+    } else if (!VISIBLE_RE.test(key)) return { kind: 'malformed', header: name }
     if (found === undefined) found = key
     else if (found !== key) return CONFLICT
   }
@@ -189,7 +218,7 @@ function problem(
   code: HttpProblemCode,
   detail: string,
   headers: Record<string, string>,
-  extra?: Pick<ProblemBody, 'key' | 'scope'>,
+  extra?: Pick<ProblemBody, 'key' | 'scope' | 'missingScopes' | 'creditsRemaining'>,
 ): HttpFailureResponse {
   return {
     status,
@@ -227,33 +256,58 @@ export function missingCredentialsResponse(realm: string): HttpFailureResponse {
 
 /** 400 for a request that carries two different keys. */
 export function conflictingCredentialsResponse(realm: string): HttpFailureResponse {
-  return problem(400, 'invalid_request', 'The request carries more than one different API key. Send exactly one.', {
-    'www-authenticate': challenge(realm, ', error="invalid_request"'),
-  })
+  return invalidRequest(realm, 'The request carries more than one different API key. Send exactly one.')
 }
 
-/** 403 for a key that lacks `scope`. */
-export function insufficientScopeResponse(realm: string, scope: string, key?: string): HttpFailureResponse {
+/**
+ * 400 for a credential that is malformed as a request (RFC 6750 §3.1): an empty `Bearer`, or a
+ * value with characters no key has. `header` is the configured header name it came in.
+ */
+export function malformedCredentialResponse(realm: string, header: string): HttpFailureResponse {
+  return invalidRequest(
+    realm,
+    header === 'authorization'
+      ? 'The Bearer credential is empty or malformed: send "Authorization: Bearer <key>", the key alone, with no spaces or other characters inside it.'
+      : `The ${header} header is empty or malformed: send the key alone, with no spaces, control or non-ASCII characters.`,
+  )
+}
+
+function invalidRequest(realm: string, detail: string): HttpFailureResponse {
+  return problem(400, 'invalid_request', detail, { 'www-authenticate': challenge(realm, ', error="invalid_request"') })
+}
+
+/**
+ * 403 for a key that lacks scopes: `missing` is every scope it lacks (or one), named in the
+ * challenge's `scope="a b"` and in the body.
+ */
+export function insufficientScopeResponse(realm: string, missing: string | readonly string[], key?: string): HttpFailureResponse {
+  const scopes = typeof missing === 'string' ? [missing] : [...missing]
+  const list = scopes.join(' ')
   return problem(
     403,
     'insufficient_scope',
-    `The API key does not have the scope "${scope}" that this request needs.`,
-    { 'www-authenticate': challenge(realm, `, error="insufficient_scope", scope="${scope}"`) },
-    { scope, ...(key !== undefined && { key }) },
+    scopes.length === 1
+      ? `The API key does not have the scope "${list}" that this request needs.`
+      : `The API key does not have the scopes ${scopes.map((scope) => `"${scope}"`).join(', ')} that this request needs.`,
+    { 'www-authenticate': challenge(realm, `, error="insufficient_scope", scope="${list}"`) },
+    { scope: list, missingScopes: scopes, ...(key !== undefined && { key }) },
   )
 }
+
+const CREDITS_GONE =
+  'This API key has used all its credits, and they are not refilled: retrying will not help. Add credits to the key or use another one.'
 
 /**
  * The response for a failed `verify`: 401 for key failures, 403 for scope, 429 for limits, 503 for
  * the store. `redactedKey` is the display form of the presented key, when it had the key's shape.
+ * A `usage_exceeded` key whose credits never refill gets no `Retry-After` (no wait would help).
  */
 export function verifyFailureResponse(result: VerifyFailure, realm: string, redactedKey?: string): HttpFailureResponse {
   const key = redactedKey !== undefined ? { key: redactedKey } : undefined
   switch (result.code) {
     case 'insufficient_scope':
-      return insufficientScopeResponse(realm, result.scope ?? '', redactedKey)
+      return insufficientScopeResponse(realm, result.missingScopes ?? result.scope ?? '', redactedKey)
     case 'rate_limited':
-    case 'usage_exceeded':
       return problem(
         429,
         result.code,
@@ -265,6 +319,16 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
         },
         key,
       )
+    case 'usage_exceeded': {
+      const refills = result.retryAfterMs !== undefined
+      return problem(
+        429,
+        result.code,
+        refills ? result.message : CREDITS_GONE,
+        { 'www-authenticate': challenge(realm), ...(refills && { 'retry-after': retryAfterSeconds(result.retryAfterMs) }) },
+        { ...(result.creditsRemaining !== undefined && { creditsRemaining: result.creditsRemaining }), ...key },
+      )
+    }
     case 'store_unavailable':
       return problem(503, result.code, result.message, { 'www-authenticate': challenge(realm), 'retry-after': retryAfterSeconds(result.retryAfterMs) })
     default:
@@ -272,12 +336,67 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
   }
 }
 
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
+const HEXTET_RE = /^[0-9a-f]{1,4}$/i
+/** Longest source kept when the framework's address is not an IP address at all. */
+const MAX_OTHER_SOURCE = 100
+
+function parseIpv4(text: string): number[] | null {
+  const match = IPV4_RE.exec(text)
+  if (!match) return null
+  const octets = match.slice(1).map(Number)
+  return octets.every((octet) => octet <= 255) ? octets : null
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone id dropped, dotted IPv4 tail allowed), or null. */
+function parseIpv6(text: string): number[] | null {
+  const zone = text.indexOf('%')
+  const halves = (zone < 0 ? text : text.slice(0, zone)).split('::')
+  if (halves.length > 2) return null
+  const parts = halves.map((half) => (half === '' ? [] : half.split(':')))
+  const tail = parts[parts.length - 1]!
+  const last = tail[tail.length - 1]
+  if (last !== undefined && last.includes('.')) {
+    const v4 = parseIpv4(last)
+    if (!v4) return null
+    tail.splice(-1, 1, ((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16))
+  }
+  const count = parts.reduce((sum, part) => sum + part.length, 0)
+  if (halves.length === 1 ? count !== 8 : count > 7) return null
+  const groups: number[] = []
+  for (const [i, part] of parts.entries()) {
+    if (i === 1) for (let fill = count; fill < 8; fill++) groups.push(0)
+    for (const group of part) {
+      if (!HEXTET_RE.test(group)) return null
+      groups.push(parseInt(group, 16))
+    }
+  }
+  return groups
+}
+
+/**
+ * The throttling source for a client address: an IPv4 address as itself (an IPv4-mapped IPv6
+ * address `::ffff:203.0.113.7` as `203.0.113.7`), an IPv6 address as its /64 network
+ * (`2001:db8:1:2::/64`), since one host usually holds a whole /64 and could otherwise take a fresh
+ * address for every guess. Anything else is kept as given, at most 100 characters.
+ */
+export function throttlingSource(address: string): string {
+  const v4 = parseIpv4(address)
+  if (v4) return v4.join('.')
+  const v6 = address.includes(':') ? parseIpv6(address) : null
+  if (!v6) return address.length > MAX_OTHER_SOURCE ? address.slice(0, MAX_OTHER_SOURCE) : address
+  if (v6[0] === 0 && v6[1] === 0 && v6[2] === 0 && v6[3] === 0 && v6[4] === 0 && v6[5] === 0xffff)
+    return `${v6[6]! >> 8}.${v6[6]! & 255}.${v6[7]! >> 8}.${v6[7]! & 255}`
+  return `${v6.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`
+}
+
 const ANONYMOUS = Object.freeze({ ok: true, key: null } as const)
 
 /**
  * Authenticate one request from its raw headers. Adapters call this and either attach `key` (and
  * set `headers` on the response, when present) or send `response`. `source` is the client address
- * for failed-attempt throttling (the framework's `ip`, which honours its trust-proxy setting).
+ * for failed-attempt throttling (the framework's `ip`, which honours its trust-proxy setting); it
+ * reaches `verify` as {@link throttlingSource} makes it (IPv4-mapped as IPv4, IPv6 as its /64).
  * Never rejects unless the store's own promise machinery does: store errors become 503.
  */
 export async function authenticateRequest<S extends string>(
@@ -288,14 +407,16 @@ export async function authenticateRequest<S extends string>(
 ): Promise<HttpAuthResult<S>> {
   const credential = extractCredential(rawHeaders, config.headers)
   if (credential.kind === 'conflict') return { ok: false, response: conflictingCredentialsResponse(config.realm) }
+  if (credential.kind === 'malformed') return { ok: false, response: malformedCredentialResponse(config.realm, credential.header) }
   if (credential.kind === 'none')
     return config.optional ? ANONYMOUS : { ok: false, response: missingCredentialsResponse(config.realm) }
   const scopes = config.scopes.length > 0 ? config.scopes : undefined
+  if (source !== undefined) source = throttlingSource(source)
   const result = await keyward.verify(
     credential.key,
     scopes === undefined && source === undefined ? undefined : { ...(scopes && { scopes }), ...(source !== undefined && { source }) },
   )
-    if (result.ok) {
+  if (result.ok) {
     if (result.rateLimit === undefined) return { ok: true, key: result.key }
     // A success carries no clock reading, so the reset is measured on the wall clock.
     return { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit, result.rateLimit.resetInMs) }
@@ -308,11 +429,11 @@ export async function authenticateRequest<S extends string>(
   }
 }
 
-/** For a route guard: null when `key` holds every scope, else the 401 or 403 to send. */
+/** For a route guard: null when `key` holds every scope, else the 401 or the 403 naming every missing scope. */
 export function requireScopesResponse(key: ApiKeyInfo | null | undefined, scopes: readonly string[], realm: string): HttpFailureResponse | null {
   if (!key) return missingCredentialsResponse(realm)
-  const missing = missingScope(key.scopes, scopes)
-  return missing === undefined ? null : insufficientScopeResponse(realm, missing, key.redacted)
+  const missing = missingScopes(key.scopes, scopes)
+  return missing.length === 0 ? null : insufficientScopeResponse(realm, missing, key.redacted)
 }
 
 /** Serialise a problem body (the same bytes in every adapter). */

@@ -38,6 +38,8 @@ export interface VerifyFailure {
   keyId?: string
   /** On `rate_limited` by the key's own limit: its window. */
   rateLimit?: RateLimitState
+  /** On `usage_exceeded`: the credits left (fewer than the request's cost). */
+  creditsRemaining?: number
 }
 
 /** A successful verification with the key's public view. */

@@ -6,6 +6,7 @@ import {
   rateLimitHeaders,
   requireScopesResponse,
   resolveHttpAuthOptions,
+  throttlingSource,
   verifyFailureResponse,
 } from '../src/http.js'
 import { createKeyward, MemoryKeyStore, type Keyward } from '../src/index.js'
@@ -24,7 +25,7 @@ describe('extractCredential', () => {
     expect(extractCredential(['X-Api-Key', ' k2'], DEFAULT)).toEqual({ kind: 'key', key: 'k2' })
     expect(extractCredential(['Authorization', 'Basic abc'], DEFAULT)).toEqual({ kind: 'none' })
     expect(extractCredential(['Authorization', 'Bearerk1'], DEFAULT)).toEqual({ kind: 'none' })
-    expect(extractCredential(['Authorization', 'Bearer'], DEFAULT)).toEqual({ kind: 'key', key: '' })
+    expect(extractCredential(['Authorization', 'Bearer\tab+/~.-_9=='], DEFAULT)).toEqual({ kind: 'key', key: 'ab+/~.-_9==' })
     expect(extractCredential(['Host', 'x', 'Cookie', 'k'], DEFAULT)).toEqual({ kind: 'none' })
     expect(extractCredential(['Authorization', 'Bearer k1'], ['x-api-key'])).toEqual({ kind: 'none' })
   })
@@ -35,10 +36,64 @@ describe('extractCredential', () => {
     expect(extractCredential(['x-api-key', 'a', 'authorization', 'Basic z', 'X-API-KEY', 'b'], DEFAULT)).toEqual({ kind: 'conflict' })
   })
 
+  it('finds a credential malformed as a request: empty Bearer, characters outside token68, spaces in X-API-Key', () => {
+    const bearer = { kind: 'malformed', header: 'authorization' }
+    const apiKey = { kind: 'malformed', header: 'x-api-key' }
+    for (const value of ['Bearer', 'Bearer ', 'bearer \t ', 'Bearer a b', 'Bearer  Bearer k', 'Bearer k=x', 'Bearer k!', 'Bearer k\u00e9', 'Bearer k\u00a0', 'Bearer k,k'])
+      expect(extractCredential(['Authorization', value], DEFAULT), JSON.stringify(value)).toEqual(bearer)
+    for (const value of ['', ' ', 'a b', 'k\u0000', 'k\u007f', 'k\u00e9', 'k\u00a0'])
+      expect(extractCredential(['X-API-Key', value], DEFAULT), JSON.stringify(value)).toEqual(apiKey)
+    // Characters a key never has, but a header may carry: a bad key (401 later), not a bad request.
+    expect(extractCredential(['X-API-Key', 'sk_live_1234!'], DEFAULT)).toEqual({ kind: 'key', key: 'sk_live_1234!' })
+    // The first problem decides; a malformed credential next to a good one is still a bad request.
+    expect(extractCredential(['x-api-key', 'k', 'authorization', 'Bearer '], DEFAULT)).toEqual(bearer)
+    expect(extractCredential(['x-api-key', 'a', 'x-api-key', 'b', 'authorization', 'Bearer '], DEFAULT)).toEqual({ kind: 'conflict' })
+  })
+
   it('never throws on arbitrary raw headers', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 300 }), { maxLength: 12 }), (raw) => {
-        expect(['none', 'key', 'conflict']).toContain(extractCredential(raw, DEFAULT).kind)
+        expect(['none', 'key', 'conflict', 'malformed']).toContain(extractCredential(raw, DEFAULT).kind)
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+})
+
+describe('throttlingSource', () => {
+  it('keeps IPv4, maps IPv4-mapped IPv6 to IPv4, groups IPv6 by /64, bounds anything else', () => {
+    const cases: [string, string][] = [
+      ['203.0.113.7', '203.0.113.7'],
+      ['203.0.113.007', '203.0.113.7'],
+      ['::ffff:203.0.113.7', '203.0.113.7'],
+      ['::FFFF:cb00:7107', '203.0.113.7'],
+      ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+      ['2001:0DB8:0001:0002::ff', '2001:db8:1:2::/64'],
+      ['2001:db8::1', '2001:db8:0:0::/64'],
+      ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+      ['::1', '0:0:0:0::/64'],
+      ['::', '0:0:0:0::/64'],
+      ['64:ff9b::203.0.113.7', '64:ff9b:0:0::/64'],
+      ['256.1.1.1', '256.1.1.1'],
+      ['1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8:9'],
+      ['1::2::3', '1::2::3'],
+      ['unknown', 'unknown'],
+    ]
+    for (const [address, source] of cases) expect(throttlingSource(address), address).toBe(source)
+    expect(throttlingSource('x'.repeat(5_000))).toHaveLength(100)
+  })
+
+  it('never throws, and maps every IPv6 form of one /64 to one source', () => {
+    const hextet = fc.integer({ min: 0, max: 0xffff })
+    fc.assert(
+      fc.property(fc.array(hextet, { minLength: 8, maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 60 }), (groups, junk) => {
+        throttlingSource(junk)
+        const full = groups.map((g) => g.toString(16)).join(':')
+        const padded = groups.map((g) => g.toString(16).padStart(4, '0').toUpperCase()).join(':')
+        const expected = groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff
+          ? [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.')
+          : `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+        expect([throttlingSource(full), throttlingSource(padded)]).toEqual([expected, expected])
       }),
       { numRuns: 2_000 },
     )
@@ -92,16 +147,41 @@ describe('responses', () => {
     expect(response.headers).toMatchObject({ 'retry-after': '13', ratelimit: '"key";r=0;t=13' })
   })
 
-  it('requireScopesResponse: 401 without a key, 403 naming the first missing scope, null when covered', () => {
+  it('requireScopesResponse: 401 without a key, 403 naming every missing scope, null when covered', () => {
     const key = { scopes: ['contacts:*'], redacted: 'acme_live_abcd…wxyz' } as never
     expect(requireScopesResponse(null, ['contacts:sync'], 'api')?.status).toBe(401)
     expect(requireScopesResponse(key, ['contacts:sync'], 'api')).toBeNull()
-    const refusal = requireScopesResponse(key, ['contacts:sync', 'messages:send'], 'api')!
-    expect([refusal.status, refusal.body.scope, refusal.headers['www-authenticate']]).toEqual([
+    const refusal = requireScopesResponse(key, ['messages:send', 'contacts:sync', 'workflows:run'], 'api')!
+    expect([refusal.status, refusal.headers['www-authenticate'], refusal.body]).toEqual([
       403,
-      'messages:send',
-      'Bearer realm="api", error="insufficient_scope", scope="messages:send"',
+      'Bearer realm="api", error="insufficient_scope", scope="messages:send workflows:run"',
+      {
+        type: 'about:blank',
+        title: 'Forbidden',
+        status: 403,
+        code: 'insufficient_scope',
+        detail: 'The API key does not have the scopes "messages:send", "workflows:run" that this request needs.',
+        scope: 'messages:send workflows:run',
+        missingScopes: ['messages:send', 'workflows:run'],
+        key: 'acme_live_abcd…wxyz',
+      },
     ])
+  })
+
+  it('a 403 from verify names every missing scope, the same bytes as requireScopes', () => {
+    const key = { scopes: [], redacted: 'acme_live_abcd…wxyz' } as never
+    const failed = failure('insufficient_scope', { scope: 'a:b', missingScopes: ['a:b', 'c:d'] })
+    const response = verifyFailureResponse(failed, 'api', 'acme_live_abcd…wxyz')
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope", scope="a:b c:d"')
+    expect(response).toEqual(requireScopesResponse(key, ['a:b', 'c:d'], 'api'))
+  })
+
+  it('usage_exceeded: Retry-After only when the credits refill; the body says how many remain', () => {
+    const never = verifyFailureResponse(failure('usage_exceeded', { creditsRemaining: 2 }), 'api')
+    expect([never.status, 'retry-after' in never.headers, never.body.creditsRemaining]).toEqual([429, false, 2])
+    expect(never.body.detail).toMatch(/not refilled/)
+    const refills = verifyFailureResponse(failure('usage_exceeded', { creditsRemaining: 0, retryAfterMs: 90_500 }), 'api')
+    expect([refills.headers['retry-after'], refills.body.creditsRemaining]).toEqual(['91', 0])
   })
 })
 
@@ -117,9 +197,12 @@ describe('authenticateRequest', () => {
     expect(denied.ok === false && denied.response.status).toBe(403)
 
     store.calls = {}
-    for (const junk of ['', 'Bearer', 'acme_live_', key.slice(0, -1), key + 'x', 'x'.repeat(20_000)]) {
+    for (const [junk, status] of [['', 400], ['  ', 400], ['Bearer', 401], [`${key} x`, 400], ['acme_live_', 401], [key.slice(0, -1), 401], [key + 'x', 401], ['x'.repeat(20_000), 401]] as const) {
       const result = await authenticateRequest(keyward, ['authorization', `Bearer ${junk}`], config)
-      expect(result.ok === false && result.response.status).toBe(401)
+      expect(result.ok === false && [result.response.status, result.response.body.code], junk.slice(0, 20)).toEqual([
+        status,
+        status === 400 ? 'invalid_request' : 'malformed',
+      ])
     }
     expect(store.calls).toEqual({})
 
@@ -135,6 +218,22 @@ describe('authenticateRequest', () => {
     expect(statuses).toEqual([401, 401, 429, 429])
     const fromElsewhere = await authenticateRequest(keyward, ['x-api-key', foreign], config, '198.51.100.1')
     expect(fromElsewhere.ok === false && fromElsewhere.response.status).toBe(401)
+  })
+
+  it('throttles an IPv6 client by its /64 and an IPv4-mapped address as the IPv4 one', async () => {
+    const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), throttle: { perSource: { limit: 2, windowMs: 60_000 } } })
+    const other = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore() })
+    open.push(keyward, other)
+    const foreign = (await other.create({ name: 'Elsewhere' })).key
+    const config = resolveHttpAuthOptions()
+    const status = async (source: string) => {
+      const result = await authenticateRequest(keyward, ['x-api-key', foreign], config, source)
+      return result.ok ? 200 : result.response.status
+    }
+    // A fresh address of the same /64 for every guess does not help.
+    expect([await status('2001:db8:1:2::a'), await status('2001:DB8:1:2:ffff::b'), await status('2001:db8:1:2::c%eth0')]).toEqual([401, 401, 429])
+    expect(await status('2001:db8:1:3::a')).toBe(401)
+    expect([await status('::ffff:203.0.113.7'), await status('203.0.113.7'), await status('::ffff:cb00:7107')]).toEqual([401, 401, 429])
   })
 
   it('optional: anonymous passes with a null key; a bad key is still refused', async () => {
