@@ -1,7 +1,8 @@
-import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
-import { createKeyward, derToRawSignature, MemoryKeyStore, secretScanningHandler, type LeakReport } from '../src/index.js'
-import { CountingStore, PEPPER } from './helpers.js'
+import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createKeyward, derToRawSignature, MemoryKeyStore, secretScanningHandler, type LeakReport, type SecretScanningPublicKey } from '../src/index.js'
+import type { KeyStore } from '../src/types.js'
+import { CountingStore, manualClock, PEPPER } from './helpers.js'
 
 const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
 const impostor = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
@@ -99,6 +100,214 @@ describe('secretScanningHandler', () => {
     const { key } = await keyward.create({ name: 'CRM' })
     store.failing = true
     expect(await handle(signed(JSON.stringify([{ token: key, type: 't' }])))).toMatchObject({ status: 503 })
+  })
+})
+
+/** An unsigned-by-GitHub report under a made-up key identifier: a well-formed signature, so only the key list can refuse it. */
+const bogus = () => signed('[]', impostor.privateKey, randomBytes(32).toString('hex'))
+const pem = (key: { export(options: { type: 'spki'; format: 'pem' }): string | Buffer }) => key.export({ type: 'spki', format: 'pem' }).toString()
+
+/** A fetchPublicKeys that counts its calls and can be made to fail. */
+function keySource(list: SecretScanningPublicKey[] = publicKeys) {
+  const source = {
+    calls: 0,
+    failing: false,
+    fetch: async () => {
+      source.calls++
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      if (source.failing) throw new Error('api.github.com: 503')
+      return list
+    },
+  }
+  return source
+}
+
+describe('secretScanningHandler: GitHub’s public keys', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('skips a listed key that is not P-256 (RSA, P-384, garbage): the others still verify, and nothing rejects unhandled', async () => {
+    const rejections: unknown[] = []
+    const onRejection = (reason: unknown) => void rejections.push(reason)
+    process.on('unhandledRejection', onRejection)
+    try {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
+      const list = [
+        { key_identifier: 'rsa', key: pem(rsa.publicKey) },
+        { key_identifier: 'p384', key: pem(p384.publicKey) },
+        { key_identifier: 'garbage', key: '-----BEGIN PUBLIC KEY-----\nnot base64 at all!\n-----END PUBLIC KEY-----' },
+        { key_identifier: 'truncated', key: publicKeys[0]!.key.slice(0, 60) },
+        ...publicKeys,
+      ]
+      const { keyward, handle, leaks } = await setup({ fetchPublicKeys: async () => list })
+      const { key } = await keyward.create({ name: 'CRM' })
+      expect((await handle(signed(JSON.stringify([{ token: key, type: 't' }])))).status).toBe(200)
+      expect(leaks).toHaveLength(1)
+      // A report naming one of the unusable keys is refused, not crashed on.
+      const rsaSigned = { body: '[]', keyIdentifier: 'rsa', signature: sign('sha256', Buffer.from('[]'), rsa.privateKey).toString('base64') }
+      expect((await handle(rsaSigned)).status).toBe(401)
+      expect((await handle(signed('[]', p384.privateKey, 'p384'))).status).toBe(401)
+      // A list with no usable key at all refuses every report.
+      const none = await setup({ fetchPublicKeys: async () => list.slice(0, 4) })
+      expect((await none.handle(signed('[]'))).status).toBe(401)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(rejections).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onRejection)
+    }
+  })
+
+  it('fetches once for many concurrent reports under made-up key identifiers, then at most once per refreshIntervalMs', async () => {
+    const clock = manualClock()
+    const source = keySource()
+    const { handle } = await setup({ fetchPublicKeys: source.fetch, now: clock.now })
+    const burst = async (n: number) => {
+      const responses = await Promise.all(Array.from({ length: n }, () => handle(bogus())))
+      expect(responses.every((r) => r.status === 401)).toBe(true)
+    }
+    await burst(50)
+    expect(source.calls).toBe(1)
+    clock.advance(59_000)
+    await burst(50)
+    expect(source.calls).toBe(1)
+    clock.advance(2_000)
+    await burst(50)
+    expect(source.calls).toBe(2)
+    // Requests without a parsable signature never reach the key list.
+    clock.advance(120_000)
+    for (const signature of [undefined, '', 'not base64 at all!', Buffer.from('not DER').toString('base64')])
+      expect((await handle({ body: '[]', keyIdentifier: 'made-up', signature })).status).toBe(401)
+    expect((await handle({ ...signed('[]'), keyIdentifier: 'x'.repeat(10_000) })).status).toBe(401)
+    expect(source.calls).toBe(2)
+    // A genuine report still verifies from the cached list.
+    expect((await handle(signed('[]'))).status).toBe(200)
+  })
+
+  it('keeps verifying with the last good keys while refreshes fail, backing off between attempts', async () => {
+    const clock = manualClock()
+    const source = keySource()
+    const { keyward, handle } = await setup({ fetchPublicKeys: source.fetch, now: clock.now, cacheMs: 3_600_000, refreshIntervalMs: 60_000 })
+    expect((await handle(signed('[]'))).status).toBe(200)
+    expect(source.calls).toBe(1)
+    source.failing = true
+    clock.advance(3_600_001) // the list is stale: a refresh is due, and fails
+    const { key } = await keyward.create({ name: 'Leaked during a GitHub outage' })
+    const report = signed(JSON.stringify([{ token: key, type: 't' }]))
+    const responses = await Promise.all(Array.from({ length: 20 }, () => handle(report)))
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200))
+    expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'revoked' })
+    expect(source.calls).toBe(2) // one single-flight attempt for 20 concurrent reports
+    for (let i = 0; i < 10; i++) expect((await handle(signed('[]'))).status).toBe(200)
+    expect(source.calls).toBe(2) // no retry on every request
+    clock.advance(60_000)
+    await handle(signed('[]'))
+    expect(source.calls).toBe(3)
+    clock.advance(60_000) // the second failure doubled the wait to 120 s
+    await handle(signed('[]'))
+    expect(source.calls).toBe(3)
+    clock.advance(60_000)
+    await handle(signed('[]'))
+    expect(source.calls).toBe(4)
+    // Once GitHub answers again, the wait resets.
+    source.failing = false
+    clock.advance(240_000)
+    expect((await handle(signed('[]'))).status).toBe(200)
+    expect(source.calls).toBe(5)
+    expect((await handle(bogus())).status).toBe(401)
+    expect(source.calls).toBe(5)
+  })
+
+  it('gives up on a fetch that hangs after fetchTimeoutMs, and the default fetch carries an abort signal', async () => {
+    const signals: AbortSignal[] = []
+    const hang = (init?: { signal?: AbortSignal | null }) =>
+      new Promise<never>((_, reject) => {
+        if (init?.signal) {
+          signals.push(init.signal)
+          init.signal.addEventListener('abort', () => reject(init.signal!.reason))
+        }
+      })
+    vi.stubGlobal('fetch', vi.fn((_url: unknown, init?: { signal?: AbortSignal | null }) => hang(init)))
+    const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER })
+    const started = Date.now()
+    const viaDefault = secretScanningHandler(keyward, { fetchTimeoutMs: 100 })
+    expect((await viaDefault(signed('[]'))).status).toBe(401)
+    expect(signals).toHaveLength(1)
+    expect(signals[0]!.aborted).toBe(true)
+    // A fetchPublicKeys that ignores its signal cannot stall the handler either.
+    const ignoring = secretScanningHandler(keyward, { fetchTimeoutMs: 100, fetchPublicKeys: () => new Promise<never>(() => {}) })
+    expect((await ignoring(signed('[]'))).status).toBe(401)
+    expect(Date.now() - started).toBeLessThan(2_000)
+  })
+
+  it('validates its options when built', async () => {
+    const { keyward } = await setup()
+    for (const bad of [{ cacheMs: 0 }, { refreshIntervalMs: -1 }, { fetchTimeoutMs: Number.NaN }, { dedupe: { max: 0 } }, { dedupe: { windowMs: 1.5 } }, { action: 'delete' }, { fetchPublicKey: async () => [] }])
+      expect(() => secretScanningHandler(keyward, bad as never), JSON.stringify(bad)).toThrow(TypeError)
+  })
+})
+
+/** A memory store whose updates (revoke, disable) can be made to fail. */
+class FailingUpdates extends MemoryKeyStore {
+  failing = false
+  override async update(...args: Parameters<KeyStore['update']>) {
+    if (this.failing) throw new Error('connection reset')
+    return super.update(...args)
+  }
+}
+
+describe('secretScanningHandler: replayed reports', () => {
+  it('acts on and reports an identical match once: a replay is labelled again but changes nothing', async () => {
+    const { keyward, handle, leaks } = await setup({ action: 'disable' })
+    const { key, info } = await keyward.create({ name: 'CRM' })
+    const report = signed(JSON.stringify([{ token: key, type: 't', url: 'https://github.com/o/r/blob/main/.env', source: 'content' }]))
+    expect((await handle(report)).body).toEqual([{ token_hash: sha(key), token_type: 't', label: 'true_positive' }])
+    expect(leaks).toMatchObject([{ action: 'disabled', key: { id: info.id } }])
+    // The owner re-enables the key after checking; replaying GitHub's old report must not disable it again.
+    await keyward.enable(info.id)
+    const replays = await Promise.all([handle(report), handle(report), handle(report)])
+    expect(replays.every((r) => r.status === 200 && JSON.stringify(r.body).includes('true_positive'))).toBe(true)
+    expect(leaks).toHaveLength(1)
+    expect((await keyward.verify(key)).ok).toBe(true)
+    // The same key found somewhere else is news.
+    await handle(signed(JSON.stringify([{ token: key, type: 't', url: 'https://github.com/o/other/blob/main/x', source: 'content' }])))
+    expect(leaks).toHaveLength(2)
+  })
+
+  it('forgets after dedupe.windowMs, keeps at most dedupe.max matches, and dedupe: false reports every time', async () => {
+    const clock = manualClock()
+    const { keyward, handle, leaks } = await setup({ action: 'none', now: clock.now, dedupe: { windowMs: 60_000, max: 2 } })
+    const keys = await Promise.all([1, 2, 3].map(async (n) => (await keyward.create({ name: `K${n}` })).key))
+    const reportOf = (key: string) => signed(JSON.stringify([{ token: key, type: 't' }]))
+    await handle(reportOf(keys[0]!))
+    await handle(reportOf(keys[0]!))
+    expect(leaks).toHaveLength(1)
+    clock.advance(60_000)
+    await handle(reportOf(keys[0]!))
+    expect(leaks).toHaveLength(2)
+    await handle(reportOf(keys[1]!))
+    await handle(reportOf(keys[2]!)) // the third match pushes out the oldest
+    await handle(reportOf(keys[0]!))
+    expect(leaks).toHaveLength(5)
+
+    const plain = await setup({ action: 'none', dedupe: false })
+    const { key } = await plain.keyward.create({ name: 'K' })
+    for (let i = 0; i < 3; i++) await plain.handle(reportOf(key))
+    expect(plain.leaks).toHaveLength(3)
+  })
+
+  it('does not remember a match whose revocation failed, so GitHub’s retry revokes it', async () => {
+    const store = new FailingUpdates()
+    const { keyward, handle, leaks } = await setup({}, store)
+    const { key } = await keyward.create({ name: 'CRM' })
+    const report = signed(JSON.stringify([{ token: key, type: 't' }]))
+    store.failing = true
+    expect((await handle(report)).status).toBe(503)
+    store.failing = false
+    expect((await handle(report)).status).toBe(200)
+    expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'revoked' })
+    expect(leaks).toMatchObject([{ action: 'revoked' }])
   })
 })
 
