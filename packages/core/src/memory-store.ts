@@ -29,6 +29,10 @@ export class MemoryKeyStore implements KeyStore {
   readonly #records = new Map<string, ApiKeyRecord>()
   readonly #listeners = new Set<(change: KeyChange) => void>()
   readonly #counters = new Map<string, CounterState>()
+  /** Counter slots by the time their window ends, so ended windows are forgotten in O(1) amortised. */
+  readonly #endingAt = new Map<number, string[]>()
+  /** The keys of `#endingAt`, ascending. Few: one per configured window length and window. */
+  readonly #ends: number[] = []
 
   /** Number of records held. */
   get size(): number {
@@ -70,6 +74,7 @@ export class MemoryKeyStore implements KeyStore {
       .filter(
         (r) =>
           (query.ownerId === undefined || r.ownerId === query.ownerId) &&
+          (query.prefix === undefined || r.prefix === query.prefix) &&
           (query.includeRevoked || r.revokedAt === null) &&
           (after === undefined || isAfter(r.createdAt.getTime(), r.id, after)),
       )
@@ -90,12 +95,17 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
+    this.#forgetEndedWindows(now)
     const { start, resetAt } = counterWindow(now, windowMs)
     const slot = `${name}@${windowMs}:${start}`
-    const state = this.#counters.get(slot) ?? { count: 0, resetAt }
+    let state = this.#counters.get(slot)
+    if (state === undefined) {
+      if (amount <= 0) return { count: 0, resetAt }
+      state = { count: 0, resetAt }
+      this.#counters.set(slot, state)
+      this.#endsAt(resetAt).push(slot)
+    }
     state.count += amount
-    if (state.count > 0) this.#counters.set(slot, state)
-    if (this.#counters.size > 100_000) this.#forgetEndedWindows(now)
     return { ...state }
   }
 
@@ -107,8 +117,26 @@ export class MemoryKeyStore implements KeyStore {
     return spend
   }
 
+  /** Drop the counters of every window that ended by `now`: each counter is dropped once, so O(1) amortised. */
   #forgetEndedWindows(now: number): void {
-    for (const [slot, state] of this.#counters) if (state.resetAt <= now) this.#counters.delete(slot)
+    while (this.#ends.length > 0 && this.#ends[0]! <= now) {
+      const end = this.#ends.shift()!
+      for (const slot of this.#endingAt.get(end)!) this.#counters.delete(slot)
+      this.#endingAt.delete(end)
+    }
+  }
+
+  /** The list of slots whose window ends at `end`, made (and `#ends` kept sorted) when new. */
+  #endsAt(end: number): string[] {
+    let slots = this.#endingAt.get(end)
+    if (slots === undefined) {
+      slots = []
+      this.#endingAt.set(end, slots)
+      let i = this.#ends.length
+      while (i > 0 && this.#ends[i - 1]! > end) i--
+      this.#ends.splice(i, 0, end)
+    }
+    return slots
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {

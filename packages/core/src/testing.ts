@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { limitsConformance } from './testing-limits.js'
+import { listConformance } from './testing-list.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
 import { createKeyward, type ApiKeyRecord, type KeyChange, type KeyStore } from '@keyward/core'
 
@@ -314,6 +315,7 @@ export function runKeyStoreConformance(
     })
 
     limitsConformance(fresh, sampleRecord, options.openPeer)
+    listConformance(fresh, sampleRecord)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
       const store = await fresh()
