@@ -28,6 +28,14 @@ export interface SuiteProbe {
   log(line: string): void
 }
 
+/**
+ * How the app trusts forwarding proxies: `none` (the framework's default, `X-Forwarded-For`
+ * ignored), `one-hop` (the documented setting behind one proxy: the suite's client, on loopback, is
+ * that proxy; Express `trust proxy = 1`, Koa `proxy` with `maxIpsCount = 1`, Fastify
+ * `trustProxy: '127.0.0.1'`), `every` (trusts every proxy: the setting the adapters warn about).
+ */
+export type ProxyTrust = 'none' | 'one-hop' | 'every'
+
 /** Adapter-specific part of the suite. */
 export interface AdapterHarness {
   name: 'express' | 'koa' | 'fastify'
@@ -39,11 +47,12 @@ export interface AdapterHarness {
    * Start (on 127.0.0.1, port 0, `maxHeaderSize` 64 KiB) an app with:
    * - `GET /health`: no authentication, 200 `{"ok":true}`;
    * - `GET /v1/me`: the adapter's middleware with `options`, 200 `{"id":<key id or null>}`;
-   * - `POST /v1/messages`: the middleware with `options` and `requireScopes('messages:send')`, 200 `{"sent":true}`.
-   * Handlers push `me` / `messages` / `health` to `probe.handled`. Rejects (TypeError) when the
-   * middleware refuses `options`.
+   * - `POST /v1/messages`: the middleware with `options` and `requireScopes('messages:send')`, 200 `{"sent":true}`;
+   * - `POST /v1/workflows`: the middleware with `options` and `requireScopes('workflows:run', 'messages:send')`, 200 `{"run":true}`.
+   * Handlers push `me` / `messages` / `workflows` / `health` to `probe.handled`. Rejects (TypeError)
+   * when the middleware refuses `options`. `proxy` sets the framework's proxy trust (default `none`).
    */
-  start(keyward: Keyward<string>, options: HttpAuthOptions<string, any>, probe: SuiteProbe): Promise<HarnessServer>
+  start(keyward: Keyward<string>, options: HttpAuthOptions<string, any>, probe: SuiteProbe, proxy?: ProxyTrust): Promise<HarnessServer>
 }
 
 // ── raw HTTP/1.1 client: sends exactly the bytes given, sees exactly the bytes answered ────────────
@@ -155,6 +164,9 @@ const DETAIL = {
   missing_credentials:
     'This request needs an API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header.',
   invalid_request: 'The request carries more than one different API key. Send exactly one.',
+  malformed_bearer:
+    'The Bearer credential is empty or malformed: send "Authorization: Bearer <key>", the key alone, with no spaces or other characters inside it.',
+  malformed_x_api_key: 'The x-api-key header is empty or malformed: send the key alone, with no spaces, control or non-ASCII characters.',
   malformed:
     'The API key is malformed or truncated: its checksum does not match. Copy the whole key again from where it was created.',
   invalid: 'The API key is not valid. Check that it was copied from this service and has not been deleted.',
@@ -164,6 +176,9 @@ const DETAIL = {
   revoked: 'The API key was revoked and can no longer be used. Create a new key.',
   store_unavailable: 'The API key could not be checked because the key store is unavailable. Try again shortly.',
   rate_limited: 'Too many requests. Retry after the time given in the Retry-After header.',
+  usage_exceeded: 'This API key has used all its credits. Retry after they are refilled.',
+  credits_gone:
+    'This API key has used all its credits, and they are not refilled: retrying will not help. Add credits to the key or use another one.',
 }
 
 interface Expected {
@@ -212,23 +227,33 @@ function missing(realm = 'api'): Expected {
   }
 }
 
-const CONFLICT: Expected = {
-  status: 400,
-  challenge: 'Bearer realm="api", error="invalid_request"',
-  body: { type: 'about:blank', title: 'Bad Request', status: 400, code: 'invalid_request', detail: DETAIL.invalid_request },
+function badRequest(detail: keyof typeof DETAIL): Expected {
+  return {
+    status: 400,
+    challenge: 'Bearer realm="api", error="invalid_request"',
+    body: { type: 'about:blank', title: 'Bad Request', status: 400, code: 'invalid_request', detail: DETAIL[detail] },
+  }
 }
 
-function forbidden(scope: string, key: string, realm = 'api'): Expected {
+const CONFLICT = badRequest('invalid_request')
+
+/** 403 naming `scopes`, every scope the key lacks. */
+function forbidden(scopes: string | string[], key: string, realm = 'api'): Expected {
+  const missing = typeof scopes === 'string' ? [scopes] : scopes
   return {
     status: 403,
-    challenge: `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"`,
+    challenge: `Bearer realm="${realm}", error="insufficient_scope", scope="${missing.join(' ')}"`,
     body: {
       type: 'about:blank',
       title: 'Forbidden',
       status: 403,
       code: 'insufficient_scope',
-      detail: `The API key does not have the scope "${scope}" that this request needs.`,
-      scope,
+      detail:
+        missing.length === 1
+          ? `The API key does not have the scope "${missing[0]}" that this request needs.`
+          : `The API key does not have the scopes ${missing.map((scope) => `"${scope}"`).join(', ')} that this request needs.`,
+      scope: missing.join(' '),
+      missingScopes: missing,
       key,
     },
   }
@@ -270,8 +295,8 @@ export function runHttpSuite(harness: AdapterHarness): void {
     let otherPrefixKey = ''
     let port = 0
 
-    async function serve(options: HttpAuthOptions<string, any> = {}): Promise<number> {
-      const server = await harness.start(keyward, options, probe)
+    async function serve(options: HttpAuthOptions<string, any> = {}, proxy?: ProxyTrust): Promise<number> {
+      const server = await harness.start(keyward, options, probe, proxy)
       servers.push(server)
       return server.port
     }
@@ -339,7 +364,6 @@ export function runHttpSuite(harness: AdapterHarness): void {
       expectExactly(await get(bearer(keys.full.slice(0, -3))), unauthorized('malformed'))
       const typo = keys.full.slice(0, 30) + (keys.full[30] === 'a' ? 'b' : 'a') + keys.full.slice(31)
       expectExactly(await get(bearer(typo)), unauthorized('malformed', redacted(typo)))
-      expectExactly(await get(bearer('')), unauthorized('malformed'))
       expectExactly(await get([['X-API-Key', 'sk_live_1234']]), unauthorized('malformed'))
       expectExactly(await get(bearer(foreignKey)), unauthorized('invalid', redacted(foreignKey)))
       // Another deployment's key is not echoed: the redacted form is only for this deployment's keys.
@@ -349,6 +373,19 @@ export function runHttpSuite(harness: AdapterHarness): void {
       expect((await get(bearer(keys.expiring))).status).toBe(200)
       clock += 61_000
       expectExactly(await get(bearer(keys.expiring)), unauthorized('expired', redacted(keys.expiring)))
+    })
+
+    it('refuses a credential malformed as a request with 400 invalid_request (RFC 6750 §3.1), before any store call', async () => {
+      const before = store.calls
+      for (const value of ['Bearer', 'Bearer ', 'bearer \t ', `Bearer ${keys.full} ${keys.full}`, `Bearer ${keys.full}!`, `Bearer ${keys.full.slice(0, 20)}\u00e9`])
+        expectExactly(await get([['Authorization', value]]), badRequest('malformed_bearer'))
+      for (const value of ['', `${keys.full.slice(0, 20)} ${keys.full.slice(20)}`, `${keys.full}\u00a0`])
+        expectExactly(await get([['X-API-Key', value]]), badRequest('malformed_x_api_key'))
+      // Next to a good key, a malformed credential still makes a bad request.
+      expectExactly(await get([['X-API-Key', keys.full], ['Authorization', 'Bearer ']]), badRequest('malformed_bearer'))
+      expect(store.calls).toBe(before)
+      // A well-formed token that fails the checksum stays a 401 invalid_token.
+      expectExactly(await get(bearer('sk_live_1234')), unauthorized('malformed'))
     })
 
     it('refuses two different credentials with 400 invalid_request, before any store call', async () => {
@@ -374,6 +411,15 @@ export function runHttpSuite(harness: AdapterHarness): void {
       expectExactly(await get(bearer(keys.plain), scoped), forbidden('contacts:sync', redacted(keys.plain), 'acme'))
       expectExactly(await get([], scoped), missing('acme'))
       expectExactly(await send(scoped, 'POST', '/v1/messages', bearer(keys.plain)), forbidden('contacts:sync', redacted(keys.plain), 'acme'))
+    })
+
+    it('names every missing scope in a 403: scope="a b" and the body, from requireScopes and from the scopes option', async () => {
+      // requireScopes('workflows:run', 'messages:send'): the full key has only the second.
+      expectExactly(await send(port, 'POST', '/v1/workflows', bearer(keys.plain)), forbidden(['workflows:run', 'messages:send'], redacted(keys.plain)))
+      expectExactly(await send(port, 'POST', '/v1/workflows', bearer(keys.full)), forbidden('workflows:run', redacted(keys.full)))
+      const scoped = await serve({ scopes: ['contacts:sync', 'workflows:run', 'messages:send'] })
+      expectExactly(await get(bearer(keys.plain), scoped), forbidden(['contacts:sync', 'workflows:run', 'messages:send'], redacted(keys.plain)))
+      expectExactly(await get(bearer(keys.full), scoped), forbidden('workflows:run', redacted(keys.full)))
     })
 
     it('fails closed with 503 and Retry-After when the store is unreachable; the handler never runs', async () => {
@@ -414,6 +460,25 @@ export function runHttpSuite(harness: AdapterHarness): void {
       })
     })
 
+    it('answers 429 without Retry-After when credits never refill, and until the next refill when they do', async () => {
+      const { key: once } = await keyward.create({ name: 'One credit', credits: { remaining: 1 } })
+      expect((await get(bearer(once))).status).toBe(200)
+      expectExactly(await get(bearer(once)), {
+        status: 429,
+        challenge: 'Bearer realm="api"',
+        body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'usage_exceeded', detail: DETAIL.credits_gone, creditsRemaining: 0, key: redacted(once) },
+      })
+      const { key: daily } = await keyward.create({ name: 'Daily', credits: { remaining: 1, refill: { amount: 1, intervalMs: 86_400_000 } } })
+      expect((await get(bearer(daily))).status).toBe(200)
+      clock += 3_600_000
+      expectExactly(await get(bearer(daily)), {
+        status: 429,
+        challenge: 'Bearer realm="api"',
+        headers: { 'retry-after': String(23 * 3600) },
+        body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'usage_exceeded', detail: DETAIL.usage_exceeded, creditsRemaining: 0, key: redacted(daily) },
+      })
+    })
+
     it('answers 429 with Retry-After to a client past its failed-attempt limit, before any store call', async () => {
       const counting = new CountingStore(new MemoryKeyStore())
       const throttled = createKeyward({
@@ -438,6 +503,67 @@ export function runHttpSuite(harness: AdapterHarness): void {
         })
       expect(counting.calls).toBe(calls) // refused before any lookup, digest or counter
       await throttled.close()
+    })
+
+    describe('behind a proxy', () => {
+      const attacker = '203.0.113.66'
+      const victim = '198.51.100.20'
+      /** What one trusted proxy sends on: whatever the client wrote, then the address it saw. */
+      const via = (client: string, written?: string): [string, string][] => [['X-Forwarded-For', written === undefined ? client : `${written}, ${client}`]]
+      let failedSources: (string | undefined)[] = []
+      let throttledPort = 0
+      let valid = ''
+
+      beforeAll(async () => {
+        const throttled = createKeyward({
+          prefix: 'acme_live',
+          store: new MemoryKeyStore(),
+          pepper: PEPPER,
+          now: () => clock,
+          throttle: { perSource: { limit: 3, windowMs: 3_600_000 } },
+          hooks: { onEvent: (event) => void (event.type === 'key.verify_failed' && failedSources.push(event.source)) },
+        })
+        valid = (await throttled.create({ name: 'Victim integration' })).key
+        const server = await harness.start(throttled, {}, probe, 'one-hop')
+        servers.push(server, { port: 0, close: () => throttled.close() })
+        throttledPort = server.port
+      })
+
+      it('one trusted hop: a client is throttled under the address the proxy saw, whatever X-Forwarded-For it writes', async () => {
+        failedSources = []
+        // Every guess claims another address, the victim's among them: all count against the attacker.
+        for (const claimed of ['192.0.2.1', victim, '192.0.2.3'])
+          expectExactly(await get([...bearer(foreignKey), ...via(attacker, claimed)], throttledPort), unauthorized('invalid', redacted(foreignKey)))
+        for (const claimed of ['192.0.2.4', victim, '10.0.0.1, 192.0.2.5'])
+          expect((await get([...bearer(valid), ...via(attacker, claimed)], throttledPort)).status).toBe(429)
+        // The address the attacker named is not locked out, valid key or not.
+        expect((await get([...bearer(valid), ...via(victim)], throttledPort)).status).toBe(200)
+        expect((await get([...bearer(foreignKey), ...via(victim)], throttledPort)).status).toBe(401)
+        expect(new Set(failedSources)).toEqual(new Set([attacker, victim]))
+      })
+
+      it('one trusted hop: an IPv6 client is throttled by its /64, an IPv4-mapped one as its IPv4 address', async () => {
+        const guess = (client: string) => get([...bearer(foreignKey), ...via(client, '192.0.2.9')], throttledPort).then((r) => r.status)
+        expect([await guess('2001:db8:7:7::1'), await guess('2001:db8:7:7:ffff::2'), await guess('2001:DB8:7:7::3')]).toEqual([401, 401, 401])
+        expect(await guess('2001:db8:7:7:1234::4')).toBe(429)
+        expect(await guess('2001:db8:7:8::1')).toBe(401)
+        expect([await guess('::ffff:203.0.113.70'), await guess('203.0.113.70'), await guess('::ffff:203.0.113.70')]).toEqual([401, 401, 401])
+        expect(await guess('203.0.113.70')).toBe(429)
+      })
+
+      it('warns once per app, with console.warn, when the framework trusts every proxy', async () => {
+        const warnings = () => logs.filter((line) => line.startsWith('[keyward]') && line.includes('X-Forwarded-For'))
+        const before = warnings().length
+        const oneHop = await serve({}, 'one-hop')
+        for (const p of [oneHop, port]) expect((await get(bearer(keys.plain), p)).status).toBe(200)
+        expect(warnings()).toHaveLength(before)
+        for (let app = 0; app < 2; app++) {
+          const every = await serve({}, 'every')
+          for (let i = 0; i < 3; i++) expect((await get([...bearer(keys.plain), ...via('127.0.0.1', '192.0.2.1')], every)).status).toBe(200)
+          expect(warnings()).toHaveLength(before + app + 1)
+        }
+        expect(warnings().at(-1)).toMatch(/throttl/)
+      })
     })
 
     it('optional: lets anonymous requests through and still verifies a presented key', async () => {

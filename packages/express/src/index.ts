@@ -12,7 +12,7 @@ import {
   type HttpAuthOptions,
   type Keyward,
 } from '@keyward/core'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import { sendFailure } from './send.js'
 
 declare global {
@@ -41,6 +41,24 @@ export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
 const CONFIG = new WeakMap<Request, HttpAuthConfig<string, Request>>()
 const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Request>()
 
+/** Apps already checked for a trust-every-proxy setting: one warning per app at most. */
+const CHECKED_APPS = new WeakSet<Application>()
+
+/**
+ * Warn once per app when Express trusts every proxy (`trust proxy` true): `req.ip`, the address
+ * failed-key throttling counts, is then the leftmost `X-Forwarded-For` entry, which the client writes.
+ */
+function checkProxyTrust(app: Application): void {
+  if (CHECKED_APPS.has(app)) return
+  CHECKED_APPS.add(app)
+  if (app.get('trust proxy') === true)
+    console.warn(
+      '[keyward] Express "trust proxy" is true, so req.ip is the leftmost X-Forwarded-For address, which the client ' +
+        'writes itself: a client can dodge failed-key throttling or get another address throttled. Trust only your ' +
+        "proxies: app.set('trust proxy', 1) behind one proxy, or their addresses, like app.set('trust proxy', ['10.0.0.1']).",
+    )
+}
+
 function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
   if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).verify !== 'function')
     throw new TypeError('apiKeyAuth(keyward) needs the instance returned by createKeyward()')
@@ -49,9 +67,13 @@ function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
 /**
  * Authenticate every request under this middleware with an API key from
  * `Authorization: Bearer <key>` or `X-API-Key`, and put the key's public view at `req.apiKey`.
- * Refusals: 401 (missing or bad key), 400 (two different keys), 403 (missing scope), 429 (limits),
- * 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and a problem+json body.
- * Throws a `TypeError` at once for invalid options.
+ * Refusals: 401 (missing or bad key), 400 (malformed credential, two different keys), 403 (missing
+ * scopes), 429 (limits), 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and a
+ * problem+json body. Throws a `TypeError` at once for invalid options.
+ *
+ * The client address for failed-attempt throttling is `req.ip`: behind a proxy, trust exactly
+ * your proxies (`app.set('trust proxy', 1)` for one hop, or their addresses), never `true`, with
+ * which the client picks its own address; `console.warn` says so once per app.
  *
  * @example
  * import express from 'express'
@@ -66,7 +88,9 @@ function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
 export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<NoInfer<S>>): RequestHandler {
   assertKeyward(keyward)
   const config = resolveHttpAuthOptions<S, Request>(options) as HttpAuthConfig<string, Request>
+  let lastApp: Application | undefined
   return async function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (req.app !== lastApp) checkProxyTrust((lastApp = req.app))
     const result = await authenticateRequest(keyward, req.rawHeaders, config, req.ip)
     if (!result.ok) return sendFailure(res, config.onFailure ? await config.onFailure(result.response, req) : result.response)
     req.apiKey = result.key
@@ -79,7 +103,8 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
 /**
  * Guard one route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
  * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ * naming every missing scope otherwise, and 401 when no key was verified
+ * (also when `apiKeyAuth` did not run: fail closed).
  *
  * @example
  * app.post('/v1/contacts/sync', requireScopes('contacts:sync'), syncContacts)

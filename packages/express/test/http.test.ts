@@ -8,9 +8,10 @@ import { apiKeyAuth, requireScopes } from '../src/index.js'
 export const harness: AdapterHarness = {
   name: 'express',
   core: { createKeyward, MemoryKeyStore },
-  async start(keyward, options, probe) {
+  async start(keyward, options, probe, proxy = 'none') {
     const app = express()
     app.disable('x-powered-by')
+    if (proxy !== 'none') app.set('trust proxy', proxy === 'one-hop' ? 1 : true)
     app.get('/health', (_req, res) => {
       probe.handled.push('health')
       res.json({ ok: true })
@@ -24,6 +25,10 @@ export const harness: AdapterHarness = {
     v1.post('/messages', requireScopes('messages:send'), (_req, res) => {
       probe.handled.push('messages')
       res.json({ sent: true })
+    })
+    v1.post('/workflows', requireScopes('workflows:run', 'messages:send'), (_req, res) => {
+      probe.handled.push('workflows')
+      res.json({ run: true })
     })
     app.use('/v1', v1)
     const server = createServer({ maxHeaderSize: 65_536 }, app)

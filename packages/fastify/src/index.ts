@@ -66,6 +66,45 @@ const DEFAULT_CONFIG = resolveHttpAuthOptions<string, FastifyRequest>()
 /** Options Fastify itself reads from `register(plugin, options)`; not ours to validate. */
 const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 
+/**
+ * A stand-in request for Fastify's own `ip` getter: a peer at a documentation address forwarding
+ * ten hops of `X-Forwarded-For`. Only a setting that trusts every proxy (`trustProxy: true`, or a
+ * function or range that admits anything) answers with the leftmost, client-written entry.
+ */
+const TRUST_PROBE = {
+  raw: {
+    headers: { 'x-forwarded-for': ['198.51.100.1', ...Array.from({ length: 9 }, (_, i) => `192.0.2.${i + 2}`)].join(', ') },
+    socket: { remoteAddress: '192.0.2.1' },
+  },
+}
+/** `ip` getters already checked: Fastify defines one per root instance that sets `trustProxy`. */
+const CHECKED_GETTERS = new WeakSet<object>()
+
+/**
+ * Warn once per app when Fastify trusts every proxy: `request.ip`, the address failed-key
+ * throttling counts, is then the leftmost `X-Forwarded-For` entry, which the client writes. Fastify
+ * does not expose its `trustProxy` option, so its `ip` getter is asked about {@link TRUST_PROBE}.
+ */
+function checkProxyTrust(request: FastifyRequest): void {
+  let owner: object | null = request
+  while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, 'ip')) owner = Object.getPrototypeOf(owner)
+  const getter = owner && Object.getOwnPropertyDescriptor(owner, 'ip')?.get
+  if (!getter || CHECKED_GETTERS.has(getter)) return
+  CHECKED_GETTERS.add(getter)
+  let ip: unknown
+  try {
+    ip = getter.call(TRUST_PROBE)
+  } catch {
+    return // another Fastify version's internals: no warning rather than a failed request
+  }
+  if (ip === '198.51.100.1')
+    console.warn(
+      '[keyward] Fastify trusts every proxy (trustProxy: true), so request.ip is the leftmost X-Forwarded-For address, ' +
+        'which the client writes itself: a client can dodge failed-key throttling or get another address throttled. ' +
+        "Trust only your proxies' addresses, like Fastify({ trustProxy: ['10.0.0.1'] }).",
+    )
+}
+
 async function refuse(reply: FastifyReply, config: Config, response: HttpFailureResponse, request: FastifyRequest): Promise<FastifyReply> {
   const final = config.onFailure ? await config.onFailure(response, request) : response
   // A Buffer, so Fastify keeps the content type exactly (it appends a charset to JSON strings).
@@ -115,7 +154,12 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
     resolveRoute(config, route.config, `${route.method} ${route.url}`)
   })
 
+  let checked = false
   fastify.addHook('onRequest', async function keywardApiKeyAuth(request: FastifyRequest, reply: FastifyReply) {
+    if (!checked) {
+      checked = true
+      checkProxyTrust(request)
+    }
     const routeConfig = request.routeOptions.config as object
     let auth = routes.get(routeConfig)
     if (auth === undefined) routes.set(routeConfig, (auth = resolveRoute(config, routeConfig, request.routeOptions.url ?? '')))
@@ -132,10 +176,13 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
  * Authenticate every route of the context this plugin is registered in, with an API key from
  * `Authorization: Bearer <key>` or `X-API-Key`; the key's public view is at `request.apiKey`.
  * Built with `fastify-plugin`, so it guards the context you register it in and its children, and no
- * sibling. Refusals: 401 (missing or bad key), 400 (two different keys), 403 (missing scope), 429
- * (limits), 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and a
- * problem+json body. Invalid options throw a `TypeError` at registration. The client address for
- * failed-attempt throttling is `request.ip` (honours `trustProxy`).
+ * sibling. Refusals: 401 (missing or bad key), 400 (malformed credential, two different keys), 403
+ * (missing scopes), 429 (limits), 503 (store unreachable, fail closed) — always with
+ * `WWW-Authenticate` and a problem+json body. Invalid options throw a `TypeError` at registration.
+ *
+ * The client address for failed-attempt throttling is `request.ip`: behind a proxy, trust exactly
+ * your proxies' addresses (`Fastify({ trustProxy: ['10.0.0.1'] })`), never `true`, with which the
+ * client picks its own address; `console.warn` says so once per app.
  *
  * @example
  * import Fastify from 'fastify'
@@ -151,7 +198,8 @@ export const apiKeyAuth = fp(plugin, { name: '@keyward/fastify', fastify: '5.x' 
 /**
  * A `preHandler` that needs every one of `scopes` on the key the plugin verified (`contacts:*` and
  * `*` grants count): 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * otherwise, and 401 when no key was verified (also outside the plugin's scope: fail closed).
+ * naming every missing scope otherwise, and 401 when no key was verified
+ * (also outside the plugin's scope: fail closed).
  *
  * @example
  * app.post('/v1/contacts/sync', { preHandler: requireScopes('contacts:sync') }, syncContacts)

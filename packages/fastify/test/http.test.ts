@@ -8,8 +8,10 @@ import { apiKeyAuth, requireScopes } from '../src/index.js'
 export const harness: AdapterHarness = {
   name: 'fastify',
   core: { createKeyward, MemoryKeyStore },
-  async start(keyward, options, probe) {
+  async start(keyward, options, probe, proxy = 'none') {
     const app = Fastify({
+      // Fastify 5.12 refuses hop counts (a number trusts nothing): one hop is the proxy's address.
+      ...(proxy !== 'none' && { trustProxy: proxy === 'one-hop' ? '127.0.0.1' : true }),
       logger: { level: 'info', stream: { write: (line: string) => probe.log(line) } },
       serverFactory: (handler) => createServer({ maxHeaderSize: 65_536 }, handler),
     })
@@ -27,6 +29,10 @@ export const harness: AdapterHarness = {
         v1.post('/messages', { preHandler: requireScopes('messages:send') }, async () => {
           probe.handled.push('messages')
           return { sent: true }
+        })
+        v1.post('/workflows', { preHandler: requireScopes('workflows:run', 'messages:send') }, async () => {
+          probe.handled.push('workflows')
+          return { run: true }
         })
       },
       { prefix: '/v1' },

@@ -14,6 +14,7 @@ import {
   type HttpFailureResponse,
   type Keyward,
 } from '@keyward/core'
+import type Koa from 'koa'
 import type { Context, Middleware, Next } from 'koa'
 
 declare module 'koa' {
@@ -38,6 +39,25 @@ export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
 const CONFIG = new WeakMap<Context, HttpAuthConfig<string, Context>>()
 const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Context>()
 
+/** Apps already checked for a trust-every-proxy setting: one warning per app at most. */
+const CHECKED_APPS = new WeakSet<Koa>()
+
+/**
+ * Warn once per app when Koa trusts every proxy (`app.proxy` with `maxIpsCount` 0): `ctx.ip`, the
+ * address failed-key throttling counts, is then the leftmost `X-Forwarded-For` entry, which the
+ * client writes.
+ */
+function checkProxyTrust(app: Koa): void {
+  if (CHECKED_APPS.has(app)) return
+  CHECKED_APPS.add(app)
+  if (app.proxy && !app.maxIpsCount)
+    console.warn(
+      '[keyward] Koa app.proxy is true with app.maxIpsCount 0, so ctx.ip is the leftmost X-Forwarded-For address, ' +
+        'which the client writes itself: a client can dodge failed-key throttling or get another address throttled. ' +
+        'Set app.maxIpsCount to the number of proxies in front of the app (app.maxIpsCount = 1 behind one).',
+    )
+}
+
 function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
   if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).verify !== 'function')
     throw new TypeError('apiKeyAuth(keyward) needs the instance returned by createKeyward()')
@@ -55,10 +75,13 @@ async function refuse(ctx: Context, config: HttpAuthConfig<string, Context>, res
 /**
  * Authenticate every request under this middleware with an API key from
  * `Authorization: Bearer <key>` or `X-API-Key`, and put the key's public view at
- * `ctx.state.apiKey`. Refusals: 401 (missing or bad key), 400 (two different keys), 403 (missing
- * scope), 429 (limits), 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and
- * a problem+json body. Throws a `TypeError` at once for invalid options. The client address for
- * failed-attempt throttling is `ctx.ip` (set `app.proxy = true` behind a proxy).
+ * `ctx.state.apiKey`. Refusals: 401 (missing or bad key), 400 (malformed credential, two different
+ * keys), 403 (missing scopes), 429 (limits), 503 (store unreachable, fail closed) — always with
+ * `WWW-Authenticate` and a problem+json body. Throws a `TypeError` at once for invalid options.
+ *
+ * The client address for failed-attempt throttling is `ctx.ip`: behind a proxy, set
+ * `app.proxy = true` AND `app.maxIpsCount` to the number of proxies (1 behind one); with
+ * `maxIpsCount` 0 the client picks its own address, and `console.warn` says so once per app.
  *
  * @example
  * import Koa from 'koa'
@@ -73,7 +96,9 @@ async function refuse(ctx: Context, config: HttpAuthConfig<string, Context>, res
 export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, options?: ApiKeyAuthOptions<NoInfer<S>>): Middleware {
   assertKeyward(keyward)
   const config = resolveHttpAuthOptions<S, Context>(options) as HttpAuthConfig<string, Context>
+  let lastApp: Koa | undefined
   return async function keywardApiKeyAuth(ctx: Context, next: Next): Promise<void> {
+    if (ctx.app !== lastApp) checkProxyTrust((lastApp = ctx.app))
     const result = await authenticateRequest(keyward, ctx.req.rawHeaders, config, ctx.ip)
     if (!result.ok) return refuse(ctx, config, result.response)
     ctx.state.apiKey = result.key
@@ -86,7 +111,8 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
 /**
  * Guard a route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
  * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ * naming every missing scope otherwise, and 401 when no key was verified
+ * (also when `apiKeyAuth` did not run: fail closed).
  *
  * @example
  * router.post('/v1/messages', requireScopes('messages:send'), sendMessage)

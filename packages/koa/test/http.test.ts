@@ -8,12 +8,15 @@ import { apiKeyAuth, requireScopes } from '../src/index.js'
 export const harness: AdapterHarness = {
   name: 'koa',
   core: { createKeyward, MemoryKeyStore },
-  async start(keyward, options, probe) {
+  async start(keyward, options, probe, proxy = 'none') {
     const app = new Koa()
     app.silent = true
+    if (proxy !== 'none') app.proxy = true
+    if (proxy === 'one-hop') app.maxIpsCount = 1
     app.on('error', (error: Error) => probe.log(String(error.stack)))
     const auth = apiKeyAuth(keyward, options)
     const needsMessagesSend = requireScopes('messages:send')
+    const needsWorkflowsRun = requireScopes('workflows:run', 'messages:send')
     // Routing by hand: the adapter must work with plain Koa middleware, no router needed.
     app.use(async (ctx, next) => {
       if (ctx.path === '/health') {
@@ -30,6 +33,11 @@ export const harness: AdapterHarness = {
           await needsMessagesSend(ctx, async () => {
             probe.handled.push('messages')
             ctx.body = { sent: true }
+          })
+        } else if (ctx.method === 'POST' && ctx.path === '/v1/workflows') {
+          await needsWorkflowsRun(ctx, async () => {
+            probe.handled.push('workflows')
+            ctx.body = { run: true }
           })
         }
       })
