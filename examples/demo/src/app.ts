@@ -4,6 +4,7 @@ import type { Keyward } from '@keyward/core'
 import { keyManagementRouter } from '@keyward/express'
 import express, { type Express, type Request, type Response } from 'express'
 import { protectedApi } from './api.js'
+import { refuseForeignHosts } from './host-check.js'
 import { apiKeysTab, endpointsTab, keysRegion } from './pages/developers.js'
 import { homePage, settingsPage } from './pages/home.js'
 import type { Html } from './pages/html.js'
@@ -16,6 +17,11 @@ const KEYS_SCRIPT = readFileSync(new URL('./client/keys.js', import.meta.url), '
 export interface DemoAppOptions {
   /** The signed-in team of this demo: every key is created for it. */
   owner: string
+  /**
+   * The origins this demo is served at (`http://localhost:3000`, `http://127.0.0.1:3000`): the
+   * only hosts it answers (DNS-rebinding defence) and the only pages that may change keys.
+   */
+  origins: readonly string[]
 }
 
 function sendPage(res: Response, owner: string, title: string, section: Section, body: Html, script?: string): void {
@@ -34,15 +40,17 @@ function sendPage(res: Response, owner: string, title: string, section: Section,
  * The demo app: the product's pages (Home, Developers → API Keys, Settings), the management JSON
  * API at `/api/keys` for the signed-in team, and the protected API at `/v1`.
  */
-export function createDemoApp(keyward: Keyward<DemoScope>, { owner }: DemoAppOptions): Express {
+export function createDemoApp(keyward: Keyward<DemoScope>, { owner, origins }: DemoAppOptions): Express {
   const app = express()
   app.disable('x-powered-by')
+  // Before any route: a request addressed to another name (a rebound attacker domain) gets 421.
+  app.use(refuseForeignHosts(origins))
 
   // In a real app, this is your session: the demo's user is always signed in as `owner`.
   const authorize = (_req: Request): string => owner
   const listKeys = async () => (await keyward.list({ ownerId: owner, limit: 100 })).items
 
-  app.use('/api/keys', keyManagementRouter(keyward, { authorize, allowedScopes: SCOPES.map((s) => s.name) }))
+  app.use('/api/keys', keyManagementRouter(keyward, { authorize, allowedOrigins: origins, allowedScopes: SCOPES.map((s) => s.name) }))
   app.use('/v1', protectedApi(keyward))
 
   app.get('/', (_req, res) => sendPage(res, owner, 'Home', 'home', homePage()))

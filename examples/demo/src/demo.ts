@@ -38,6 +38,17 @@ export interface RunningDemo {
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url))
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'])
+
+/**
+ * The origins the demo is reached at: on a loopback (or every) address, `localhost`, `127.0.0.1` and
+ * `[::1]` on its port; otherwise the address it listens on. The first is the one it prints.
+ */
+function originsOf(host: string, port: number): string[] {
+  const names = LOOPBACK.has(host) ? ['localhost', '127.0.0.1', '[::1]'] : [host.includes(':') ? `[${host}]` : host]
+  return names.map((name) => new URL(`http://${name}:${port}`).origin)
+}
+
 /** Start the demo server on a SQLite file. */
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
@@ -50,17 +61,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     // Show "last used" within seconds on the page (the default batches writes per minute).
     lastUsed: { intervalMs: 1_000 },
   })
-  const app = createDemoApp(keyward, { owner: options.owner ?? 'demo-team' })
-  const server = createServer(app)
+  const server = createServer()
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 3000, host, resolve)
   })
   const { port } = server.address() as AddressInfo
-  const shownHost = host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host
+  const origins = originsOf(host, port)
+  // Built once the port is known: the app answers only at its own origins.
+  server.on('request', createDemoApp(keyward, { owner: options.owner ?? 'demo-team', origins }))
   return {
-    url: `http://${shownHost}:${port}`,
+    url: origins[0]!,
     port,
     keyward,
     async close() {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -61,6 +62,23 @@ async function request(method: string, path: string, options: { key?: string; bo
   const response = await fetch(`${server.base}${path}`, { method, headers, ...(options.body !== undefined && { body: JSON.stringify(options.body) }) })
   const text = await response.text()
   return { status: response.status, headers: response.headers, text, json: text.startsWith('{') ? JSON.parse(text) : undefined }
+}
+
+/** A request over node:http, which (unlike fetch) sends the Host header it is given, as a rebound browser would. */
+function requestAs(host: string, method: string, path: string, body?: unknown) {
+  const text = body === undefined ? undefined : JSON.stringify(body)
+  const headers: Record<string, string> = { host, origin: `http://${host}` }
+  if (text !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) })
+  return new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
+    const outgoing = httpRequest(`${server.base}${path}`, { method, headers }, (incoming) => {
+      let received = ''
+      incoming.setEncoding('utf8')
+      incoming.on('data', (chunk: string) => (received += chunk))
+      incoming.on('end', () => resolve({ status: incoming.statusCode!, type: incoming.headers['content-type'], text: received }))
+    })
+    outgoing.on('error', reject)
+    outgoing.end(text)
+  })
 }
 
 beforeAll(async () => {
@@ -131,6 +149,40 @@ describe('the demo over HTTP', () => {
     expect((await request('GET', '/v1/me', { key })).json).toMatchObject({ status: 401, code: 'expired' })
     expect((await request('DELETE', `/api/keys/${rotated.json.info.id}`)).status).toBe(204)
     expect((await request('GET', '/v1/me', { key: rotated.json.key })).status).toBe(401)
+  })
+
+  it('answers only at its own host names: a DNS-rebinding page (Host and Origin evil.example) gets 421 and creates nothing', async () => {
+    const port = new URL(server.base).port
+    const evil = `evil.example:${port}`
+    for (const [method, path, body] of [
+      ['POST', '/api/keys', { name: 'Rebound', scopes: ['messages:send', 'contacts:sync', 'workflows:trigger'] }],
+      ['GET', '/api/keys', undefined],
+      ['GET', '/developers', undefined],
+      ['GET', '/developers/api-keys/list', undefined],
+      ['GET', '/v1/me', undefined],
+    ] as const) {
+      const refused = await requestAs(evil, method, path, body)
+      expect(refused.status, `${method} ${path}`).toBe(421)
+      expect(refused.type).toBe('application/problem+json')
+      expect(JSON.parse(refused.text)).toMatchObject({ status: 421, code: 'host_not_allowed' })
+      expect(refused.text).not.toMatch(/acme_live_\w{12}_/)
+    }
+    const names = (await request('GET', '/api/keys')).json.items.map((item: { name: string }) => item.name)
+    expect(names).not.toContain('Rebound')
+    // Its own names work, each as its own origin.
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`]) expect((await requestAs(host, 'GET', '/developers')).status).toBe(200)
+    const created = await requestAs(`localhost:${port}`, 'POST', '/api/keys', { name: 'From localhost' })
+    expect(created.status).toBe(201)
+    // A page on one of its names cannot act through another.
+    const crossed = await new Promise<number>((resolve, reject) => {
+      const outgoing = httpRequest(`${server.base}/api/keys`, { method: 'POST', headers: { host: `127.0.0.1:${port}`, origin: evil, 'content-type': 'application/json' } }, (incoming) => {
+        incoming.resume()
+        resolve(incoming.statusCode!)
+      })
+      outgoing.on('error', reject)
+      outgoing.end('{"name":"Crossed"}')
+    })
+    expect(crossed).toBe(403)
   })
 
   it('keeps keys across a restart on the same SQLite file, and never prints a key', async () => {

@@ -5,6 +5,7 @@
 import { extractCredential, KeywardError, scopeGranted, type ApiKeyInfo, type Keyward } from '@keyward/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { BodyTooLargeError, readRawBody } from './body.js'
+import { checkOrigin, parseAllowedOrigins } from './origin-check.js'
 
 /** Options of {@link keyManagementRouter}. */
 export interface KeyManagementOptions {
@@ -16,13 +17,16 @@ export interface KeyManagementOptions {
    */
   authorize: (req: Request) => string | Promise<string>
   /**
-   * Origins, besides the request's own host, allowed to send state-changing requests (POST, PATCH,
-   * DELETE), such as a dashboard served from another subdomain. A state-changing request whose
-   * `Origin` is missing or matches neither is refused with 403 (cross-site request forgery).
-   * @default []
-   * @example allowedOrigins: ['https://dashboard.acme.com']
+   * The origins (scheme, host and port) of the pages allowed to change keys: a state-changing
+   * request (POST, PATCH, PUT, DELETE) is accepted only when its `Origin` header is one of them,
+   * and refused with 403 `origin_not_allowed` otherwise, Origin missing included (cross-site request
+   * forgery). The request's own `Host` is never trusted for this: a DNS-rebinding page (an
+   * attacker's hostname pointed at your server) sends a `Host` and an `Origin` that agree. Required,
+   * at least one; list every address users open the page at.
+   * @example allowedOrigins: ['https://app.acme.com']
+   * @example allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000']
    */
-  allowedOrigins?: readonly string[]
+  allowedOrigins: readonly string[]
   /**
    * Request headers that carry an API key (lowercase; `authorization` means
    * `Authorization: Bearer …`). A request with any of them is refused with 403: managing keys needs
@@ -32,7 +36,9 @@ export interface KeyManagementOptions {
   apiKeyHeaders?: readonly string[]
   /**
    * The scopes a key created or updated here may hold; a requested scope must be covered by one of
-   * them (`contacts:*` covers `contacts:sync`). Without it any well-formed scope is accepted.
+   * them (`contacts:*` covers `contacts:sync`). A key whose scopes exceed them (one made elsewhere,
+   * say with `*`) can be read, disabled, revoked, deleted or narrowed here, but not rotated, enabled
+   * or otherwise updated (403 `scope_not_allowed`). Without it any well-formed scope is accepted.
    * @example allowedScopes: ['messages:send', 'contacts:*', 'workflows:trigger']
    */
   allowedScopes?: readonly string[]
@@ -80,7 +86,6 @@ const STATUS_OF_CODE: Record<string, number> = {
   store_unavailable: 503,
   closed: 503,
 }
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const ACTIONS = new Set(['disable', 'enable', 'revoke', 'rotate'])
 const CREATE_FIELDS = new Set(['name', 'scopes', 'expiresAt'])
 const UPDATE_FIELDS = new Set(['name', 'scopes', 'expiresAt'])
@@ -119,20 +124,7 @@ function resolveOptions(keyward: unknown, options: KeyManagementOptions): Config
     if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown option "${name}": expected one of ${[...OPTION_NAMES].join(', ')}`)
   if (typeof options.authorize !== 'function')
     throw new TypeError('options.authorize must be a function that returns the owner id of the signed-in user')
-  const origins = options.allowedOrigins ?? []
-  if (!Array.isArray(origins)) throw new TypeError('options.allowedOrigins must be an array of origins like "https://app.acme.com"')
-  const allowedOrigins = new Set<string>()
-  for (const origin of origins) {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(String(origin))
-    } catch {
-      parsed = undefined
-    }
-    if (typeof origin !== 'string' || parsed === undefined || parsed.origin === 'null' || parsed.origin !== origin.replace(/\/$/, ''))
-      throw new TypeError(`options.allowedOrigins: ${JSON.stringify(origin)} is not an origin like "https://app.acme.com"`)
-    allowedOrigins.add(parsed.origin)
-  }
+  const allowedOrigins = parseAllowedOrigins(options.allowedOrigins)
   const headers = options.apiKeyHeaders ?? ['authorization', 'x-api-key']
   if (!Array.isArray(headers) || !headers.every((h) => typeof h === 'string' && HEADER_NAME_RE.test(h)))
     throw new TypeError('options.apiKeyHeaders must be an array of lowercase header names, like ["authorization", "x-api-key"]')
@@ -158,26 +150,9 @@ function refuseApiKeys(req: Request, config: Config): void {
     )
 }
 
-/**
- * A state-changing request must come from a page of this site: its `Origin` equals the request's
- * own origin, or is listed in `allowedOrigins`. An `https` origin on the request's own host is
- * accepted too, for servers behind a TLS-terminating proxy that see plain HTTP.
- */
-function checkOrigin(req: Request, config: Config): void {
-  if (SAFE_METHODS.has(req.method)) return
-  const origin = req.get('origin')
-  const host = req.get('host')
-  if (origin !== undefined && origin !== 'null') {
-    if (config.allowedOrigins.has(origin)) return
-    if (host !== undefined && (origin === `${req.protocol}://${host}` || origin === `https://${host}`)) return
-  }
-  throw new Problem(
-    403,
-    'origin_not_allowed',
-    origin === undefined
-      ? 'This request changes keys and must carry an Origin header from a page of this site.'
-      : 'This request comes from another site. Keys can only be changed from a page of this site.',
-  )
+function refuseForeignOrigin(req: Request, config: Config): void {
+  const refusal = checkOrigin(req.method, req, config.allowedOrigins)
+  if (refusal !== null) throw new Problem(403, refusal.code, refusal.detail)
 }
 
 async function ownerOf(req: Request, config: Config): Promise<string> {
@@ -243,6 +218,28 @@ function dateField(value: unknown, field: string): Date | number | null | undefi
     if (Number.isFinite(ms)) return ms
   }
   throw new Problem(400, 'invalid_input', `${field}: must be an ISO 8601 date string, epoch milliseconds or null`, field)
+}
+
+/**
+ * A key whose scopes exceed `allowedScopes` must not gain a new lease of life here: rotating it
+ * would mint a new secret with those scopes, enabling or updating it would keep them in use.
+ */
+function checkKeyScopes(info: ApiKeyInfo, config: Config, action: string): void {
+  if (config.allowedScopes === undefined) return
+  const beyond = info.scopes.filter((scope) => !scopeGranted(config.allowedScopes!, scope))
+  if (beyond.length > 0)
+    throw new Problem(
+      403,
+      'scope_not_allowed',
+      `This key holds scopes you cannot grant here (${beyond.map((s) => s.slice(0, 100)).join(', ')}), so it cannot be ${action} here. ` +
+        'You can narrow its scopes, disable, revoke or delete it.',
+      'scopes',
+    )
+}
+
+/** A path parameter quoted back only when it is shaped like a key id: base62, never a whole key or a secret. */
+function quoteId(id: string): string {
+  return /^[0-9A-Za-z]{1,32}$/.test(id) ? `"${id}"` : 'given'
 }
 
 function checkScopes(value: unknown, config: Config): string[] | undefined {
@@ -339,12 +336,14 @@ function allowed(route: Route, method: string): boolean {
  *
  * Refusals are `application/problem+json` with a stable `code`: 400 `invalid_input` (with `field`),
  * 401 `unauthorized` (`authorize` threw), 403 `api_key_not_accepted` (the request carries an API
- * key: managing keys needs a session), 403 `origin_not_allowed` (a state-changing request without a
- * same-site `Origin`), 404 `not_found` (also for another owner's key), 409 `invalid_state` /
+ * key: managing keys needs a session), 403 `origin_not_allowed` (a state-changing request whose
+ * `Origin` is not in `allowedOrigins`), 403 `scope_not_allowed` (rotating, enabling or updating a
+ * key whose scopes exceed `allowedScopes`), 404 `not_found` (also for another owner's key; a path
+ * that is not shaped like an id is never quoted back), 409 `invalid_state` /
  * `conflict`, 503 `store_unavailable`. No response but the 201 of create and the 200 of rotate
  * ever contains a key; every response is `Cache-Control: no-store`. Expects Express 5; reads JSON
  * bodies itself unless a body parser (`express.json()`) ran first. Throws a `TypeError` at once
- * for invalid options.
+ * for invalid options, `allowedOrigins` missing or empty included.
  *
  * @example
  * import express from 'express'
@@ -353,6 +352,7 @@ function allowed(route: Route, method: string): boolean {
  * const app = express()
  * app.use('/api/keys', yourSessionMiddleware, keyManagementRouter(keyward, {
  *   authorize: (req) => req.user?.teamId ?? Promise.reject(new Error('not signed in')),
+ *   allowedOrigins: ['https://app.acme.com'],
  *   allowedScopes: ['messages:send', 'contacts:sync', 'workflows:trigger'],
  * }))
  */
@@ -363,7 +363,7 @@ export function keyManagementRouter<S extends string = string>(keyward: Keyward<
   /** The key `id` when it belongs to `owner`; another owner's key is "not found" like an unknown one. */
   async function ownKey(id: string, owner: string): Promise<ApiKeyInfo> {
     const info = await kw.get(id)
-    if (info === null || info.ownerId !== owner) throw new Problem(404, 'not_found', `No API key with id "${id.slice(0, 64)}".`)
+    if (info === null || info.ownerId !== owner) throw new Problem(404, 'not_found', `No API key with the id ${quoteId(id)}.`)
     return info
   }
 
@@ -407,6 +407,8 @@ export function keyManagementRouter<S extends string = string>(keyward: Keyward<
       if (typeof body.name === 'string' && kw.looksLikeKey(body.name.trim()))
         throw new Problem(400, 'invalid_input', 'name: looks like an API key; use a description such as "CRM sync"', 'name')
       const expiresAt = dateField(body.expiresAt, 'expiresAt')
+      // New scopes are checked on their own; without them, the key keeps the scopes it has.
+      if (body.scopes === undefined) checkKeyScopes(current, config, 'updated')
       const updated = await kw.update(current.id, {
         ...(body.name !== undefined && { name: body.name as string }),
         ...(body.scopes !== undefined && { scopes: checkScopes(body.scopes, config) }),
@@ -417,6 +419,7 @@ export function keyManagementRouter<S extends string = string>(keyward: Keyward<
     const body = await readBody(req, config)
     if (target.action === 'rotate') {
       onlyFields(body, ROTATE_FIELDS)
+      checkKeyScopes(current, config, 'rotated')
       const expiresAt = dateField(body.expiresAt, 'expiresAt')
       const rotated = await kw.rotate(current.id, {
         ...(body.gracePeriodMs !== undefined && { gracePeriodMs: body.gracePeriodMs as number }),
@@ -425,6 +428,7 @@ export function keyManagementRouter<S extends string = string>(keyward: Keyward<
       return send(res, 200, rotated)
     }
     onlyFields(body, new Set())
+    if (target.action === 'enable') checkKeyScopes(current, config, 'enabled')
     const action = target.action as 'disable' | 'enable' | 'revoke'
     return send(res, 200, await kw[action](current.id))
   }
@@ -436,7 +440,7 @@ export function keyManagementRouter<S extends string = string>(keyward: Keyward<
       if (req.method === 'OPTIONS') return send(res, 204, undefined, { allow: ALLOW[target.kind] })
       if (!allowed(target, req.method)) throw new Problem(405, 'method_not_allowed', `Use ${ALLOW[target.kind]} here.`, undefined, { allow: ALLOW[target.kind] })
       refuseApiKeys(req, config)
-      checkOrigin(req, config)
+      refuseForeignOrigin(req, config)
       const owner = await ownerOf(req, config)
       await handle(req, res, target, owner)
     } catch (error) {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createKeyward, MemoryKeyStore, type ApiKeyRecord, type Keyward, type StoreListPage, type StoreListQuery } from '@keyward/core'
 import express, { type Request } from 'express'
@@ -24,10 +24,12 @@ interface Started {
   close(): Promise<void>
 }
 
-async function start(app: express.Express): Promise<Started> {
-  const server: Server = createServer(app)
+/** Listen on a free port, then build the app for that address (its own origin is an allowed one). */
+async function start(makeApp: (origin: string) => express.Express): Promise<Started> {
+  const server: Server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  server.on('request', makeApp(`http://127.0.0.1:${port}`))
   return {
     base: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
@@ -41,22 +43,25 @@ let owner: string | Error = 'team-a'
 const onError = vi.fn()
 let server: Started
 
-function managementApp(options: Partial<KeyManagementOptions> = {}, parseJsonFirst = false): express.Express {
-  const app = express()
-  app.disable('x-powered-by')
-  if (parseJsonFirst) app.use(express.json())
-  app.use(
-    '/api/keys',
-    keyManagementRouter(keyward, {
-      authorize: async (req: Request) => {
-        if (owner instanceof Error) throw owner
-        return req.get('x-test-owner') ?? owner
-      },
-      onError,
-      ...options,
-    }),
-  )
-  return app
+function managementApp(options: Partial<KeyManagementOptions> = {}, parseJsonFirst = false, kw: Keyward<string> = keyward): (origin: string) => express.Express {
+  return (origin) => {
+    const app = express()
+    app.disable('x-powered-by')
+    if (parseJsonFirst) app.use(express.json())
+    app.use(
+      '/api/keys',
+      keyManagementRouter(kw, {
+        authorize: async (req: Request) => {
+          if (owner instanceof Error) throw owner
+          return req.get('x-test-owner') ?? owner
+        },
+        allowedOrigins: [origin],
+        onError,
+        ...options,
+      }),
+    )
+    return app
+  }
 }
 
 interface Call {
@@ -80,8 +85,9 @@ async function call(
     body = JSON.stringify(options.body)
     headers['content-type'] ??= 'application/json'
   }
-  const response = await fetch(`${target.base}/api/keys${path}`, { method, headers, ...(body !== undefined && { body }) })
-  const text = await response.text()
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
+  const response = await send(`${target.base}/api/keys${path}`, method, headers, body)
+  const text = response.text
   let json: unknown
   try {
     json = text === '' ? undefined : JSON.parse(text)
@@ -89,6 +95,25 @@ async function call(
     json = undefined
   }
   return { status: response.status, headers: response.headers, text, json }
+}
+
+/** One request over node:http, which (unlike fetch) sends any Host header it is given. */
+function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method, headers }, (incoming) => {
+      const chunks: Buffer[] = []
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+      incoming.on('end', () => {
+        const received = new Headers()
+        for (const [name, value] of Object.entries(incoming.headers))
+          if (value !== undefined) received.set(name, Array.isArray(value) ? value.join(', ') : value)
+        resolve({ status: incoming.statusCode!, headers: received, text: Buffer.concat(chunks).toString('utf8') })
+      })
+      incoming.on('error', reject)
+    })
+    outgoing.on('error', reject)
+    outgoing.end(body)
+  })
 }
 
 async function createKey(name = 'CRM sync', extra: Record<string, unknown> = {}, as?: string): Promise<{ key: string; id: string }> {
@@ -299,28 +324,52 @@ describe('keyManagementRouter: request checks', () => {
     }
   })
 
-  it('checks the Origin of state-changing requests', async () => {
+  it('accepts a state-changing request only from an Origin in allowedOrigins', async () => {
     const { id } = await createKey('Origin checks')
     const missing = await call('POST', '/', { body: { name: 'No origin' }, origin: null })
     expectProblem(missing, 403, 'origin_not_allowed')
+    expect(missing.json.detail).toMatch(/Origin header/)
     expectProblem(await call('POST', '/', { body: { name: 'Evil' }, origin: 'https://evil.example' }), 403, 'origin_not_allowed')
     expectProblem(await call('POST', '/', { body: { name: 'Null' }, origin: 'null' }), 403, 'origin_not_allowed')
-    // Same host on another port is another origin.
+    // Same host on another port, or over https, is another origin.
     expectProblem(await call('POST', `/${id}/disable`, { origin: 'http://127.0.0.1:1' }), 403, 'origin_not_allowed')
+    expectProblem(await call('POST', `/${id}/disable`, { origin: `https://${server.host}` }), 403, 'origin_not_allowed')
     expectProblem(await call('PATCH', `/${id}`, { body: { name: 'x' }, origin: 'http://evil.example' }), 403, 'origin_not_allowed')
     expectProblem(await call('DELETE', `/${id}`, { origin: null }), 403, 'origin_not_allowed')
-    expect((await keyward.get(id))?.status).toBe('active')
-    // Reads need no Origin; a TLS-terminating proxy's https origin on the same host is fine.
+    expect(await keyward.get(id)).toMatchObject({ name: 'Origin checks', status: 'active' })
+    // Reads need no Origin.
     expect((await call('GET', '/', { origin: null })).status).toBe(200)
-    expect((await call('POST', `/${id}/disable`, { origin: `https://${server.host}` })).status).toBe(200)
 
-    const app = await start(managementApp({ allowedOrigins: ['https://dashboard.acme.test'] }))
+    const app = await start(managementApp({ allowedOrigins: ['https://dashboard.acme.test', 'http://localhost:3000'] }))
     try {
-      expect((await call('POST', `/${id}/enable`, { origin: 'https://dashboard.acme.test', base: app })).status).toBe(200)
-      expectProblem(await call('POST', `/${id}/enable`, { origin: 'https://other.acme.test', base: app }), 403, 'origin_not_allowed')
+      expect((await call('POST', `/${id}/disable`, { origin: 'https://dashboard.acme.test', base: app })).status).toBe(200)
+      expect((await call('POST', `/${id}/enable`, { origin: 'http://localhost:3000', base: app })).status).toBe(200)
+      expectProblem(await call('POST', `/${id}/disable`, { origin: 'https://other.acme.test', base: app }), 403, 'origin_not_allowed')
+      // The server's own address is not allowed unless listed.
+      expectProblem(await call('POST', `/${id}/disable`, { base: app }), 403, 'origin_not_allowed')
     } finally {
       await app.close()
     }
+    expect((await keyward.get(id))?.status).toBe('active')
+  })
+
+  it('refuses a DNS-rebinding page whose Host and Origin agree on the attacker\'s name: nothing is created', async () => {
+    const port = server.host.split(':')[1]
+    const before = (await keyward.list({ ownerId: 'team-a', limit: 100 })).items.length
+    const rebound = await call('POST', '/', {
+      body: { name: 'Rebound', scopes: ['*'] },
+      origin: `http://evil.example:${port}`,
+      headers: { host: `evil.example:${port}` },
+    })
+    expectProblem(rebound, 403, 'origin_not_allowed')
+    expect(rebound.text).not.toMatch(/acme_test_/)
+    const { id } = await createKey('Rebinding target')
+    for (const [method, suffix] of [['POST', '/rotate'], ['POST', '/disable'], ['DELETE', '']] as const) {
+      const refused = await call(method, `/${id}${suffix}`, { origin: `http://evil.example:${port}`, headers: { host: `evil.example:${port}` } })
+      expectProblem(refused, 403, 'origin_not_allowed')
+    }
+    expect(await keyward.get(id)).toMatchObject({ status: 'active', rotatedToId: null })
+    expect((await keyward.list({ ownerId: 'team-a', limit: 100 })).items.length).toBe(before + 1)
   })
 
   it('maps invalid input to 400 with the field at fault', async () => {
@@ -386,6 +435,57 @@ describe('keyManagementRouter: request checks', () => {
     }
   })
 
+  it('refuses to rotate, enable or update a key whose scopes exceed allowedScopes, and lets it be narrowed', async () => {
+    const app = await start(managementApp({ allowedScopes: ['messages:send', 'contacts:*'] }))
+    try {
+      // Keys made elsewhere (the CLI, another page) with more than this page may grant.
+      for (const scopes of [['*'], ['messages:send', 'workflows:trigger'], ['contacts:*', 'messages:*']]) {
+        const { key, info } = await keyward.create({ name: 'Made elsewhere', ownerId: 'team-a', scopes })
+        const rotate = await call('POST', `/${info.id}/rotate`, { body: { gracePeriodMs: 0 }, base: app })
+        expectProblem(rotate, 403, 'scope_not_allowed')
+        expect(rotate.text).not.toMatch(/acme_test_\w{12}_/)
+        expectProblem(await call('PATCH', `/${info.id}`, { body: { name: 'Renamed' }, base: app }), 403, 'scope_not_allowed')
+        expectProblem(await call('PATCH', `/${info.id}`, { body: { expiresAt: null }, base: app }), 403, 'scope_not_allowed')
+        expect((await call('POST', `/${info.id}/disable`, { base: app })).status).toBe(200)
+        expectProblem(await call('POST', `/${info.id}/enable`, { base: app }), 403, 'scope_not_allowed')
+        expect(await keyward.get(info.id)).toMatchObject({ name: 'Made elsewhere', status: 'disabled', scopes, rotatedToId: null })
+        expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'disabled' })
+        // Narrowed to what this page grants, it is an ordinary key again.
+        const narrowed = await call('PATCH', `/${info.id}`, { body: { scopes: ['messages:send'] }, base: app })
+        expect(narrowed.status).toBe(200)
+        expect((await call('POST', `/${info.id}/enable`, { base: app })).status).toBe(200)
+        const rotated = await call('POST', `/${info.id}/rotate`, { body: { gracePeriodMs: 0 }, base: app })
+        expect(rotated.status).toBe(200)
+        expect(rotated.json.info.scopes).toEqual(['messages:send'])
+        // Reading, revoking and deleting stay possible for an over-scoped key.
+        const other = await keyward.create({ name: 'Also elsewhere', ownerId: 'team-a', scopes })
+        expect((await call('GET', `/${other.info.id}`, { base: app })).status).toBe(200)
+        expect((await call('POST', `/${other.info.id}/revoke`, { base: app })).status).toBe(200)
+        expect((await call('DELETE', `/${other.info.id}`, { base: app })).status).toBe(204)
+      }
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('never quotes a key, or a secret, given where a key id belongs', async () => {
+    const { key } = await createKey('Pasted into the URL')
+    const foreign = await createKeyward({ prefix: 'other_live', store: new MemoryKeyStore() }).create({ name: 'Another deployment' })
+    const long = createKeyward({ prefix: 'acme_production_eu', store, pepper: 'a-test-pepper-of-at-least-32-bytes!!', cache: false })
+    const longKey = (await long.create({ name: 'Long prefix', ownerId: 'team-a' })).key
+    const secretOf = (k: string) => k.slice(-38)
+    for (const pasted of [key, foreign.key, longKey, secretOf(key), `${key}x`]) {
+      for (const [method, suffix, body] of [['GET', '', undefined], ['PATCH', '', { name: 'x' }], ['POST', '/rotate', {}], ['DELETE', '', undefined]] as const) {
+        const response = await call(method, `/${encodeURIComponent(pasted)}${suffix}`, { body })
+        expectProblem(response, 404, 'not_found')
+        // No run of 8 characters of any secret comes back.
+        for (const k of [key, foreign.key, longKey])
+          for (let i = 0; i + 8 <= 38; i += 4) expect(response.text).not.toContain(secretOf(k).slice(i, i + 8))
+      }
+    }
+    await long.close()
+  })
+
   it('answers 405 with Allow for a wrong method and passes unknown paths on', async () => {
     const wrong = await call('PUT', '/')
     expectProblem(wrong, 405, 'method_not_allowed')
@@ -416,8 +516,8 @@ describe('keyManagementRouter: failures', () => {
       },
     })
     const app = express()
-    app.use('/api/keys', keyManagementRouter(broken, { authorize: () => 'team-a', onError }))
-    const started = await start(app)
+    app.use('/api/keys', keyManagementRouter(broken, { authorize: () => 'team-a', allowedOrigins: ['https://app.acme.test'], onError }))
+    const started = await start(() => app)
     try {
       const response = await call('GET', '/', { base: started })
       expectProblem(response, 500, 'internal_error')
@@ -429,9 +529,13 @@ describe('keyManagementRouter: failures', () => {
   })
 
   it('validates its options when built', () => {
-    const ok = { authorize: () => 'o' }
+    const ok = { authorize: () => 'o', allowedOrigins: ['https://app.acme.test'] }
     expect(() => keyManagementRouter({} as Keyward, ok)).toThrow(TypeError)
-    expect(() => keyManagementRouter(keyward, {} as KeyManagementOptions)).toThrow(/authorize/)
+    expect(() => keyManagementRouter(keyward, { authorize: () => 'o' } as unknown as KeyManagementOptions)).toThrow(/allowedOrigins is required/)
+    expect(() => keyManagementRouter(keyward, { ...ok, allowedOrigins: [] })).toThrow(/allowedOrigins is required/)
+    expect(() => keyManagementRouter(keyward, { ...ok, allowedOrigins: ['https://a.test:443'] })).toThrow(/allowedOrigins/)
+    expect(() => keyManagementRouter(keyward, { ...ok, allowedOrigins: ['null'] })).toThrow(/allowedOrigins/)
+    expect(() => keyManagementRouter(keyward, { allowedOrigins: ['https://app.acme.test'] } as unknown as KeyManagementOptions)).toThrow(/authorize/)
     expect(() => keyManagementRouter(keyward, { ...ok, allowedOrigins: ['dashboard.acme.test'] })).toThrow(/allowedOrigins/)
     expect(() => keyManagementRouter(keyward, { ...ok, allowedOrigins: ['https://a.test/path'] })).toThrow(/allowedOrigins/)
     expect(() => keyManagementRouter(keyward, { ...ok, apiKeyHeaders: ['X-Api-Key'] })).toThrow(/apiKeyHeaders/)
