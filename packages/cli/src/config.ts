@@ -24,12 +24,32 @@ export interface ResolvedConfig {
   peppers: Pick<KeywardOptions, 'pepper' | 'peppers'>
 }
 
+/** Where in `text` a JSON parse error points, as `line L, column C`, without quoting any of it. */
+function jsonErrorPlace(error: unknown, text: string): string {
+  const position = Number(/at position (\d+)/.exec((error as Error).message)?.[1] ?? NaN)
+  if (!Number.isInteger(position)) return 'not valid JSON'
+  const before = text.slice(0, position)
+  const line = before.split('\n').length
+  return `not valid JSON (line ${line}, column ${position - before.lastIndexOf('\n')})`
+}
+
+/** The text of a file the user pointed at; an error names the file and the failure code, never the content. */
+function readTextFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new CliError(`cannot read ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
 function readConfigFile(path: string): ConfigFile {
+  const text = readTextFile(path, 'config file')
   let parsed: unknown
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'))
+    parsed = JSON.parse(text)
   } catch (error) {
-    throw new CliError(`cannot read config file ${path}: ${(error as Error).message}`)
+    // JSON.parse's message quotes the input, which may be the pepper: say only where it broke.
+    throw new CliError(`config file ${path} is ${jsonErrorPlace(error, text)}`)
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError(`config file ${path} must hold a JSON object`)
   return parsed as ConfigFile
@@ -39,7 +59,7 @@ function readConfigFile(path: string): ConfigFile {
 export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: string): ResolvedConfig {
   const configPath = flags.config ?? env.KEYWARD_CONFIG ?? (existsSync(resolve(cwd, 'keyward.config.json')) ? 'keyward.config.json' : undefined)
   const file = configPath ? readConfigFile(resolve(cwd, configPath)) : {}
-  const pepperFromFile = flags['pepper-file'] ? readFileSync(resolve(cwd, flags['pepper-file']), 'utf8').trim() : undefined
+  const pepperFromFile = flags['pepper-file'] ? readTextFile(resolve(cwd, flags['pepper-file']), 'pepper file').trim() : undefined
   const pepper = pepperFromFile ?? env.KEYWARD_PEPPER ?? file.pepper
   return {
     store: flags.store ?? env.KEYWARD_STORE ?? file.store,

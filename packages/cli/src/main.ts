@@ -1,21 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createKeyward, type ApiKeyInfo, type Keyward, type KeyStore } from '@keyward/core'
-import { resolveConfig, type GlobalFlags } from './config.js'
+import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward, type KeyStore } from '@keyward/core'
+import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.js'
 import { parseDuration, parseWhen, relative } from './durations.js'
 import { CliError, describeError, EXIT } from './errors.js'
-import { scanPaths } from './scan.js'
+import type { Io } from './io.js'
+import { keyShape, sanitizer, urlSecrets } from './redact.js'
+import { runScan } from './scan-command.js'
 import { openStore } from './stores.js'
 import { table } from './table.js'
 
-/** Where the CLI reads and writes; the real process or a test double. */
-export interface Io {
-  out(text: string): void
-  err(text: string): void
-  env: NodeJS.ProcessEnv
-  cwd: string
-  stderrIsTTY: boolean
-  readStdin(): Promise<string>
-}
+export type { Io } from './io.js'
 
 const HELP = `keyward — manage API keys and find leaked ones
 
@@ -30,7 +24,8 @@ Commands:
   disable <id> | enable <id> | revoke <id> | delete <id>
   rotate <id> [--grace <90s|15m|2h|7d>]  print the successor once, alone on stdout
   verify [<key>|-] [--scope <s>]...      exit 0 when valid, 1 when refused (reads stdin with -)
-  scan [paths...] [--revoke]             find this deployment's keys in files; exit 1 when any
+  scan [paths...] [--revoke [--yes]] [--follow-symlinks] [--max-file-bytes <n|10M>]
+                                         find this deployment's keys in files; exit 1 when any
 
 Options:
   --store <url>        sqlite:./keys.db | postgres://… | redis://…   (env KEYWARD_STORE)
@@ -40,7 +35,8 @@ Options:
   --json               machine-readable output
   -h, --help
 
-Exit codes: 0 ok, 1 refused/found, 2 usage, 3 not found, 4 store unavailable, 5 rejected (state or conflict).
+Exit codes: 0 ok or nothing found, 1 refused or keys found, 2 usage or bad input, 3 not found,
+4 store unavailable, 5 rejected (state or conflict).
 `
 
 const OPTIONS = {
@@ -61,6 +57,8 @@ const OPTIONS = {
   grace: { type: 'string' },
   revoke: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  'follow-symlinks': { type: 'boolean' },
+  'max-file-bytes': { type: 'string' },
 } satisfies ParseArgsConfig['options']
 
 type Flags = ReturnType<typeof parseCommandLine>['flags']
@@ -96,10 +94,17 @@ function infoRows(info: ApiKeyInfo): string {
   return rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n')
 }
 
-function requireId(positionals: string[], command: string): string {
+/** The id argument of a command. A whole key (or any other non-id) is refused without echoing it. */
+function requireId(positionals: string[], command: string, format: KeyFormat): string {
   const id = positionals[1]
   if (!id || positionals.length > 2) throw new CliError(`usage: keyward ${command} <id>`)
-  return id
+  if (id.length === format.idLength && /^[0-9A-Za-z]+$/.test(id)) return id
+  const shape = keyShape(id)
+  if (shape)
+    throw new CliError(
+      `that looks like a whole key (${shape.redacted}); pass its id: keyward ${command} ${shape.id}. Treat a key pasted on a command line as leaked.`,
+    )
+  throw new CliError(`usage: keyward ${command} <id>: an id is ${format.idLength} letters and digits (got ${id.length} characters, not shown)`)
 }
 
 function parseMetadata(text: string | undefined): Record<string, never> | undefined {
@@ -118,10 +123,29 @@ function parseLimit(text: string | undefined): number | undefined {
   return limit
 }
 
+/** Every secret the configuration holds, to keep out of every message. */
+function configSecrets(config: ResolvedConfig): string[] {
+  const { pepper, peppers } = config.peppers
+  return [...(typeof pepper === 'string' ? [pepper] : []), ...Object.values(peppers?.secrets ?? {}), ...urlSecrets(config.store)].filter(
+    (secret): secret is string => typeof secret === 'string',
+  )
+}
+
+function formatFor(prefix: string): KeyFormat | null {
+  try {
+    return new KeyFormat({ prefix })
+  } catch {
+    return null
+  }
+}
+
 /** Run one command; resolves to the process exit code. Never throws. */
 export async function main(argv: string[], io: Io): Promise<number> {
   let store: KeyStore | undefined
   let keyward: Keyward | undefined
+  // Everything printed goes through `clean` (keys, peppers and URL passwords redacted), except a key shown once.
+  let clean = sanitizer(null)
+  const safeIo: Io = { ...io, out: (text) => io.out(clean(text)), err: (text) => io.err(clean(text)) }
   try {
     const { flags, positionals } = parseCommandLine(argv)
     const command = positionals[0]
@@ -130,21 +154,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return command === undefined && !flags.help ? EXIT.usage : EXIT.ok
     }
     const config = resolveConfig(flags as GlobalFlags, io.env, io.cwd)
+    const format = config.prefix ? formatFor(config.prefix) : null
+    clean = sanitizer(format, configSecrets(config))
     if (!config.prefix) throw new CliError('no key prefix: pass --prefix acme_live, set KEYWARD_PREFIX, or add "prefix" to keyward.config.json')
 
-    if (command === 'scan' && !flags.revoke) {
-      // Offline: the pattern and checksum need only the prefix.
-      keyward = createKeyward({ prefix: config.prefix, store: offlineStore, throttle: false, lastUsed: false, cache: false })
-      return runScan(keyward, positionals.slice(1), flags, io)
+    const open = async (): Promise<Keyward> => {
+      if (!config.store) throw new CliError('no store: pass --store sqlite:./keys.db (or postgres://…, redis://…), or set KEYWARD_STORE')
+      store = await openStore(config.store, io.cwd)
+      keyward = createKeyward({ prefix: config.prefix!, store, ...config.peppers, cache: false, lastUsed: false, throttle: false })
+      return keyward
     }
-
-    if (!config.store) throw new CliError('no store: pass --store sqlite:./keys.db (or postgres://…, redis://…), or set KEYWARD_STORE')
-    store = await openStore(config.store, io.cwd)
-    keyward = createKeyward({ prefix: config.prefix, store, ...config.peppers, cache: false, lastUsed: false, throttle: false })
-    return await runCommand(command, keyward, positionals, flags, io)
+    // Offline unless revoking: the prefix, length and checksum are all a scan needs.
+    if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open)
+    return await runCommand(command, await open(), format!, positionals, flags, safeIo, io.out)
   } catch (error) {
     const { exitCode, message } = describeError(error)
-    io.err(`keyward: ${message}\n`)
+    safeIo.err(`keyward: ${message}\n`)
     return exitCode
   } finally {
     await keyward?.close().catch(() => undefined)
@@ -152,7 +177,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-async function runCommand(command: string, keyward: Keyward, positionals: string[], flags: Flags, io: Io): Promise<number> {
+/** A command that needs the store. `showOnce` prints a new key, unsanitized; everything else goes to `io`. */
+async function runCommand(
+  command: string,
+  keyward: Keyward,
+  format: KeyFormat,
+  positionals: string[],
+  flags: Flags,
+  io: Io,
+  showOnce: (text: string) => void,
+): Promise<number> {
   const json = flags.json === true
   const print = (info: ApiKeyInfo, note?: string) => {
     if (json) io.out(`${JSON.stringify(info)}\n`)
@@ -173,10 +207,10 @@ async function runCommand(command: string, keyward: Keyward, positionals: string
         ...(flags.expires !== undefined && { expiresAt: parseWhen(flags.expires, '--expires') }),
         ...(flags.metadata !== undefined && { metadata: parseMetadata(flags.metadata)! }),
       })
-      if (json) io.out(`${JSON.stringify({ key, info })}\n`)
+      if (json) showOnce(`${JSON.stringify({ key, info })}\n`)
       else {
         io.err(`Created "${info.name}" (${info.id}). This is the only time the key is shown; store it like a password:\n`)
-        io.out(`${key}\n`)
+        showOnce(`${key}\n`)
       }
       return EXIT.ok
     }
@@ -200,13 +234,13 @@ async function runCommand(command: string, keyward: Keyward, positionals: string
       return EXIT.ok
     }
     case 'get': {
-      const id = requireId(positionals, 'get')
+      const id = requireId(positionals, 'get', format)
       const info = await keyward.get(id)
       if (!info) throw new CliError(`no API key with id "${id}"`, EXIT.notFound)
       return print(info)
     }
     case 'update': {
-      const id = requireId(positionals, 'update')
+      const id = requireId(positionals, 'update', format)
       const expires = flags.expires === undefined ? undefined : flags.expires === 'never' ? null : parseWhen(flags.expires, '--expires')
       return print(
         await keyward.update(id, {
@@ -219,28 +253,28 @@ async function runCommand(command: string, keyward: Keyward, positionals: string
       )
     }
     case 'disable':
-      return print(await keyward.disable(requireId(positionals, 'disable')), 'Disabled.')
+      return print(await keyward.disable(requireId(positionals, 'disable', format)), 'Disabled.')
     case 'enable':
-      return print(await keyward.enable(requireId(positionals, 'enable')), 'Enabled.')
+      return print(await keyward.enable(requireId(positionals, 'enable', format)), 'Enabled.')
     case 'revoke':
-      return print(await keyward.revoke(requireId(positionals, 'revoke')), 'Revoked. This cannot be undone.')
+      return print(await keyward.revoke(requireId(positionals, 'revoke', format)), 'Revoked. This cannot be undone.')
     case 'delete': {
-      const id = requireId(positionals, 'delete')
+      const id = requireId(positionals, 'delete', format)
       await keyward.delete(id)
       if (json) io.out(`${JSON.stringify({ deleted: id })}\n`)
       else io.err(`Deleted ${id}.\n`)
       return EXIT.ok
     }
     case 'rotate': {
-      const id = requireId(positionals, 'rotate')
+      const id = requireId(positionals, 'rotate', format)
       const gracePeriodMs = flags.grace === undefined ? 0 : parseDuration(flags.grace, '--grace')
       const { key, info, previous } = await keyward.rotate(id, { gracePeriodMs })
-      if (json) io.out(`${JSON.stringify({ key, info, previous })}\n`)
+      if (json) showOnce(`${JSON.stringify({ key, info, previous })}\n`)
       else {
         io.err(
           `Rotated ${id} → ${info.id}. The old key stops working ${previous.expiresAt ? relative(previous.expiresAt) : 'now'}.\nThe new key, shown only once:\n`,
         )
-        io.out(`${key}\n`)
+        showOnce(`${key}\n`)
       }
       return EXIT.ok
     }
@@ -254,50 +288,7 @@ async function runCommand(command: string, keyward: Keyward, positionals: string
       if (!result.ok && result.code === 'store_unavailable') return EXIT.storeUnavailable
       return result.ok ? EXIT.ok : EXIT.failed
     }
-    case 'scan':
-      return runScan(keyward, positionals.slice(1), flags, io)
     default:
       throw new CliError(`unknown command "${command}". Run "keyward --help".`)
   }
-}
-
-async function runScan(keyward: Keyward, paths: string[], flags: Flags, io: Io): Promise<number> {
-  const started = Date.now()
-  let lastReport = 0
-  const { findings, filesScanned, skipped } = scanPaths(keyward, paths.length > 0 ? paths : ['.'], io.cwd, (p) => {
-    if (io.stderrIsTTY && Date.now() - lastReport > 250 && p.filesTotal > 500) {
-      lastReport = Date.now()
-      io.err(`\rscanning ${p.filesScanned}/${p.filesTotal} files…`)
-    }
-  })
-  if (io.stderrIsTTY && lastReport > 0) io.err('\r\x1b[K')
-  const revoked: string[] = []
-  if (flags.revoke) {
-    for (const finding of findings) {
-      const info = await keyward.identify(finding.key)
-      if (info && info.status !== 'revoked') {
-        await keyward.revoke(info.id)
-        revoked.push(info.id)
-      }
-    }
-  }
-  if (flags.json === true)
-    io.out(`${JSON.stringify({ findings: findings.map(({ key: _key, ...rest }) => rest), filesScanned, skipped, revoked })}\n`)
-  else {
-    for (const f of findings) io.out(`${f.file}:${f.line}:${f.column}: ${f.redacted}\n`)
-    io.err(
-      `${findings.length === 0 ? 'No keys found' : `Found ${findings.length} key${findings.length === 1 ? '' : 's'}`} in ${filesScanned} files (${skipped} skipped) in ${Date.now() - started} ms.${flags.revoke ? ` Revoked ${revoked.length}.` : findings.length > 0 ? ' Revoke them with --revoke, then remove them from the files and their history.' : ''}\n`,
-    )
-  }
-  return findings.length > 0 ? EXIT.failed : EXIT.ok
-}
-
-/** A store for offline commands: any use is a bug. */
-const offlineStore: KeyStore = {
-  insert: () => Promise.reject(new Error('offline')),
-  findById: () => Promise.reject(new Error('offline')),
-  update: () => Promise.reject(new Error('offline')),
-  delete: () => Promise.reject(new Error('offline')),
-  list: () => Promise.reject(new Error('offline')),
-  touch: () => Promise.reject(new Error('offline')),
 }

@@ -1,7 +1,11 @@
-import { readFileSync, statSync } from 'node:fs'
 import { relative } from 'node:path'
-import type { Keyward } from '@keyward/core'
-import { isBinary, listFiles } from './files.js'
+import { KeyFormat } from '@keyward/core'
+import { listFiles } from './files.js'
+import { findKeys } from './find-keys.js'
+import { readRegularFile, type SkipReason, type Skipped } from './read.js'
+import { decodeText, detectEncoding } from './text.js'
+
+export type { SkipReason, Skipped } from './read.js'
 
 /** A key of this deployment found in a file. `key` stays in memory; print only `redacted`. */
 export interface Finding {
@@ -17,43 +21,59 @@ export interface ScanProgress {
   filesTotal: number
 }
 
-const MAX_FILE_BYTES = 20 * 1024 * 1024
+export interface ScanOptions {
+  /**
+   * Follow symlinks, but only to targets inside the folder being scanned.
+   * @default false
+   */
+  followSymlinks?: boolean
+  /**
+   * Larger files are skipped (`too_large`).
+   * @default 10 MiB
+   */
+  maxFileBytes?: number
+  onProgress?: (progress: ScanProgress) => void
+}
 
-/** Find this deployment's keys (pattern + checksum) in files under `paths`. Skips binaries and huge files. */
-export function scanPaths(
-  keyward: Pick<Keyward, 'pattern' | 'looksLikeKey' | 'redact'>,
-  paths: string[],
-  cwd: string,
-  onProgress?: (progress: ScanProgress) => void,
-): { findings: Finding[]; filesScanned: number; skipped: number } {
-  const files = listFiles(paths, cwd)
-  const pattern = new RegExp(keyward.pattern.source, 'g')
+export interface ScanResult {
+  findings: Finding[]
+  filesScanned: number
+  /** What was not scanned, and why, in the order met. */
+  skipped: Skipped[]
+}
+
+/** The default of `--max-file-bytes`. */
+export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+/** How many files of each reason were skipped (every reason present, zero or not). */
+export function countSkipped(skipped: Skipped[]): Record<SkipReason, number> {
+  const counts: Record<SkipReason, number> = { binary: 0, too_large: 0, not_regular: 0, symlink: 0, unreadable: 0 }
+  for (const { reason } of skipped) counts[reason]++
+  return counts
+}
+
+/**
+ * Find this deployment's keys (prefix + exact length + checksum) in the files under `paths`, read as
+ * UTF-8 or UTF-16. Runs nothing from the scanned tree; reads only regular files up to
+ * `maxFileBytes`; skips binaries; reports every file it did not scan and why.
+ */
+export function scanPaths(prefix: string | KeyFormat, paths: string[], cwd: string, options: ScanOptions = {}): ScanResult {
+  const format = typeof prefix === 'string' ? new KeyFormat({ prefix }) : prefix
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
+  const { files, skipped } = listFiles(paths, cwd, options)
   const findings: Finding[] = []
-  let skipped = 0
-  files.forEach((file, index) => {
-    if (onProgress && index % 200 === 0) onProgress({ filesScanned: index, filesTotal: files.length })
-    let bytes: Buffer
-    try {
-      if (statSync(file).size > MAX_FILE_BYTES) return void skipped++
-      bytes = readFileSync(file)
-    } catch {
-      return void skipped++
-    }
-    if (isBinary(bytes)) return void skipped++
-    const lines = bytes.toString('utf8').split('\n')
-    lines.forEach((text, lineIndex) => {
-      for (const match of text.matchAll(pattern)) {
-        if (!keyward.looksLikeKey(match[0])) continue
-        findings.push({
-          file: relative(cwd, file) || file,
-          line: lineIndex + 1,
-          column: (match.index ?? 0) + 1,
-          key: match[0],
-          redacted: keyward.redact(match[0]),
-        })
-      }
-    })
+  let filesScanned = 0
+  files.forEach(({ path, real }, index) => {
+    if (options.onProgress && index % 200 === 0) options.onProgress({ filesScanned: index, filesTotal: files.length })
+    const file = relative(cwd, path) || path
+    const read = readRegularFile(real, maxFileBytes)
+    if (!('bytes' in read)) return void skipped.push({ file, ...read })
+    const encoding = detectEncoding(read.bytes)
+    if (encoding === null) return void skipped.push({ file, reason: 'binary' })
+    filesScanned++
+    for (const { key, line, column } of findKeys(decodeText(read.bytes, encoding), format))
+      findings.push({ file, line, column, key, redacted: format.redactKey(key) })
   })
-  onProgress?.({ filesScanned: files.length, filesTotal: files.length })
-  return { findings, filesScanned: files.length - skipped, skipped }
+  options.onProgress?.({ filesScanned: files.length, filesTotal: files.length })
+  return { findings, filesScanned, skipped }
 }

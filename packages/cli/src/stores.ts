@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { KeyStore } from '@keyward/core'
 import { CliError } from './errors.js'
+import { urlScheme } from './redact.js'
 
 const EXAMPLES = 'sqlite:./keys.db, postgres://user@host/db or redis://host:6379'
 
@@ -28,6 +29,7 @@ export async function openStore(url: string, cwd: string): Promise<KeyStore> {
       return new RedisKeyStore(url)
     }
     default:
-      throw new CliError(`unsupported store URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}: use ${EXAMPLES}`)
+      // Only the scheme: the rest of a URL may hold a password, and a malformed one cannot be trusted to parse.
+      throw new CliError(`unsupported store URL (scheme ${urlScheme(url)}): use ${EXAMPLES}`)
   }
 }
