@@ -57,7 +57,39 @@ CREATE TABLE ${q(`${t}_counters`)} (slot TEXT PRIMARY KEY NOT NULL, count INTEGE
 CREATE INDEX ${q(`${t}_counters_reset_idx`)} ON ${q(`${t}_counters`)} (reset_at);
 `,
   },
+  {
+    version: 2,
+    name: 'notify every change, index by deployment prefix',
+    // The update trigger of version 1 fired only when `revision` changed, so a change made outside
+    // Keyward (`UPDATE … SET revoked_at = …` in sqlite3) reached no cache. Now any column notifies
+    // but the ones Keyward's hot path writes and reads live from the store, never from a cache:
+    // `last_used_at`, and the balance (`remaining`, `refilledAt`) inside `credits`. A migration
+    // that adds a column must recreate this trigger with it.
+    sql: (t) => `
+DROP TRIGGER IF EXISTS ${q(`${t}_notify_update`)};
+CREATE TRIGGER ${q(`${t}_notify_update`)} AFTER UPDATE ON ${q(t)} WHEN
+  (OLD.id, OLD.prefix, OLD.digest, OLD.algorithm, OLD.pepper_id, OLD.hint, OLD.name, OLD.owner_id, OLD.scopes, OLD.metadata,
+   OLD.created_at, OLD.updated_at, OLD.expires_at, OLD.disabled_at, OLD.revoked_at, OLD.rotated_from_id, OLD.rotated_to_id,
+   OLD.rate_limit, OLD.revision, ${creditTerms('OLD')})
+  IS NOT
+  (NEW.id, NEW.prefix, NEW.digest, NEW.algorithm, NEW.pepper_id, NEW.hint, NEW.name, NEW.owner_id, NEW.scopes, NEW.metadata,
+   NEW.created_at, NEW.updated_at, NEW.expires_at, NEW.disabled_at, NEW.revoked_at, NEW.rotated_from_id, NEW.rotated_to_id,
+   NEW.rate_limit, NEW.revision, ${creditTerms('NEW')})
+BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+  -- an id changed by hand: the old id's cache entry must go too
+  INSERT INTO ${q(`${t}_changes`)} (key_id) SELECT OLD.id WHERE OLD.id IS NOT NEW.id;
+END;
+CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DESC);
+`,
+  },
 ]
+
+/** `credits` without the balance Keyward spends on the hot path (any text that is not JSON as it is). */
+function creditTerms(row: 'OLD' | 'NEW'): string {
+  return `CASE WHEN json_valid(${row}.credits) THEN json_remove(${row}.credits, '$.remaining', '$.refilledAt') ELSE ${row}.credits END`
+}
 
 /** The newest schema version this package knows. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -52,14 +52,35 @@ export interface SqliteKeyStoreOptions {
    */
   pollIntervalMs?: number
   /**
-   * How long a write waits for another process's write lock before failing.
+   * How long a management write (create, update, revoke, rotate, delete, and the migrations when
+   * the store opens) waits for another process's write lock before failing. After the store has
+   * opened, the wait is asynchronous (short retries), so the event loop keeps serving requests.
    * @default 5000
    */
   busyTimeoutMs?: number
+  /**
+   * How long an operation on the request path (finding a key, rate-limit and throttle counters,
+   * credits, last-used times) waits for another process's write lock before it fails, and with it
+   * the request (`store_unavailable`, fail closed). Waited asynchronously, like `busyTimeoutMs`.
+   * @default 100
+   */
+  requestTimeoutMs?: number
 }
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const COUNTER_SWEEP_EVERY = 1000
+/** Longest pause between two tries while another connection holds the lock. */
+const MAX_RETRY_PAUSE_MS = 20
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT, BUSY_RECOVERY, BUSY_TIMEOUT). */
+const isBusy = (error: unknown): boolean => String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY')
+
+function timeout(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer of at least 0, got ${String(value)}`)
+  return value
+}
 
 /**
  * A `KeyStore` on SQLite through better-sqlite3: the embedded default. WAL mode, prepared
@@ -78,6 +99,8 @@ export class SqliteKeyStore implements KeyStore {
   readonly #table: string
   readonly #ownsDb: boolean
   readonly #pollIntervalMs: number
+  readonly #busyTimeoutMs: number
+  readonly #requestTimeoutMs: number
   readonly #s: ReturnType<typeof prepareStatements>
   readonly #updates = new Map<string, Statement>()
   readonly #listeners = new Set<(change: KeyChange) => void>()
@@ -97,14 +120,20 @@ export class SqliteKeyStore implements KeyStore {
     if (!Number.isInteger(poll) || poll < 10) throw new RangeError(`pollIntervalMs must be an integer of at least 10, got ${String(poll)}`)
     this.#table = table
     this.#pollIntervalMs = poll
+    this.#busyTimeoutMs = timeout('busyTimeoutMs', opts.busyTimeoutMs, 5_000)
+    this.#requestTimeoutMs = timeout('requestTimeoutMs', opts.requestTimeoutMs, 100)
     this.#ownsDb = typeof opts.database === 'string'
     this.db = typeof opts.database === 'string' ? new Database(opts.database) : opts.database
     try {
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
+      // Opening may wait for the lock in SQLite itself (blocking, once, at startup) ...
+      this.db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`)
       if (this.db.pragma('journal_mode', { simple: true }) !== 'memory') this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = NORMAL')
       this.#prepareSchema(opts.migrate ?? true)
       this.#s = prepareStatements(this.db, table)
+      // ... but afterwards SQLite never waits: better-sqlite3 is synchronous, so a wait inside SQLite
+      // would freeze the event loop for every request. A busy database is retried asynchronously.
+      this.db.pragma('busy_timeout = 0')
     } catch (error) {
       if (this.#ownsDb) this.db.close()
       throw error
@@ -118,7 +147,12 @@ export class SqliteKeyStore implements KeyStore {
 
   /** Apply pending migrations; a no-op when the schema is current. Run by the constructor unless `migrate: false`. */
   migrate(): void {
-    this.#migrate()
+    this.db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`)
+    try {
+      this.#migrate()
+    } finally {
+      this.db.pragma('busy_timeout = 0')
+    }
   }
 
   #schemaVersion(): number {
@@ -154,9 +188,27 @@ export class SqliteKeyStore implements KeyStore {
       .immediate()
   }
 
+  /**
+   * Run `operation` (one statement or transaction), trying again while another connection holds
+   * the lock, for up to `timeoutMs`, without blocking the event loop; then its SQLITE_BUSY rejects.
+   * A busy statement did nothing, so trying it again is safe.
+   */
+  async #attempt<T>(timeoutMs: number, operation: () => T): Promise<T> {
+    const deadline = performance.now() + timeoutMs
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
+      try {
+        return operation()
+      } catch (error) {
+        const left = deadline - performance.now()
+        if (!isBusy(error) || left <= 0 || this.#closed) throw error
+        await sleep(Math.min(pause, left))
+      }
+    }
+  }
+
   async insert(record: ApiKeyRecord): Promise<void> {
     try {
-      this.#s.insert.run(recordToRow(record))
+      await this.#attempt(this.#busyTimeoutMs, () => this.#s.insert.run(recordToRow(record)))
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
       throw error
@@ -165,7 +217,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const row = this.#s.findById.get(id) as KeyRow | undefined
+    const row = (await this.#attempt(this.#requestTimeoutMs, () => this.#s.findById.get(id))) as KeyRow | undefined
     if (row === undefined) return null
     return rowToRecord(row)
   }
@@ -186,27 +238,29 @@ export class SqliteKeyStore implements KeyStore {
     const params: Record<string, unknown> = { id }
     for (const f of fields) params[f] = encodePatchValue(f, patch)
     if (conditional) params.expectedRevision = options!.expectedRevision
-    const row = statement.get(params) as KeyRow | undefined
+    const row = (await this.#attempt(this.#busyTimeoutMs, () => statement.get(params))) as KeyRow | undefined
     if (row === undefined) return null
     this.#emit(id)
     return rowToRecord(row)
   }
 
   async delete(id: string): Promise<boolean> {
-    const existed = this.#s.delete.run(id).changes > 0
+    const existed = (await this.#attempt(this.#busyTimeoutMs, () => this.#s.delete.run(id))).changes > 0
     if (existed) this.#emit(id)
     return existed
   }
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
-    const statement = this.#s.list[`${query.ownerId !== undefined}${query.includeRevoked}${after !== null}` as ListVariant]
-    const rows = statement.all({
+    const statement = this.#s.list(query.ownerId !== undefined, query.prefix !== undefined, query.includeRevoked, after !== null)
+    const params = {
       ownerId: query.ownerId ?? null,
+      prefix: query.prefix ?? null,
       createdAt: after?.createdAt ?? null,
       afterId: after?.id ?? null,
       limit: query.limit + 1,
-    }) as KeyRow[]
+    }
+    const rows = (await this.#attempt(this.#busyTimeoutMs, () => statement.all(params))) as KeyRow[]
     const items = rows.slice(0, query.limit).map(rowToRecord)
     const last = items[items.length - 1]
     return rows.length > query.limit && last
@@ -216,18 +270,20 @@ export class SqliteKeyStore implements KeyStore {
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
-    this.#s.touchMany(entries.map((e) => [e.lastUsedAt.getTime(), e.id] as const))
+    const rows = entries.map((e) => [e.lastUsedAt.getTime(), e.id] as const)
+    await this.#attempt(this.#requestTimeoutMs, () => this.#s.touchMany(rows))
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
-    const row = this.#s.increment.get(`${name}@${windowMs}:${start}`, amount, resetAt) as { count: number; reset_at: number }
-    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#s.sweepCounters.run(now)
+    const slot = `${name}@${windowMs}:${start}`
+    const row = (await this.#attempt(this.#requestTimeoutMs, () => this.#s.increment.get(slot, amount, resetAt))) as { count: number; reset_at: number }
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#attempt(this.#requestTimeoutMs, () => this.#s.sweepCounters.run(now)).catch(() => undefined)
     return { count: row.count, resetAt: row.reset_at }
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    return this.#s.spend.immediate(id, cost, now)
+    return this.#attempt(this.#requestTimeoutMs, () => this.#s.spend.immediate(id, cost, now))
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
@@ -290,24 +346,28 @@ export class SqliteKeyStore implements KeyStore {
   }
 }
 
-type ListVariant = `${boolean}${boolean}${boolean}`
-
 function prepareStatements(db: Db, table: string) {
   const t = q(table)
   const columns = 'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
-  const listStatements = {} as Record<ListVariant, Statement>
-  for (const byOwner of [true, false])
-    for (const includeRevoked of [true, false])
-      for (const after of [true, false]) {
-        const where = [
-          byOwner && 'owner_id = @ownerId',
-          !includeRevoked && 'revoked_at IS NULL',
-          after && '(created_at, id) < (@createdAt, @afterId)',
-        ].filter(Boolean)
-        listStatements[`${byOwner}${includeRevoked}${after}`] = db.prepare(
-          `SELECT * FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-        )
-      }
+  const lists = new Map<string, Statement>()
+  /** The list query for one combination of filters, prepared on first use. */
+  const list = (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement => {
+    const variant = `${byOwner}${byPrefix}${includeRevoked}${after}`
+    let statement = lists.get(variant)
+    if (statement === undefined) {
+      const where = [
+        byOwner && 'owner_id = @ownerId',
+        byPrefix && 'prefix = @prefix',
+        !includeRevoked && 'revoked_at IS NULL',
+        after && '(created_at, id) < (@createdAt, @afterId)',
+      ].filter(Boolean)
+      statement = db.prepare(
+        `SELECT * FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      )
+      lists.set(variant, statement)
+    }
+    return statement
+  }
   const touch = db.prepare(`UPDATE ${t} SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)`)
   const readCredits = db.prepare(`SELECT credits FROM ${t} WHERE id = ?`).pluck()
   const writeCredits = db.prepare(`UPDATE ${t} SET credits = ? WHERE id = ?`)
@@ -315,7 +375,7 @@ function prepareStatements(db: Db, table: string) {
     insert: db.prepare(`INSERT INTO ${t} (${columns}) VALUES (${columns.split(', ').map((c) => `@${c}`).join(', ')})`),
     findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
     delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
-    list: listStatements,
+    list,
     touchMany: db.transaction((entries: (readonly [number, string])[]) => {
       for (const [at, id] of entries) touch.run({ at, id })
     }),
