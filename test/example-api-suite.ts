@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import type { Keyward, KeywardOptions, KeyStore } from '../packages/core/dist/index.js'
 
 /**
  * The shared test of examples/express, examples/koa and examples/fastify: each is the same small API
@@ -42,8 +43,14 @@ export async function startExample(entry: URL): Promise<{ base: string; keys: Re
   return { base: out.match(/Listening on (http:\/\/\S+)/)![1]!, keys, stop }
 }
 
+/** What the suite needs from `@keyward/core` (passed in: this file resolves no package itself). */
+export interface ExampleCore {
+  createKeyward(options: KeywardOptions): Keyward<string>
+  MemoryKeyStore: new () => KeyStore
+}
+
 /** Start the example at `entry` as a subprocess and call its API with the keys it printed. */
-export function exampleApiSuite(name: string, entry: URL): void {
+export function exampleApiSuite(name: string, entry: URL, core: ExampleCore): void {
   describe(name, () => {
     it('starts, and serves /v1/me, /v1/messages and /v1/contacts/sync to the right keys', async () => {
       const server = await startExample(entry)
@@ -73,6 +80,28 @@ export function exampleApiSuite(name: string, entry: URL): void {
         expect([anonymous.status, anonymous.headers.get('content-type')]).toEqual([401, 'application/problem+json'])
         const truncated = await call('GET', '/v1/me', keys['contacts:sync']!.slice(0, -2))
         expect((await truncated.json()).code).toBe('malformed')
+      } finally {
+        await server.stop()
+      }
+    })
+
+    it('behind one proxy on loopback, throttles failed guesses under the address the proxy saw', async () => {
+      const elsewhere = core.createKeyward({ prefix: 'acme_live', store: new core.MemoryKeyStore() })
+      const foreign = (await elsewhere.create({ name: 'Elsewhere' })).key // right shape, unknown here
+      await elsewhere.close()
+      const server = await startExample(entry)
+      try {
+        const call = (key: string, forwardedFor: string) =>
+          fetch(`${server.base}/v1/me`, { headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': forwardedFor } }).then((r) => r.status)
+        // The example's default budget: 100 failed guesses an hour per address. Each guess claims
+        // another address; the proxy (this test, on loopback) appends the one it saw.
+        const statuses = new Set<number>()
+        for (let i = 0; i < 100; i++) statuses.add(await call(foreign, `192.0.2.${i}, 203.0.113.5`))
+        expect(statuses).toEqual(new Set([401]))
+        expect(await call(server.keys['contacts:sync']!, '192.0.2.200, 203.0.113.5')).toBe(429)
+        // Another client behind the same proxy, the one the guesses named included, is not locked out.
+        expect(await call(server.keys['contacts:sync']!, '203.0.113.6')).toBe(200)
+        expect(await call(server.keys['contacts:sync']!, '192.0.2.7')).toBe(200)
       } finally {
         await server.stop()
       }

@@ -8,6 +8,11 @@ export type Scope = 'messages:send' | 'contacts:sync'
 export function buildApp(keyward: Keyward<Scope>): Express {
   const app = express()
   app.disable('x-powered-by')
+  // Behind a reverse proxy, req.ip (the address failed-key throttling counts) must be the address
+  // the proxy saw, not one the client wrote into X-Forwarded-For. Trust exactly your proxies: here
+  // one on this machine; `1` trusts one hop of any address (only if the app is unreachable but
+  // through the proxy). Never `true`: the client would then choose its own address.
+  app.set('trust proxy', 'loopback')
   app.use(express.json())
   app.use('/v1', apiKeyAuth(keyward))
 

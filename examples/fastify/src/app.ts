@@ -6,7 +6,10 @@ export type Scope = 'messages:send' | 'contacts:sync'
 
 /** The API: every /v1 route needs an API key; two routes need a scope. */
 export async function buildApp(keyward: Keyward<Scope>): Promise<FastifyInstance> {
-  const app = Fastify()
+  // Behind a reverse proxy, request.ip (the address failed-key throttling counts) must be the
+  // address the proxy saw: trust exactly your proxies' addresses, here one on this machine. Never
+  // `true`: the client would then choose its own address. (Fastify 5.12 ignores hop counts.)
+  const app = Fastify({ trustProxy: ['127.0.0.1', '::1'] })
   app.get('/health', async () => ({ ok: true })) // outside the plugin's context: public
   await app.register(
     async (v1) => {

@@ -17,6 +17,12 @@ async function readJson(req: NodeJS.ReadableStream): Promise<Record<string, unkn
 /** The API: every /v1 route needs an API key; two routes need a scope. */
 export function buildApp(keyward: Keyward<Scope>): Koa {
   const app = new Koa()
+  // Behind one reverse proxy, ctx.ip (the address failed-key throttling counts) must be the address
+  // the proxy saw: read exactly one X-Forwarded-For entry, the one it appended. With maxIpsCount 0
+  // Koa takes the leftmost entry, which the client writes itself. Keep the app reachable only
+  // through the proxy (here it listens on loopback).
+  app.proxy = true
+  app.maxIpsCount = 1
   const routes: Record<string, Middleware[]> = {
     'GET /v1/me': [
       (ctx) => {
