@@ -233,7 +233,6 @@ function checkKeyScopes(info: ApiKeyInfo, config: Config, action: string): void 
       'scope_not_allowed',
       `This key holds scopes you cannot grant here (${beyond.map((s) => s.slice(0, 100)).join(', ')}), so it cannot be ${action} here. ` +
         'You can narrow its scopes, disable, revoke or delete it.',
-      'scopes',
     )
 }
 
@@ -408,7 +407,7 @@ export function keyManagementRouter<S extends string = string>(keyward: Keyward<
         throw new Problem(400, 'invalid_input', 'name: looks like an API key; use a description such as "CRM sync"', 'name')
       const expiresAt = dateField(body.expiresAt, 'expiresAt')
       // New scopes are checked on their own; without them, the key keeps the scopes it has.
-      if (body.scopes === undefined) checkKeyScopes(current, config, 'updated')
+      if (!Array.isArray(body.scopes)) checkKeyScopes(current, config, 'updated')
       const updated = await kw.update(current.id, {
         ...(body.name !== undefined && { name: body.name as string }),
         ...(body.scopes !== undefined && { scopes: checkScopes(body.scopes, config) }),
