@@ -3,6 +3,7 @@ import type { ThrottleOptions } from './limits.js'
 import type { PepperSecret } from './lib/peppers.js'
 import type { KeywardLogger } from './logging.js'
 import type { ApiKeyInfo, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
+import type { ScopeRequirement } from './scopes.js'
 import type { VerifyResult } from './verify-result.js'
 
 /** Options of {@link createKeyward}. */
@@ -22,6 +23,16 @@ export interface KeywardOptions {
    * @example { current: 'p2', secrets: { p1: process.env.PEPPER_1!, p2: process.env.PEPPER_2! } }
    */
   peppers?: { current: string; secrets: Record<string, PepperSecret> }
+  /**
+   * A migration window for records made before a pepper was configured (plain SHA-256). With a
+   * pepper, such records verify nothing by default: a record's algorithm is data that anyone who
+   * can write one row controls, and trusting it would let them mint keys. Until this date they are
+   * accepted, and each is re-digested under the current pepper on its first successful
+   * verification; after it, a key never used in the window is refused (`invalid`). Keys made under
+   * an older pepper still listed in `peppers` are re-digested the same way, with no window.
+   * @example acceptUnpepperedUntil: new Date('2027-03-01')
+   */
+  acceptUnpepperedUntil?: Date
   /**
    * Length of the public id in base62 characters.
    * @default 12
@@ -135,12 +146,20 @@ export interface ListOptions {
   cursor?: string
 }
 
-/** Options of `verify`. */
+/**
+ * Options of `verify`. They come from the application's code, not from the caller: a wrong shape
+ * (an unknown option, a `Set` or `null` for `scopes`, a negative or fractional `cost`) is a
+ * programming error and throws a `TypeError`, so that a mistake can never grant access. The key
+ * itself may be anything: `verify` answers every key value with a result and never throws for it.
+ */
 export interface VerifyOptions<S extends string = string> {
-  /** Every one of these scopes must be granted. */
-  scopes?: readonly S[]
   /**
-   * Credits this request spends, for keys with credits.
+   * Scopes this request needs: every one of a list (`['a', 'b']`, or `{ allOf: ['a', 'b'] }`), or at
+   * least one (`{ anyOf: ['a', 'b'] }`). A refusal names every scope that is missing.
+   */
+  scopes?: ScopeRequirement<S>
+  /**
+   * Credits this request spends, for keys with credits: a whole number, 0 or more.
    * @default 1
    */
   cost?: number
@@ -163,7 +182,12 @@ export interface Keyward<S extends string = string> {
   looksLikeKey(candidate: unknown): boolean
   /** `text` with every key of this deployment replaced by its display form `acme_live_8fK2…1b2C`. */
   redact(text: string): string
+  /** Mint a key. Unknown fields are refused (`InvalidInputError`), so a misspelt expiry never yields a key without one. */
   create(input: CreateKeyInput<S>): Promise<CreatedKey<S>>
+  /**
+   * Check a presented key. Never throws for any key value (a failure result says why); throws a
+   * `TypeError` for options in a wrong shape (see {@link VerifyOptions}).
+   */
   verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>>
   get(id: string): Promise<ApiKeyInfo<S> | null>
   /**
@@ -178,6 +202,11 @@ export interface Keyward<S extends string = string> {
   enable(id: string): Promise<ApiKeyInfo<S>>
   revoke(id: string): Promise<ApiKeyInfo<S>>
   delete(id: string): Promise<void>
+  /**
+   * Replace a live key (an `InvalidStateError` for a revoked, disabled or expired one). The old key
+   * works for `gracePeriodMs`, spending from its successor's limits and credits: a key and its
+   * successors share one budget. The old key's expiry can then be brought forward, not extended.
+   */
   rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
   /** Flush pending last-used writes, stop timers and unsubscribe. Does not close the store. */
   close(): Promise<void>

@@ -11,6 +11,7 @@ export type KeywardEventType =
   | 'key.revoked'
   | 'key.rotated'
   | 'key.deleted'
+  | 'key.digest_upgraded'
   | 'store.error'
 
 /**

@@ -11,7 +11,7 @@ export type {
 } from './api.js'
 export { MemoryKeyStore } from './memory-store.js'
 export { KeyFormat, MAX_KEY_LENGTH, type KeyFormatOptions, type ParsedKey } from './format.js'
-export { isValidScope, scopeGranted, missingScope } from './scopes.js'
+export { isValidScope, scopeGranted, missingScope, missingScopes, type ScopeRequirement } from './scopes.js'
 export { encodeCursor, decodeCursor, type ListPosition } from './lib/cursor.js'
 export { failureMessage } from './verify-result.js'
 export type { VerifyFailure, VerifyFailureCode, VerifyResult, VerifySuccess } from './verify-result.js'

@@ -7,6 +7,8 @@ const MAX_SCOPES = 100
 const MAX_METADATA_BYTES = 8 * 1024
 const MAX_METADATA_DEPTH = 8
 const MAX_OWNER_ID_LENGTH = 200
+/** 9999-12-31T23:59:59.999Z: every store keeps dates up to here (PostgreSQL's timestamptz and JS Dates go further). */
+const MAX_DATE_MS = 253_402_300_799_999
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
@@ -80,7 +82,8 @@ export function validateMetadata(metadata: unknown): Metadata {
 export function validateExpiresAt(expiresAt: unknown, now: number): Date | null {
   if (expiresAt === undefined || expiresAt === null) return null
   const ms = expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : Number.NaN
-  if (!Number.isFinite(ms)) throw new InvalidInputError('expiresAt', 'must be a valid Date or epoch milliseconds')
+  if (!Number.isFinite(ms) || ms > MAX_DATE_MS)
+    throw new InvalidInputError('expiresAt', 'must be a valid Date or epoch milliseconds, before the year 10000')
   if (ms <= now) throw new InvalidInputError('expiresAt', 'must be in the future')
   return new Date(ms)
 }
@@ -125,10 +128,26 @@ export function validateCredits(credits: unknown): Credits | null {
   }
 }
 
-/** Throws unless `value` is undefined or a plain object; used for option bags. */
-export function validateOptionsBag(value: unknown, field: string): Record<string, unknown> {
+/**
+ * Throws unless `value` is undefined or a plain object whose keys are all in `known`; used for
+ * option bags. An unknown key (`expires` for `expiresAt`) is refused rather than ignored, so a
+ * misspelt limit or expiry never yields a key without it.
+ */
+export function validateOptionsBag(value: unknown, field: string, known: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new InvalidInputError(field, 'must be an object')
+  for (const key of Object.keys(value))
+    if (!known.includes(key))
+      throw new InvalidInputError(
+        `${field}.${fieldName(key)}`,
+        `is not a known field; expected ${known.map((name) => `"${name}"`).join(', ')}`,
+      )
   return value as Record<string, unknown>
+}
+
+/** A caller-supplied field name fit for an error message: short, printable, nothing key-like echoed whole. */
+function fieldName(key: string): string {
+  const printable = /^[A-Za-z0-9_$-]{1,40}$/.test(key)
+  return printable ? key : `(a ${key.length}-character name)`
 }

@@ -10,6 +10,14 @@ export type PepperSecret = string | Uint8Array
 export interface PepperOptions {
   pepper?: PepperSecret
   peppers?: { current: string; secrets: Record<string, PepperSecret> }
+  acceptUnpepperedUntil?: Date
+}
+
+/** How a record's digest is checked: with which digester, and until when a match counts. */
+export interface DigestTrust {
+  digester: Digester
+  /** Epoch milliseconds after which a match no longer counts: `Infinity` for a configured pepper. */
+  acceptUntil: number
 }
 
 function pepperBytes(id: string, secret: unknown): Uint8Array {
@@ -29,6 +37,8 @@ export class DigesterSet {
   readonly current: Digester
   readonly #byPepperId = new Map<string, Digester>()
   #plain: Digester | undefined
+  /** Until when an unpeppered record may verify: always without a pepper, never by default with one. */
+  readonly #unpepperedUntil: number
 
   constructor(options: PepperOptions) {
     if (options.pepper !== undefined && options.peppers !== undefined)
@@ -49,6 +59,12 @@ export class DigesterSet {
     } else {
       this.current = this.plain
     }
+    const until = options.acceptUnpepperedUntil
+    if (until === undefined) this.#unpepperedUntil = this.current === this.#plain ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY
+    else if (!(until instanceof Date) || Number.isNaN(until.getTime()))
+      throw new TypeError('acceptUnpepperedUntil must be a valid Date')
+    else if (this.current === this.#plain) throw new TypeError('acceptUnpepperedUntil needs a pepper: without one every record is unpeppered')
+    else this.#unpepperedUntil = until.getTime()
   }
 
   /** Unpeppered SHA-256, for records made before a pepper was configured. */
@@ -56,10 +72,17 @@ export class DigesterSet {
     return (this.#plain ??= new Digester(null))
   }
 
-  /** The digester a record names, or undefined when its pepper is no longer configured. */
-  forRecord(algorithm: string, pepperId: string | null): Digester | undefined {
-    if (algorithm === 'sha256') return this.plain
-    if (algorithm === 'hmac-sha256' && pepperId !== null) return this.#byPepperId.get(pepperId)
-    return undefined
+  /**
+   * How to check a record that names `algorithm` and `pepperId`. A record's algorithm is data that
+   * whoever can write a row controls, so it is trusted only as far as the configuration allows:
+   * with a pepper configured, an unpeppered record matches only inside the migration window
+   * (`acceptUnpepperedUntil`), and one naming a pepper that is not configured never matches.
+   */
+  trustFor(algorithm: string, pepperId: string | null): DigestTrust {
+    if (algorithm === 'hmac-sha256' && pepperId !== null) {
+      const digester = this.#byPepperId.get(pepperId)
+      if (digester !== undefined) return { digester, acceptUntil: Number.POSITIVE_INFINITY }
+    } else if (algorithm === 'sha256') return { digester: this.plain, acceptUntil: this.#unpepperedUntil }
+    return { digester: this.current, acceptUntil: Number.NEGATIVE_INFINITY }
   }
 }

@@ -1,0 +1,58 @@
+import type { ApiKeyRecord } from '../types.js'
+
+const HEX_DIGEST_RE = /^[0-9a-f]{64}$/
+
+const isDate = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime())
+const isOptionalDate = (value: unknown): boolean => value === null || isDate(value)
+const isOptionalString = (value: unknown): boolean => value === null || typeof value === 'string'
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+
+function isRateLimit(value: unknown): boolean {
+  if (value === null) return true
+  const limit = value as { limit?: unknown; windowMs?: unknown } | undefined
+  return typeof limit === 'object' && isCount(limit.limit) && isCount(limit.windowMs)
+}
+
+function isCredits(value: unknown): boolean {
+  if (value === null) return true
+  const credits = value as { remaining?: unknown; refill?: unknown } | undefined
+  if (typeof credits !== 'object' || typeof credits.remaining !== 'number') return false
+  const refill = credits.refill as { amount?: unknown; intervalMs?: unknown } | null | undefined
+  return refill === undefined || refill === null || (typeof refill === 'object' && isCount(refill.amount) && isCount(refill.intervalMs))
+}
+
+/**
+ * Whether a store returned a record Keyward can act on: every field of the right type, dates valid,
+ * the digest 64 lowercase hex characters, and the id the one asked for. Anything else is a broken
+ * store (or a tampered row), and Keyward fails closed on it rather than guessing.
+ */
+export function isWellFormedRecord(record: unknown, id: string): record is ApiKeyRecord {
+  if (record === null || typeof record !== 'object') return false
+  const r = record as Record<keyof ApiKeyRecord, unknown>
+  return (
+    r.id === id &&
+    typeof r.prefix === 'string' &&
+    typeof r.digest === 'string' &&
+    HEX_DIGEST_RE.test(r.digest) &&
+    (r.algorithm === 'sha256' || r.algorithm === 'hmac-sha256') &&
+    isOptionalString(r.pepperId) &&
+    typeof r.hint === 'string' &&
+    typeof r.name === 'string' &&
+    isOptionalString(r.ownerId) &&
+    Array.isArray(r.scopes) &&
+    r.scopes.every((scope) => typeof scope === 'string') &&
+    typeof r.metadata === 'object' &&
+    r.metadata !== null &&
+    isDate(r.createdAt) &&
+    isDate(r.updatedAt) &&
+    isOptionalDate(r.expiresAt) &&
+    isOptionalDate(r.disabledAt) &&
+    isOptionalDate(r.revokedAt) &&
+    isOptionalDate(r.lastUsedAt) &&
+    isOptionalString(r.rotatedFromId) &&
+    isOptionalString(r.rotatedToId) &&
+    isRateLimit(r.rateLimit) &&
+    isCredits(r.credits) &&
+    isCount(r.revision)
+  )
+}
