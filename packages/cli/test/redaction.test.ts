@@ -59,12 +59,6 @@ describe('configuration errors do not print secrets', () => {
     expectNoPart(run, encodeURIComponent(STORE_PASSWORD))
   })
 
-  it('an unreachable store with a password in its URL names neither the password nor the URL', () => {
-    const run = checked(keyward(['list', '--store', `postgres://admin:${encodeURIComponent(STORE_PASSWORD)}@127.0.0.1:1/keys`, '--prefix', 'acme_live'], { cwd: dir }))
-    expect(run.code).toBe(4)
-    expectNoPart(run, encodeURIComponent(STORE_PASSWORD))
-  })
-
   it('a missing --pepper-file is exit 2, naming the file', () => {
     const run = checked(keyward(['list', '--store', 'sqlite::memory:', '--prefix', 'acme_live', '--pepper-file', 'nope.txt'], { cwd: dir }))
     expect(run).toMatchObject({ code: 2, stderr: expect.stringMatching(/^keyward: cannot read pepper file \S*nope\.txt \(ENOENT\)\n$/) })
