@@ -75,6 +75,42 @@ CREATE INDEX ${ident(`${n.table}_counters_reset_idx`)} ON ${qualified(n, '_count
 `
     },
   },
+  {
+    version: 2,
+    name: 'notify every change, index by deployment prefix',
+    // The update trigger of version 1 fired only when `revision` changed, so a change made outside
+    // Keyward (`UPDATE … SET revoked_at = now()` in psql) reached no cache. Now any column notifies
+    // (columns added later included) but the ones Keyward's hot path writes and reads live from
+    // the store, never from a cache: `last_used_at`, and the balance (`remaining`, `refilledAt`)
+    // inside `credits`. An id changed by hand notifies the old id as well.
+    sql: (n) => {
+      const t = qualified(n)
+      const balanceFree = (row: 'OLD' | 'NEW') =>
+        `CASE WHEN jsonb_typeof(${row}.credits) = 'object' THEN ${row}.credits - 'remaining' - 'refilledAt' ELSE ${row}.credits END`
+      return `
+CREATE OR REPLACE FUNCTION ${qualified(n, '_notify')}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('${CHANNEL}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ':' || OLD.id);
+  ELSE
+    PERFORM pg_notify('${CHANNEL}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ':' || NEW.id);
+    IF TG_OP = 'UPDATE' AND OLD.id IS DISTINCT FROM NEW.id THEN
+      PERFORM pg_notify('${CHANNEL}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ':' || OLD.id);
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+DROP TRIGGER IF EXISTS ${ident(`${n.table}_notify_update`)} ON ${t};
+CREATE TRIGGER ${ident(`${n.table}_notify_update`)} AFTER UPDATE ON ${t}
+  FOR EACH ROW WHEN (
+    (to_jsonb(OLD) - 'last_used_at' - 'credits') IS DISTINCT FROM (to_jsonb(NEW) - 'last_used_at' - 'credits')
+    OR ${balanceFree('OLD')} IS DISTINCT FROM ${balanceFree('NEW')}
+  ) EXECUTE FUNCTION ${qualified(n, '_notify')}();
+CREATE INDEX ${ident(`${n.table}_prefix_idx`)} ON ${t} (prefix, created_at DESC, id DESC);
+`
+    },
+  },
 ]
 
 /** The newest schema version this package knows. */

@@ -27,14 +27,15 @@ export function buildStatements(names: PgNames) {
     insert: named(`INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`),
     findById: named(`SELECT * FROM ${t} WHERE id = $1`),
     delete: named(`DELETE FROM ${t} WHERE id = $1`),
-    /** Parameters in order: owner id (byOwner), cursor createdAt and id (after), limit. */
-    list(byOwner: boolean, includeRevoked: boolean, after: boolean): Statement {
-      const key = `${byOwner}${includeRevoked}${after}`
+    /** Parameters in order: owner id (byOwner), prefix (byPrefix), cursor createdAt and id (after), limit. */
+    list(byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement {
+      const key = `${byOwner}${byPrefix}${includeRevoked}${after}`
       let statement = lists.get(key)
       if (statement === undefined) {
         let n = 0
         const where = [
           byOwner && `owner_id = $${++n}`,
+          byPrefix && `prefix = $${++n}`,
           !includeRevoked && 'revoked_at IS NULL',
           after && `(created_at, id) < ($${++n}, $${++n})`,
         ].filter(Boolean)

@@ -249,9 +249,10 @@ export class PostgresKeyStore implements KeyStore {
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
-    const statement = this.#s.list(query.ownerId !== undefined, query.includeRevoked, after !== null)
+    const statement = this.#s.list(query.ownerId !== undefined, query.prefix !== undefined, query.includeRevoked, after !== null)
     const values: unknown[] = []
     if (query.ownerId !== undefined) values.push(query.ownerId)
+    if (query.prefix !== undefined) values.push(query.prefix)
     if (after !== null) values.push(new Date(after.createdAt), after.id)
     values.push(query.limit + 1)
     const { rows } = await this.#query<KeyRow>(statement, values)

@@ -1,6 +1,7 @@
 import { sampleRecord } from '@keyward/core/testing'
-import { KeyStoreSchemaError, POSTGRES_SCHEMA_VERSION, postgresMigrationSql } from '@keyward/postgres'
+import { KeyStoreSchemaError, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, postgresMigrationSql } from '@keyward/postgres'
 import { describe, expect, it } from 'vitest'
+import { eventually } from '../../../test/eventually.js'
 import { admin, freshSchema, freshStore } from './helpers.js'
 
 describe('PostgresKeyStore schema', () => {
@@ -46,6 +47,33 @@ describe('PostgresKeyStore schema', () => {
     expect(defs).toMatch(/UNIQUE INDEX keyward_keys_pkey .*\(id\)/)
     expect(defs).toMatch(/keyward_keys_owner_idx .*\(owner_id, created_at DESC, id DESC\)/)
     expect(defs).toMatch(/keyward_keys_created_idx .*\(created_at DESC, id DESC\)/)
+    expect(defs).toMatch(/keyward_keys_prefix_idx .*\(prefix, created_at DESC, id DESC\)/)
+    await store.close()
+  })
+
+  it('upgrades a version-1 schema in place: records kept, and then a hand-made change notifies', async () => {
+    const schema = freshSchema()
+    const v1 = POSTGRES_MIGRATIONS[0]!
+    await admin.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`)
+    await admin.query(v1.sql({ schema, table: 'keyward_keys' }))
+    await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES (1, $1)`, [v1.name])
+    const old = freshStore({ schema, migrate: false })
+    await expect(old.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_outdated' })
+    await old.close()
+    const record = sampleRecord()
+    await admin.query(
+      `INSERT INTO "${schema}".keyward_keys (id, prefix, digest, algorithm, hint, name, scopes, metadata, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+      [record.id, record.prefix, record.digest, record.algorithm, record.hint, record.name, record.scopes, JSON.stringify(record.metadata), record.createdAt],
+    )
+    const store = freshStore({ schema })
+    expect(await store.findById(record.id)).toMatchObject({ id: record.id, name: record.name })
+    expect(await store.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION)
+    const seen: string[] = []
+    const unsubscribe = await store.subscribe((change) => seen.push(change.id))
+    await admin.query(`UPDATE "${schema}".keyward_keys SET revoked_at = now() WHERE id = $1`, [record.id])
+    await eventually('notification', async () => seen, (s) => s.includes(record.id), 1_000)
+    await unsubscribe()
     await store.close()
   })
 
