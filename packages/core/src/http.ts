@@ -173,6 +173,15 @@ function trimOws(value: string): string {
   return start === 0 && end === value.length ? value : value.slice(start, end)
 }
 
+/** Whether `value` starts with the scheme `Bearer` (any casing), followed by SP, HTAB or nothing. */
+function isBearerScheme(value: string): boolean {
+  if (value.length < 6) return false
+  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER_CODES[i]) return false
+  const next = value.charCodeAt(6)
+  return value.length === 6 || next === 32 || next === 9
+}
+const BEARER_CODES = [...'bearer'].map((c) => c.charCodeAt(0))
+
 /**
  * Find the key in Node's `rawHeaders` (name/value pairs as received, so a repeated `Authorization`
  * that Node would fold away is still seen). An `Authorization` header with another scheme is not
@@ -197,9 +206,7 @@ export function extractCredential(rawHeaders: readonly string[], headers: readon
     let key = trimOws(rawHeaders[i + 1]!)
     if (name === 'authorization') {
       // `Bearer` then 1*(SP / HTAB) then the token; another scheme (or `Bearerxyz`) is not ours.
-      let end = 0
-      while (end < key.length && key.charCodeAt(end) !== 32 && key.charCodeAt(end) !== 9) end++
-      if (end !== 6 || key.slice(0, 6).toLowerCase() !== 'bearer') continue
+      if (!isBearerScheme(key)) continue
       key = trimOws(key.slice(6))
       if (!TOKEN68_RE.test(key)) return { kind: 'malformed', header: name }
     } else if (!VISIBLE_RE.test(key)) return { kind: 'malformed', header: name }
@@ -337,7 +344,8 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
 }
 
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
-const HEXTET_RE = /^[0-9a-f]{1,4}$/i
+/** An IPv4 address already in canonical form (no leading zeros): the common case, kept as is. */
+const CANONICAL_IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 /** Longest source kept when the framework's address is not an IP address at all. */
 const MAX_OTHER_SOURCE = 100
 
@@ -348,29 +356,47 @@ function parseIpv4(text: string): number[] | null {
   return octets.every((octet) => octet <= 255) ? octets : null
 }
 
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48
+  const lower = code | 0x20
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1
+}
+
 /** The eight 16-bit groups of an IPv6 address (zone id dropped, dotted IPv4 tail allowed), or null. */
 function parseIpv6(text: string): number[] | null {
   const zone = text.indexOf('%')
-  const halves = (zone < 0 ? text : text.slice(0, zone)).split('::')
-  if (halves.length > 2) return null
-  const parts = halves.map((half) => (half === '' ? [] : half.split(':')))
-  const tail = parts[parts.length - 1]!
-  const last = tail[tail.length - 1]
-  if (last !== undefined && last.includes('.')) {
-    const v4 = parseIpv4(last)
-    if (!v4) return null
-    tail.splice(-1, 1, ((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16))
-  }
-  const count = parts.reduce((sum, part) => sum + part.length, 0)
-  if (halves.length === 1 ? count !== 8 : count > 7) return null
+  const end = zone < 0 ? text.length : zone
   const groups: number[] = []
-  for (const [i, part] of parts.entries()) {
-    if (i === 1) for (let fill = count; fill < 8; fill++) groups.push(0)
-    for (const group of part) {
-      if (!HEXTET_RE.test(group)) return null
-      groups.push(parseInt(group, 16))
-    }
+  let gap = -1 // where `::` stands, as an index into groups
+  let i = 0
+  if (text.charCodeAt(0) === 58 && text.charCodeAt(1) === 58) {
+    gap = 0
+    i = 2
   }
+  while (i < end) {
+    let j = i
+    let value = 0
+    for (let digit; j < end && j - i <= 4 && (digit = hexDigit(text.charCodeAt(j))) >= 0; j++) value = value * 16 + digit
+    if (j < end && text.charCodeAt(j) === 46) {
+      // A dotted IPv4 tail (`::ffff:203.0.113.7`) is the last two groups.
+      const v4 = groups.length <= 6 ? parseIpv4(text.slice(i, end)) : null
+      if (!v4) return null
+      groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!)
+      break
+    }
+    if (j === i || j - i > 4 || groups.length === 8) return null
+    groups.push(value)
+    if (j === end) break
+    if (text.charCodeAt(j) !== 58) return null
+    if (text.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return null
+      gap = groups.length
+      i = j + 2
+    } else if ((i = j + 1) === end) return null
+  }
+  if (gap < 0) return groups.length === 8 ? groups : null
+  if (groups.length > 7) return null
+  groups.splice(gap, 0, ...new Array<number>(8 - groups.length).fill(0))
   return groups
 }
 
@@ -381,6 +407,7 @@ function parseIpv6(text: string): number[] | null {
  * address for every guess. Anything else is kept as given, at most 100 characters.
  */
 export function throttlingSource(address: string): string {
+  if (CANONICAL_IPV4_RE.test(address)) return address
   const v4 = parseIpv4(address)
   if (v4) return v4.join('.')
   const v6 = address.includes(':') ? parseIpv6(address) : null
