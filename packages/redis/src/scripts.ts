@@ -6,24 +6,34 @@
 
 const INDEX_HELPERS = `
 local p = ARGV[1]
-local function indexes(owner)
-  local all = { p .. 'idx:all' }
-  local live = { p .. 'idx:live' }
-  if owner then
-    all[2] = p .. 'idx:owner:' .. owner
-    live[2] = p .. 'idx:owner-live:' .. owner
+-- The indexes a record belongs to: every record, and those of its deployment prefix (idx:p:<prefix>:…),
+-- each for all records and for live (not revoked) ones, and per owner.
+local function indexes(owner, prefix)
+  local all, live = {}, {}
+  local scopes = { p .. 'idx:' }
+  if prefix then scopes[2] = p .. 'idx:p:' .. prefix .. ':' end
+  for _, s in ipairs(scopes) do
+    all[#all + 1] = s .. 'all'
+    live[#live + 1] = s .. 'live'
+    if owner then
+      all[#all + 1] = s .. 'owner:' .. owner
+      live[#live + 1] = s .. 'owner-live:' .. owner
+    end
   end
   return all, live
 end
 `
 
-/** KEYS[1] record; ARGV: prefix, channel, id, member, owner ('' = none), revoked ('1'/'0'), field/value pairs… → 1, or 0 on a duplicate id. */
+/**
+ * KEYS[1] record; ARGV: prefix, channel, id, member, owner ('' = none), revoked ('1'/'0'), record
+ * prefix, field/value pairs… → 1, or 0 on a duplicate id.
+ */
 export const INSERT = `${INDEX_HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 local owner = nil
 if ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
-local all, live = indexes(owner)
+local all, live = indexes(owner, ARGV[7])
 for _, k in ipairs(all) do redis.call('ZADD', k, 0, ARGV[4]) end
 if ARGV[6] == '0' then for _, k in ipairs(live) do redis.call('ZADD', k, 0, ARGV[4]) end end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
@@ -42,10 +52,10 @@ local ndel = tonumber(ARGV[6])
 if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + 2 * nset)) end
 if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + 2 * nset, 6 + 2 * nset + ndel)) end
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
-local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId', 'revokedAt')
+local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId', 'revokedAt', 'prefix')
 local owner = nil
 if state[2] then owner = state[2] end
-local _, live = indexes(owner)
+local _, live = indexes(owner, state[4])
 for _, k in ipairs(live) do
   if state[3] then redis.call('ZREM', k, state[1]) else redis.call('ZADD', k, 0, state[1]) end
 end
@@ -55,16 +65,34 @@ return redis.call('HGETALL', KEYS[1])
 
 /** KEYS[1] record; ARGV: prefix, channel, id → 1 when it existed, else 0. */
 export const DELETE = `${INDEX_HELPERS}
-local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId')
+local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId', 'prefix')
 if not state[1] then return 0 end
 redis.call('DEL', KEYS[1])
 local owner = nil
 if state[2] then owner = state[2] end
-local all, live = indexes(owner)
+local all, live = indexes(owner, state[3])
 for _, k in ipairs(all) do redis.call('ZREM', k, state[1]) end
 for _, k in ipairs(live) do redis.call('ZREM', k, state[1]) end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
+`
+
+/**
+ * Schema 1 → 2: put up to ARGV[3] records, after member ARGV[2] ('+' first) in idx:all, into the
+ * indexes of their deployment prefix. → the last member done, or '' after the last one. Idempotent.
+ */
+export const INDEX_BY_PREFIX = `${INDEX_HELPERS}
+local members = redis.call('ZREVRANGEBYLEX', p .. 'idx:all', ARGV[2], '-', 'LIMIT', 0, tonumber(ARGV[3]))
+for _, m in ipairs(members) do
+  local state = redis.call('HMGET', p .. 'key:' .. string.sub(m, 17), 'ownerId', 'revokedAt', 'prefix')
+  if state[3] then
+    local all, live = indexes(state[1], state[3])
+    for _, k in ipairs(all) do redis.call('ZADD', k, 0, m) end
+    if not state[2] then for _, k in ipairs(live) do redis.call('ZADD', k, 0, m) end end
+  end
+end
+if #members < tonumber(ARGV[3]) then return '' end
+return '(' .. members[#members]
 `
 
 /** ARGV: prefix, index key, max (lex, exclusive '(' or '+'), count → HGETALL pairs of each record, newest first. */
@@ -130,4 +158,11 @@ local nextAt = -1
 if hasRefill then nextAt = refilledAt + refill.intervalMs end
 if ok then return { 1, remaining, nextAt } end
 return { 0, remaining, nextAt }
+`
+
+/** KEYS[1] schema marker; ARGV: from, to → 1 when the marker moved from `from` to `to`, else 0. */
+export const SET_SCHEMA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
 `

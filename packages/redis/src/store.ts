@@ -44,7 +44,10 @@ export interface RedisKeyStoreOptions {
   timeoutMs?: number
 }
 
-const SCHEMA_VERSION = 1
+/** 2: per-deployment-prefix list indexes (records of version 1 are indexed when a store first opens it). */
+const SCHEMA_VERSION = 2
+/** Records indexed per script call while upgrading from version 1 (bounds how long Redis is busy). */
+const UPGRADE_BATCH = 500
 const COUNTER_GRACE_MS = 1_000
 
 type ScriptName = keyof typeof lua
@@ -151,6 +154,13 @@ export class RedisKeyStore implements KeyStore {
       const version = Number(await this.redis.get(key))
       if (!(version >= 1)) throw new KeyStoreSchemaError('schema_missing', 0, SCHEMA_VERSION, `prefix "${this.#prefix}"`, SCHEMA_ERROR_STORE)
       if (version > SCHEMA_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, SCHEMA_VERSION, `prefix "${this.#prefix}"`, SCHEMA_ERROR_STORE)
+      if (version === 1) {
+        // Index the records of version 1 by deployment prefix, in batches. Idempotent, so several
+        // instances upgrading at once are safe; records written meanwhile index themselves.
+        for (let after = '+'; after !== ''; )
+          after = await this.#eval<string>('INDEX_BY_PREFIX', [], [this.#prefix, after, UPGRADE_BATCH])
+        await this.#eval('SET_SCHEMA', [key], ['1', String(SCHEMA_VERSION)])
+      }
       this.#isReady = true
     })().catch((error: unknown) => {
       this.#ready = undefined
@@ -176,16 +186,19 @@ export class RedisKeyStore implements KeyStore {
     }
   }
 
-  /** EVALSHA, loading the script on the first NOSCRIPT. */
+  /** A script through {@link #run}: after the schema check, with the store's deadline. */
   async #script<T>(name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.#run(async () => {
-      try {
-        return (await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args)) as T
-      } catch (error) {
-        if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-        return (await this.redis.eval(lua[name], keys.length, ...keys, ...args)) as T
-      }
-    })
+    return this.#run(() => this.#eval<T>(name, keys, args))
+  }
+
+  /** EVALSHA, loading the script on the first NOSCRIPT. */
+  async #eval<T>(name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
+    try {
+      return (await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args)) as T
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
+      return (await this.redis.eval(lua[name], keys.length, ...keys, ...args)) as T
+    }
   }
 
   async insert(record: ApiKeyRecord): Promise<void> {
@@ -196,6 +209,7 @@ export class RedisKeyStore implements KeyStore {
       member(record.createdAt.getTime(), record.id),
       record.ownerId === null ? '' : `o${record.ownerId}`,
       record.revokedAt === null ? '0' : '1',
+      record.prefix,
       ...recordToPairs(record),
     ])
     if (inserted === 0) throw new DuplicateKeyIdError(record.id)
@@ -228,10 +242,11 @@ export class RedisKeyStore implements KeyStore {
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
+    const scope = query.prefix === undefined ? 'idx:' : `idx:p:${query.prefix}:`
     const index =
       query.ownerId === undefined
-        ? query.includeRevoked ? 'idx:all' : 'idx:live'
-        : `${query.includeRevoked ? 'idx:owner:' : 'idx:owner-live:'}${query.ownerId}`
+        ? `${scope}${query.includeRevoked ? 'all' : 'live'}`
+        : `${scope}${query.includeRevoked ? 'owner:' : 'owner-live:'}${query.ownerId}`
     const max = after === null ? '+' : `(${member(after.createdAt, after.id)}`
     const rows = await this.#script<string[][]>('LIST', [], [this.#prefix, index, max, query.limit + 1])
     const items = rows.slice(0, query.limit).map((pairs) => hashToRecord(pairsToHash(pairs))!)

@@ -1,3 +1,4 @@
+import { sampleRecord } from '@keyward/core/testing'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { freshPrefix, freshStore, REDIS_URL } from './helpers.js'
@@ -8,13 +9,46 @@ describe('RedisKeyStore schema marker', () => {
     const store = freshStore({ prefix })
     expect(await store.findById('AAAAAAAAAAAA')).toBeNull()
     const admin = new Redis(REDIS_URL)
-    expect(await admin.get(`${prefix}schema`)).toBe('1')
-    await admin.set(`${prefix}schema`, '2')
+    expect(await admin.get(`${prefix}schema`)).toBe('2')
+    await admin.set(`${prefix}schema`, '3')
     admin.disconnect()
     const newer = freshStore({ prefix })
     await expect(newer.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_too_new' })
     await Promise.all([store.close(), newer.close()])
   })
+
+  it('upgrades data of version 1 in place: its records are then listed by deployment prefix', async () => {
+    const prefix = freshPrefix()
+    const writer = freshStore({ prefix })
+    const base = Date.UTC(2026, 6, 1)
+    const records = Array.from({ length: 1_203 }, (_, i) =>
+      sampleRecord({
+        prefix: i % 2 ? 'acme_live' : 'acme_test',
+        ownerId: i % 3 ? 'owner-a' : null,
+        revokedAt: i % 5 ? null : new Date(base),
+        createdAt: new Date(base + i),
+      }),
+    )
+    for (const record of records) await writer.insert(record)
+    await writer.close()
+    // What version 1 left behind: the records and the global indexes, no per-prefix index.
+    const admin = new Redis(REDIS_URL)
+    const byPrefix = await admin.keys(`${prefix}idx:p:*`)
+    expect(byPrefix.length).toBeGreaterThan(0)
+    await admin.del(...byPrefix)
+    await admin.set(`${prefix}schema`, '1')
+    const store = freshStore({ prefix })
+    const live = await store.list({ prefix: 'acme_live', ownerId: 'owner-a', includeRevoked: false, limit: 1_000 })
+    const expected = records
+      .filter((r) => r.prefix === 'acme_live' && r.ownerId === 'owner-a' && r.revokedAt === null)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((r) => r.id)
+    expect(live.items.map((r) => r.id)).toEqual(expected)
+    expect((await store.list({ prefix: 'acme_test', includeRevoked: true, limit: 1_000 })).items).toHaveLength(602)
+    expect(await admin.get(`${prefix}schema`)).toBe('2')
+    admin.disconnect()
+    await store.close()
+  }, 30_000)
 
   it('rejects commands after close instead of queueing them', async () => {
     const store = freshStore()
