@@ -9,6 +9,7 @@ import {
 import type { KeywardEvent } from './events.js'
 import { currentDefaultLogger, withLogger } from './logging.js'
 import { KeyFormat } from './format.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { cryptoRandom } from './lib/base62.js'
 import { decodeDigest, DIGEST_LENGTH, digestsEqual, type Digester } from './lib/digest.js'
 import { isWellFormedRecord } from './lib/record-check.js'
@@ -107,6 +108,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   readonly #limits: Limits
   readonly #scratch = new Uint8Array(DIGEST_LENGTH)
   readonly #decoy: CacheEntry<S>
+  /** A well-formed record no key matches: what an unknown id is checked against. */
+  readonly #decoyRecord: ApiKeyRecord
   readonly #rememberKeys: boolean
   #unsubscribe: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined)
   #closed = false
@@ -131,6 +134,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       // Same length as a key, but '!' can never appear in one: no input ever equals it.
       verifiedKey: keyBytes('!'.repeat(this.#format.keyLength)),
     }
+    this.#decoyRecord = decoyRecord(this.prefix, current, bytesToHex(this.#decoy.digest!))
     this.#now = options.now ?? Date.now
     if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
       throw new TypeError('hooks.onEvent must be a function')
@@ -317,23 +321,21 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     const epoch = this.#cacheEpoch
     const found = await this.#store.findById(id)
     const record = found === null ? null : this.#checked(found, id, 'verify')
-    let entry: CacheEntry<S>
-    if (record === null) {
-      entry = {
-        record: null,
-        digest: this.#decoy.digest!.slice(),
-        digester: this.#digesters.current,
-        acceptUntil: Number.NEGATIVE_INFINITY,
-        info: null,
-        verifiedKey: this.#decoy.verifiedKey!.slice(),
-      }
-      if (this.#decoys !== null && epoch === this.#cacheEpoch) this.#decoys.set(id, entry, now + this.#negativeTtlMs)
-    } else {
-      const trust = this.#trustFor(record)
-      // Same properties in the same order as a decoy entry: one object shape for both.
-      entry = { record, digest: decodeDigest(record.digest), digester: trust.digester, acceptUntil: trust.acceptUntil, info: null, verifiedKey: undefined }
-      if (this.#cache !== null && epoch === this.#cacheEpoch) this.#cache.set(id, entry, now + this.#ttlMs)
+    // An unknown id goes through the same checks and decoding, on a decoy record of the same shape,
+    // so that "no such id" costs what "wrong secret" costs (apart from the store's own lookup).
+    const subject = record ?? this.#checked(this.#decoyRecord, this.#decoyRecord.id, 'verify')!
+    const trust = this.#trustFor(subject)
+    const entry: CacheEntry<S> = {
+      record,
+      digest: decodeDigest(subject.digest),
+      digester: trust.digester,
+      acceptUntil: record === null ? Number.NEGATIVE_INFINITY : trust.acceptUntil,
+      info: null,
+      verifiedKey: record === null ? this.#decoy.verifiedKey!.slice() : undefined,
     }
+    if (epoch === this.#cacheEpoch)
+      if (record === null) this.#decoys?.set(id, entry, now + this.#negativeTtlMs)
+      else this.#cache?.set(id, entry, now + this.#ttlMs)
     return entry
   }
 
@@ -777,6 +779,34 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       rateLimit: record.rateLimit && { ...record.rateLimit },
       credits: record.credits && { ...record.credits, refill: record.credits.refill ? { ...record.credits.refill } : null },
     }
+  }
+}
+
+/** A well-formed record with no key: unknown ids are loaded as if they had found it. */
+function decoyRecord(prefix: string, digester: Digester, digest: string): ApiKeyRecord {
+  const epoch = new Date(0)
+  return {
+    id: '!',
+    prefix,
+    digest,
+    algorithm: digester.algorithm,
+    pepperId: digester.pepperId,
+    hint: '!',
+    name: '!',
+    ownerId: null,
+    scopes: [],
+    metadata: {},
+    createdAt: epoch,
+    updatedAt: epoch,
+    expiresAt: null,
+    disabledAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+    rotatedFromId: null,
+    rotatedToId: null,
+    rateLimit: null,
+    credits: null,
+    revision: 0,
   }
 }
 
