@@ -6,23 +6,92 @@
  *   node scripts/services.mjs stop    # stop both
  *   node scripts/services.mjs env     # print the connection URLs as shell exports
  *
- * Ports: KEYWARD_PG_PORT (54329) and KEYWARD_REDIS_PORT (63799). Data: KEYWARD_SERVICES_DIR
- * (os.tmpdir()/keyward-services). PostgreSQL binaries: KEYWARD_PG_BIN, else the newest
- * /usr/lib/postgresql/<n>/bin. As root, PostgreSQL runs as the `postgres` user.
+ * Each checkout has its own servers, so two checkouts on one machine (or their test runs at the same
+ * time) never share, stop or overwrite each other's: data in os.tmpdir()/keyward-services-<hash of
+ * the checkout's path> (KEYWARD_SERVICES_DIR), ports chosen free on first use and kept in
+ * `ports.json` there (KEYWARD_PG_PORT and KEYWARD_REDIS_PORT override them). A port found taken by
+ * a server that is not this checkout's gets a new free port. PostgreSQL binaries: KEYWARD_PG_BIN,
+ * else the newest /usr/lib/postgresql/<n>/bin. As root, PostgreSQL runs as the `postgres` user.
  *
- * Also a module: `startPostgres`, `stopPostgres`, `startRedis`, `stopRedis` take `{ port, dir }`
- * so a test can run a private server it may stop.
+ * Also a module: `startPostgres`, `stopPostgres`, `startRedis`, `stopRedis` take `{ port, dir }`;
+ * `startPrivatePostgres` and `startPrivateRedis` give a test a server of its own (free port, fresh
+ * directory) that it may stop and restart; `useSharedServices` is the test setup's entry.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { connect } from 'node:net'
+import { createHash, randomBytes } from 'node:crypto'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const PG_PORT = Number(process.env.KEYWARD_PG_PORT ?? 54329)
-export const REDIS_PORT = Number(process.env.KEYWARD_REDIS_PORT ?? 63799)
-export const SERVICES_DIR = process.env.KEYWARD_SERVICES_DIR ?? join(tmpdir(), 'keyward-services')
+const CHECKOUT = createHash('sha256').update(realpathSync(fileURLToPath(new URL('..', import.meta.url)))).digest('hex').slice(0, 10)
+export const SERVICES_DIR = process.env.KEYWARD_SERVICES_DIR ?? join(tmpdir(), `keyward-services-${CHECKOUT}`)
+const PORTS_FILE = join(SERVICES_DIR, 'ports.json')
+
+/** A port nobody listens on now (the kernel's pick), found synchronously so the exports below are plain values. */
+function freePortSync() {
+  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  const port = Number(r.stdout)
+  if (!(port > 0)) throw new Error(`services: could not find a free port: ${r.stderr}`)
+  return port
+}
+
+/** A port nobody listens on now. Another process may take it before it is used: callers retry. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function readPorts() {
+  try {
+    const ports = JSON.parse(readFileSync(PORTS_FILE, 'utf8'))
+    return ports.pg > 0 && ports.redis > 0 ? ports : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function writePorts(ports) {
+  mkdirSync(SERVICES_DIR, { recursive: true })
+  const temp = `${PORTS_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`
+  writeFileSync(temp, JSON.stringify(ports))
+  renameSync(temp, PORTS_FILE)
+}
+
+/** This checkout's ports: those recorded, else new free ones (the first process to record them wins). */
+function checkoutPorts() {
+  const known = readPorts()
+  if (known) return known
+  mkdirSync(SERVICES_DIR, { recursive: true })
+  try {
+    writeFileSync(PORTS_FILE, JSON.stringify({ pg: freePortSync(), redis: freePortSync() }), { flag: 'wx' })
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error
+  }
+  return readPorts() ?? checkoutPorts()
+}
+
+const ports = process.env.KEYWARD_PG_PORT && process.env.KEYWARD_REDIS_PORT ? undefined : checkoutPorts()
+/** This checkout's shared PostgreSQL port (a live binding: it changes if the port was found taken). */
+export let PG_PORT = Number(process.env.KEYWARD_PG_PORT ?? ports.pg)
+/** This checkout's shared Redis port (a live binding, like PG_PORT). */
+export let REDIS_PORT = Number(process.env.KEYWARD_REDIS_PORT ?? ports.redis)
+
+/** Thrown when the port of a server to start is held by something that is not that server. */
+export class PortTakenError extends Error {
+  constructor(port, what) {
+    super(`services: port ${port} is taken by ${what}`)
+    this.port = port
+  }
+}
 
 export const pgUrl = (port = PG_PORT) => `postgres://postgres@127.0.0.1:${port}/postgres`
 export const redisUrl = (port = REDIS_PORT) => `redis://127.0.0.1:${port}`
@@ -102,9 +171,11 @@ async function waitFor(what, check, timeoutMs) {
  */
 export async function startPostgres({ port = PG_PORT, dir = join(SERVICES_DIR, `pg-${port}`) } = {}) {
   return withLock(`pg-${port}`, async () => {
-    if (pgReady(port)) return false
     if (await portOpen(port)) {
+      // Up already: fine if it is this directory's server (perhaps still starting), else not ours.
+      if (!existsSync(join(dir, 'postmaster.pid'))) throw new PortTakenError(port, 'another server')
       await waitFor(`PostgreSQL on port ${port}`, () => pgReady(port), 30_000)
+      if (!samePath(pgDataDirectory(port), dir)) throw new PortTakenError(port, 'another PostgreSQL')
       return false
     }
     if (!existsSync(join(dir, 'PG_VERSION'))) {
@@ -132,7 +203,11 @@ export async function startPostgres({ port = PG_PORT, dir = join(SERVICES_DIR, `
     const start = runPg('pg_ctl', ['-D', dir, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    if (start.status !== 0) throw new Error(`services: pg_ctl start failed: ${start.stderr || start.stdout}`)
+    if (start.status !== 0) {
+      // Someone took the port between the check and the start.
+      if (await portOpen(port)) throw new PortTakenError(port, 'another server')
+      throw new Error(`services: pg_ctl start failed: ${start.stderr || start.stdout}`)
+    }
     await waitFor(`PostgreSQL on port ${port}`, () => pgReady(port), 30_000)
     return true
   })
@@ -143,6 +218,27 @@ export async function stopPostgres({ port = PG_PORT, dir = join(SERVICES_DIR, `p
   if (!existsSync(join(dir, 'postmaster.pid'))) return false
   const stop = runPg('pg_ctl', ['-D', dir, '-m', mode, '-w', '-t', '60', 'stop'])
   return stop.status === 0
+}
+
+/** The data directory of the PostgreSQL on `port`, or undefined when it does not answer as ours would. */
+function pgDataDirectory(port) {
+  const r = runPg('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-XAtc', 'SHOW data_directory'])
+  return r.status === 0 ? r.stdout.trim() : undefined
+}
+
+/** The directory of the Redis on `port`, or undefined. */
+function redisDirectory(port) {
+  const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'CONFIG', 'GET', 'dir'], { encoding: 'utf8' })
+  return r.status === 0 ? r.stdout.trim().split('\n')[1] : undefined
+}
+
+function samePath(a, b) {
+  if (a === undefined) return false
+  try {
+    return realpathSync(a) === realpathSync(b)
+  } catch {
+    return false
+  }
 }
 
 function userIds(name) {
@@ -162,8 +258,11 @@ function redisPing(port) {
  */
 export async function startRedis({ port = REDIS_PORT, dir = join(SERVICES_DIR, `redis-${port}`), persist = false } = {}) {
   return withLock(`redis-${port}`, async () => {
-    if (redisPing(port)) return false
     mkdirSync(dir, { recursive: true })
+    if (await portOpen(port)) {
+      if (redisPing(port) && samePath(redisDirectory(port), dir)) return false
+      throw new PortTakenError(port, redisPing(port) ? 'another Redis' : 'another server')
+    }
     const args = [
       '--port', String(port),
       '--bind', '127.0.0.1',
@@ -179,6 +278,8 @@ export async function startRedis({ port = REDIS_PORT, dir = join(SERVICES_DIR, `
     const r = spawnSync('redis-server', args, { encoding: 'utf8' })
     if (r.status !== 0) throw new Error(`services: redis-server failed: ${r.stderr || r.stdout}`)
     await waitFor(`Redis on port ${port}`, () => redisPing(port), 30_000)
+    // --daemonize forks before binding: a port taken meanwhile shows up as someone else's Redis.
+    if (!samePath(redisDirectory(port), dir)) throw new PortTakenError(port, 'another server')
     return true
   })
 }
@@ -191,10 +292,101 @@ export async function stopRedis({ port = REDIS_PORT, save = false } = {}) {
   return true
 }
 
+/**
+ * Start this checkout's shared server of `kind` (nothing when it is up). When its port is taken by
+ * something else, move it to a free port and record that in ports.json. Returns whether it started.
+ */
+export async function startShared(kind) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return kind === 'postgres' ? await startPostgres() : await startRedis()
+    } catch (error) {
+      const fixed = process.env[kind === 'postgres' ? 'KEYWARD_PG_PORT' : 'KEYWARD_REDIS_PORT'] !== undefined
+      if (!(error instanceof PortTakenError) || fixed || attempt >= 5) throw error
+      const current = readPorts() ?? { pg: PG_PORT, redis: REDIS_PORT }
+      // Another process of this checkout may have moved it already.
+      const recorded = kind === 'postgres' ? current.pg : current.redis
+      const next = recorded !== error.port ? recorded : await freePort()
+      if (kind === 'postgres') PG_PORT = next
+      else REDIS_PORT = next
+      writePorts({ pg: PG_PORT, redis: REDIS_PORT })
+    }
+  }
+}
+
 /** Start both shared servers; returns which were started by this call. */
 export async function startServices() {
-  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()])
+  const [postgres, redis] = await Promise.all([startShared('postgres'), startShared('redis')])
+  // Started by hand (or by CI): the test runs leave them running.
+  for (const kind of ['postgres', 'redis']) rmSync(autoMarker(kind), { force: true })
   return { postgres, redis }
+}
+
+const autoMarker = (kind) => join(SERVICES_DIR, `${kind}-${kind === 'postgres' ? PG_PORT : REDIS_PORT}.started-by-tests`)
+const leaseDir = (kind) => join(SERVICES_DIR, `${kind}-leases`)
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return error.code === 'EPERM'
+  }
+}
+
+/**
+ * For a test run: make sure this checkout's `kind` server is up and hold a lease on it. The returned
+ * release stops the server only when a test run started it (not `services start`) and no other run
+ * of this checkout still holds a lease, so parallel runs never pull a server from under each other.
+ * Resolves to `{ url, release }`.
+ */
+export async function useSharedServices(kind) {
+  const started = await startShared(kind)
+  const lease = join(leaseDir(kind), `${process.pid}-${randomBytes(4).toString('hex')}`)
+  mkdirSync(leaseDir(kind), { recursive: true })
+  writeFileSync(lease, '')
+  if (started) writeFileSync(autoMarker(kind), '')
+  const url = kind === 'postgres' ? pgUrl() : redisUrl()
+  const release = async () => {
+    rmSync(lease, { force: true })
+    if (process.env.KEYWARD_KEEP_SERVICES === '1') return
+    await withLock(`${kind}-leases`, async () => {
+      const others = readdirSync(leaseDir(kind)).filter((name) => pidAlive(Number(name.split('-')[0])))
+      if (others.length > 0 || !existsSync(autoMarker(kind))) return
+      rmSync(autoMarker(kind), { force: true })
+      if (kind === 'postgres') await stopPostgres()
+      else await stopRedis()
+    })
+  }
+  return { url, release }
+}
+
+/**
+ * A server of the test's own: a free port, a fresh directory, retried on a port clash. `stop` and
+ * `start` stop and restart it on the same port with the same data; `remove` stops it and deletes
+ * its directory. `kind`: 'postgres' | 'redis'.
+ */
+export async function startPrivate(kind) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const dir = mkdtempSync(join(tmpdir(), `keyward-${kind}-`))
+    try {
+      if (kind === 'postgres') await startPostgres({ port, dir })
+      else await startRedis({ port, dir })
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true })
+      if (error instanceof PortTakenError && attempt < 5) continue
+      throw error
+    }
+    const url = kind === 'postgres' ? pgUrl(port) : redisUrl(port)
+    const stop = (options = {}) => (kind === 'postgres' ? stopPostgres({ port, dir, ...options }) : stopRedis({ port, ...options }))
+    const start = (options = {}) => (kind === 'postgres' ? startPostgres({ port, dir }) : startRedis({ port, dir, ...options }))
+    const remove = async () => {
+      await (kind === 'postgres' ? stopPostgres({ port, dir, mode: 'immediate' }) : stopRedis({ port })).catch(() => undefined)
+      rmSync(dir, { recursive: true, force: true })
+    }
+    return { port, dir, url, stop, start, remove }
+  }
 }
 
 export function envLines() {

@@ -1,27 +1,28 @@
 /**
- * Vitest `globalSetup` helpers for the store packages: start PostgreSQL and/or Redis on loopback
- * when they are not already running (see scripts/services.mjs) and expose their URLs as
- * KEYWARD_TEST_PG_URL and KEYWARD_TEST_REDIS_URL. A server started here is stopped when the run
- * ends (KEYWARD_KEEP_SERVICES=1 keeps it for the next run); one already running (CI,
- * `pnpm services start`) or named by a preset URL variable is left alone.
+ * Vitest `globalSetup` helpers for the store packages: start this checkout's PostgreSQL and/or Redis
+ * on loopback when they are not already running (see scripts/services.mjs: ports and data are per
+ * checkout, so two checkouts never share or stop each other's) and expose their URLs as
+ * KEYWARD_TEST_PG_URL and KEYWARD_TEST_REDIS_URL. Each run holds a lease on the servers it uses; a
+ * server a test run started is stopped when the last run holding it ends (KEYWARD_KEEP_SERVICES=1
+ * keeps it for the next run); one started by `pnpm services start` (CI) or named by a preset URL
+ * variable is left alone.
  */
-import { pgUrl, redisUrl, startPostgres, startRedis, stopPostgres, stopRedis } from './services.mjs'
+import { useSharedServices } from './services.mjs'
 
 export type Service = 'postgres' | 'redis'
 
+const URL_VARIABLE = { postgres: 'KEYWARD_TEST_PG_URL', redis: 'KEYWARD_TEST_REDIS_URL' } as const
+
 export async function setupServices(wanted: Service[]): Promise<() => Promise<void>> {
-  const keep = process.env.KEYWARD_KEEP_SERVICES === '1'
-  const started: Array<() => Promise<unknown>> = []
-  if (wanted.includes('postgres') && process.env.KEYWARD_TEST_PG_URL === undefined) {
-    process.env.KEYWARD_TEST_PG_URL = pgUrl()
-    if ((await startPostgres()) && !keep) started.push(() => stopPostgres())
-  }
-  if (wanted.includes('redis') && process.env.KEYWARD_TEST_REDIS_URL === undefined) {
-    process.env.KEYWARD_TEST_REDIS_URL = redisUrl()
-    if ((await startRedis()) && !keep) started.push(() => stopRedis())
+  const releases: Array<() => Promise<void>> = []
+  for (const kind of wanted) {
+    if (process.env[URL_VARIABLE[kind]] !== undefined) continue
+    const { url, release } = await useSharedServices(kind)
+    process.env[URL_VARIABLE[kind]] = url
+    releases.push(release)
   }
   return async () => {
-    for (const stop of started) await stop()
+    for (const release of releases) await release()
   }
 }
 

@@ -1,25 +1,23 @@
-import { join } from 'node:path'
 import { createKeyward, type Keyward } from '@keyward/core'
 import { PostgresKeyStore } from '@keyward/postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually, sleep } from '../../../test/eventually.js'
-import { pgUrl, SERVICES_DIR, startPostgres, stopPostgres } from '../../../scripts/services.mjs'
+import { startPrivate, type PrivateServer } from '../../../scripts/services.mjs'
 import { admin, freshSchema, freshStore } from './helpers.js'
 
 const PEPPER = 'failure-test-pepper-0123456789-0123456789'
-// A private server this test may stop: never the shared one other tests use.
+// A private server this test may stop (a free port and a fresh directory per run): never the shared
+// one other tests use, nor another checkout's.
 describe('PostgreSQL going away and coming back', () => {
-  const port = Number(process.env.KEYWARD_PG_FAILURE_PORT ?? 54339)
-  const dir = join(SERVICES_DIR, `pg-${port}`)
-  const url = pgUrl(port)
+  let server: PrivateServer
   let store: PostgresKeyStore
   let peer: PostgresKeyStore
   let direct: Keyward
   let cached: Keyward
 
   beforeAll(async () => {
-    await startPostgres({ port, dir })
-    const options = { connection: url, schema: `failure_${process.pid}`, queryTimeoutMs: 1_000, connectionTimeoutMs: 1_000 }
+    server = await startPrivate('postgres')
+    const options = { connection: server.url, schema: `failure_${process.pid}`, queryTimeoutMs: 1_000, connectionTimeoutMs: 1_000 }
     store = new PostgresKeyStore(options)
     peer = new PostgresKeyStore(options)
     direct = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
@@ -29,7 +27,7 @@ describe('PostgreSQL going away and coming back', () => {
   afterAll(async () => {
     await Promise.all([direct?.close(), cached?.close()])
     await Promise.all([store?.close(), peer?.close()])
-    await stopPostgres({ port, dir })
+    await server?.remove()
   }, 60_000)
 
   it('answers store_unavailable quickly while down, writes nothing half-way, and recovers by itself', async () => {
@@ -38,7 +36,7 @@ describe('PostgreSQL going away and coming back', () => {
     expect(await cached.verify(key)).toMatchObject({ ok: true }) // now cached
     await eventually('LISTEN connection', async () => store.listening, Boolean, 5_000)
 
-    expect(await stopPostgres({ port, dir })).toBe(true)
+    expect(await server.stop()).toBe(true)
 
     const t0 = performance.now()
     const during = await direct.verify(key)
@@ -53,7 +51,7 @@ describe('PostgreSQL going away and coming back', () => {
     // The cached instance refuses too: with notifications down its cache cannot be trusted (fail closed).
     expect(await cached.verify(key)).toMatchObject({ ok: false, code: 'store_unavailable' })
 
-    await startPostgres({ port, dir })
+    await server.start()
 
     // The same store objects recover: no restart of the app.
     await eventually('verify after restart', () => direct.verify(key), (r) => r.ok, 10_000)

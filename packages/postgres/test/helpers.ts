@@ -1,9 +1,10 @@
 import { PostgresKeyStore, type PostgresKeyStoreOptions } from '@keyward/postgres'
 import pg from 'pg'
 import { afterAll } from 'vitest'
+import { pgUrl } from '../../../scripts/services.mjs'
 
 /** The shared test server (started by the globalSetup). */
-export const PG_URL = process.env.KEYWARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:54329/postgres'
+export const PG_URL = process.env.KEYWARD_TEST_PG_URL ?? pgUrl()
 
 let n = 0
 /** A schema name no other test uses. */

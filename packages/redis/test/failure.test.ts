@@ -1,24 +1,24 @@
-import { join } from 'node:path'
 import { createKeyward, type Keyward } from '@keyward/core'
 import { RedisKeyStore } from '@keyward/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually } from '../../../test/eventually.js'
-import { redisUrl, SERVICES_DIR, startRedis, stopRedis } from '../../../scripts/services.mjs'
+import { startPrivate, type PrivateServer } from '../../../scripts/services.mjs'
 
 const PEPPER = 'failure-test-pepper-0123456789-0123456789'
-// A private server this test may stop and pause: never the shared one other tests use.
+// A private server this test may stop and pause (a free port and a fresh directory per run): never
+// the shared one other tests use, nor another checkout's.
 describe('Redis going away, hanging and coming back', () => {
-  const port = Number(process.env.KEYWARD_REDIS_FAILURE_PORT ?? 63809)
-  const dir = join(SERVICES_DIR, `redis-${port}`)
-  const url = redisUrl(port)
+  let server: PrivateServer
+  let url: string
   let store: RedisKeyStore
   let peer: RedisKeyStore
   let direct: Keyward
   let cached: Keyward
 
   beforeAll(async () => {
-    await startRedis({ port, dir })
+    server = await startPrivate('redis')
+    url = server.url
     const options = { redis: url, prefix: `failure:${process.pid}:`, timeoutMs: 500 }
     store = new RedisKeyStore(options)
     peer = new RedisKeyStore(options)
@@ -29,7 +29,7 @@ describe('Redis going away, hanging and coming back', () => {
   afterAll(async () => {
     await Promise.all([direct?.close(), cached?.close()])
     await Promise.all([store?.close(), peer?.close()])
-    await stopRedis({ port })
+    await server?.remove()
   }, 60_000)
 
   it('answers store_unavailable quickly while down, writes nothing half-way, and recovers by itself', async () => {
@@ -38,7 +38,7 @@ describe('Redis going away, hanging and coming back', () => {
     expect(await cached.verify(key)).toMatchObject({ ok: true }) // now cached
     await eventually('subscriber', async () => store.listening, Boolean, 5_000)
 
-    expect(await stopRedis({ port, save: true })).toBe(true)
+    expect(await server.stop({ save: true })).toBe(true)
     // The cached instance refuses too once the subscriber is gone: its cache cannot be trusted (fail closed).
     await eventually('cached instance fails closed', () => cached.verify(key), (r) => !r.ok && r.code === 'store_unavailable', 1_000)
 
@@ -51,7 +51,7 @@ describe('Redis going away, hanging and coming back', () => {
     await expect(direct.revoke(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
     await expect(direct.rotate(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
 
-    await startRedis({ port, dir, persist: true })
+    await server.start({ persist: true })
 
     await eventually('verify after restart', () => direct.verify(key), (r) => r.ok, 10_000)
     const all = await direct.list({ includeRevoked: true })

@@ -1,9 +1,10 @@
 import { RedisKeyStore, type RedisKeyStoreOptions } from '@keyward/redis'
 import { Redis } from 'ioredis'
 import { afterAll } from 'vitest'
+import { redisUrl } from '../../../scripts/services.mjs'
 
 /** The shared test server (started by the globalSetup). */
-export const REDIS_URL = process.env.KEYWARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:63799'
+export const REDIS_URL = process.env.KEYWARD_TEST_REDIS_URL ?? redisUrl()
 
 let n = 0
 /** A key prefix no other test uses. */
