@@ -1,0 +1,199 @@
+import type { VerifyOptions } from '../api.js'
+import type { KeyFormat } from '../format.js'
+import { DIGEST_LENGTH, digestsEqual, keyBytes, keysEqual } from '../lib/digest.js'
+import type { LastUsedWriter } from '../lib/last-used.js'
+import type { DigesterSet } from '../lib/peppers.js'
+import { deepFreeze, statusOf } from '../lib/view.js'
+import type { Limits } from '../limits.js'
+import { checkScopeRequirement, unmetScopes } from '../scopes.js'
+import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
+import { failure, type VerifyFailure, type VerifyResult, type VerifySuccess } from '../verify-result.js'
+import type { EventSink } from './events.js'
+import type { RecordCache } from './record-cache.js'
+import { toInfo } from './view.js'
+
+export interface VerifierParts<S extends string> {
+  format: KeyFormat
+  store: KeyStore
+  digesters: DigesterSet
+  cache: RecordCache<S>
+  limits: Limits
+  lastUsed: LastUsedWriter | null
+  events: EventSink
+  now: () => number
+  rememberVerifiedKeys: boolean
+  isClosed: () => boolean
+}
+
+const STORE_RETRY_AFTER_MS = 1_000
+/** How far a key in its rotation grace period looks along its chain for the budget it shares. */
+const MAX_ROTATION_HOPS = 8
+const VERIFY_OPTIONS = new Set(['scopes', 'cost', 'source'])
+
+/**
+ * The hot path: parse → throttle → cache or store → digest → constant-time compare → state →
+ * scopes → limits → last-used → result.
+ */
+export class Verifier<S extends string> {
+  readonly #p: VerifierParts<S>
+  readonly #scratch = new Uint8Array(DIGEST_LENGTH)
+  /** Records whose digest is being re-made under the current pepper (one write each at a time). */
+  readonly #upgrading = new Set<string>()
+
+  constructor(parts: VerifierParts<S>) {
+    this.#p = parts
+  }
+
+  async verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>> {
+    const { format, limits, cache } = this.#p
+    // Options are the application's own code: a wrong shape is a programming error and throws.
+    // The key is the caller's input: whatever it is, verify answers with a result.
+    if (options !== undefined) checkVerifyOptionNames(options)
+    const requirement = checkScopeRequirement(options?.scopes)
+    const source = options?.source
+    const cost = options?.cost ?? 1
+    if (!Number.isSafeInteger(cost) || cost < 0) throw new TypeError(`cost must be a whole number, 0 or more, got ${String(cost)}`)
+    const now = this.#p.now()
+    const sourceWait = limits.throttled('source', source, now)
+    if (sourceWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: sourceWait }), undefined, source)
+
+    const parsed = format.parse(key)
+    // Shape failures cost nothing and touch no store, so they are not counted for throttling.
+    if (parsed === null) return this.#fail(failure('malformed'))
+    if (!parsed.ownPrefix)
+      return this.#fail(
+        failure('invalid', {
+          message: `The API key was issued for another environment or service (it does not start with "${format.prefix}_").`,
+        }),
+        parsed.id,
+      )
+    if (this.#p.isClosed()) return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), parsed.id)
+    const keyWait = limits.throttled('key', parsed.id, now)
+    if (keyWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: keyWait }), parsed.id)
+
+    let entry = cache.lookup(parsed.id, now)
+    if (entry === undefined) {
+      try {
+        entry = await cache.load(parsed.id, now)
+      } catch {
+        return this.#storeFailure(parsed.id)
+      }
+    }
+
+    // Equal work whether or not the id exists: an unknown id gets a decoy entry of the same shape
+    // (current digester, random digest, remembered bytes that no key can equal), cached like a real
+    // one. A key equal to the one that last matched this record is accepted after a constant-time
+    // compare; anything else reserves a throttling slot (so a burst of guesses cannot outrun the
+    // counter), then costs one digest and one digest compare.
+    // (Without remembered keys there is nothing to compare for anyone: the step is skipped for all.)
+    const decoy = cache.decoy
+    let matched = this.#p.rememberVerifiedKeys && keysEqual(key as string, entry.verifiedKey ?? decoy.verifiedKey!) && now < entry.acceptUntil
+    if (!matched) {
+      const reservation = limits.reserve(source, parsed.id, now)
+      if ('retryAfterMs' in reservation) return this.#fail(failure('rate_limited', reservation), parsed.id, source)
+      entry.digester.digestInto(key as string, this.#scratch)
+      matched = digestsEqual(this.#scratch, entry.digest ?? decoy.digest!) && now < entry.acceptUntil
+      if (!matched || entry.record === null) {
+        await limits.recordFailure(reservation, now)
+        return this.#fail(failure('invalid'), parsed.id, source)
+      }
+      limits.release(reservation)
+      if (this.#p.rememberVerifiedKeys) entry.verifiedKey = keyBytes(key as string)
+      if (entry.digester !== this.#p.digesters.current) this.#upgradeDigest(entry.record, key as string)
+    }
+    const record = entry.record!
+
+    const state = statusOf(record, now)
+    if (state !== 'active') return this.#fail(failure(state, { keyId: record.id }), record.id)
+    if (requirement.scopes.length > 0) {
+      const missing = unmetScopes(record.scopes, requirement)
+      if (missing.length > 0) return this.#fail(insufficientScope(record.id, missing, requirement.mode), record.id)
+    }
+
+    const success: VerifySuccess<S> = { ok: true, key: (entry.info ??= deepFreeze(toInfo<S>(record, now))) }
+    if (record.rotatedToId !== null || record.rateLimit !== null || record.credits !== null || limits.defaultRateLimit !== null) {
+      let admission
+      try {
+        const budget = record.rotatedToId === null ? record : await this.#budgetOf(record, now)
+        admission = await limits.admit(record.id, budget, cost, now)
+      } catch {
+        return this.#storeFailure(record.id)
+      }
+      if ('ok' in admission) return this.#fail(admission, record.id)
+      if (admission.rateLimit) success.rateLimit = admission.rateLimit
+      if (admission.creditsRemaining !== undefined) success.creditsRemaining = admission.creditsRemaining
+    }
+
+    this.#p.lastUsed?.record(record.id, now)
+    if (this.#p.events.enabled) this.#p.events.emit({ type: 'key.verified', keyId: record.id, ownerId: record.ownerId })
+    return success
+  }
+
+  /**
+   * The record whose limits and credits a rotated key spends: the newest key of its rotation chain
+   * (a key and its successors share one budget). A broken chain (a successor deleted) ends at the
+   * last record found.
+   */
+  async #budgetOf(record: ApiKeyRecord, now: number): Promise<ApiKeyRecord> {
+    let budget = record
+    for (let hop = 0; hop < MAX_ROTATION_HOPS && budget.rotatedToId !== null; hop++) {
+      const next = await this.#p.cache.get(budget.rotatedToId, now)
+      if (next.record === null || next.record.rotatedFromId !== budget.id) break
+      budget = next.record
+    }
+    return budget
+  }
+
+  /**
+   * Re-digest a record made under an older pepper (or none, inside the migration window) under the
+   * current one, after a successful verification: one conditional write, off the request path.
+   */
+  #upgradeDigest(record: ApiKeyRecord, key: string): void {
+    if (this.#upgrading.has(record.id)) return
+    this.#upgrading.add(record.id)
+    const current = this.#p.digesters.current
+    const patch: ApiKeyPatch = { digest: current.digestHex(key), algorithm: current.algorithm, pepperId: current.pepperId }
+    const { events } = this.#p
+    this.#p.store
+      .update(record.id, patch, { expectedRevision: record.revision })
+      .then(
+        (updated) => {
+          this.#p.cache.invalidate(record.id)
+          if (updated !== null) events.emit({ type: 'key.digest_upgraded', keyId: record.id, ownerId: record.ownerId })
+        },
+        () => events.emit({ type: 'store.error', operation: 'digest_upgrade', keyId: record.id }),
+      )
+      .finally(() => this.#upgrading.delete(record.id))
+  }
+
+  #storeFailure(keyId: string): VerifyFailure {
+    this.#p.events.emit({ type: 'store.error', operation: 'verify', keyId })
+    return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), keyId)
+  }
+
+  #fail(result: VerifyFailure, keyId?: string, source?: string): VerifyFailure {
+    if (this.#p.events.enabled)
+      this.#p.events.emit({ type: 'key.verify_failed', code: result.code, ...(keyId && { keyId }), ...(source !== undefined && { source }) })
+    return result
+  }
+}
+
+/** Refuse an unknown verify option (`scope` for `scopes` would otherwise check nothing). */
+function checkVerifyOptionNames(options: object): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('verify options must be an object')
+  for (const name in options)
+    if (!VERIFY_OPTIONS.has(name)) throw new TypeError(`unknown verify option ${JSON.stringify(name.slice(0, 40))}; expected scopes, cost or source`)
+}
+
+function insufficientScope(keyId: string, missing: string[], mode: 'all' | 'any'): VerifyFailure {
+  const list = missing.map((scope) => `"${scope}"`).join(mode === 'any' ? ' or ' : ', ')
+  return failure('insufficient_scope', {
+    keyId,
+    scope: missing[0]!,
+    missingScopes: missing,
+    message:
+      missing.length === 1
+        ? `The API key does not have the scope ${list} that this request needs.`
+        : `The API key does not have the scopes ${list} that this request needs.`,
+  })
+}

@@ -1,0 +1,31 @@
+import { statusOf } from '../lib/view.js'
+import type { ApiKeyInfo, ApiKeyRecord, ScopeGrant } from '../types.js'
+
+/** The public view of a record: everything but the digest, in fresh objects throughout, so nothing a caller changes reaches the record. */
+export function toInfo<S extends string>(record: ApiKeyRecord, now: number): ApiKeyInfo<S> {
+  return {
+    id: record.id,
+    prefix: record.prefix,
+    hint: record.hint,
+    redacted: `${record.prefix}_${record.id.slice(0, 4)}…${record.hint}`,
+    name: record.name,
+    ownerId: record.ownerId,
+    scopes: [...record.scopes] as ScopeGrant<S>[],
+    metadata: structuredClone(record.metadata),
+    status: statusOf(record, now),
+    createdAt: copyDate(record.createdAt),
+    updatedAt: copyDate(record.updatedAt),
+    expiresAt: copyDate(record.expiresAt),
+    disabledAt: copyDate(record.disabledAt),
+    revokedAt: copyDate(record.revokedAt),
+    lastUsedAt: copyDate(record.lastUsedAt),
+    rotatedFromId: record.rotatedFromId,
+    rotatedToId: record.rotatedToId,
+    rateLimit: record.rateLimit && { ...record.rateLimit },
+    credits: record.credits && { ...record.credits, refill: record.credits.refill ? { ...record.credits.refill } : null },
+  }
+}
+
+function copyDate<T extends Date | null>(date: T): T {
+  return (date === null ? null : new Date(date.getTime())) as T
+}
