@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3'
-import { KeyStoreSchemaError, SQLITE_SCHEMA_VERSION, SqliteKeyStore, sqliteMigrationSql } from '@keyward/sqlite'
+import { KeyStoreSchemaError, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, SqliteKeyStore, sqliteMigrationSql } from '@keyward/sqlite'
 import { sampleRecord } from '@keyward/core/testing'
 import { describe, expect, it } from 'vitest'
+import { eventually } from '../../../test/eventually.js'
 import { dbPath, tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -47,6 +48,35 @@ describe('SqliteKeyStore schema', () => {
     db.close()
     expect(() => new SqliteKeyStore(file)).toThrow(/newer than this package supports/)
     expect(() => new SqliteKeyStore(file)).toThrow(expect.objectContaining({ code: 'schema_too_new' }))
+  })
+
+  it('upgrades a version-1 file in place: records kept, and then a hand-made change notifies', async () => {
+    const file = dbPath(dir)
+    const v1 = SQLITE_MIGRATIONS[0]!
+    const db = new Database(file)
+    db.exec('CREATE TABLE keyward_keys_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);')
+    db.exec(v1.sql('keyward_keys'))
+    db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (1, ?, ?)').run(v1.name, Date.now())
+    db.close()
+    expect(() => new SqliteKeyStore({ database: file, migrate: false })).toThrow(expect.objectContaining({ code: 'schema_outdated' }))
+    const record = sampleRecord()
+    const raw = new Database(file)
+    raw
+      .prepare(
+        `INSERT INTO keyward_keys (id, prefix, digest, algorithm, hint, name, scopes, metadata, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(record.id, record.prefix, record.digest, record.algorithm, record.hint, record.name, JSON.stringify(record.scopes), JSON.stringify(record.metadata), record.createdAt.getTime(), record.createdAt.getTime())
+    const store = new SqliteKeyStore({ database: file, pollIntervalMs: 20 })
+    expect(store.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
+    expect(await store.findById(record.id)).toMatchObject({ id: record.id, name: record.name })
+    const seen: string[] = []
+    const unsubscribe = await store.subscribe((change) => seen.push(change.id))
+    raw.prepare('UPDATE keyward_keys SET revoked_at = ? WHERE id = ?').run(Date.now(), record.id)
+    await eventually('notification', async () => seen, (ids) => ids.includes(record.id), 1_000)
+    await unsubscribe()
+    raw.close()
+    await store.close()
   })
 
   it('keeps tables apart by name and validates the name', async () => {
