@@ -5,9 +5,9 @@ export interface Io {
   env: NodeJS.ProcessEnv
   cwd: string
   stderrIsTTY: boolean
-  /** Whether standard input is a terminal, so a question can be asked. */
-  stdinIsTTY: boolean
+  /** Whether standard input is a terminal, so a question can be asked. Without it, `scan --revoke` needs `--yes`. */
+  stdinIsTTY?: boolean
   readStdin(): Promise<string>
   /** Ask the person at the terminal; resolves to the line they type. */
-  ask(question: string): Promise<string>
+  ask?(question: string): Promise<string>
 }

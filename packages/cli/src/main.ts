@@ -35,6 +35,12 @@ Options:
   --json               machine-readable output
   -h, --help
 
+Scan options:
+  --revoke             revoke the keys found that exist in the store; asks first on a terminal
+  -y, --yes            revoke without asking (needed when stdin is not a terminal)
+  --follow-symlinks    follow symlinks, only to targets inside the scanned folder (default: skip them)
+  --max-file-bytes <n> skip larger files, e.g. 512K, 10M (default 10M)
+
 Exit codes: 0 ok or nothing found, 1 refused or keys found, 2 usage or bad input, 3 not found,
 4 store unavailable, 5 rejected (state or conflict).
 `

@@ -32,7 +32,7 @@ export function parseByteSize(text: string): number {
 }
 
 /** Whether the person at the terminal answers yes. */
-export async function confirm(io: Pick<Io, 'ask'>, question: string): Promise<boolean> {
+export async function confirm(io: Required<Pick<Io, 'ask'>>, question: string): Promise<boolean> {
   return /^\s*y(es)?\s*$/i.test(await io.ask(`${question} [y/N] `))
 }
 
@@ -67,7 +67,8 @@ async function revocable(keyward: Keyward, findings: Finding[]) {
  * that exist in the store are revoked after the person at the terminal confirms, or with `--yes`.
  */
 export async function runScan(prefix: string, paths: string[], flags: ScanFlags, io: Io, openKeyward: () => Promise<Keyward>): Promise<number> {
-  if (flags.revoke && !flags.yes && !io.stdinIsTTY)
+  const ask = io.stdinIsTTY === true ? io.ask : undefined
+  if (flags.revoke && !flags.yes && !ask)
     throw new CliError('scan --revoke asks before revoking, but standard input is not a terminal: pass --yes to revoke without asking')
   const maxFileBytes = flags['max-file-bytes'] === undefined ? undefined : parseByteSize(flags['max-file-bytes'])
   const started = Date.now()
@@ -94,7 +95,7 @@ export async function runScan(prefix: string, paths: string[], flags: ScanFlags,
     const targets = await revocable(keyward, findings)
     if (targets.length > 0 && !flags.yes) {
       for (const { info, redacted } of targets) io.err(`  ${redacted}  ${info.id}  "${info.name}" (${info.status})\n`)
-      declined = !(await confirm(io, `Revoke ${targets.length === 1 ? 'this key' : `these ${targets.length} keys`}? This cannot be undone.`))
+      declined = !(await confirm({ ask: ask! }, `Revoke ${targets.length === 1 ? 'this key' : `these ${targets.length} keys`}? This cannot be undone.`))
     }
     if (!declined)
       for (const { info } of targets) {

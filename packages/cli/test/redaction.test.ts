@@ -73,10 +73,11 @@ describe('a whole key where an id belongs is never printed', () => {
     const key = keyward(['create', '--name', `pasted into ${command}`], { env, cwd: dir }).stdout.trim()
     const id = key.slice('acme_live_'.length, 'acme_live_'.length + 12)
     const run = keyward([command!, key, ...rest], { env, cwd: dir })
-    expect(run).toMatchObject({ code: 2, stdout: '' })
-    expect(run.stderr).toBe(
-      `keyward: that looks like a whole key (${shown(key)}); pass its id: keyward ${command} ${id}. Treat a key pasted on a command line as leaked.\n`,
-    )
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `keyward: that looks like a whole key (${shown(key)}); pass its id: keyward ${command} ${id}. Treat a key pasted on a command line as leaked.\n`,
+    })
     expectNoSecret(run, [key])
     expect(JSON.parse(keyward(['verify', key, '--json'], { env, cwd: dir }).stdout)).toMatchObject({ ok: true, key: { status: 'active' } })
   })
