@@ -5,15 +5,20 @@ const shared: Options = {
   sourcemap: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['vitest', '@noble/hashes', '@keyward/core'],
+  external: ['vitest', '@noble/hashes', /^@keyward\/core(\/.*)?$/],
 }
 
-// Two builds, run one after the other by the `build` script: the conformance suite imports
-// `@keyward/core` by name (so stores and the suite share one copy of the classes), and its
-// declarations need the main entry's declarations to exist first.
+// Two builds, run one after the other by the `build` script: the conformance suites import
+// `@keyward/core` by name (so stores and the suites share one copy of the classes), and their
+// declarations need the other entries' declarations to exist first.
 export default defineConfig(
   process.env.KEYWARD_BUILD === 'testing'
-    ? // vitest is ESM-only, and so is the suite.
-      { ...shared, entry: ['src/testing.ts'], format: ['esm'] }
-    : { ...shared, entry: ['src/index.ts'], format: ['esm', 'cjs'], clean: true },
+    ? // vitest is ESM-only, and so are the suites.
+      { ...shared, entry: { testing: 'src/testing/index.ts' }, format: ['esm'] }
+    : {
+        ...shared,
+        entry: { index: 'src/index.ts', http: 'src/http/index.ts', store: 'src/store/index.ts', 'secret-scanning': 'src/secret-scanning.ts' },
+        format: ['esm', 'cjs'],
+        clean: true,
+      },
 )

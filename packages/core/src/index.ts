@@ -12,7 +12,7 @@ export type {
 export { MemoryKeyStore } from './memory-store.js'
 export { KeyFormat, MAX_KEY_LENGTH, type KeyFormatOptions, type ParsedKey } from './format.js'
 export { isValidScope, scopeGranted, missingScope, missingScopes, type ScopeRequirement } from './scopes.js'
-export { encodeCursor, decodeCursor, type ListPosition } from './lib/cursor.js'
+export { encodeCursor, decodeCursor, type ListPosition } from './store/cursor.js'
 export { failureMessage } from './verify-result.js'
 export type { VerifyFailure, VerifyFailureCode, VerifyResult, VerifySuccess } from './verify-result.js'
 export type { KeywardEvent, KeywardEventType, KeywardHooks } from './events.js'
@@ -47,7 +47,7 @@ export {
   type HttpFailureResponse,
   type HttpProblemCode,
   type ProblemBody,
-} from './http.js'
+} from './http/mapping.js'
 export type {
   ApiKeyInfo,
   ApiKeyPatch,
@@ -79,5 +79,5 @@ export { spendFromCredits, counterWindow } from './credits.js'
 export type { ThrottleOptions } from './limits.js'
 export type { RateLimitState } from './verify-result.js'
 export type { CounterState, CreditSpend } from './types.js'
-export { KeyStoreSchemaError, type SchemaErrorCode } from './store-kit.js'
+export { KeyStoreSchemaError, type SchemaErrorCode } from './store/schema-error.js'
 export { escapeLogValue, setDefaultLogger, type KeywardLogger, type LogEntry } from './logging.js'

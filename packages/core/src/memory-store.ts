@@ -1,6 +1,6 @@
 import { counterWindow, spendFromCredits } from './credits.js'
 import { DuplicateKeyIdError } from './errors.js'
-import { decodeCursor, encodeCursor, isAfter } from './lib/cursor.js'
+import { decodeCursor, encodeCursor, isAfter } from './store/cursor.js'
 import type {
   ApiKeyPatch,
   ApiKeyRecord,

@@ -8,7 +8,7 @@ import {
   resolveHttpAuthOptions,
   throttlingSource,
   verifyFailureResponse,
-} from '../src/http.js'
+} from '../src/http/mapping.js'
 import { createKeyward, MemoryKeyStore, type Keyward } from '../src/index.js'
 import { failure } from '../src/verify-result.js'
 import { CountingStore, PEPPER } from './helpers.js'

@@ -4,10 +4,10 @@
  * `WWW-Authenticate` challenges. Adapters only copy the result onto their response object, so
  * Express, Koa and Fastify answer byte for byte the same.
  */
-import type { Keyward } from './api.js'
-import { isValidScope, missingScopes } from './scopes.js'
-import type { ApiKeyInfo } from './types.js'
-import type { RateLimitState, VerifyFailure, VerifyFailureCode } from './verify-result.js'
+import type { Keyward } from '../api.js'
+import { isValidScope, missingScopes } from '../scopes.js'
+import type { ApiKeyInfo } from '../types.js'
+import type { RateLimitState, VerifyFailure, VerifyFailureCode } from '../verify-result.js'
 
 /** Codes that can appear in a problem body. */
 export type HttpProblemCode = VerifyFailureCode | 'invalid_request' | 'missing_credentials'

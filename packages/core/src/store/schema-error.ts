@@ -1,5 +1,5 @@
 /** For store authors: one schema error shared by every store. */
-import { KeywardError } from './errors.js'
+import { KeywardError } from '../errors.js'
 
 /** Why a store refused to use a database schema. */
 export type SchemaErrorCode = 'schema_missing' | 'schema_outdated' | 'schema_too_new'

@@ -7,8 +7,8 @@
  * runKeyStoreConformance('MyStore', async () => new MyStore(await freshDatabase()))
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { limitsConformance } from './testing-limits.js'
-import { listConformance } from './testing-list.js'
+import { limitsConformance } from './limits-suite.js'
+import { listConformance } from './list-suite.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
 import { createKeyward, type ApiKeyRecord, type KeyChange, type KeyStore } from '@keyward/core'
 

@@ -1,0 +1,24 @@
+/**
+ * `@keyward/core/store`: for store authors. The `KeyStore` contract, the cursor and counter helpers
+ * every store shares, and the errors a store throws. Prove a store with `@keyward/core/testing`.
+ */
+export type {
+  ApiKeyPatch,
+  ApiKeyRecord,
+  CounterState,
+  CreditSpend,
+  Credits,
+  DigestAlgorithm,
+  JsonValue,
+  KeyChange,
+  KeyStore,
+  LastUsedEntry,
+  Metadata,
+  RateLimit,
+  StoreListPage,
+  StoreListQuery,
+} from '../types.js'
+export { decodeCursor, encodeCursor, isAfter, type ListPosition } from './cursor.js'
+export { counterWindow, spendFromCredits } from '../credits.js'
+export { KeyStoreSchemaError, type SchemaErrorCode } from './schema-error.js'
+export { ClosedError, DuplicateKeyIdError, InvalidInputError, StoreUnavailableError } from '../errors.js'
