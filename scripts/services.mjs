@@ -351,7 +351,10 @@ export async function useSharedServices(kind) {
     rmSync(lease, { force: true })
     if (process.env.KEYWARD_KEEP_SERVICES === '1') return
     await withLock(`${kind}-leases`, async () => {
-      const others = readdirSync(leaseDir(kind)).filter((name) => pidAlive(Number(name.split('-')[0])))
+      const others = []
+      for (const name of readdirSync(leaseDir(kind)))
+        if (pidAlive(Number(name.split('-')[0]))) others.push(name)
+        else rmSync(join(leaseDir(kind), name), { force: true }) // left by a run that was killed
       if (others.length > 0 || !existsSync(autoMarker(kind))) return
       rmSync(autoMarker(kind), { force: true })
       if (kind === 'postgres') await stopPostgres()
