@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { KeywardOptions } from '@keyward/core'
 import { CliError } from './errors.js'
 
 /** What `keyward.config.json` may hold. Secrets are better kept in the environment. */
@@ -21,7 +20,7 @@ export interface GlobalFlags {
 export interface ResolvedConfig {
   store: string | undefined
   prefix: string | undefined
-  peppers: Pick<KeywardOptions, 'pepper' | 'peppers'>
+  peppers: { pepper?: string; peppers?: never } | { pepper?: never; peppers?: NonNullable<ConfigFile['peppers']> }
 }
 
 /** Where in `text` a JSON parse error points, as `line L, column C`, without quoting any of it. */
