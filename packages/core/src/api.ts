@@ -6,23 +6,12 @@ import type { ApiKeyInfo, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } f
 import type { ScopeRequirement } from './scopes.js'
 import type { VerifyResult } from './verify-result.js'
 
-/** Options of {@link createKeyward}. */
-export interface KeywardOptions {
+/** Options of {@link createKeyward} other than the pepper. */
+interface KeywardBaseOptions {
   /** Deployment prefix, lowercase segments joined by `_`: `acme_live`, `acme_test`. */
   prefix: string
   /** Where records live. `MemoryKeyStore`, `@keyward/sqlite`, `@keyward/postgres`, `@keyward/redis` or your own. */
   store: KeyStore
-  /**
-   * A server-side secret of at least 32 bytes: digests become HMAC-SHA256 under it, so a stolen
-   * database verifies nothing. Recommended. Its pepper id is `"default"`.
-   */
-  pepper?: PepperSecret
-  /**
-   * Several peppers, for rotation: new keys use `current`; records name the pepper that made them,
-   * so keys made under an older one keep verifying while it is listed.
-   * @example { current: 'p2', secrets: { p1: process.env.PEPPER_1!, p2: process.env.PEPPER_2! } }
-   */
-  peppers?: { current: string; secrets: Record<string, PepperSecret> }
   /**
    * A migration window for records made before a pepper was configured (plain SHA-256). With a
    * pepper, such records verify nothing by default: a record's algorithm is data that anyone who
@@ -84,6 +73,29 @@ export interface KeywardOptions {
    */
   now?: () => number
 }
+
+/** One pepper, or several for rotation — never both (a compile-time error, and a `TypeError` at run time). */
+type PepperChoice =
+  | {
+      /**
+       * A server-side secret of at least 32 bytes: digests become HMAC-SHA256 under it, so a stolen
+       * database verifies nothing. Recommended. Its pepper id is `"default"`.
+       */
+      pepper?: PepperSecret
+      peppers?: never
+    }
+  | {
+      pepper?: never
+      /**
+       * Several peppers, for rotation: new keys use `current`; records name the pepper that made them,
+       * so keys made under an older one keep verifying while it is listed.
+       * @example { current: 'p2', secrets: { p1: process.env.PEPPER_1!, p2: process.env.PEPPER_2! } }
+       */
+      peppers?: { current: string; secrets: Record<string, PepperSecret> }
+    }
+
+/** Options of {@link createKeyward}. */
+export type KeywardOptions = KeywardBaseOptions & PepperChoice
 
 /** Input of `create`. */
 export interface CreateKeyInput<S extends string = string> {

@@ -1,6 +1,6 @@
-import type { ThrottleOptions } from '../limits.js'
-import type { RateLimit } from '../types.js'
-import { validateRateLimit } from '../validate.js'
+import type { ThrottleOptions } from './limits.js'
+import type { RateLimit } from './types.js'
+import { validateRateLimit } from './validate.js'
 
 /** A rate limit given in the options, or a `TypeError` saying what is wrong. */
 export function configRateLimit(value: unknown): RateLimit {

@@ -1,3 +1,5 @@
+import type { KeyStoreSchemaError } from './store/schema-error.js'
+
 /**
  * Every error Keyward throws on purpose is a {@link KeywardError} with a stable `code`, so callers
  * can `switch (err.code)` instead of matching messages. Messages never contain a key, a digest or a
@@ -18,13 +20,26 @@ export type KeywardErrorCode =
   | 'schema_outdated'
   | 'schema_too_new'
 
-/** Base class of every Keyward error. */
-export class KeywardError extends Error {
+/**
+ * Base class of every Keyward error. Each subclass narrows `code`, so with {@link AnyKeywardError}
+ * a `switch (error.code)` narrows to the class and its fields.
+ *
+ * @example
+ * try { await keyward.revoke(id) } catch (error) {
+ *   if (!(error instanceof KeywardError)) throw error
+ *   const known = error as AnyKeywardError
+ *   switch (known.code) {
+ *     case 'not_found': return reply(404, known.keyId)
+ *     case 'invalid_input': return reply(400, known.field)
+ *   }
+ * }
+ */
+export class KeywardError<C extends KeywardErrorCode = KeywardErrorCode> extends Error {
   /** Stable machine-readable code. */
-  readonly code: KeywardErrorCode
+  readonly code: C
   static readonly code: KeywardErrorCode | undefined
 
-  constructor(code: KeywardErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
     this.name = new.target.name
@@ -32,7 +47,7 @@ export class KeywardError extends Error {
 }
 
 /** An argument failed validation (name, scopes, metadata, dates, limits). Nothing was written. */
-export class InvalidInputError extends KeywardError {
+export class InvalidInputError extends KeywardError<'invalid_input'> {
   static override readonly code = 'invalid_input' as const
   /** The argument at fault, for example `name` or `scopes[2]`. */
   readonly field: string
@@ -43,7 +58,7 @@ export class InvalidInputError extends KeywardError {
 }
 
 /** No key with this id exists in the store. */
-export class KeyNotFoundError extends KeywardError {
+export class KeyNotFoundError extends KeywardError<'not_found'> {
   static override readonly code = 'not_found' as const
   readonly keyId: string
   constructor(keyId: string) {
@@ -53,7 +68,7 @@ export class KeyNotFoundError extends KeywardError {
 }
 
 /** The key is in a state that forbids the operation, such as enabling a revoked key. */
-export class InvalidStateError extends KeywardError {
+export class InvalidStateError extends KeywardError<'invalid_state'> {
   static override readonly code = 'invalid_state' as const
   readonly keyId: string
   constructor(keyId: string, message: string) {
@@ -63,7 +78,7 @@ export class InvalidStateError extends KeywardError {
 }
 
 /** A concurrent change won: for example another rotation of the same key finished first. */
-export class ConflictError extends KeywardError {
+export class ConflictError extends KeywardError<'conflict'> {
   static override readonly code = 'conflict' as const
   readonly keyId: string
   constructor(keyId: string, message: string) {
@@ -73,7 +88,7 @@ export class ConflictError extends KeywardError {
 }
 
 /** A store refused an insert because a record with this id already exists. Thrown by stores. */
-export class DuplicateKeyIdError extends KeywardError {
+export class DuplicateKeyIdError extends KeywardError<'duplicate_id'> {
   static override readonly code = 'duplicate_id' as const
   readonly keyId: string
   constructor(keyId: string) {
@@ -83,7 +98,7 @@ export class DuplicateKeyIdError extends KeywardError {
 }
 
 /** The store could not be reached or failed. The operation did not take effect through Keyward. */
-export class StoreUnavailableError extends KeywardError {
+export class StoreUnavailableError extends KeywardError<'store_unavailable'> {
   static override readonly code = 'store_unavailable' as const
   constructor(operation: string, options?: { cause?: unknown }) {
     super('store_unavailable', `The key store failed during ${operation}.`, options)
@@ -91,9 +106,20 @@ export class StoreUnavailableError extends KeywardError {
 }
 
 /** The instance was closed with `close()`. */
-export class ClosedError extends KeywardError {
+export class ClosedError extends KeywardError<'closed'> {
   static override readonly code = 'closed' as const
   constructor() {
     super('closed', 'This Keyward instance is closed.')
   }
 }
+
+/** Every error class Keyward throws on purpose, as a union a `switch (error.code)` narrows. */
+export type AnyKeywardError =
+  | InvalidInputError
+  | KeyNotFoundError
+  | InvalidStateError
+  | ConflictError
+  | DuplicateKeyIdError
+  | StoreUnavailableError
+  | ClosedError
+  | KeyStoreSchemaError

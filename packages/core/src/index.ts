@@ -25,6 +25,7 @@ export {
   KeyNotFoundError,
   KeywardError,
   StoreUnavailableError,
+  type AnyKeywardError,
   type KeywardErrorCode,
 } from './errors.js'
 export {

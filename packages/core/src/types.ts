@@ -1,11 +1,12 @@
+import type { DigestAlgorithm } from './lib/digest.js'
+
+export type { DigestAlgorithm }
+
 /** A JSON value, as stored in `metadata`. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
 /** Free-form JSON attached to a key (for example `{ integration: 'hubspot' }`). Bounded in size. */
 export type Metadata = { [key: string]: JsonValue }
-
-/** How a record's digest was made. */
-export type DigestAlgorithm = 'sha256' | 'hmac-sha256'
 
 /** The namespace part of a scope: `contacts` for `contacts:sync`. */
 type ScopeNamespace<S extends string> = S extends `${infer N}:${string}` ? N : never

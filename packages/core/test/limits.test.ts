@@ -4,7 +4,7 @@ import { CountingStore, manualClock, PEPPER } from './helpers.js'
 
 const open: Keyward[] = []
 function make(options: Partial<KeywardOptions>): Keyward {
-  const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...options })
+  const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...options } as KeywardOptions)
   open.push(keyward)
   return keyward
 }

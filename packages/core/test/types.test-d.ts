@@ -1,5 +1,13 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { createKeyward, MemoryKeyStore, type ApiKeyInfo, type VerifyResult } from '../src/index.js'
+import {
+  createKeyward,
+  InvalidInputError,
+  KeyNotFoundError,
+  MemoryKeyStore,
+  type AnyKeywardError,
+  type ApiKeyInfo,
+  type VerifyResult,
+} from '../src/index.js'
 
 type Scope = 'messages:send' | 'contacts:sync' | 'contacts:read'
 const keyward = createKeyward<Scope>({ prefix: 'acme', store: new MemoryKeyStore() })
@@ -36,5 +44,25 @@ describe('typed scopes', () => {
     const untyped = createKeyward({ prefix: 'acme', store: new MemoryKeyStore() })
     void untyped.create({ name: 'any', scopes: ['whatever:you-like'] })
     expectTypeOf<ApiKeyInfo['scopes']>().toEqualTypeOf<string[]>()
+  })
+})
+
+describe('options', () => {
+  it('take pepper or peppers, never both', () => {
+    const store = new MemoryKeyStore()
+    void createKeyward({ prefix: 'acme', store, pepper: 'x'.repeat(32) })
+    void createKeyward({ prefix: 'acme', store, peppers: { current: 'a', secrets: { a: 'x'.repeat(32) } } })
+    // @ts-expect-error: one or the other
+    void createKeyward({ prefix: 'acme', store, pepper: 'x'.repeat(32), peppers: { current: 'a', secrets: { a: 'x'.repeat(32) } } })
+  })
+})
+
+describe('errors', () => {
+  it('narrow by code through AnyKeywardError', () => {
+    const error = new KeyNotFoundError('abc') as AnyKeywardError
+    expectTypeOf(new InvalidInputError('name', 'x').code).toEqualTypeOf<'invalid_input'>()
+    if (error.code === 'not_found') expectTypeOf(error).toEqualTypeOf<KeyNotFoundError>()
+    if (error.code === 'invalid_input') expectTypeOf(error.field).toEqualTypeOf<string>()
+    if (error.code === 'schema_outdated') expectTypeOf(error.databaseVersion).toEqualTypeOf<number>()
   })
 })

@@ -2,7 +2,7 @@ import type { CreateKeyInput, CreatedKey, ListOptions, UpdateKeyInput } from '..
 import { InvalidInputError, InvalidStateError, KeyNotFoundError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
 import { decodeDigest, DIGEST_LENGTH, digestsEqual } from '../lib/digest.js'
-import { toStoreError } from '../lib/store-errors.js'
+import { toStoreError } from './store-errors.js'
 import type { Limits } from '../limits.js'
 import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, Credits, KeyStore, RateLimit } from '../types.js'
 import {

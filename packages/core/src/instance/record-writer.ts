@@ -2,7 +2,7 @@ import { ClosedError, ConflictError, KeyNotFoundError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
 import { cryptoRandom } from '../lib/base62.js'
 import type { DigesterSet } from '../lib/peppers.js'
-import { isDuplicateId, toStoreError } from '../lib/store-errors.js'
+import { isDuplicateId, toStoreError } from './store-errors.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import type { RecordCache } from './record-cache.js'
 

@@ -1,5 +1,4 @@
-import { statusOf } from '../lib/view.js'
-import type { ApiKeyInfo, ApiKeyRecord, ScopeGrant } from '../types.js'
+import type { ApiKeyInfo, ApiKeyRecord, ApiKeyStatus, ScopeGrant } from '../types.js'
 
 /** The public view of a record: everything but the digest, in fresh objects throughout, so nothing a caller changes reaches the record. */
 export function toInfo<S extends string>(record: ApiKeyRecord, now: number): ApiKeyInfo<S> {
@@ -28,4 +27,21 @@ export function toInfo<S extends string>(record: ApiKeyRecord, now: number): Api
 
 function copyDate<T extends Date | null>(date: T): T {
   return (date === null ? null : new Date(date.getTime())) as T
+}
+
+/** The state of a record at `now`. */
+export function statusOf(record: ApiKeyRecord, now: number): ApiKeyStatus {
+  if (record.revokedAt !== null) return 'revoked'
+  if (record.disabledAt !== null) return 'disabled'
+  if (record.expiresAt !== null && record.expiresAt.getTime() <= now) return 'expired'
+  return 'active'
+}
+
+/** Freeze an object graph (Dates excepted), so a shared view cannot be changed by a caller. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const item of Object.values(value)) deepFreeze(item)
+  }
+  return value
 }

@@ -1,7 +1,9 @@
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import type { DigestAlgorithm } from '../types.js'
+
+/** How a record's digest was made. */
+export type DigestAlgorithm = 'sha256' | 'hmac-sha256'
 
 export const DIGEST_LENGTH = 32
 

@@ -1,4 +1,8 @@
-import type { LastUsedEntry } from '../types.js'
+/** One pending write: the same shape as the store's `LastUsedEntry`. */
+interface LastUsedEntry {
+  id: string
+  lastUsedAt: Date
+}
 
 /**
  * Collects last-used times off the request path: at most one write per key per `intervalMs`,

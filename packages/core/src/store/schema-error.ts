@@ -8,8 +8,7 @@ export type SchemaErrorCode = 'schema_missing' | 'schema_outdated' | 'schema_too
  * A store's schema is missing, behind (when the store does not migrate itself), or newer than the
  * store package understands. Carries the versions, never any record data.
  */
-export class KeyStoreSchemaError extends KeywardError {
-  declare readonly code: SchemaErrorCode
+export class KeyStoreSchemaError extends KeywardError<SchemaErrorCode> {
   /** Highest migration applied in the database (0 when none). */
   readonly databaseVersion: number
   /** Highest migration this package knows. */
