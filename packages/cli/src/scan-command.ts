@@ -93,9 +93,9 @@ export async function runScan(prefix: string, paths: string[], flags: ScanFlags,
   if (flags.revoke && findings.length > 0) {
     const keyward = await openKeyward()
     const targets = await revocable(keyward, findings)
-    if (targets.length > 0 && !flags.yes) {
+    if (targets.length > 0 && !flags.yes && ask) {
       for (const { info, redacted } of targets) io.err(`  ${redacted}  ${info.id}  "${info.name}" (${info.status})\n`)
-      declined = !(await confirm({ ask: ask! }, `Revoke ${targets.length === 1 ? 'this key' : `these ${targets.length} keys`}? This cannot be undone.`))
+      declined = !(await confirm({ ask }, `Revoke ${targets.length === 1 ? 'this key' : `these ${targets.length} keys`}? This cannot be undone.`))
     }
     if (!declined)
       for (const { info } of targets) {
