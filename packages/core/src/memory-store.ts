@@ -1,6 +1,8 @@
 import { counterWindow, spendFromCredits } from './credits.js'
 import { DuplicateKeyIdError } from './errors.js'
-import { decodeCursor, encodeCursor, isAfter } from './store/cursor.js'
+import { decodeCursor, isAfter } from './store/cursor.js'
+import { ChangeListeners } from './store/listeners.js'
+import { pageOf } from './store/page.js'
 import type {
   ApiKeyPatch,
   ApiKeyRecord,
@@ -27,7 +29,7 @@ function copy(record: ApiKeyRecord): ApiKeyRecord {
  */
 export class MemoryKeyStore implements KeyStore {
   readonly #records = new Map<string, ApiKeyRecord>()
-  readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #listeners = new ChangeListeners()
   readonly #counters = new Map<string, CounterState>()
   /** Counter slots by the time their window ends, so ended windows are forgotten in O(1) amortised. */
   readonly #endingAt = new Map<number, string[]>()
@@ -79,11 +81,7 @@ export class MemoryKeyStore implements KeyStore {
           (after === undefined || isAfter(r.createdAt.getTime(), r.id, after)),
       )
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    const items = matching.slice(0, query.limit).map(copy)
-    const last = items[items.length - 1]
-    return matching.length > query.limit && last
-      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
-      : { items }
+    return pageOf(matching.slice(0, query.limit + 1).map(copy), query.limit)
   }
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
@@ -151,6 +149,6 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   #emit(id: string): void {
-    for (const listener of this.#listeners) listener({ id })
+    this.#listeners.emit(id)
   }
 }

@@ -22,3 +22,5 @@ export { decodeCursor, encodeCursor, isAfter, type ListPosition } from './cursor
 export { counterWindow, spendFromCredits } from '../credits.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from './schema-error.js'
 export { ClosedError, DuplicateKeyIdError, InvalidInputError, StoreUnavailableError } from '../errors.js'
+export { pageOf } from './page.js'
+export { ChangeListeners } from './listeners.js'
