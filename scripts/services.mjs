@@ -341,10 +341,14 @@ function pidAlive(pid) {
  * Resolves to `{ url, release }`.
  */
 export async function useSharedServices(kind) {
-  const started = await startShared(kind)
   const lease = join(leaseDir(kind), `${process.pid}-${randomBytes(4).toString('hex')}`)
-  mkdirSync(leaseDir(kind), { recursive: true })
-  writeFileSync(lease, '')
+  // Under the lock a releasing run stops the server with: it either sees this lease, or has stopped
+  // the server before this run starts it again.
+  await withLock(`${kind}-leases`, async () => {
+    mkdirSync(leaseDir(kind), { recursive: true })
+    writeFileSync(lease, '')
+  })
+  const started = await startShared(kind)
   if (started) writeFileSync(autoMarker(kind), '')
   const url = kind === 'postgres' ? pgUrl() : redisUrl()
   const release = async () => {
