@@ -13,36 +13,27 @@ import { ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
-import * as coreDist from '../packages/core/dist/index.js'
-import { KeyFormat as SrcKeyFormat } from '../packages/core/src/format.js'
-import { setDefaultLogger as setSrcDefaultLogger } from '../packages/core/src/logging.js'
-import { MemoryKeyStore as SrcMemoryKeyStore } from '../packages/core/src/memory-store.js'
+// The copy of core the tests use: its TypeScript source, through the `@keyward/source` condition.
+import { KeyFormat, MemoryKeyStore, setDefaultLogger, type ApiKeyRecord } from '@keyward/core'
 
 const captured: string[] = []
 const keys = new Set<string>()
 const digests = new Set<string>()
 
-// 1. A debug logger on every instance, from either copy of core (built, or sources in core's tests).
-const logLine = (entry: { level: string; message: string; fields: Record<string, unknown> }) =>
-  captured.push(`${entry.level} ${entry.message} ${JSON.stringify(entry.fields)}`)
-coreDist.setDefaultLogger(logLine)
-setSrcDefaultLogger(logLine)
+// 1. A debug logger on every instance.
+setDefaultLogger((entry) => captured.push(`${entry.level} ${entry.message} ${JSON.stringify(entry.fields)}`))
 
 // 2. Every key minted and every digest stored.
-for (const Format of [coreDist.KeyFormat, SrcKeyFormat]) {
-  const generate = Format.prototype.generate
-  Format.prototype.generate = function (this: coreDist.KeyFormat, ...args: Parameters<typeof generate>) {
-    const minted = generate.apply(this, args)
-    keys.add(minted.key)
-    return minted
-  }
+const generate = KeyFormat.prototype.generate
+KeyFormat.prototype.generate = function (this: KeyFormat, ...args: Parameters<typeof generate>) {
+  const minted = generate.apply(this, args)
+  keys.add(minted.key)
+  return minted
 }
-for (const Store of [coreDist.MemoryKeyStore, SrcMemoryKeyStore]) {
-  const insert = Store.prototype.insert
-  Store.prototype.insert = function (this: coreDist.MemoryKeyStore, record: coreDist.ApiKeyRecord) {
-    digests.add(record.digest)
-    return insert.call(this, record)
-  }
+const insert = MemoryKeyStore.prototype.insert
+MemoryKeyStore.prototype.insert = function (this: MemoryKeyStore, record: ApiKeyRecord) {
+  digests.add(record.digest)
+  return insert.call(this, record)
 }
 
 // 3. Console, stdout and stderr (still printed), and every HTTP response written in this process.

@@ -1,5 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: { name: 'example-demo', include: ['test/**/*.test.ts'], setupFiles: ['../../test/secret-capture.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
-})
+export default keywardProject('example-demo', { testTimeout: 60_000, hookTimeout: 60_000 })

@@ -1,5 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: { name: 'example-koa', include: ['test/**/*.test.ts'], setupFiles: ['../../test/secret-capture.ts'], testTimeout: 30_000 },
-})
+export default keywardProject('example-koa', { testTimeout: 30_000 })

@@ -1,5 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: { name: 'example-quickstart', include: ['test/**/*.test.ts'], setupFiles: ['../../test/secret-capture.ts'] },
-})
+export default keywardProject('example-quickstart')

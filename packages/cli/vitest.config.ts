@@ -1,12 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: {
-    name: 'cli',
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['../../test/secret-capture.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    globalSetup: ['../../scripts/vitest-postgres.ts'],
-  },
-})
+export default keywardProject('cli', { testTimeout: 30_000, hookTimeout: 60_000, globalSetup: ['../../scripts/vitest-postgres.ts'] })

@@ -1,12 +1,3 @@
-import { defineProject } from 'vitest/config'
-import { sourceResolution } from '../../vitest.shared.js'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  ...sourceResolution,
-  test: {
-    name: 'core',
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['../../test/secret-capture.ts'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
-  },
-})
+export default keywardProject('core', { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] } })

@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: {
-    name: 'express',
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['../../test/secret-capture.ts'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
-  },
-})
+export default keywardProject('express', { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } })

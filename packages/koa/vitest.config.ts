@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: {
-    name: 'koa',
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['../../test/secret-capture.ts'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
-  },
-})
+export default keywardProject('koa', { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } })

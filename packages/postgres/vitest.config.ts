@@ -1,12 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: {
-    name: 'postgres',
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['../../test/secret-capture.ts'],
-    globalSetup: ['../../scripts/vitest-postgres.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-  },
-})
+export default keywardProject('postgres', { globalSetup: ['../../scripts/vitest-postgres.ts'], testTimeout: 20_000, hookTimeout: 30_000 })

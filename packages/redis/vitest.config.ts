@@ -1,12 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { keywardProject } from '../../vitest.shared.js'
 
-export default defineProject({
-  test: {
-    name: 'redis',
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['../../test/secret-capture.ts'],
-    globalSetup: ['../../scripts/vitest-redis.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-  },
-})
+export default keywardProject('redis', { globalSetup: ['../../scripts/vitest-redis.ts'], testTimeout: 20_000, hookTimeout: 30_000 })

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { KeyFormat } from '@keyward/core'
 
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+/** The CLI's source entry: tests run what was just edited (NODE_OPTIONS carries tsx and the source condition). */
+export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
 export interface Run {
   code: number
@@ -11,13 +12,13 @@ export interface Run {
   stderr: string
 }
 
-/** Run the built `keyward` command as a subprocess. */
+/** Run the `keyward` command as a subprocess. */
 export function keyward(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string; timeout?: number } = {}): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     cwd: options.cwd ?? process.cwd(),
     input: options.input ?? '',
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...options.env },
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '', ...options.env },
     timeout: options.timeout ?? 20_000,
   })
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr }

@@ -78,7 +78,7 @@ describe('keyward scan exit codes and --revoke confirmation', () => {
       encoding: 'utf8',
       cwd: options.cwd,
       input: options.typed,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...options.env },
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '', ...options.env },
       timeout: 20_000,
     })
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr }

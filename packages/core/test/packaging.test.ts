@@ -3,14 +3,25 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+const workspace = fileURLToPath(new URL('../../..', import.meta.url))
 const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url))
+/** Node as an application runs it: no source condition, no tsx — only what was built. */
+const { NODE_OPTIONS: _sourceOptions, ...plainEnv } = process.env
+const node = (args: string[], cwd: string) => execFileSync(process.execPath, args, { cwd, env: plainEnv })
+
+// Every other test runs on sources; this file checks what is published, so it builds first.
+beforeAll(() => {
+  execFileSync('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: workspace, env: plainEnv, stdio: 'pipe' })
+}, 300_000)
 
 describe('built package', () => {
-  it('has been built', () => {
-    expect(existsSync(dist('index.js')) && existsSync(dist('index.cjs'))).toBe(true)
+  it('has been built, every entry for import and require (testing: import only)', () => {
+    for (const entry of ['index', 'http', 'store', 'secret-scanning'])
+      expect(existsSync(dist(`${entry}.js`)) && existsSync(dist(`${entry}.cjs`)), entry).toBe(true)
+    expect(existsSync(dist('testing.js'))).toBe(true)
   })
 
   it('works through import and require on this Node', () => {
@@ -21,23 +32,30 @@ describe('built package', () => {
         const r = await k.verify(key); await k.close();
         process.stdout.write(String(r.ok));
       });`
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script.replace('%LOAD%', "await import('@keyward/core')")], { cwd: root })
-    const cjs = execFileSync(process.execPath, ['-e', script.replace('%LOAD%', "require('@keyward/core')")], { cwd: root })
+    const esm = node(['--input-type=module', '-e', script.replace('%LOAD%', "await import('@keyward/core')")], root)
+    const cjs = node(['-e', script.replace('%LOAD%', "require('@keyward/core')")], root)
     expect(esm.toString()).toBe('true')
     expect(cjs.toString()).toBe('true')
   })
 
-  it.each(['express', 'koa', 'fastify', 'sqlite', 'postgres', 'redis'])('@keyward/%s loads through import and require', (name) => {
-    const cwd = fileURLToPath(new URL(`../../${name}/`, import.meta.url))
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`], { cwd })
-    const cjs = execFileSync(process.execPath, ['-e', `process.stdout.write(Object.keys(require('@keyward/${name}')).sort().join(','))`], { cwd })
+  it.each(['http', 'store', 'secret-scanning'])('@keyward/core/%s loads through import and require', (entry) => {
+    const esm = node(['--input-type=module', '-e', `const m = await import('@keyward/core/${entry}'); process.stdout.write(Object.keys(m).sort().join(','))`], root)
+    const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/core/${entry}')).sort().join(','))`], root)
     expect(esm.toString().length).toBeGreaterThan(0)
     expect(cjs.toString()).toBe(esm.toString())
   })
 
-  it('bundles for a browser with no Node built-in', async () => {
+  it.each(['express', 'koa', 'fastify', 'sqlite', 'postgres', 'redis'])('@keyward/%s loads through import and require', (name) => {
+    const cwd = fileURLToPath(new URL(`../../${name}/`, import.meta.url))
+    const esm = node(['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`], cwd)
+    const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/${name}')).sort().join(','))`], cwd)
+    expect(esm.toString().length).toBeGreaterThan(0)
+    expect(cjs.toString()).toBe(esm.toString())
+  })
+
+  it.each(['index', 'http', 'store', 'secret-scanning'])('bundles %s for a browser with no Node built-in', async (entry) => {
     const result = await build({
-      entryPoints: [dist('index.js')],
+      entryPoints: [dist(`${entry}.js`)],
       bundle: true,
       write: false,
       platform: 'browser',
@@ -46,7 +64,7 @@ describe('built package', () => {
       logLevel: 'silent',
     })
     const inputs = Object.keys(result.metafile.inputs)
-    expect(inputs.some((p) => p.includes('@noble/hashes'))).toBe(true)
+    if (entry === 'index') expect(inputs.some((p) => p.includes('@noble/hashes'))).toBe(true)
     for (const input of inputs) expect(input).not.toMatch(/^node:|^(crypto|fs|path|buffer|util|stream)$/)
     const code = result.outputFiles[0]!.text
     expect(code).not.toMatch(/\bfrom\s*["'](node:)?(crypto|fs|path|buffer|util|stream|zlib)["']/)
