@@ -1,3 +1,6 @@
+import { afterEach } from 'vitest'
+import type { Keyward, KeywardOptions } from '../src/api.js'
+import { createKeyward } from '../src/keyward.js'
 import { MemoryKeyStore } from '../src/memory-store.js'
 import type { KeyStore } from '../src/types.js'
 
@@ -51,5 +54,21 @@ export function manualClock(start = Date.UTC(2026, 10, 28, 12)) {
     advance: (ms: number) => {
       now += ms
     },
+  }
+}
+
+/**
+ * `make(options)`: an `acme_live` instance over a fresh MemoryKeyStore with the test pepper,
+ * `options` overriding; every instance made is closed after each test.
+ */
+export function instanceFactory(): (options?: Partial<KeywardOptions>) => Keyward {
+  const open: Keyward[] = []
+  afterEach(async () => {
+    for (const keyward of open.splice(0)) await keyward.close()
+  })
+  return (options = {}) => {
+    const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...options } as KeywardOptions)
+    open.push(keyward)
+    return keyward
   }
 }

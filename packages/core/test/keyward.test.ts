@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ClosedError,
   ConflictError,
@@ -11,22 +11,12 @@ import {
   KeywardError,
   MemoryKeyStore,
   StoreUnavailableError,
-  type Keyward,
   type KeywardEvent,
-  type KeywardOptions,
   type VerifyFailureCode,
 } from '../src/index.js'
-import { CountingStore, manualClock, PEPPER } from './helpers.js'
+import { CountingStore, instanceFactory, manualClock, PEPPER } from './helpers.js'
 
-const open: Keyward[] = []
-function make(options: Partial<KeywardOptions> = {}): Keyward {
-  const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...options } as KeywardOptions)
-  open.push(keyward)
-  return keyward
-}
-afterEach(async () => {
-  for (const keyward of open.splice(0)) await keyward.close()
-})
+const make = instanceFactory()
 
 describe('create', () => {
   it('returns the key once and stores only its digest', async () => {

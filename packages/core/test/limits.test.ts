@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createKeyward, InvalidInputError, MemoryKeyStore, type Keyward, type KeywardOptions } from '../src/index.js'
-import { CountingStore, manualClock, PEPPER } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { createKeyward, InvalidInputError, MemoryKeyStore, } from '../src/index.js'
+import { CountingStore, instanceFactory, manualClock, } from './helpers.js'
 
-const open: Keyward[] = []
-function make(options: Partial<KeywardOptions>): Keyward {
-  const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...options } as KeywardOptions)
-  open.push(keyward)
-  return keyward
-}
-afterEach(async () => {
-  for (const keyward of open.splice(0)) await keyward.close()
-})
+const make = instanceFactory()
 
 /** A checksum-valid key of this prefix whose id does not exist. */
 async function unknownKey(): Promise<string> {

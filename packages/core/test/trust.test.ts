@@ -4,9 +4,8 @@
  * and application code that passes the wrong shapes.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  createKeyward,
   InvalidInputError,
   InvalidStateError,
   KeyNotFoundError,
@@ -14,20 +13,11 @@ import {
   type ApiKeyRecord,
   type Keyward,
   type KeywardEvent,
-  type KeywardOptions,
 } from '../src/index.js'
 import { KeyFormat } from '../src/format.js'
-import { CountingStore, manualClock, PEPPER } from './helpers.js'
+import { CountingStore, instanceFactory, manualClock, PEPPER } from './helpers.js'
 
-const open: Keyward[] = []
-function make(options: Partial<KeywardOptions> = {}): Keyward {
-  const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...options } as KeywardOptions)
-  open.push(keyward)
-  return keyward
-}
-afterEach(async () => {
-  for (const keyward of open.splice(0)) await keyward.close()
-})
+const make = instanceFactory()
 
 const format = new KeyFormat({ prefix: 'acme_live' })
 const csprng = (n: number) => new Uint8Array(randomBytes(n))
