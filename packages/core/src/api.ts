@@ -52,10 +52,12 @@ interface KeywardBaseOptions {
   /** Audit hooks. Events carry key ids, never keys or digests. */
   hooks?: KeywardHooks
   /**
-   * Receives a log line per event (debug; `store.error` as warn), values escaped. Defaults to the
-   * logger set with `setDefaultLogger`, else none.
+   * Receives a log line per event (debug; `store.error` as warn, with the store's own error as
+   * `cause`, credentials removed), values escaped; a distinct warning is repeated at most once a
+   * minute. Defaults to the logger set with `setDefaultLogger`, else store errors (and why) go to
+   * `console.warn`, so a wrong database URL never fails silently. `false`: no logging at all.
    */
-  logger?: KeywardLogger
+  logger?: KeywardLogger | false
   /**
    * Default rate limit of every key without its own: at most `limit` successful verifications per
    * `windowMs` (fixed windows), counted atomically in the store across instances.
@@ -220,6 +222,15 @@ export interface Keyward<S extends string = string> {
    * successors share one budget. The old key's expiry can then be brought forward, not extended.
    */
   rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
+  /**
+   * Check that the store answers, at start-up: resolves when it does, rejects with why when it does
+   * not (a `StoreUnavailableError` whose message carries the store's own reason, credentials
+   * removed, or a `KeyStoreSchemaError`). Without it a wrong database URL shows only as 503s.
+   *
+   * @example
+   * await keyward.ready() // before app.listen(): fail fast on a wrong DATABASE_URL
+   */
+  ready(): Promise<void>
   /** Flush pending last-used writes, stop timers and unsubscribe. Does not close the store. */
   close(): Promise<void>
 }

@@ -1,3 +1,4 @@
+import { causeText } from './lib/cause-text.js'
 import type { KeyStoreSchemaError } from './store/schema-error.js'
 
 /**
@@ -97,11 +98,19 @@ export class DuplicateKeyIdError extends KeywardError<'duplicate_id'> {
   }
 }
 
-/** The store could not be reached or failed. The operation did not take effect through Keyward. */
+/**
+ * The store could not be reached or failed. The operation did not take effect through Keyward.
+ * The message says why, from the store's own error (credentials, digests and token-like text
+ * removed); the original error is `cause`.
+ */
 export class StoreUnavailableError extends KeywardError<'store_unavailable'> {
   static override readonly code = 'store_unavailable' as const
+  /** Which operation failed: `verify`, `list`, `create`, `ready`, … */
+  readonly operation: string
   constructor(operation: string, options?: { cause?: unknown }) {
-    super('store_unavailable', `The key store failed during ${operation}.`, options)
+    const why = options?.cause === undefined ? '' : `: ${causeText(options.cause)}`
+    super('store_unavailable', `The key store failed during ${operation}${why}.`, options)
+    this.operation = operation
   }
 }
 

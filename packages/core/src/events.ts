@@ -29,6 +29,8 @@ export interface KeywardEvent {
   successorId?: string
   /** On `store.error`: which operation failed (`verify`, `last_used`, `subscribe`, …). */
   operation?: string
+  /** On `store.error`: what the store said, with credentials, digests and token-like text removed. */
+  cause?: string
   /** On `key.verify_failed`: the client address the adapter passed, when any. */
   source?: string
 }

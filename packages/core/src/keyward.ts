@@ -1,5 +1,7 @@
 import type { CreateKeyInput, CreatedKey, Keyward, KeywardOptions, ListOptions, RotateOptions, UpdateKeyInput, VerifyOptions } from './api.js'
+import { ClosedError } from './errors.js'
 import { KeyFormat } from './format.js'
+import { toStoreError } from './instance/store-errors.js'
 import { EventSink } from './instance/events.js'
 import { Lifecycle } from './instance/lifecycle.js'
 import { RecordCache } from './instance/record-cache.js'
@@ -7,10 +9,11 @@ import { RecordWriter } from './instance/record-writer.js'
 import { rotate, type RotationParts } from './instance/rotation.js'
 import { Verifier } from './instance/verifier.js'
 import { configRateLimit, configThrottle, optionNumber } from './config.js'
+import { causeText } from './lib/cause-text.js'
 import { LastUsedWriter } from './lib/last-used.js'
 import { DigesterSet } from './lib/peppers.js'
 import { Limits } from './limits.js'
-import { currentDefaultLogger, withLogger } from './logging.js'
+import { currentDefaultLogger, routeEvents } from './logging.js'
 import type { ApiKeyInfo, KeyStore } from './types.js'
 import type { VerifyResult } from './verify-result.js'
 
@@ -43,6 +46,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   readonly #lifecycle: Lifecycle<S>
   readonly #rotation: RotationParts
   readonly #lastUsed: LastUsedWriter | null
+  readonly #store: KeyStore
   #closed = false
 
   constructor(options: KeywardOptions) {
@@ -50,13 +54,14 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     const format = (this.#format = new KeyFormat(options))
     this.prefix = format.prefix
     this.pattern = format.pattern
-    const store = checkedStore(options.store)
+    const store = (this.#store = checkedStore(options.store))
     const digesters = new DigesterSet(options)
     const now = options.now ?? Date.now
     if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
       throw new TypeError('hooks.onEvent must be a function')
-    if (options.logger !== undefined && typeof options.logger !== 'function') throw new TypeError('logger must be a function')
-    const events = new EventSink(withLogger(options.hooks?.onEvent, options.logger ?? currentDefaultLogger()), now)
+    if (options.logger !== undefined && options.logger !== false && typeof options.logger !== 'function')
+      throw new TypeError('logger must be a function, or false for no logging')
+    const events = new EventSink(routeEvents(options.hooks?.onEvent, options.logger ?? currentDefaultLogger()), now)
 
     const cache = options.cache ?? {}
     if (cache !== false && cache.rememberVerifiedKeys !== undefined && typeof cache.rememberVerifiedKeys !== 'boolean')
@@ -84,7 +89,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
         : new LastUsedWriter({
             intervalMs: lastUsedIntervalMs,
             write: (entries) => store.touch(entries),
-            onError: () => events.emit({ type: 'store.error', operation: 'last_used' }),
+            onError: (error) => events.emit({ type: 'store.error', operation: 'last_used', cause: causeText(error) }),
           })
 
     const isClosed = () => this.#closed
@@ -155,6 +160,16 @@ class KeywardInstance<S extends string> implements Keyward<S> {
 
   rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }> {
     return rotate<S>(this.#rotation, id, options)
+  }
+
+  async ready(): Promise<void> {
+    if (this.#closed) throw new ClosedError()
+    try {
+      // An id of the right shape that no key has: the read exercises connection and schema.
+      await this.#store.findById('0'.repeat(this.#format.idLength))
+    } catch (error) {
+      throw toStoreError('ready', error)
+    }
   }
 
   async close(): Promise<void> {

@@ -50,21 +50,66 @@ export function eventLogEntry(event: KeywardEvent): LogEntry {
   if (event.successorId !== undefined) fields.successorId = event.successorId
   if (event.operation !== undefined) fields.operation = event.operation
   if (event.source !== undefined) fields.source = escapeLogValue(event.source)
+  if (event.cause !== undefined) fields.cause = escapeLogValue(event.cause, 300)
   return { level: event.type === 'store.error' ? 'warn' : 'debug', message: `keyward ${event.type}`, fields }
 }
 
-/** The user's event hook and a logger as one event sink (undefined when neither: no cost). */
-export function withLogger(
-  onEvent: ((event: KeywardEvent) => void) | undefined,
-  logger: KeywardLogger | undefined,
-): ((event: KeywardEvent) => void) | undefined {
-  if (!logger) return onEvent
-  return (event) => {
-    try {
-      logger(eventLogEntry(event))
-    } catch {
-      // A failing logger must never break verification.
+/** How long a warning is not repeated: a store outage logs its cause once a minute, not once a request. */
+const REPEAT_MS = 60_000
+const MAX_REMEMBERED = 100
+
+/**
+ * Passes debug lines through, and each distinct warning (same message and fields) once per
+ * minute; a repeat after that carries `repeated`, how many were held back meanwhile.
+ */
+function withoutRepeats(logger: KeywardLogger): KeywardLogger {
+  const seen = new Map<string, { at: number; held: number }>()
+  return (entry) => {
+    if (entry.level !== 'warn') return logger(entry)
+    const { keyId: _keyId, ...distinct } = entry.fields
+    const key = `${entry.message} ${JSON.stringify(distinct)}`
+    const now = Date.now()
+    const last = seen.get(key)
+    if (last !== undefined && now - last.at < REPEAT_MS) {
+      last.held++
+      return
     }
-    onEvent?.(event)
+    if (seen.size >= MAX_REMEMBERED) seen.delete(seen.keys().next().value as string)
+    seen.set(key, { at: now, held: 0 })
+    logger(last?.held ? { ...entry, fields: { ...entry.fields, repeated: last.held } } : entry)
+  }
+}
+
+/** Without a configured logger: warnings (a failing store and why) on `console.warn`, nothing else. */
+const consoleWarnings: KeywardLogger = ({ level, message, fields }) => {
+  if (level === 'warn') console.warn(`${message} ${JSON.stringify(fields)}`)
+}
+
+/** Where an instance's events go, and whether anything but store errors is listened to. */
+export interface EventRoute {
+  sink: ((event: KeywardEvent) => void) | undefined
+  /** False when only `store.error` reaches anyone: callers then skip building other events. */
+  all: boolean
+}
+
+/**
+ * The user's event hook and a logger as one event sink. `logger` undefined: warnings (store
+ * errors and why) go to `console.warn`; `false`: no logging at all.
+ */
+export function routeEvents(onEvent: ((event: KeywardEvent) => void) | undefined, logger: KeywardLogger | false | undefined): EventRoute {
+  if (logger === false) return { sink: onEvent, all: onEvent !== undefined }
+  const log = withoutRepeats(logger ?? consoleWarnings)
+  const all = onEvent !== undefined || logger !== undefined
+  return {
+    all,
+    sink: (event) => {
+      if (all || event.type === 'store.error')
+        try {
+          log(eventLogEntry(event))
+        } catch {
+          // A failing logger must never break verification.
+        }
+      onEvent?.(event)
+    },
   }
 }

@@ -1,16 +1,17 @@
 import type { KeywardEvent } from '../events.js'
+import type { EventRoute } from '../logging.js'
 
 /** Where an instance's events go: the app's hook and logger, stamped with the instance's clock. */
 export class EventSink {
-  /** Whether anyone listens: callers skip building an event when nobody does. */
+  /** Whether anyone listens to more than store errors: callers skip building other events otherwise. */
   readonly enabled: boolean
   readonly #onEvent: ((event: KeywardEvent) => void) | undefined
   readonly #now: () => number
 
-  constructor(onEvent: ((event: KeywardEvent) => void) | undefined, now: () => number) {
-    this.#onEvent = onEvent
+  constructor(route: EventRoute, now: () => number) {
+    this.#onEvent = route.sink
     this.#now = now
-    this.enabled = onEvent !== undefined
+    this.enabled = route.all
   }
 
   emit(event: Omit<KeywardEvent, 'at'>): void {

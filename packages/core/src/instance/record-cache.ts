@@ -1,6 +1,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { StoreUnavailableError } from '../errors.js'
 import { cryptoRandom } from '../lib/base62.js'
+import { causeText } from '../lib/cause-text.js'
 import { decodeDigest, DIGEST_LENGTH, keyBytes, type Digester } from '../lib/digest.js'
 import { ExpiringLru } from '../lib/lru.js'
 import type { DigesterSet, DigestTrust } from '../lib/peppers.js'
@@ -149,8 +150,9 @@ export class RecordCache<S extends string> {
    */
   checked(record: unknown, id: string, operation: string): ApiKeyRecord | null {
     if (!isWellFormedRecord(record, id)) {
-      this.#events.emit({ type: 'store.error', operation, keyId: id })
-      throw new StoreUnavailableError(operation, { cause: new TypeError(`the store returned a malformed record for id "${id}"`) })
+      const cause = 'the store returned a malformed record'
+      this.#events.emit({ type: 'store.error', operation, keyId: id, cause })
+      throw new StoreUnavailableError(operation, { cause: new TypeError(cause) })
     }
     return record.prefix === this.#prefix ? record : null
   }
@@ -181,8 +183,8 @@ export class RecordCache<S extends string> {
 
   /** Listen for changes; after a failure, retry with backoff (the cache TTL bounds staleness meanwhile). */
   #subscribe(subscribe: NonNullable<KeyStore['subscribe']>, failures: number): void {
-    this.#unsubscribe = subscribe((change) => this.invalidate(change.id)).catch(() => {
-      this.#events.emit({ type: 'store.error', operation: 'subscribe' })
+    this.#unsubscribe = subscribe((change) => this.invalidate(change.id)).catch((error: unknown) => {
+      this.#events.emit({ type: 'store.error', operation: 'subscribe', cause: causeText(error) })
       if (!this.#closed) {
         const timer = setTimeout(() => !this.#closed && this.#subscribe(subscribe, failures + 1), Math.min(30_000, 500 * 2 ** failures))
         ;(timer as { unref?: () => void }).unref?.()

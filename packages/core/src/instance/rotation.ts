@@ -2,6 +2,7 @@ import type { CreatedKey, RotateOptions } from '../api.js'
 import { ConflictError, InvalidStateError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
 import { cryptoRandom } from '../lib/base62.js'
+import { causeText } from '../lib/cause-text.js'
 import { toStoreError } from './store-errors.js'
 import { statusOf } from './view.js'
 import { rateCounterName, type Limits } from '../limits.js'
@@ -98,7 +99,7 @@ async function carryRateWindow(p: RotationParts, old: ApiKeyRecord, successorId:
   try {
     const { count } = await p.store.incrementCounter!(rateCounterName(old.id), 0, rateLimit.windowMs, now)
     if (count > 0) await p.store.incrementCounter!(rateCounterName(successorId), count, rateLimit.windowMs, now)
-  } catch {
-    p.events.emit({ type: 'store.error', operation: 'rotate', keyId: old.id })
+  } catch (error) {
+    p.events.emit({ type: 'store.error', operation: 'rotate', keyId: old.id, cause: causeText(error) })
   }
 }

@@ -1,5 +1,7 @@
 import type { VerifyOptions } from '../api.js'
+import { StoreUnavailableError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
+import { causeText } from '../lib/cause-text.js'
 import { DIGEST_LENGTH, digestsEqual, keyBytes, keysEqual } from '../lib/digest.js'
 import type { LastUsedWriter } from '../lib/last-used.js'
 import type { DigesterSet } from '../lib/peppers.js'
@@ -75,8 +77,8 @@ export class Verifier<S extends string> {
     if (entry === undefined) {
       try {
         entry = await cache.load(parsed.id, now)
-      } catch {
-        return this.#storeFailure(parsed.id)
+      } catch (error) {
+        return this.#storeFailure(parsed.id, error)
       }
     }
 
@@ -116,8 +118,8 @@ export class Verifier<S extends string> {
       try {
         const budget = record.rotatedToId === null ? record : await this.#budgetOf(record, now)
         admission = await limits.admit(record.id, budget, cost, now)
-      } catch {
-        return this.#storeFailure(record.id)
+      } catch (error) {
+        return this.#storeFailure(record.id, error)
       }
       if ('ok' in admission) return this.#fail(admission, record.id)
       if (admission.rateLimit) success.rateLimit = admission.rateLimit
@@ -161,13 +163,15 @@ export class Verifier<S extends string> {
           this.#p.cache.invalidate(record.id)
           if (updated !== null) events.emit({ type: 'key.digest_upgraded', keyId: record.id, ownerId: record.ownerId })
         },
-        () => events.emit({ type: 'store.error', operation: 'digest_upgrade', keyId: record.id }),
+        (error: unknown) => events.emit({ type: 'store.error', operation: 'digest_upgrade', keyId: record.id, cause: causeText(error) }),
       )
       .finally(() => this.#upgrading.delete(record.id))
   }
 
-  #storeFailure(keyId: string): VerifyFailure {
-    this.#p.events.emit({ type: 'store.error', operation: 'verify', keyId })
+  #storeFailure(keyId: string, error: unknown): VerifyFailure {
+    // A malformed record was reported where it was found; anything else is reported here, with why.
+    if (!(error instanceof StoreUnavailableError && error.operation === 'verify'))
+      this.#p.events.emit({ type: 'store.error', operation: 'verify', keyId, cause: causeText(error) })
     return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), keyId)
   }
 
