@@ -81,9 +81,11 @@ type PepperChoice =
   | {
       /**
        * A server-side secret of at least 32 bytes: digests become HMAC-SHA256 under it, so a stolen
-       * database verifies nothing. Recommended. Its pepper id is `"default"`.
+       * database verifies nothing and a row-writer mints nothing. Recommended. Its pepper id is
+       * `"default"`. `false` chooses plain SHA-256 on purpose; leaving it out does the same but
+       * warns once (on `console.warn`, outside test runners).
        */
-      pepper?: PepperSecret
+      pepper?: PepperSecret | false
       peppers?: never
     }
   | {

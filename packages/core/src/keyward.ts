@@ -13,7 +13,7 @@ import { causeText } from './lib/cause-text.js'
 import { LastUsedWriter } from './lib/last-used.js'
 import { DigesterSet } from './lib/peppers.js'
 import { Limits } from './limits.js'
-import { currentDefaultLogger, routeEvents } from './logging.js'
+import { currentDefaultLogger, routeEvents, warnOnce } from './logging.js'
 import type { ApiKeyInfo, KeyStore } from './types.js'
 import type { VerifyResult } from './verify-result.js'
 
@@ -56,6 +56,13 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     this.pattern = format.pattern
     const store = (this.#store = checkedStore(options.store))
     const digesters = new DigesterSet(options)
+    if (options.pepper === undefined && options.peppers === undefined)
+      warnOnce(
+        'no-pepper',
+        'No pepper is configured, so digests are plain SHA-256: anyone who can write one row of the key store can mint a ' +
+          'working key. Pass a pepper of at least 32 bytes from your secret manager (pepper: process.env.KEYWARD_PEPPER), ' +
+          'or pepper: false to choose plain SHA-256 on purpose and silence this warning.',
+      )
     const now = options.now ?? Date.now
     if (options.hooks?.onEvent !== undefined && typeof options.hooks.onEvent !== 'function')
       throw new TypeError('hooks.onEvent must be a function')

@@ -113,3 +113,17 @@ export function routeEvents(onEvent: ((event: KeywardEvent) => void) | undefined
     },
   }
 }
+
+const warned = new Set<string>()
+
+/**
+ * A configuration warning, on `console.warn`, once per process. Skipped under a test runner
+ * (`NODE_ENV=test` or `VITEST`), where the same configuration is built many times on purpose.
+ */
+export function warnOnce(id: string, message: string): void {
+  if (warned.has(id)) return
+  warned.add(id)
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  if (env?.NODE_ENV === 'test' || env?.VITEST !== undefined) return
+  console.warn(`[keyward] ${message}`)
+}

@@ -2,6 +2,8 @@
  * Failures that explain themselves: a wrong store says why, at start-up and in the log, without
  * any credential, digest or key in what it says.
  */
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createKeyward, StoreUnavailableError, type KeywardEvent, type LogEntry } from '../src/index.js'
 import { currentDefaultLogger, setDefaultLogger } from '../src/logging.js'
@@ -87,5 +89,30 @@ describe('store errors in the log', () => {
     expect(warn).not.toHaveBeenCalled()
     await logged.close()
     await silent.close()
+  })
+})
+
+describe('a deployment without a pepper', () => {
+  /** Run `code` in a plain Node process (no test runner in its environment), importing core's source. */
+  function run(code: string): string {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'NODE_ENV'))
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', `import { createKeyward, MemoryKeyStore } from '@keyward/core'\n${code}`], {
+      encoding: 'utf8',
+      env,
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    })
+    expect(result.status, result.stderr).toBe(0)
+    return result.stderr
+  }
+
+  it('warns once, loudly, when the pepper was left out', () => {
+    const stderr = run(`for (let i = 0; i < 3; i++) createKeyward({ prefix: 'acme', store: new MemoryKeyStore() })`)
+    expect(stderr.match(/No pepper is configured/g)).toHaveLength(1)
+    expect(stderr).toContain('pepper: false')
+  })
+
+  it('stays quiet with pepper: false or a pepper', () => {
+    expect(run(`createKeyward({ prefix: 'acme', store: new MemoryKeyStore(), pepper: false })`)).toBe('')
+    expect(run(`createKeyward({ prefix: 'acme', store: new MemoryKeyStore(), pepper: 'p'.repeat(32) })`)).toBe('')
   })
 })

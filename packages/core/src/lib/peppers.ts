@@ -8,7 +8,7 @@ const PEPPER_ID_RE = /^[A-Za-z0-9_.-]{1,32}$/
 export type PepperSecret = string | Uint8Array
 
 export interface PepperOptions {
-  pepper?: PepperSecret
+  pepper?: PepperSecret | false
   peppers?: { current: string; secrets: Record<string, PepperSecret> }
   acceptUnpepperedUntil?: Date
 }
@@ -41,7 +41,7 @@ export class DigesterSet {
   readonly #unpepperedUntil: number
 
   constructor(options: PepperOptions) {
-    if (options.pepper !== undefined && options.peppers !== undefined)
+    if (options.pepper !== undefined && options.pepper !== false && options.peppers !== undefined)
       throw new TypeError('give either pepper or peppers, not both')
     if (options.peppers !== undefined) {
       const { current, secrets } = options.peppers
@@ -53,7 +53,7 @@ export class DigesterSet {
       const currentDigester = typeof current === 'string' ? this.#byPepperId.get(current) : undefined
       if (!currentDigester) throw new TypeError(`peppers.current must name one of peppers.secrets`)
       this.current = currentDigester
-    } else if (options.pepper !== undefined) {
+    } else if (options.pepper !== undefined && options.pepper !== false) {
       this.current = new Digester({ id: DEFAULT_PEPPER_ID, secret: pepperBytes(DEFAULT_PEPPER_ID, options.pepper) })
       this.#byPepperId.set(DEFAULT_PEPPER_ID, this.current)
     } else {
