@@ -48,7 +48,7 @@ export {
   type HttpFailureResponse,
   type HttpProblemCode,
   type ProblemBody,
-} from './http/mapping.js'
+} from './http/index.js'
 export type {
   ApiKeyInfo,
   ApiKeyPatch,

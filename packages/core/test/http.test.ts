@@ -8,7 +8,7 @@ import {
   resolveHttpAuthOptions,
   throttlingSource,
   verifyFailureResponse,
-} from '../src/http/mapping.js'
+} from '../src/http/index.js'
 import { createKeyward, MemoryKeyStore, type Keyward } from '../src/index.js'
 import { failure } from '../src/verify-result.js'
 import { CountingStore, PEPPER } from './helpers.js'

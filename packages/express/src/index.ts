@@ -3,15 +3,8 @@
  * `requireScopes('messages:send')` guards one. Every refusal comes from `@keyward/core`'s HTTP
  * mapping, so Express, Koa and Fastify answer byte for byte the same.
  */
-import {
-  authenticateRequest,
-  requireScopesResponse,
-  resolveHttpAuthOptions,
-  type ApiKeyInfo,
-  type HttpAuthConfig,
-  type HttpAuthOptions,
-  type Keyward,
-} from '@keyward/core'
+import type { ApiKeyInfo, Keyward } from '@keyward/core'
+import { authenticateRequest, requireScopesResponse, resolveHttpAuthOptions, type HttpAuthConfig, type HttpAuthOptions } from '@keyward/core/http'
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import { sendFailure } from './send.js'
 
@@ -33,7 +26,8 @@ declare global {
 /** Options of {@link apiKeyAuth}. `onFailure` receives the Express request. */
 export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Request>
 
-export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
+export type { ApiKeyInfo } from '@keyward/core'
+export type { HttpFailureResponse, KeyManagementActor } from '@keyward/core/http'
 
 /** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
 // Kept beside the request, not on it: a keyed (symbol) property added to Node's request object can

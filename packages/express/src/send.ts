@@ -1,4 +1,4 @@
-import { problemJson, type HttpFailureResponse } from '@keyward/core'
+import { problemJson, type HttpFailureResponse } from '@keyward/core/http'
 import type { Response } from 'express'
 
 /** Write a refusal exactly as core renders it: status, lowercase headers, problem+json bytes. */

@@ -1,13 +1,21 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createKeyward, MemoryKeyStore } from '@keyward/core'
+import { createServer, type RequestListener } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+import { runAdapterConformance, type ConformanceAdapter, type ConformanceServer } from '@keyward/core/testing'
 import express from 'express'
-import { runHttpSuite, type AdapterHarness } from '../../../test/http-suite.js'
-import { apiKeyAuth, requireScopes } from '../src/index.js'
+import { apiKeyAuth, keyManagementRouter, requireScopes, secretScanningRoute } from '../src/index.js'
 
-export const harness: AdapterHarness = {
+async function listen(app: RequestListener): Promise<ConformanceServer> {
+  const server = createServer({ maxHeaderSize: 65_536 }, app)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+export const adapter: ConformanceAdapter = {
   name: 'express',
-  core: { createKeyward, MemoryKeyStore },
+  connect,
   async start(keyward, options, probe, proxy = 'none') {
     const app = express()
     app.disable('x-powered-by')
@@ -31,13 +39,20 @@ export const harness: AdapterHarness = {
       res.json({ run: true })
     })
     app.use('/v1', v1)
-    const server = createServer({ maxHeaderSize: 65_536 }, app)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return {
-      port: (server.address() as AddressInfo).port,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    }
+    return listen(app)
+  },
+  async startManagement(keyward, options) {
+    const app = express()
+    app.disable('x-powered-by')
+    app.use('/api/keys', keyManagementRouter(keyward, options))
+    return listen(app)
+  },
+  async startSecretScanning(keyward, options) {
+    const app = express()
+    app.disable('x-powered-by')
+    app.post('/github/secret-scanning', secretScanningRoute(keyward, options))
+    return listen(app)
   },
 }
 
-runHttpSuite(harness)
+runAdapterConformance(adapter)

@@ -5,17 +5,16 @@
  * refusal comes from `@keyward/core`'s HTTP mapping, so Fastify, Express and Koa answer byte for
  * byte the same.
  */
+import type { ApiKeyInfo, Keyward } from '@keyward/core'
 import {
   authenticateRequest,
   problemJson,
   requireScopesResponse,
   resolveHttpAuthOptions,
-  type ApiKeyInfo,
   type HttpAuthConfig,
   type HttpAuthOptions,
   type HttpFailureResponse,
-  type Keyward,
-} from '@keyward/core'
+} from '@keyward/core/http'
 import type {
   FastifyInstance,
   FastifyPluginCallback,
@@ -25,6 +24,7 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import { ownOptions } from './web.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,7 +45,8 @@ declare module 'fastify' {
   }
 }
 
-export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
+export type { ApiKeyInfo } from '@keyward/core'
+export type { HttpFailureResponse, KeyManagementActor } from '@keyward/core/http'
 
 /** Options of the {@link apiKeyAuth} plugin: the Keyward instance and the shared adapter options. */
 export interface ApiKeyAuthOptions<S extends string = string> extends HttpAuthOptions<S, FastifyRequest> {
@@ -63,8 +64,6 @@ type RouteAuth = Config | null
 const CONFIG = Symbol.for('keyward.fastify.config')
 type WithConfig = FastifyRequest & { [CONFIG]: Config | null }
 const DEFAULT_CONFIG = resolveHttpAuthOptions<string, FastifyRequest>()
-/** Options Fastify itself reads from `register(plugin, options)`; not ours to validate. */
-const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 
 /**
  * A stand-in request for Fastify's own `ip` getter: a peer at a documentation address forwarding
@@ -140,9 +139,7 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
   const { keyward, ...rest } = opts
   if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).verify !== 'function')
     throw new TypeError('register(apiKeyAuth, { keyward }) needs the instance returned by createKeyward()')
-  const options: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(rest)) if (!REGISTER_OPTIONS.has(name)) options[name] = value
-  const config = resolveHttpAuthOptions<string, FastifyRequest>(options as HttpAuthOptions<string, FastifyRequest>)
+  const config = resolveHttpAuthOptions<string, FastifyRequest>(ownOptions(rest))
 
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', null)
   if (!fastify.hasRequestDecorator(CONFIG)) fastify.decorateRequest(CONFIG as unknown as string, null)
@@ -213,5 +210,8 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
     if (refusal !== null) return refuse(reply, config, refusal, request)
   }
 }
+
+export { keyManagementPlugin, type KeyManagementPluginOptions } from './management.js'
+export { secretScanningPlugin, type SecretScanningPluginOptions } from './secret-scanning.js'
 
 export default apiKeyAuth

@@ -1,13 +1,25 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createKeyward, MemoryKeyStore } from '@keyward/core'
-import Fastify from 'fastify'
-import { runHttpSuite, type AdapterHarness } from '../../../test/http-suite.js'
-import { apiKeyAuth, requireScopes } from '../src/index.js'
+import { connect, type AddressInfo } from 'node:net'
+import { runAdapterConformance, type ConformanceAdapter, type ConformanceServer } from '@keyward/core/testing'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { apiKeyAuth, keyManagementPlugin, requireScopes, secretScanningPlugin } from '../src/index.js'
 
-export const harness: AdapterHarness = {
+/** A Fastify app with `register`'s plugins only, listening. */
+async function listen(register: (app: FastifyInstance) => PromiseLike<unknown>): Promise<ConformanceServer> {
+  const app = Fastify()
+  try {
+    await register(app)
+    await app.listen({ port: 0, host: '127.0.0.1' })
+  } catch (error) {
+    await app.close()
+    throw error
+  }
+  return { port: (app.server.address() as AddressInfo).port, close: () => app.close() }
+}
+
+export const adapter: ConformanceAdapter = {
   name: 'fastify',
-  core: { createKeyward, MemoryKeyStore },
+  connect,
   async start(keyward, options, probe, proxy = 'none') {
     const app = Fastify({
       // Fastify 5.12 refuses hop counts (a number trusts nothing): one hop is the proxy's address.
@@ -45,6 +57,8 @@ export const harness: AdapterHarness = {
     }
     return { port: (app.server.address() as AddressInfo).port, close: () => app.close() }
   },
+  startManagement: (keyward, options) => listen((app) => app.register(keyManagementPlugin, { prefix: '/api/keys', keyward, ...options })),
+  startSecretScanning: (keyward, options) => listen((app) => app.register(secretScanningPlugin, { keyward, ...options })),
 }
 
-runHttpSuite(harness)
+runAdapterConformance(adapter)

@@ -3,17 +3,16 @@
  * `requireScopes('messages:send')` guards one. Every refusal comes from `@keyward/core`'s HTTP
  * mapping, so Koa, Express and Fastify answer byte for byte the same.
  */
+import type { ApiKeyInfo, Keyward } from '@keyward/core'
 import {
   authenticateRequest,
   problemJson,
   requireScopesResponse,
   resolveHttpAuthOptions,
-  type ApiKeyInfo,
   type HttpAuthConfig,
   type HttpAuthOptions,
   type HttpFailureResponse,
-  type Keyward,
-} from '@keyward/core'
+} from '@keyward/core/http'
 import type Koa from 'koa'
 import type { Context, Middleware, Next } from 'koa'
 
@@ -31,7 +30,8 @@ declare module 'koa' {
 /** Options of {@link apiKeyAuth}. `onFailure` receives the Koa context. */
 export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Context>
 
-export type { ApiKeyInfo, HttpFailureResponse } from '@keyward/core'
+export type { ApiKeyInfo } from '@keyward/core'
+export type { HttpFailureResponse, KeyManagementActor } from '@keyward/core/http'
 
 /** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
 // Beside the context, not on it: a keyed (symbol) property added per request can push the object
@@ -127,3 +127,5 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
     await next()
   }
 }
+export { keyManagementMiddleware, type KeyManagementOptions } from './management.js'
+export { secretScanningMiddleware } from './secret-scanning.js'

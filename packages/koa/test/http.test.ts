@@ -1,13 +1,21 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createKeyward, MemoryKeyStore } from '@keyward/core'
+import { connect, type AddressInfo } from 'node:net'
+import { runAdapterConformance, type ConformanceAdapter, type ConformanceServer } from '@keyward/core/testing'
 import Koa from 'koa'
-import { runHttpSuite, type AdapterHarness } from '../../../test/http-suite.js'
-import { apiKeyAuth, requireScopes } from '../src/index.js'
+import { apiKeyAuth, keyManagementMiddleware, requireScopes, secretScanningMiddleware } from '../src/index.js'
 
-export const harness: AdapterHarness = {
+async function listen(app: Koa): Promise<ConformanceServer> {
+  const server = createServer({ maxHeaderSize: 65_536 }, app.callback())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+export const adapter: ConformanceAdapter = {
   name: 'koa',
-  core: { createKeyward, MemoryKeyStore },
+  connect,
   async start(keyward, options, probe, proxy = 'none') {
     const app = new Koa()
     app.silent = true
@@ -42,13 +50,22 @@ export const harness: AdapterHarness = {
         }
       })
     })
-    const server = createServer({ maxHeaderSize: 65_536 }, app.callback())
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return {
-      port: (server.address() as AddressInfo).port,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    }
+    return listen(app)
+  },
+  async startManagement(keyward, options) {
+    const app = new Koa()
+    app.silent = true
+    app.use(keyManagementMiddleware(keyward, { ...options, basePath: '/api/keys' }))
+    return listen(app)
+  },
+  async startSecretScanning(keyward, options) {
+    const app = new Koa()
+    app.silent = true
+    const scanning = secretScanningMiddleware(keyward, options)
+    // Routing by hand, as a router would.
+    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/github/secret-scanning' ? scanning(ctx, next) : next()))
+    return listen(app)
   },
 }
 
-runHttpSuite(harness)
+runAdapterConformance(adapter)

@@ -1,7 +1,8 @@
 /**
- * `@keyward/core/http`: for adapter authors. Where a key comes from in a request, and how a
+ * `@keyward/core/http`: for adapter authors. Where a key comes from in a request, how a
  * verification becomes a status, RFC 6750 challenges and an RFC 9457 problem body, so that every
- * framework answers byte for byte the same.
+ * framework answers byte for byte the same; the framework-free key management and secret-scanning
+ * handlers (Web `Request` in, Web `Response` out), and the bridge from a Node-style request to them.
  */
 export {
   assertScopes,
@@ -11,18 +12,23 @@ export {
   insufficientScopeResponse,
   malformedCredentialResponse,
   missingCredentialsResponse,
-  problemJson,
   rateLimitHeaders,
   requireScopesResponse,
   resolveHttpAuthOptions,
-  throttlingSource,
   verifyFailureResponse,
   type Credential,
   type HttpAuthConfig,
   type HttpAuthOptions,
   type HttpAuthResult,
   type HttpFailureHook,
-  type HttpFailureResponse,
-  type HttpProblemCode,
-  type ProblemBody,
 } from './mapping.js'
+export { problemJson, type HttpFailureResponse, type HttpProblemCode, type KeyManagementProblemCode, type ProblemBody } from './problem.js'
+export { throttlingSource } from './source.js'
+export { responseParts, webRequestFrom, type NodeBodyStream, type ResponseParts, type WebRequestParts } from './web.js'
+export {
+  keyManagementHandler,
+  type KeyManagementActor,
+  type KeyManagementHandler,
+  type KeyManagementOptions,
+} from './management/index.js'
+export { secretScanningWebHandler } from './secret-scanning.js'

@@ -1,0 +1,129 @@
+/**
+ * `keyManagementHandler`: the JSON API behind an "API Keys" page, framework-free (Web `Request` in,
+ * Web `Response` out). Express, Koa and Fastify mount it in a few lines.
+ */
+import type { Keyward } from '../../api.js'
+import { extractCredential } from '../mapping.js'
+import { onAction, onCollection, onKey, ownKey, type Operation } from './operations.js'
+import { resolveManagementOptions, type KeyManagementActor, type KeyManagementOptions, type ManagementConfig } from './options.js'
+import { originRefusal } from './origin.js'
+import { errorResponse, jsonResponse, ManagementProblem } from './respond.js'
+import { ALLOW, methodAllowed, route } from './routes.js'
+
+export type { KeyManagementActor, KeyManagementOptions } from './options.js'
+
+/**
+ * The handler `keyManagementHandler` returns. `context` is what `authorize` and `onError` receive
+ * (the framework's request in an adapter); without it they receive `request`.
+ */
+export interface KeyManagementHandler<R = Request> {
+  (request: Request, ...context: Request extends R ? [context?: R] : [context: R]): Promise<Response>
+  /** Whether `pathname` is one of the API's paths: adapters pass any other request on. */
+  handles(pathname: string): boolean
+}
+
+/** A request that carries an API key in one of `names` (also folded into one header with commas). */
+function carriesApiKey(headers: Headers, names: readonly string[]): boolean {
+  for (const name of names) {
+    const value = headers.get(name)
+    if (value === null) continue
+    if (name !== 'authorization') return true
+    if (value.split(',').some((part) => extractCredential(['authorization', part], names).kind !== 'none')) return true
+  }
+  return false
+}
+
+async function actorOf<R>(config: ManagementConfig<R>, context: R): Promise<KeyManagementActor> {
+  let actor: unknown
+  try {
+    actor = await config.authorize(context)
+  } catch {
+    actor = undefined
+  }
+  if (typeof actor === 'string' && actor.length > 0) return { ownerId: actor, actorId: actor }
+  const { ownerId, actorId } = (actor ?? {}) as Partial<KeyManagementActor>
+  if (typeof ownerId === 'string' && ownerId.length > 0)
+    return { ownerId, actorId: typeof actorId === 'string' && actorId.length > 0 ? actorId : ownerId }
+  throw new ManagementProblem(401, 'unauthorized', 'Sign in to manage API keys.')
+}
+
+/**
+ * The JSON API behind an "API Keys" page, for the keys of one owner: the signed-in user's team or
+ * account, as `authorize` returns it.
+ *
+ * | request | answer |
+ * | --- | --- |
+ * | `GET /` (`?limit=&cursor=&includeRevoked=true`) | 200 `{ items: ApiKeyInfo[], nextCursor? }` |
+ * | `POST /` `{ name, scopes?, expiresAt? }` | 201 `{ key, info }`: the key, shown this once |
+ * | `GET /:id` | 200 `ApiKeyInfo` |
+ * | `PATCH /:id` `{ name?, scopes?, expiresAt? }` | 200 `ApiKeyInfo` |
+ * | `POST /:id/disable`, `/enable`, `/revoke` | 200 `ApiKeyInfo` |
+ * | `POST /:id/rotate` `{ gracePeriodMs?, expiresAt? }` | 200 `{ key, info, previous }`: the old key works for `gracePeriodMs` more |
+ * | `DELETE /:id` | 204 |
+ *
+ * Refusals are `application/problem+json` with a stable `code`: 400 `invalid_input` (with `field`;
+ * rate limits and credits are not fields here, so a tenant cannot raise its budget), 401
+ * `unauthorized` (`authorize` refused), 403 `api_key_not_accepted` (the request carries an API key:
+ * managing keys needs a session), 403 `origin_not_allowed` (a state-changing request whose `Origin`
+ * is not in `allowedOrigins`), 403 `scope_not_allowed` (rotating, enabling or updating a key whose
+ * scopes exceed `allowedScopes`), 404 `not_found` (also for another owner's key; a path that is not
+ * shaped like an id is never quoted back), 405 with `Allow`, 409 `invalid_state` / `conflict`, 413,
+ * 415, 503 `store_unavailable` with `Retry-After`. No response but the 201 of create and the 200 of
+ * rotate ever contains a key; every response is `Cache-Control: no-store`. Throws a `TypeError` at
+ * once for invalid options, `allowedOrigins` missing or empty included.
+ *
+ * @example
+ * import { keyManagementHandler } from '@keyward/core/http'
+ *
+ * const keys = keyManagementHandler(keyward, {
+ *   basePath: '/api/keys',
+ *   authorize: async (request) => (await session(request))?.teamId ?? null,
+ *   allowedOrigins: ['https://app.acme.com'],
+ *   allowedScopes: ['messages:send', 'contacts:sync'],
+ * })
+ * Bun.serve({ fetch: (request) => keys(request) })
+ */
+export function keyManagementHandler<R = Request, S extends string = string>(
+  keyward: Keyward<S>,
+  options: KeyManagementOptions<R>,
+): KeyManagementHandler<R> {
+  const config = resolveManagementOptions(keyward, options)
+  const kw = keyward as unknown as Keyward<string>
+
+  async function respond(request: Request, context: R): Promise<Response> {
+    const url = new URL(request.url)
+    const target = route(url.pathname, config.basePath)
+    if (target === null) throw new ManagementProblem(404, 'not_found', 'There is no key management endpoint at this path.')
+    const method = request.method.toUpperCase()
+    if (method === 'OPTIONS') return jsonResponse(204, undefined, { allow: ALLOW[target.kind] })
+    if (!methodAllowed(target, method))
+      throw new ManagementProblem(405, 'method_not_allowed', `Use ${ALLOW[target.kind]} here.`, undefined, { allow: ALLOW[target.kind] })
+    if (carriesApiKey(request.headers, config.apiKeyHeaders))
+      throw new ManagementProblem(
+        403,
+        'api_key_not_accepted',
+        'Keys are managed from a signed-in session. This API does not accept API keys: remove the Authorization or X-API-Key header.',
+      )
+    const refusal = originRefusal(method, request.headers, config.allowedOrigins)
+    if (refusal !== null) throw new ManagementProblem(403, 'origin_not_allowed', refusal)
+    const { ownerId, actorId = ownerId } = await actorOf(config, context)
+    const op: Operation = { keyward: kw, config: config as ManagementConfig<unknown>, request, method: method === 'HEAD' ? 'GET' : method, ownerId, actorId }
+    if (target.kind === 'collection') return onCollection(op)
+    const current = await ownKey(op, target.id)
+    return target.kind === 'key' ? onKey(op, current) : onAction(op, current, target.action)
+  }
+
+  const handler = async (request: Request, context?: R): Promise<Response> => {
+    const native = (context === undefined ? request : context) as R
+    try {
+      return await respond(request, native)
+    } catch (error) {
+      try {
+        return errorResponse(error, kw, () => config.onError?.(error, native))
+      } catch {
+        return new Response(null, { status: 500, headers: { 'cache-control': 'no-store' } })
+      }
+    }
+  }
+  return Object.assign(handler, { handles: (pathname: string) => route(pathname, config.basePath) !== null }) as KeyManagementHandler<R>
+}

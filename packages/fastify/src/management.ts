@@ -1,0 +1,39 @@
+import type { Keyward } from '@keyward/core'
+import { keyManagementHandler, type KeyManagementOptions } from '@keyward/core/http'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { keepRawBodies, ownOptions, sendWeb, toWebRequest } from './web.js'
+
+/** Options of {@link keyManagementPlugin}: the Keyward instance and core's key management options. */
+export interface KeyManagementPluginOptions extends Omit<KeyManagementOptions<FastifyRequest>, 'basePath'> {
+  /** The instance returned by `createKeyward()`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keyward: Keyward<any>
+}
+
+/**
+ * The JSON API behind an "API Keys" page (core's `keyManagementHandler`: list, create, get,
+ * update, disable, enable, rotate, revoke, delete) as an encapsulated plugin: register it with the
+ * `prefix` it lives at. `authorize` and `onError` receive the Fastify request. The plugin reads
+ * request bodies itself (JSON only, `maxBodyBytes`). Invalid options reject the registration with
+ * a `TypeError`, `allowedOrigins` missing or empty included.
+ *
+ * @example
+ * await app.register(keyManagementPlugin, {
+ *   prefix: '/api/keys',
+ *   keyward,
+ *   authorize: (request) => request.user?.teamId ?? null,
+ *   allowedOrigins: ['https://app.acme.com'],
+ *   allowedScopes: ['messages:send', 'contacts:sync'],
+ * })
+ */
+export const keyManagementPlugin: FastifyPluginAsync<KeyManagementPluginOptions> = async (fastify, opts) => {
+  const { keyward, ...options } = ownOptions(opts)
+  const handle = keyManagementHandler<FastifyRequest>(keyward, { ...options, basePath: fastify.prefix })
+  keepRawBodies(fastify)
+  async function keywardKeyManagement(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+    if (!handle.handles(request.url.split('?', 1)[0]!)) return reply.callNotFound()
+    return sendWeb(reply, await handle(toWebRequest(request), request))
+  }
+  fastify.all('/', keywardKeyManagement)
+  fastify.all('/*', keywardKeyManagement)
+}
