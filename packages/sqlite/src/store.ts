@@ -1,10 +1,14 @@
 import Database from 'better-sqlite3'
 import {
+  ChangeListeners,
+  ClosedError,
   counterWindow,
   decodeCursor,
   DuplicateKeyIdError,
-  encodeCursor,
+  KeyStoreSchemaError,
+  pageOf,
   spendFromCredits,
+  StoreUnavailableError,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,
@@ -15,9 +19,10 @@ import {
   type LastUsedEntry,
   type StoreListPage,
   type StoreListQuery,
-  KeyStoreSchemaError,
-} from '@keyward/core'
+} from '@keyward/core/store'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
+import { storeFailure } from './failures.js'
+import { renameOptions } from './renamed-options.js'
 import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
 
 /** Named in schema errors: which package to upgrade, and which function prints its SQL. */
@@ -33,9 +38,10 @@ export interface SqliteKeyStoreOptions {
    * `Database`. A database passed in is not closed by `close()`.
    * @example './keys.db'
    */
-  database: string | Db
+  connection: string | Db
   /**
    * Name of the keys table; companion tables get it as prefix (`_changes`, `_counters`, `_migrations`).
+   * Several deployments may share a file, each with its own table.
    * @default 'keyward_keys'
    */
   table?: string
@@ -52,20 +58,32 @@ export interface SqliteKeyStoreOptions {
    */
   pollIntervalMs?: number
   /**
-   * How long a management write (create, update, revoke, rotate, delete, and the migrations when
-   * the store opens) waits for another process's write lock before failing. After the store has
-   * opened, the wait is asynchronous (short retries), so the event loop keeps serving requests.
-   * @default 5000
-   */
-  busyTimeoutMs?: number
-  /**
    * How long an operation on the request path (finding a key, rate-limit and throttle counters,
    * credits, last-used times) waits for another process's write lock before it fails, and with it
-   * the request (`store_unavailable`, fail closed). Waited asynchronously, like `busyTimeoutMs`.
+   * the request (`store_unavailable`, fail closed). Waited asynchronously, so the event loop keeps
+   * serving requests.
    * @default 100
    */
   requestTimeoutMs?: number
+  /**
+   * How long a management operation (create, list, update, revoke, rotate, delete, and the
+   * migrations when the store opens) waits for another process's write lock before failing. After
+   * the store has opened, waited asynchronously like `requestTimeoutMs`.
+   * @default 5000
+   */
+  managementTimeoutMs?: number
+  /** @deprecated Renamed {@link SqliteKeyStoreOptions.managementTimeoutMs}; accepted, with a warning, until the next release. */
+  busyTimeoutMs?: number
 }
+
+/** The options of the previous release: `database` for `connection` (accepted, with a warning, until the next). */
+export type DeprecatedSqliteKeyStoreOptions = Omit<SqliteKeyStoreOptions, 'connection'> & {
+  /** @deprecated Renamed {@link SqliteKeyStoreOptions.connection}. */
+  database: string | Db
+}
+
+/** Old option names and the new ones they now set. */
+const RENAMED = { database: ['connection'], busyTimeoutMs: ['managementTimeoutMs'] } as const
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const COUNTER_SWEEP_EVERY = 1000
@@ -99,34 +117,39 @@ export class SqliteKeyStore implements KeyStore {
   readonly #table: string
   readonly #ownsDb: boolean
   readonly #pollIntervalMs: number
-  readonly #busyTimeoutMs: number
+  readonly #managementTimeoutMs: number
   readonly #requestTimeoutMs: number
   readonly #s: ReturnType<typeof prepareStatements>
   readonly #updates = new Map<string, Statement>()
-  readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #listeners = new ChangeListeners()
   #poller: ReturnType<typeof setInterval> | undefined
   #lastVersion = 0
   #lastSeq = 0
   #increments = 0
   #closed = false
 
-  constructor(options: string | SqliteKeyStoreOptions) {
-    const opts = typeof options === 'string' ? { database: options } : options
-    if (!opts || (typeof opts.database !== 'string' && typeof opts.database?.prepare !== 'function'))
-      throw new TypeError('SqliteKeyStore needs { database }: a file path, ":memory:" or a better-sqlite3 Database')
+  constructor(options: string | SqliteKeyStoreOptions | DeprecatedSqliteKeyStoreOptions) {
+    if (!options) throw new TypeError('SqliteKeyStore needs { connection }: a file path, ":memory:" or a better-sqlite3 Database')
+    const opts = typeof options === 'string' ? { connection: options } : renameOptions('@keyward/sqlite', options as SqliteKeyStoreOptions, RENAMED)
+    if (typeof opts.connection !== 'string' && typeof opts.connection?.prepare !== 'function')
+      throw new TypeError('SqliteKeyStore needs { connection }: a file path, ":memory:" or a better-sqlite3 Database')
     const table = opts.table ?? DEFAULT_TABLE
     if (!TABLE_RE.test(table)) throw new TypeError(`table must match ${TABLE_RE}, got ${JSON.stringify(table)}`)
     const poll = opts.pollIntervalMs ?? 200
     if (!Number.isInteger(poll) || poll < 10) throw new RangeError(`pollIntervalMs must be an integer of at least 10, got ${String(poll)}`)
     this.#table = table
     this.#pollIntervalMs = poll
-    this.#busyTimeoutMs = timeout('busyTimeoutMs', opts.busyTimeoutMs, 5_000)
+    this.#managementTimeoutMs = timeout('managementTimeoutMs', opts.managementTimeoutMs, 5_000)
     this.#requestTimeoutMs = timeout('requestTimeoutMs', opts.requestTimeoutMs, 100)
-    this.#ownsDb = typeof opts.database === 'string'
-    this.db = typeof opts.database === 'string' ? new Database(opts.database) : opts.database
+    this.#ownsDb = typeof opts.connection === 'string'
+    try {
+      this.db = typeof opts.connection === 'string' ? new Database(opts.connection) : opts.connection
+    } catch (error) {
+      throw storeFailure('open', error)
+    }
     try {
       // Opening may wait for the lock in SQLite itself (blocking, once, at startup) ...
-      this.db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`)
+      this.db.pragma(`busy_timeout = ${this.#managementTimeoutMs}`)
       if (this.db.pragma('journal_mode', { simple: true }) !== 'memory') this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = NORMAL')
       this.#prepareSchema(opts.migrate ?? true)
@@ -136,23 +159,37 @@ export class SqliteKeyStore implements KeyStore {
       this.db.pragma('busy_timeout = 0')
     } catch (error) {
       if (this.#ownsDb) this.db.close()
-      throw error
+      throw storeFailure('open', error)
     }
   }
 
   /** The schema version of the database (0 when none). */
   get schemaVersion(): number {
-    return this.#schemaVersion()
+    this.#checkOpen()
+    try {
+      return this.#schemaVersion()
+    } catch (error) {
+      throw storeFailure('schemaVersion', error)
+    }
   }
 
   /** Apply pending migrations; a no-op when the schema is current. Run by the constructor unless `migrate: false`. */
   migrate(): void {
-    this.db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`)
+    this.#checkOpen()
     try {
-      this.#migrate()
-    } finally {
-      this.db.pragma('busy_timeout = 0')
+      this.db.pragma(`busy_timeout = ${this.#managementTimeoutMs}`)
+      try {
+        this.#migrate()
+      } finally {
+        this.db.pragma('busy_timeout = 0')
+      }
+    } catch (error) {
+      throw storeFailure('migrate', error)
     }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError()
   }
 
   #schemaVersion(): number {
@@ -189,35 +226,40 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   /**
-   * Run `operation` (one statement or transaction), trying again while another connection holds
-   * the lock, for up to `timeoutMs`, without blocking the event loop; then its SQLITE_BUSY rejects.
-   * A busy statement did nothing, so trying it again is safe.
+   * Run `run` (one statement or transaction), trying again while another connection holds the
+   * lock, for up to `timeoutMs`, without blocking the event loop; then it rejects with
+   * `StoreUnavailableError` (`operation`, the SQLITE_BUSY as cause). A busy statement did nothing,
+   * so trying it again is safe. After `close()`: `ClosedError`.
    */
-  async #attempt<T>(timeoutMs: number, operation: () => T): Promise<T> {
+  async #attempt<T>(operation: string, timeoutMs: number, run: () => T): Promise<T> {
     const deadline = performance.now() + timeoutMs
     for (let pause = 1; ; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
+      this.#checkOpen()
       try {
-        return operation()
+        return run()
       } catch (error) {
         const left = deadline - performance.now()
-        if (!isBusy(error) || left <= 0 || this.#closed) throw error
+        if (!isBusy(error) || left <= 0) throw storeFailure(operation, error)
         await sleep(Math.min(pause, left))
       }
     }
   }
 
   async insert(record: ApiKeyRecord): Promise<void> {
-    try {
-      await this.#attempt(this.#busyTimeoutMs, () => this.#s.insert.run(recordToRow(record)))
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
-      throw error
-    }
-    this.#emit(record.id)
+    const row = recordToRow(record)
+    await this.#attempt('insert', this.#managementTimeoutMs, () => {
+      try {
+        return this.#s.insert.run(row)
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
+        throw error
+      }
+    })
+    this.#listeners.emit(record.id)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const row = (await this.#attempt(this.#requestTimeoutMs, () => this.#s.findById.get(id))) as KeyRow | undefined
+    const row = (await this.#attempt('findById', this.#requestTimeoutMs, () => this.#s.findById.get(id))) as KeyRow | undefined
     if (row === undefined) return null
     return rowToRecord(row)
   }
@@ -225,6 +267,19 @@ export class SqliteKeyStore implements KeyStore {
   async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
     const fields = patchFields(patch)
     const conditional = options?.expectedRevision !== undefined
+    const params: Record<string, unknown> = { id }
+    for (const f of fields) params[f] = encodePatchValue(f, patch)
+    if (conditional) params.expectedRevision = options!.expectedRevision
+    const row = (await this.#attempt('update', this.#managementTimeoutMs, () => this.#updateStatement(fields, conditional).get(params))) as
+      | KeyRow
+      | undefined
+    if (row === undefined) return null
+    this.#listeners.emit(id)
+    return rowToRecord(row)
+  }
+
+  /** The UPDATE for one set of patched fields, prepared on first use. */
+  #updateStatement(fields: readonly (keyof ApiKeyPatch)[], conditional: boolean): Statement {
     const signature = `${fields.join(',')}|${conditional}`
     let statement = this.#updates.get(signature)
     if (statement === undefined) {
@@ -235,22 +290,17 @@ export class SqliteKeyStore implements KeyStore {
       )
       this.#updates.set(signature, statement)
     }
-    const params: Record<string, unknown> = { id }
-    for (const f of fields) params[f] = encodePatchValue(f, patch)
-    if (conditional) params.expectedRevision = options!.expectedRevision
-    const row = (await this.#attempt(this.#busyTimeoutMs, () => statement.get(params))) as KeyRow | undefined
-    if (row === undefined) return null
-    this.#emit(id)
-    return rowToRecord(row)
+    return statement
   }
 
   async delete(id: string): Promise<boolean> {
-    const existed = (await this.#attempt(this.#busyTimeoutMs, () => this.#s.delete.run(id))).changes > 0
-    if (existed) this.#emit(id)
+    const existed = (await this.#attempt('delete', this.#managementTimeoutMs, () => this.#s.delete.run(id))).changes > 0
+    if (existed) this.#listeners.emit(id)
     return existed
   }
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
+    this.#checkOpen()
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
     const statement = this.#s.list(query.ownerId !== undefined, query.prefix !== undefined, query.includeRevoked, after !== null)
     const params = {
@@ -260,35 +310,41 @@ export class SqliteKeyStore implements KeyStore {
       afterId: after?.id ?? null,
       limit: query.limit + 1,
     }
-    const rows = (await this.#attempt(this.#busyTimeoutMs, () => statement.all(params))) as KeyRow[]
-    const items = rows.slice(0, query.limit).map(rowToRecord)
-    const last = items[items.length - 1]
-    return rows.length > query.limit && last
-      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
-      : { items }
+    const rows = (await this.#attempt('list', this.#managementTimeoutMs, () => statement.all(params))) as KeyRow[]
+    return pageOf(rows.map(rowToRecord), query.limit)
   }
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
     const rows = entries.map((e) => [e.lastUsedAt.getTime(), e.id] as const)
-    await this.#attempt(this.#requestTimeoutMs, () => this.#s.touchMany(rows))
+    await this.#attempt('touch', this.#requestTimeoutMs, () => this.#s.touchMany(rows))
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
     const slot = `${name}@${windowMs}:${start}`
-    const row = (await this.#attempt(this.#requestTimeoutMs, () => this.#s.increment.get(slot, amount, resetAt))) as { count: number; reset_at: number }
-    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#attempt(this.#requestTimeoutMs, () => this.#s.sweepCounters.run(now)).catch(() => undefined)
+    const row = (await this.#attempt('incrementCounter', this.#requestTimeoutMs, () => this.#s.increment.get(slot, amount, resetAt))) as {
+      count: number
+      reset_at: number
+    }
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
+      this.#attempt('sweepCounters', this.#requestTimeoutMs, () => this.#s.sweepCounters.run(now)).catch(() => undefined)
     return { count: row.count, resetAt: row.reset_at }
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    return this.#attempt(this.#requestTimeoutMs, () => this.#s.spend.immediate(id, cost, now))
+    return this.#attempt('spendCredits', this.#requestTimeoutMs, () => this.#s.spend.immediate(id, cost, now))
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error('SqliteKeyStore is closed')
-    if (this.#listeners.size === 0) this.#startPolling()
+    this.#checkOpen()
+    if (this.#listeners.size === 0) {
+      try {
+        this.#startPolling()
+      } catch (error) {
+        throw storeFailure('subscribe', error)
+      }
+    }
     this.#listeners.add(listener)
     return async () => {
       this.#listeners.delete(listener)
@@ -327,21 +383,11 @@ export class SqliteKeyStore implements KeyStore {
       if (rows.length === 0) return
       // The log keeps the latest 10,000 changes; a reader that fell further behind may have
       // missed some, so subscribers drop everything they cached.
-      if (this.#lastSeq > 0 && rows[0]!.seq > this.#lastSeq + 1) this.#emit('*')
+      if (this.#lastSeq > 0 && rows[0]!.seq > this.#lastSeq + 1) this.#listeners.emit('*')
       this.#lastSeq = rows[rows.length - 1]!.seq
-      for (const row of rows) this.#emit(row.key_id)
+      for (const row of rows) this.#listeners.emit(row.key_id)
     } catch {
       // The file is busy or gone; the next tick tries again.
-    }
-  }
-
-  #emit(id: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener({ id })
-      } catch {
-        // A failing listener must not break the store or other listeners.
-      }
     }
   }
 }

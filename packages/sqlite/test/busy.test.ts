@@ -52,7 +52,7 @@ async function holdWriteLock(file: string, safetyMs: number) {
 describe('SQLite while another process holds the write lock', () => {
   it('never stalls the event loop: failed guesses, rate-limited and credit keys fail closed at once; management writes wait', async () => {
     const file = dbPath(dir)
-    const store = new SqliteKeyStore({ database: file })
+    const store = new SqliteKeyStore({ connection: file })
     const keyward = createKeyward({ prefix: 'busy_test', store, pepper: PEPPER, lastUsed: false })
     // Well-formed keys of this prefix that the file does not hold: failed guesses, counted per source.
     const elsewhere = createKeyward({ prefix: 'busy_test', store: new MemoryKeyStore(), pepper: PEPPER, throttle: false })
@@ -101,9 +101,9 @@ describe('SQLite while another process holds the write lock', () => {
     await store.close()
   }, 30_000)
 
-  it('a management write gives up after busyTimeoutMs, without stalling the event loop meanwhile', async () => {
+  it('a management write gives up after managementTimeoutMs, without stalling the event loop meanwhile', async () => {
     const file = dbPath(dir)
-    const store = new SqliteKeyStore({ database: file, busyTimeoutMs: 500 })
+    const store = new SqliteKeyStore({ connection: file, managementTimeoutMs: 500 })
     const keyward = createKeyward({ prefix: 'busy_test', store, pepper: PEPPER })
     const lock = await holdWriteLock(file, 5_000)
     const meter = stallMeter()

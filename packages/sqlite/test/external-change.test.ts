@@ -12,7 +12,7 @@ const PEPPER = 'external-change-test-pepper-0123456789abcdef'
 /** A Keyward instance with its cache on, over the file, plus a raw connection as `sqlite3` would open it. */
 async function setup() {
   const file = dbPath(dir)
-  const store = new SqliteKeyStore({ database: file, pollIntervalMs: 50 })
+  const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 50 })
   const keyward = createKeyward({ prefix: 'ext_test', store, pepper: PEPPER, throttle: false, lastUsed: false })
   // The key is made elsewhere (as by the CLI) and its insert has been seen, so nothing is pending
   // in the change log when the hand edit comes: only the edit itself can invalidate the cache.
@@ -70,7 +70,7 @@ describe('a change made outside Keyward (raw SQL on the file) reaches a cached i
 
   it('does not notify for the writes Keyward makes on the hot path (last-used times, credit balance)', async () => {
     const file = dbPath(dir)
-    const store = new SqliteKeyStore({ database: file, pollIntervalMs: 20 })
+    const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     const peer = new SqliteKeyStore(file)
     const record = sampleRecord({ credits: { remaining: 10, refill: { amount: 10, intervalMs: 60_000 } } })
     await store.insert(record)

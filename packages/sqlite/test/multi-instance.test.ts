@@ -10,7 +10,7 @@ const dir = tempDir()
 
 describe('two processes on one SQLite file', () => {
   const file = dbPath(dir)
-  multiInstanceTests(fixture, () => ({ database: file, pollIntervalMs: 100 }))
+  multiInstanceTests(fixture, () => ({ connection: file, pollIntervalMs: 100 }))
 })
 
 describe('a running server and a CLI-like process on one SQLite file', () => {
@@ -18,7 +18,7 @@ describe('a running server and a CLI-like process on one SQLite file', () => {
     const file = dbPath(dir)
     const store = new SqliteKeyStore(file)
     const server = createKeyward({ prefix: 'multi_test', store, pepper: 'multi-instance-test-pepper-0123456789abcdef', throttle: false })
-    const cli = await spawnInstance(fixture, { store: { database: file } })
+    const cli = await spawnInstance(fixture, { store: { connection: file } })
     try {
       const { key, id } = await cli.call<{ key: string; id: string }>('create')
       expect(await server.verify(key)).toMatchObject({ ok: true })
@@ -40,9 +40,9 @@ describe('a running server and a CLI-like process on one SQLite file', () => {
 
   it('is a real cross-process test: the poller is what tells the server', async () => {
     const file = dbPath(dir)
-    const store = new SqliteKeyStore({ database: file, pollIntervalMs: 60_000 })
+    const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 60_000 })
     const server = createKeyward({ prefix: 'multi_test', store, pepper: 'multi-instance-test-pepper-0123456789abcdef', throttle: false })
-    const cli = await spawnInstance(fixture, { store: { database: file } })
+    const cli = await spawnInstance(fixture, { store: { connection: file } })
     try {
       const { key, id } = await cli.call<{ key: string; id: string }>('create')
       expect(await server.verify(key)).toMatchObject({ ok: true })

@@ -16,7 +16,7 @@ describe('SqliteKeyStore schema', () => {
     const record = sampleRecord()
     await first.insert(record)
     await first.close()
-    const second = new SqliteKeyStore({ database: file, migrate: false })
+    const second = new SqliteKeyStore({ connection: file, migrate: false })
     expect(await second.findById(record.id)).toEqual(record)
     await second.close()
   })
@@ -25,7 +25,7 @@ describe('SqliteKeyStore schema', () => {
     const file = dbPath(dir)
     const error = (() => {
       try {
-        new SqliteKeyStore({ database: file, migrate: false })
+        new SqliteKeyStore({ connection: file, migrate: false })
       } catch (e) {
         return e
       }
@@ -34,7 +34,7 @@ describe('SqliteKeyStore schema', () => {
     expect(error).toMatchObject({ code: 'schema_missing', databaseVersion: 0 })
     const db = new Database(file)
     db.exec(sqliteMigrationSql())
-    const store = new SqliteKeyStore({ database: db, migrate: false })
+    const store = new SqliteKeyStore({ connection: db, migrate: false })
     expect(store.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
     void store.close()
     db.close()
@@ -58,7 +58,7 @@ describe('SqliteKeyStore schema', () => {
     db.exec(v1.sql('keyward_keys'))
     db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (1, ?, ?)').run(v1.name, Date.now())
     db.close()
-    expect(() => new SqliteKeyStore({ database: file, migrate: false })).toThrow(expect.objectContaining({ code: 'schema_outdated' }))
+    expect(() => new SqliteKeyStore({ connection: file, migrate: false })).toThrow(expect.objectContaining({ code: 'schema_outdated' }))
     const record = sampleRecord()
     const raw = new Database(file)
     raw
@@ -67,7 +67,7 @@ describe('SqliteKeyStore schema', () => {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(record.id, record.prefix, record.digest, record.algorithm, record.hint, record.name, JSON.stringify(record.scopes), JSON.stringify(record.metadata), record.createdAt.getTime(), record.createdAt.getTime())
-    const store = new SqliteKeyStore({ database: file, pollIntervalMs: 20 })
+    const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     expect(store.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
     expect(await store.findById(record.id)).toMatchObject({ id: record.id, name: record.name })
     const seen: string[] = []
@@ -81,12 +81,12 @@ describe('SqliteKeyStore schema', () => {
 
   it('keeps tables apart by name and validates the name', async () => {
     const file = dbPath(dir)
-    const a = new SqliteKeyStore({ database: file, table: 'keys_a' })
-    const b = new SqliteKeyStore({ database: file, table: 'keys_b' })
+    const a = new SqliteKeyStore({ connection: file, table: 'keys_a' })
+    const b = new SqliteKeyStore({ connection: file, table: 'keys_b' })
     await a.insert(sampleRecord({ id: 'AAAAAAAAAAAA' }))
     expect(await b.findById('AAAAAAAAAAAA')).toBeNull()
     await Promise.all([a.close(), b.close()])
-    expect(() => new SqliteKeyStore({ database: file, table: 'x"; drop' })).toThrow(TypeError)
+    expect(() => new SqliteKeyStore({ connection: file, table: 'x"; drop' })).toThrow(TypeError)
   })
 
   it('rejects (never throws synchronously) once closed', async () => {
