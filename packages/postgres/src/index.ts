@@ -1,5 +1,5 @@
 export { PostgresKeyStore, type PostgresKeyStoreOptions } from './store.js'
-export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core'
+export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core/store'
 export {
   postgresMigrationSql,
   MIGRATIONS as POSTGRES_MIGRATIONS,

@@ -1,3 +1,5 @@
+import { renameOptions } from './renamed-options.js'
+
 /** Where the store's tables live. Names are checked when the store is built. */
 export interface PgNames {
   schema: string
@@ -132,13 +134,23 @@ CREATE TABLE IF NOT EXISTS ${qualified(n, '_migrations')} (version integer PRIMA
  *
  * @example
  * import { writeFileSync } from 'node:fs'
- * writeFileSync('migrations/V1__keyward.sql', postgresMigrationSql({ schema: 'auth' }))
+ * writeFileSync('migrations/V1__keyward.sql', postgresMigrationSql({ namespace: 'auth' }))
  */
-export function postgresMigrationSql(options: { schema?: string; table?: string; fromVersion?: number } = {}): string {
-  const names = { schema: options.schema ?? DEFAULT_SCHEMA, table: options.table ?? DEFAULT_TABLE }
+export function postgresMigrationSql(
+  options: {
+    /** The PostgreSQL schema, as the store's `namespace` option. @default 'public' */
+    namespace?: string
+    table?: string
+    fromVersion?: number
+    /** @deprecated Renamed `namespace`; accepted, with a warning, until the next release. */
+    schema?: string
+  } = {},
+): string {
+  const { namespace, table, fromVersion } = renameOptions('@keyward/postgres', options, { schema: ['namespace'] })
+  const names = { schema: namespace ?? DEFAULT_SCHEMA, table: table ?? DEFAULT_TABLE }
   const parts = [createMigrationsTableSql(names)]
   for (const m of MIGRATIONS) {
-    if (m.version <= (options.fromVersion ?? 0)) continue
+    if (m.version <= (fromVersion ?? 0)) continue
     parts.push(`-- ${m.version}: ${m.name}`, m.sql(names).trim())
     parts.push(`INSERT INTO ${qualified(names, '_migrations')} (version, name) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}');`)
   }

@@ -1,4 +1,4 @@
-import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core'
+import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
 
 /** A row of the keys table as `pg` returns it. */
 export interface KeyRow {

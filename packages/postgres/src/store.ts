@@ -1,9 +1,12 @@
 import pg from 'pg'
 import {
+  ChangeListeners,
+  ClosedError,
   counterWindow,
   decodeCursor,
   DuplicateKeyIdError,
-  encodeCursor,
+  KeyStoreSchemaError,
+  pageOf,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,
@@ -13,8 +16,8 @@ import {
   type LastUsedEntry,
   type StoreListPage,
   type StoreListQuery,
-  KeyStoreSchemaError,
-} from '@keyward/core'
+} from '@keyward/core/store'
+import { storeFailure, urlPasswords } from './failures.js'
 import { ChangeListener } from './listener.js'
 import {
   CHANNEL,
@@ -26,6 +29,7 @@ import {
   qualified,
   type PgNames,
 } from './migrations.js'
+import { renameOptions } from './renamed-options.js'
 import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
 import { buildStatements, statementName, type Statements } from './statements.js'
 
@@ -41,10 +45,11 @@ export interface PostgresKeyStoreOptions {
    */
   connection: string | pg.Pool
   /**
-   * Schema of the store's tables; created by the migrations when missing.
+   * The PostgreSQL schema (`pg_namespace`) of the store's tables; created by the migrations when
+   * missing. Keeps deployments apart on one server, as the key prefix does in Redis.
    * @default 'public'
    */
-  schema?: string
+  namespace?: string
   /**
    * Name of the keys table; companion objects get it as prefix (`_migrations`, `_counters`, `_notify`).
    * @default 'keyward_keys'
@@ -57,21 +62,42 @@ export interface PostgresKeyStoreOptions {
    */
   migrate?: boolean
   /**
-   * A query that has no answer after this long rejects (the key then fails with `store_unavailable`).
+   * A query on the request path (finding a key, rate-limit and throttle counters, credits,
+   * last-used times) with no answer after this long rejects, and the request fails closed
+   * (`store_unavailable`).
    * @default 5000
    */
-  queryTimeoutMs?: number
+  requestTimeoutMs?: number
+  /**
+   * A management query (create, list, update, revoke, rotate, delete, the schema check and the
+   * migrations) with no answer after this long rejects.
+   * @default 5000
+   */
+  managementTimeoutMs?: number
   /**
    * Connecting gives up after this long. Applies to pools the store creates and to the LISTEN connection.
    * @default 5000
    */
-  connectionTimeoutMs?: number
+  connectTimeoutMs?: number
   /**
    * Size of a pool the store creates from a connection string.
    * @default 10
    */
   max?: number
+  /** @deprecated Renamed {@link PostgresKeyStoreOptions.namespace}; accepted, with a warning, until the next release. */
+  schema?: string
+  /** @deprecated Now {@link PostgresKeyStoreOptions.requestTimeoutMs} and {@link PostgresKeyStoreOptions.managementTimeoutMs}; accepted, with a warning, until the next release. */
+  queryTimeoutMs?: number
+  /** @deprecated Renamed {@link PostgresKeyStoreOptions.connectTimeoutMs}; accepted, with a warning, until the next release. */
+  connectionTimeoutMs?: number
 }
+
+/** Old option names and the new ones they now set. */
+const RENAMED = {
+  schema: ['namespace'],
+  queryTimeoutMs: ['requestTimeoutMs', 'managementTimeoutMs'],
+  connectionTimeoutMs: ['connectTimeoutMs'],
+} as const
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
 const COUNTER_SWEEP_EVERY = 1000
@@ -94,18 +120,21 @@ const COUNTER_SWEEP_EVERY = 1000
 export class PostgresKeyStore implements KeyStore {
   /** The pool queries run on. */
   readonly pool: pg.Pool
-  /** The schema of the store's tables. */
-  readonly schema: string
+  /** The PostgreSQL schema of the store's tables. */
+  readonly namespace: string
   /** The keys table. */
   readonly table: string
   readonly #names: PgNames
   readonly #ownsPool: boolean
   readonly #migrateOnUse: boolean
-  readonly #timeoutMs: number
-  readonly #connectionTimeoutMs: number
+  readonly #requestTimeoutMs: number
+  readonly #managementTimeoutMs: number
+  readonly #connectTimeoutMs: number
+  /** The connection's password, kept out of every error. */
+  readonly #secrets: string[]
   readonly #s: Statements
   readonly #updates = new Map<string, { name: string; text: string }>()
-  readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #listeners = new ChangeListeners()
   readonly #payloadPrefix: string
   #listener: ChangeListener | undefined
   #ready: Promise<void> | undefined
@@ -114,38 +143,61 @@ export class PostgresKeyStore implements KeyStore {
   #closed = false
 
   constructor(options: string | PostgresKeyStoreOptions) {
-    const opts = typeof options === 'string' ? { connection: options } : options
-    if (!opts || (typeof opts.connection !== 'string' && typeof opts.connection?.query !== 'function'))
+    if (!options) throw new TypeError('PostgresKeyStore needs { connection }: a connection string or a pg.Pool')
+    const opts = typeof options === 'string' ? { connection: options } : renameOptions('@keyward/postgres', options, RENAMED)
+    if (typeof opts.connection !== 'string' && typeof opts.connection?.query !== 'function')
       throw new TypeError('PostgresKeyStore needs { connection }: a connection string or a pg.Pool')
-    const schema = opts.schema ?? DEFAULT_SCHEMA
+    const schema = opts.namespace ?? DEFAULT_SCHEMA
     const table = opts.table ?? DEFAULT_TABLE
-    for (const [label, value] of [['schema', schema], ['table', table]] as const)
+    for (const [label, value] of [['namespace', schema], ['table', table]] as const)
       if (!NAME_RE.test(value)) throw new TypeError(`${label} must match ${NAME_RE}, got ${JSON.stringify(value)}`)
     this.#names = { schema, table }
-    this.schema = schema
+    this.namespace = schema
     this.table = table
-    this.#timeoutMs = positive('queryTimeoutMs', opts.queryTimeoutMs, 5_000)
-    this.#connectionTimeoutMs = positive('connectionTimeoutMs', opts.connectionTimeoutMs, 5_000)
+    this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs, 5_000)
+    this.#managementTimeoutMs = positive('managementTimeoutMs', opts.managementTimeoutMs, 5_000)
+    this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs, 5_000)
     this.#migrateOnUse = opts.migrate ?? true
     this.#ownsPool = typeof opts.connection === 'string'
+    // The server cancels a statement after the longer of the two; each query's own deadline is its path's.
+    const longest = Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs)
     this.pool =
       typeof opts.connection === 'string'
         ? new pg.Pool({
             connectionString: opts.connection,
             max: positive('max', opts.max, 10),
-            connectionTimeoutMillis: this.#connectionTimeoutMs,
-            query_timeout: this.#timeoutMs,
-            statement_timeout: this.#timeoutMs,
+            connectionTimeoutMillis: this.#connectTimeoutMs,
+            query_timeout: longest,
+            statement_timeout: longest,
             keepAlive: true,
           })
         : opts.connection
+    const password = this.pool.options.password
+    this.#secrets = [...urlPasswords(this.pool.options.connectionString), ...(typeof password === 'string' ? [password] : [])]
     this.pool.on('error', () => undefined)
     this.#s = buildStatements(this.#names)
     this.#payloadPrefix = `${schema}.${table}:`
   }
 
+  /**
+   * The PostgreSQL schema of the store's tables.
+   * @deprecated Renamed {@link PostgresKeyStore.namespace}.
+   */
+  get schema(): string {
+    return this.namespace
+  }
+
   /** Apply pending migrations now (the store otherwise does it on first use unless `migrate: false`). */
   async migrate(): Promise<void> {
+    this.#checkOpen()
+    try {
+      await this.#migrate()
+    } catch (error) {
+      throw storeFailure('migrate', error, this.#secrets)
+    }
+  }
+
+  async #migrate(): Promise<void> {
     const client = await this.pool.connect()
     try {
       await client.query('BEGIN')
@@ -169,7 +221,16 @@ export class PostgresKeyStore implements KeyStore {
 
   /** The schema version in the database (0 when none). */
   async schemaVersion(): Promise<number> {
-    return this.#version(this.pool)
+    this.#checkOpen()
+    try {
+      return await this.#version(this.pool)
+    } catch (error) {
+      throw storeFailure('schemaVersion', error, this.#secrets)
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError()
   }
 
   async #version(runner: pg.Pool | pg.PoolClient): Promise<number> {
@@ -185,13 +246,12 @@ export class PostgresKeyStore implements KeyStore {
 
   /** Check (and with `migrate`, bring up to date) the schema once; retried after a failure. */
   #ensureReady(): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('PostgresKeyStore is closed'))
     this.#ready ??= (async () => {
       const version = await this.#version(this.pool)
       if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
       if (version < LATEST_VERSION) {
         if (!this.#migrateOnUse) throw this.#schemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version)
-        await this.migrate()
+        await this.#migrate()
       }
       this.#isReady = true
     })().catch((error: unknown) => {
@@ -201,22 +261,38 @@ export class PostgresKeyStore implements KeyStore {
     return this.#ready
   }
 
-  async #query<R extends pg.QueryResultRow>(statement: { name: string; text: string }, values: unknown[]): Promise<pg.QueryResult<R>> {
-    if (!this.#isReady) await this.#ensureReady()
-    return this.pool.query<R>({ name: statement.name, text: statement.text, values, query_timeout: this.#timeoutMs } as pg.QueryConfig)
+  /**
+   * One statement, after the schema check, with the deadline of its path; a failure rejects with
+   * `StoreUnavailableError` naming `operation` (the driver's error as cause), after `close()` with
+   * `ClosedError`.
+   */
+  async #query<R extends pg.QueryResultRow>(
+    operation: string,
+    statement: { name: string; text: string },
+    values: unknown[],
+    path: 'request' | 'management' = 'management',
+  ): Promise<pg.QueryResult<R>> {
+    this.#checkOpen()
+    const timeout = path === 'request' ? this.#requestTimeoutMs : this.#managementTimeoutMs
+    try {
+      if (!this.#isReady) await this.#ensureReady()
+      return await this.pool.query<R>({ name: statement.name, text: statement.text, values, query_timeout: timeout } as pg.QueryConfig)
+    } catch (error) {
+      throw storeFailure(operation, error, this.#secrets)
+    }
   }
 
   async insert(record: ApiKeyRecord): Promise<void> {
     try {
-      await this.#query(this.#s.insert, insertValues(record))
+      await this.#query('insert', this.#s.insert, insertValues(record))
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new DuplicateKeyIdError(record.id)
+      if ((error as { cause?: { code?: unknown } }).cause?.code === '23505') throw new DuplicateKeyIdError(record.id)
       throw error
     }
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.#query<KeyRow>(this.#s.findById, [id])
+    const { rows } = await this.#query<KeyRow>('findById', this.#s.findById, [id], 'request')
     const row = rows[0]
     if (row === undefined) return null
     return rowToRecord(row)
@@ -238,12 +314,12 @@ export class PostgresKeyStore implements KeyStore {
     const values: unknown[] = [id]
     if (conditional) values.push(options!.expectedRevision)
     for (const f of fields) values.push(PATCH_COLUMNS[f][1](patch[f] ?? null))
-    const { rows } = await this.#query<KeyRow>(statement, values)
+    const { rows } = await this.#query<KeyRow>('update', statement, values)
     return rows[0] === undefined ? null : rowToRecord(rows[0])
   }
 
   async delete(id: string): Promise<boolean> {
-    const result = await this.#query(this.#s.delete, [id])
+    const result = await this.#query('delete', this.#s.delete, [id])
     return (result.rowCount ?? 0) > 0
   }
 
@@ -255,47 +331,49 @@ export class PostgresKeyStore implements KeyStore {
     if (query.prefix !== undefined) values.push(query.prefix)
     if (after !== null) values.push(new Date(after.createdAt), after.id)
     values.push(query.limit + 1)
-    const { rows } = await this.#query<KeyRow>(statement, values)
-    const items = rows.slice(0, query.limit).map(rowToRecord)
-    const last = items[items.length - 1]
-    return rows.length > query.limit && last
-      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
-      : { items }
+    const { rows } = await this.#query<KeyRow>('list', statement, values)
+    return pageOf(rows.map(rowToRecord), query.limit)
   }
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
     const latest = new Map<string, number>()
     for (const { id, lastUsedAt } of entries) latest.set(id, Math.max(latest.get(id) ?? -Infinity, lastUsedAt.getTime()))
-    await this.#query(this.#s.touch, [[...latest.keys()], [...latest.values()].map((ms) => new Date(ms))])
+    await this.#query('touch', this.#s.touch, [[...latest.keys()], [...latest.values()].map((ms) => new Date(ms))], 'request')
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
-    const { rows } = await this.#query<{ count: number; reset_at: number }>(this.#s.increment, [`${name}@${windowMs}:${start}`, amount, resetAt])
-    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#query(this.#s.sweepCounters, [now]).catch(() => undefined)
+    const slot = `${name}@${windowMs}:${start}`
+    const { rows } = await this.#query<{ count: number; reset_at: number }>('incrementCounter', this.#s.increment, [slot, amount, resetAt], 'request')
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#query('sweepCounters', this.#s.sweepCounters, [now], 'request').catch(() => undefined)
     return { count: rows[0]!.count, resetAt: rows[0]!.reset_at }
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    const { rows } = await this.#query<{ ok: boolean; remaining: number; next_refill_at: number | null }>(this.#s.spend, [id, cost, now])
+    const { rows } = await this.#query<{ ok: boolean; remaining: number; next_refill_at: number | null }>(
+      'spendCredits',
+      this.#s.spend,
+      [id, cost, now],
+      'request',
+    )
     const row = rows[0]
     return row === undefined ? null : { ok: row.ok, remaining: row.remaining, nextRefillAt: row.next_refill_at }
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error('PostgresKeyStore is closed')
+    this.#checkOpen()
     this.#listeners.add(listener)
     if (this.#listener === undefined) {
       this.#listener = new ChangeListener({
-        clientConfig: { ...this.pool.options, connectionTimeoutMillis: this.#connectionTimeoutMs },
+        clientConfig: { ...this.pool.options, connectionTimeoutMillis: this.#connectTimeoutMs },
         channel: CHANNEL,
         onPayload: (payload) => {
-          if (payload.startsWith(this.#payloadPrefix)) this.#emit(payload.slice(this.#payloadPrefix.length))
+          if (payload.startsWith(this.#payloadPrefix)) this.#listeners.emit(payload.slice(this.#payloadPrefix.length))
         },
         // While notifications cannot arrive, nothing cached can be trusted: drop it all, so reads
         // go to the store (and fail closed while it is down). Again after the reconnect.
-        onGap: () => this.#emit('*'),
+        onGap: () => this.#listeners.emit('*'),
       })
       await this.#listener.start()
     }
@@ -322,16 +400,6 @@ export class PostgresKeyStore implements KeyStore {
     await this.#listener?.stop()
     this.#listener = undefined
     if (this.#ownsPool) await this.pool.end()
-  }
-
-  #emit(id: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener({ id })
-      } catch {
-        // A failing listener must not break the store or other listeners.
-      }
-    }
   }
 }
 

@@ -4,5 +4,5 @@ import { freshStore } from './helpers.js'
 
 runKeyStoreConformance('PostgresKeyStore', () => freshStore(), {
   dispose: (store) => store.close?.(),
-  openPeer: (store) => freshStore({ schema: (store as PostgresKeyStore).schema }),
+  openPeer: (store) => freshStore({ namespace: (store as PostgresKeyStore).namespace }),
 })

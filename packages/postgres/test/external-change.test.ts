@@ -15,7 +15,7 @@ afterAll(() => psql.end())
 async function setup() {
   await connected
   const schema = freshSchema()
-  const store = freshStore({ schema })
+  const store = freshStore({ namespace: schema })
   const keyward = createKeyward({ prefix: 'ext_test', store, pepper: PEPPER, throttle: false, lastUsed: false })
   const { key, info } = await keyward.create({ name: 'hand-edited', scopes: ['messages:send'] })
   await eventually('LISTEN connection', async () => store.listening, Boolean, 5_000)
@@ -66,7 +66,7 @@ describe('a change made outside Keyward (raw SQL from another client) reaches a 
   it('does not notify for the writes Keyward makes on the hot path (last-used times, credit balance)', async () => {
     await connected
     const schema = freshSchema()
-    const store = freshStore({ schema })
+    const store = freshStore({ namespace: schema })
     const record = sampleRecord({ credits: { remaining: 10, refill: { amount: 10, intervalMs: 60_000 } } })
     await store.insert(record)
     const seen: string[] = []

@@ -17,7 +17,7 @@ describe('PostgreSQL going away and coming back', () => {
 
   beforeAll(async () => {
     server = await startPrivate('postgres')
-    const options = { connection: server.url, schema: `failure_${process.pid}`, queryTimeoutMs: 1_000, connectionTimeoutMs: 1_000 }
+    const options = { connection: server.url, namespace: `failure_${process.pid}`, requestTimeoutMs: 1_000, managementTimeoutMs: 1_000, connectTimeoutMs: 1_000 }
     store = new PostgresKeyStore(options)
     peer = new PostgresKeyStore(options)
     direct = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
@@ -71,9 +71,9 @@ describe('PostgreSQL going away and coming back', () => {
 })
 
 describe('a PostgreSQL that hangs', () => {
-  it('gives store_unavailable within queryTimeoutMs while a lock blocks the table, then works again', async () => {
+  it('gives store_unavailable within requestTimeoutMs while a lock blocks the table, then works again', async () => {
     const schema = freshSchema()
-    const store = freshStore({ schema, queryTimeoutMs: 400 })
+    const store = freshStore({ namespace: schema, requestTimeoutMs: 400 })
     const keyward = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
     const { key } = await keyward.create({ name: 'blocked' })
     const locker = await admin.connect()

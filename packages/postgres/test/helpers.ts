@@ -19,9 +19,9 @@ afterAll(async () => {
 
 /** A store on a fresh schema of the shared server; the schema is dropped after the file. */
 export function freshStore(options: Partial<PostgresKeyStoreOptions> = {}): PostgresKeyStore {
-  const schema = options.schema ?? freshSchema()
-  schemas.push(schema)
-  return new PostgresKeyStore({ connection: PG_URL, max: 4, ...options, schema })
+  const namespace = options.namespace ?? freshSchema()
+  schemas.push(namespace)
+  return new PostgresKeyStore({ connection: PG_URL, max: 4, ...options, namespace })
 }
 
 export { admin }

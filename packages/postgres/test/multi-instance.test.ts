@@ -7,6 +7,6 @@ const fixture = fileURLToPath(new URL('./fixtures/instance.mjs', import.meta.url
 
 describe('two processes on one PostgreSQL database', () => {
   const schema = freshSchema()
-  void freshStore({ schema }).close() // registers the schema to drop after the file; the instances migrate it
-  multiInstanceTests(fixture, () => ({ connection: PG_URL, schema, max: 2 }))
+  void freshStore({ namespace: schema }).close() // registers the schema to drop after the file; the instances migrate it
+  multiInstanceTests(fixture, () => ({ connection: PG_URL, namespace: schema, max: 2 }))
 })

@@ -7,32 +7,32 @@ import { admin, freshSchema, freshStore } from './helpers.js'
 describe('PostgresKeyStore schema', () => {
   it('migrates on first use, with concurrent first uses, and a second store finds it current', async () => {
     const schema = freshSchema()
-    const stores = [freshStore({ schema }), freshStore({ schema }), freshStore({ schema })]
+    const stores = [freshStore({ namespace: schema }), freshStore({ namespace: schema }), freshStore({ namespace: schema })]
     const record = sampleRecord()
     await Promise.all(stores.map((s, i) => (i === 0 ? s.insert(record) : s.findById(record.id))))
     expect(await stores[0]!.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION)
-    const later = freshStore({ schema, migrate: false })
+    const later = freshStore({ namespace: schema, migrate: false })
     expect(await later.findById(record.id)).toEqual(record)
     await Promise.all([...stores, later].map((s) => s.close()))
   })
 
   it('refuses a missing schema with migrate: false, and accepts one applied by hand from postgresMigrationSql()', async () => {
     const schema = freshSchema()
-    const store = freshStore({ schema, migrate: false })
+    const store = freshStore({ namespace: schema, migrate: false })
     const error = await store.findById('AAAAAAAAAAAA').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(KeyStoreSchemaError)
     expect(error).toMatchObject({ code: 'schema_missing' })
-    await admin.query(postgresMigrationSql({ schema }))
+    await admin.query(postgresMigrationSql({ namespace: schema }))
     expect(await store.findById('AAAAAAAAAAAA')).toBeNull()
     await store.close()
   })
 
   it('refuses a schema newer than it knows, with a clear message', async () => {
     const schema = freshSchema()
-    const store = freshStore({ schema })
+    const store = freshStore({ namespace: schema })
     await store.migrate()
     await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES ($1, 'future')`, [POSTGRES_SCHEMA_VERSION + 1])
-    const fresh = freshStore({ schema })
+    const fresh = freshStore({ namespace: schema })
     await expect(fresh.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_too_new' })
     await expect(fresh.findById('AAAAAAAAAAAA')).rejects.toThrow(/newer than this package supports/)
     await Promise.all([store.close(), fresh.close()])
@@ -40,7 +40,7 @@ describe('PostgresKeyStore schema', () => {
 
   it('creates the indexes for lookup by id and listing by owner', async () => {
     const schema = freshSchema()
-    const store = freshStore({ schema })
+    const store = freshStore({ namespace: schema })
     await store.migrate()
     const { rows } = await admin.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1', [schema])
     const defs = rows.map((r) => r.indexdef).join('\n')
@@ -57,7 +57,7 @@ describe('PostgresKeyStore schema', () => {
     await admin.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`)
     await admin.query(v1.sql({ schema, table: 'keyward_keys' }))
     await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES (1, $1)`, [v1.name])
-    const old = freshStore({ schema, migrate: false })
+    const old = freshStore({ namespace: schema, migrate: false })
     await expect(old.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_outdated' })
     await old.close()
     const record = sampleRecord()
@@ -66,7 +66,7 @@ describe('PostgresKeyStore schema', () => {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
       [record.id, record.prefix, record.digest, record.algorithm, record.hint, record.name, record.scopes, JSON.stringify(record.metadata), record.createdAt],
     )
-    const store = freshStore({ schema })
+    const store = freshStore({ namespace: schema })
     expect(await store.findById(record.id)).toMatchObject({ id: record.id, name: record.name })
     expect(await store.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION)
     const seen: string[] = []
@@ -78,7 +78,7 @@ describe('PostgresKeyStore schema', () => {
   })
 
   it('validates schema and table names when built', () => {
-    expect(() => freshStore({ schema: 'bad"name' })).toThrow(TypeError)
+    expect(() => freshStore({ namespace: 'bad"name' })).toThrow(TypeError)
     expect(() => freshStore({ table: 'x y' })).toThrow(TypeError)
   })
 })

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { sampleRecord } from '@keyward/core/testing'
 import { SqliteKeyStore } from '@keyward/sqlite'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { dbPath, tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -21,6 +21,8 @@ async function insertWaitMs(store: SqliteKeyStore, file: string): Promise<number
 }
 
 describe('SqliteKeyStore options', () => {
+  // Each old name warns once per process: start this file from none warned.
+  beforeAll(() => (globalThis as Record<symbol, Set<string> | undefined>)[Symbol.for('keyward.renamed-options')]?.clear())
   afterEach(() => vi.restoreAllMocks())
 
   it('the previous names (database, busyTimeoutMs) still work, each warning once per process, naming the new option', async () => {
