@@ -4,7 +4,13 @@
  * mapping, so Express, Koa and Fastify answer byte for byte the same.
  */
 import type { ApiKeyInfo, Keyward } from '@keyward/core'
-import { authenticateRequest, requireScopesResponse, resolveHttpAuthOptions, type HttpAuthConfig, type HttpAuthOptions } from '@keyward/core/http'
+import {
+  authenticateRequest,
+  requireScopesResponse,
+  resolveHttpAuthOptions,
+  type HttpAuthConfig,
+  type HttpAuthOptions,
+} from '@keyward/core/http'
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import { sendFailure } from './send.js'
 

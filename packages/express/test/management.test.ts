@@ -27,7 +27,11 @@ async function serve(app: express.Express): Promise<number> {
 }
 
 function call(port: number, method: string, path: string, body?: unknown, headers: [string, string][] = []) {
-  const sent: [string, string][] = [['Origin', ORIGIN], ...headers, ...(body === undefined ? [] : [['Content-Type', 'application/json'] as [string, string]])]
+  const sent: [string, string][] = [
+    ['Origin', ORIGIN],
+    ...headers,
+    ...(body === undefined ? [] : [['Content-Type', 'application/json'] as [string, string]]),
+  ]
   return rawRequest(connect, port, method, path, sent, body === undefined ? undefined : JSON.stringify(body)).then((response) => ({
     status: response.status,
     headers: headerObject(response),
@@ -44,7 +48,10 @@ it('reads a body that express.json() already parsed', async () => {
   expect([created.status, created.json.info.scopes]).toEqual([201, ['messages:send']])
   const rotated = await call(port, 'POST', `/api/keys/${created.json.info.id}/rotate`, { gracePeriodMs: 1000 })
   expect(rotated.status).toBe(200)
-  expect((await call(port, 'POST', '/api/keys', { name: 'Parsed', credits: { remaining: 1e9 } })).json).toMatchObject({ status: 400, field: 'credits' })
+  expect((await call(port, 'POST', '/api/keys', { name: 'Parsed', credits: { remaining: 1e9 } })).json).toMatchObject({
+    status: 400,
+    field: 'credits',
+  })
 })
 
 it('gives authorize the Express request (req.get, req.path), as the demo uses it', async () => {

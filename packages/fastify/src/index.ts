@@ -107,7 +107,10 @@ function checkProxyTrust(request: FastifyRequest): void {
 async function refuse(reply: FastifyReply, config: Config, response: HttpFailureResponse, request: FastifyRequest): Promise<FastifyReply> {
   const final = config.onFailure ? await config.onFailure(response, request) : response
   // A Buffer, so Fastify keeps the content type exactly (it appends a charset to JSON strings).
-  return reply.code(final.status).headers(final.headers).send(Buffer.from(problemJson(final)))
+  return reply
+    .code(final.status)
+    .headers(final.headers)
+    .send(Buffer.from(problemJson(final)))
 }
 
 /** Per-route settings: the plugin's own, plus the route's `config.apiKey`. Validated when the route is added. */
@@ -118,7 +121,8 @@ function resolveRoute(base: Config, routeConfig: unknown, where: string): RouteA
   if (setting === null || typeof setting !== 'object' || Array.isArray(setting))
     throw new TypeError(`${where}: config.apiKey must be false or { scopes: [...] }`)
   const { scopes, ...rest } = setting as { scopes?: unknown }
-  if (Object.keys(rest).length > 0) throw new TypeError(`${where}: config.apiKey accepts only "scopes", got ${Object.keys(rest).join(', ')}`)
+  if (Object.keys(rest).length > 0)
+    throw new TypeError(`${where}: config.apiKey accepts only "scopes", got ${Object.keys(rest).join(', ')}`)
   if (scopes === undefined) return base
   if (!Array.isArray(scopes)) throw new TypeError(`${where}: config.apiKey.scopes must be an array of scope strings`)
   const extra = resolveHttpAuthOptions({ scopes }).scopes

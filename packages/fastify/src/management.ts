@@ -30,8 +30,11 @@ export const keyManagementPlugin: FastifyPluginAsync<KeyManagementPluginOptions>
   const { keyward, ...options } = ownOptions(opts)
   const handle = keyManagementHandler<FastifyRequest>(keyward, { ...options, basePath: fastify.prefix })
   keepRawBodies(fastify)
-  async function keywardKeyManagement(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
-    if (!handle.handles(request.url.split('?', 1)[0]!)) return reply.callNotFound()
+  async function keywardKeyManagement(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (!handle.handles(request.url.split('?', 1)[0]!)) {
+      reply.callNotFound()
+      return undefined
+    }
     return sendWeb(reply, await handle(toWebRequest(request), request))
   }
   fastify.all('/', keywardKeyManagement)

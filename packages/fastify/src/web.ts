@@ -27,5 +27,8 @@ export function toWebRequest(request: FastifyRequest): Request {
 export async function sendWeb(reply: FastifyReply, response: Response): Promise<FastifyReply> {
   const { status, headers, body } = await responseParts(response)
   // Bytes, so Fastify keeps the content type exactly (it appends a charset to JSON strings).
-  return reply.code(status).headers(headers).send(body === null ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength))
+  return reply
+    .code(status)
+    .headers(headers)
+    .send(body === null ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength))
 }

@@ -4,7 +4,12 @@ import type { Context } from 'koa'
 /** The Web `Request` for `ctx`: a body that a body parser already read travels as its JSON. */
 export function toWebRequest(ctx: Context): Request {
   const parsed = (ctx.request as { body?: unknown }).body
-  return webRequestFrom({ method: ctx.method, url: ctx.url, rawHeaders: ctx.req.rawHeaders, body: parsed !== undefined ? JSON.stringify(parsed) : ctx.req })
+  return webRequestFrom({
+    method: ctx.method,
+    url: ctx.url,
+    rawHeaders: ctx.req.rawHeaders,
+    body: parsed !== undefined ? JSON.stringify(parsed) : ctx.req,
+  })
 }
 
 /** Answer with a Web `Response` as it is: status, headers, body bytes. */

@@ -73,5 +73,8 @@ export function throttlingSource(address: string): string {
   if (!v6) return address.length > MAX_OTHER_SOURCE ? address.slice(0, MAX_OTHER_SOURCE) : address
   if (v6[0] === 0 && v6[1] === 0 && v6[2] === 0 && v6[3] === 0 && v6[4] === 0 && v6[5] === 0xffff)
     return `${v6[6]! >> 8}.${v6[6]! & 255}.${v6[7]! >> 8}.${v6[7]! & 255}`
-  return `${v6.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`
+  return `${v6
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`
 }

@@ -42,7 +42,9 @@ export function onlyFields(body: Record<string, unknown>, allowed: ReadonlySet<s
     if (!allowed.has(name))
       throw invalidInput(
         name.slice(0, 100),
-        allowed.size === 0 ? `Unknown field "${name}": this action takes no fields.` : `Unknown field "${name}": expected ${[...allowed].join(', ')}.`,
+        allowed.size === 0
+          ? `Unknown field "${name}": this action takes no fields.`
+          : `Unknown field "${name}": expected ${[...allowed].join(', ')}.`,
       )
 }
 

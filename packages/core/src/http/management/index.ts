@@ -107,7 +107,14 @@ export function keyManagementHandler<R = Request, S extends string = string>(
     const refusal = originRefusal(method, request.headers, config.allowedOrigins)
     if (refusal !== null) throw new ManagementProblem(403, 'origin_not_allowed', refusal)
     const { ownerId, actorId = ownerId } = await actorOf(config, context)
-    const op: Operation = { keyward: kw, config: config as ManagementConfig<unknown>, request, method: method === 'HEAD' ? 'GET' : method, ownerId, actorId }
+    const op: Operation = {
+      keyward: kw,
+      config: config as ManagementConfig<unknown>,
+      request,
+      method: method === 'HEAD' ? 'GET' : method,
+      ownerId,
+      actorId,
+    }
     if (target.kind === 'collection') return onCollection(op)
     const current = await ownKey(op, target.id)
     return target.kind === 'key' ? onKey(op, current) : onAction(op, current, target.action)

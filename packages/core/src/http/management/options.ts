@@ -89,7 +89,8 @@ const OPTION_NAMES = new Set(['authorize', 'allowedOrigins', 'apiKeyHeaders', 'a
 export function resolveManagementOptions<R>(keyward: unknown, options: KeyManagementOptions<R>): ManagementConfig<R> {
   if (keyward === null || typeof keyward !== 'object' || typeof (keyward as Keyward).list !== 'function')
     throw new TypeError('key management needs the instance returned by createKeyward(), like keyManagementHandler(keyward, options)')
-  if (options === null || typeof options !== 'object') throw new TypeError('key management needs options with an authorize(request) function')
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('key management needs options with an authorize(request) function')
   for (const name of Object.keys(options))
     if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown option "${name}": expected one of ${[...OPTION_NAMES].join(', ')}`)
   if (typeof options.authorize !== 'function')

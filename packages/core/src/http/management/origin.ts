@@ -24,7 +24,12 @@ export function parseAllowedOrigins(origins: unknown, option = 'options.allowedO
     } catch {
       parsed = undefined
     }
-    if (typeof origin !== 'string' || parsed === undefined || parsed.origin === 'null' || parsed.origin !== origin.replace(/\/$/, '').toLowerCase())
+    if (
+      typeof origin !== 'string' ||
+      parsed === undefined ||
+      parsed.origin === 'null' ||
+      parsed.origin !== origin.replace(/\/$/, '').toLowerCase()
+    )
       throw new TypeError(`${option}: ${JSON.stringify(origin)} is not an origin like "https://app.acme.com" (scheme, host and port only)`)
     allowed.add(parsed.origin)
   }

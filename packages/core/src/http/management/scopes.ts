@@ -8,7 +8,10 @@ export function grantableScopes(value: unknown, allowed: readonly string[] | und
   if (value === undefined || allowed === undefined || !Array.isArray(value)) return value as string[] | undefined
   value.forEach((scope, index) => {
     if (typeof scope === 'string' && !scopeGranted(allowed, scope))
-      throw invalidInput(`scopes[${index}]`, `scopes[${index}]: "${scope.slice(0, 100)}" is not a scope you can grant here; allowed: ${allowed.join(', ')}`)
+      throw invalidInput(
+        `scopes[${index}]`,
+        `scopes[${index}]: "${scope.slice(0, 100)}" is not a scope you can grant here; allowed: ${allowed.join(', ')}`,
+      )
   })
   return value as string[]
 }

@@ -5,14 +5,12 @@ import { headerObject, type RawResponse } from './raw-client.js'
 export const PEPPER = 'http-suite-pepper-0123456789-abcdefghijkl'
 
 export const DETAIL = {
-  missing_credentials:
-    'This request needs an API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header.',
+  missing_credentials: 'This request needs an API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header.',
   invalid_request: 'The request carries more than one different API key. Send exactly one.',
   malformed_bearer:
     'The Bearer credential is empty or malformed: send "Authorization: Bearer <key>", the key alone, with no spaces or other characters inside it.',
   malformed_x_api_key: 'The x-api-key header is empty or malformed: send the key alone, with no spaces, control or non-ASCII characters.',
-  malformed:
-    'The API key is malformed or truncated: its checksum does not match. Copy the whole key again from where it was created.',
+  malformed: 'The API key is malformed or truncated: its checksum does not match. Copy the whole key again from where it was created.',
   invalid: 'The API key is not valid. Check that it was copied from this service and has not been deleted.',
   other_prefix: 'The API key was issued for another environment or service (it does not start with "acme_live_").',
   disabled: 'The API key is disabled. Enable it again or use another key.',

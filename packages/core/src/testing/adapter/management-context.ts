@@ -10,7 +10,7 @@ import type { ConformanceAdapter, ConformanceServer } from './harness.js'
 import { headerObject, rawRequest } from './raw-client.js'
 
 /** A memory store that can be made to fail, to see 503s. */
-export class FlakyStore extends MemoryKeyStore {
+class FlakyStore extends MemoryKeyStore {
   failing = false
   override async findById(id: string): Promise<ApiKeyRecord | null> {
     if (this.failing) throw new Error('connection refused')
@@ -34,7 +34,7 @@ export interface Call {
   json: any
 }
 
-export interface CallOptions {
+interface CallOptions {
   body?: unknown
   /** A body sent as is (with `content-type` from `headers`). */
   raw?: string
@@ -47,7 +47,8 @@ export interface CallOptions {
 
 export interface ManagementContext {
   adapter: ConformanceAdapter
-  store: FlakyStore
+  /** Its `failing = true` makes reads fail. */
+  store: MemoryKeyStore & { failing: boolean }
   keyward: Keyward<string>
   /** What `authorize` answers: an owner id, or an error it throws. */
   owner: string | Error
@@ -170,7 +171,14 @@ export function expectProblem(
   detail?: string | RegExp,
   options: { field?: string; headers?: Record<string, string> } = {},
 ): void {
-  const expected = { type: 'about:blank', title: TITLES[status], status, code, detail, ...(options.field !== undefined && { field: options.field }) }
+  const expected = {
+    type: 'about:blank',
+    title: TITLES[status],
+    status,
+    code,
+    detail,
+    ...(options.field !== undefined && { field: options.field }),
+  }
   expect({ status: response.status, headers: response.headers }).toEqual({
     status,
     headers: {
@@ -189,7 +197,11 @@ export function expectJson(response: Call, status: number, value: unknown): void
   const text = JSON.stringify(value)
   expect({ status: response.status, headers: response.headers, text: response.text }).toEqual({
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': String(new TextEncoder().encode(text).length) },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': String(new TextEncoder().encode(text).length),
+    },
     text,
   })
 }

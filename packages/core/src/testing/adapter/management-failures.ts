@@ -10,7 +10,9 @@ export function failureTests(ctx: ManagementContext): void {
     ctx.store.failing = true
     const list = await ctx.call('GET', '/')
     expectProblem(list, 503, 'store_unavailable', DETAILS.storeDown, { headers: { 'retry-after': '1' } })
-    expectProblem(await ctx.call('POST', `/${id}/disable`), 503, 'store_unavailable', DETAILS.storeDown, { headers: { 'retry-after': '1' } })
+    expectProblem(await ctx.call('POST', `/${id}/disable`), 503, 'store_unavailable', DETAILS.storeDown, {
+      headers: { 'retry-after': '1' },
+    })
     ctx.store.failing = false
     expect((await ctx.keyward.get(id))?.status).toBe('active')
 
@@ -35,7 +37,8 @@ export function failureTests(ctx: ManagementContext): void {
     await refused(ok, /createKeyward/, {} as Keyward<string>)
     await refused({ authorize: () => 'o' }, /allowedOrigins is required/)
     await refused({ ...ok, allowedOrigins: [] }, /allowedOrigins is required/)
-    for (const origin of ['https://a.test:443', 'null', 'dashboard.acme.test', 'https://a.test/path']) await refused({ ...ok, allowedOrigins: [origin] }, /allowedOrigins/)
+    for (const origin of ['https://a.test:443', 'null', 'dashboard.acme.test', 'https://a.test/path'])
+      await refused({ ...ok, allowedOrigins: [origin] }, /allowedOrigins/)
     await refused({ allowedOrigins: [ORIGIN] }, /authorize/)
     await refused({ ...ok, apiKeyHeaders: ['X-Api-Key'] }, /apiKeyHeaders/)
     await refused({ ...ok, allowedScopes: ['Bad Scope'] }, /allowedScopes/)

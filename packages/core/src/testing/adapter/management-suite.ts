@@ -52,14 +52,18 @@ function lifecycleTests(ctx: ManagementContext): void {
     expect(first.json.items).toHaveLength(2)
     const rest = await ctx.call('GET', `/?limit=2&cursor=${encodeURIComponent(first.json.nextCursor)}`)
     expect(rest.json.items.map((item: { name: string }) => item.name)).toHaveLength(1)
-    expectProblem(await ctx.call('GET', '/?cursor=a&cursor=b'), 400, 'invalid_input', 'cursor: must be a single string', { field: 'cursor' })
+    expectProblem(await ctx.call('GET', '/?cursor=a&cursor=b'), 400, 'invalid_input', 'cursor: must be a single string', {
+      field: 'cursor',
+    })
   })
 
   it('accepts expiresAt as an ISO string and updates name, scopes and expiry with PATCH', async () => {
     const expiresAt = new Date(Date.now() + 86_400_000).toISOString()
     const { id, key } = await ctx.createKey('Zapier', { expiresAt })
     expect((await ctx.call('GET', `/${id}`)).json.expiresAt).toBe(expiresAt)
-    const patched = await ctx.call('PATCH', `/${id}`, { body: { name: 'Zapier workflows', scopes: ['workflows:trigger'], expiresAt: null } })
+    const patched = await ctx.call('PATCH', `/${id}`, {
+      body: { name: 'Zapier workflows', scopes: ['workflows:trigger'], expiresAt: null },
+    })
     expectJson(patched, 200, await ctx.keyward.get(id))
     expect(patched.json).toMatchObject({ id, name: 'Zapier workflows', scopes: ['workflows:trigger'], expiresAt: null })
     expect(patched.text).not.toContain(key)
@@ -105,7 +109,11 @@ function lifecycleTests(ctx: ManagementContext): void {
   it('deletes (204, empty body) and the key stops working', async () => {
     const { id, key } = await ctx.createKey('Temporary')
     const deleted = await ctx.call('DELETE', `/${id}`)
-    expect({ status: deleted.status, headers: deleted.headers, text: deleted.text }).toEqual({ status: 204, headers: { 'cache-control': 'no-store' }, text: '' })
+    expect({ status: deleted.status, headers: deleted.headers, text: deleted.text }).toEqual({
+      status: 204,
+      headers: { 'cache-control': 'no-store' },
+      text: '',
+    })
     expect(await ctx.keyward.verify(key)).toMatchObject({ ok: false, code: 'invalid' })
     expectProblem(await ctx.call('DELETE', `/${id}`), 404, 'not_found', `No API key with the id "${id}".`)
   })
@@ -114,9 +122,13 @@ function lifecycleTests(ctx: ManagementContext): void {
     const { id } = await ctx.createKey('Budget')
     for (const field of ['rateLimit', 'credits', 'metadata'] as const) {
       const value = field === 'rateLimit' ? { limit: 1_000_000, windowMs: 1000 } : field === 'credits' ? { remaining: 1_000_000 } : {}
-      expectProblem(await ctx.call('POST', '/', { body: { name: 'More', [field]: value } }), 400, 'invalid_input', /^Unknown field/, { field })
+      expectProblem(await ctx.call('POST', '/', { body: { name: 'More', [field]: value } }), 400, 'invalid_input', /^Unknown field/, {
+        field,
+      })
       expectProblem(await ctx.call('PATCH', `/${id}`, { body: { [field]: value } }), 400, 'invalid_input', /^Unknown field/, { field })
-      expectProblem(await ctx.call('POST', `/${id}/rotate`, { body: { [field]: value } }), 400, 'invalid_input', /^Unknown field/, { field })
+      expectProblem(await ctx.call('POST', `/${id}/rotate`, { body: { [field]: value } }), 400, 'invalid_input', /^Unknown field/, {
+        field,
+      })
     }
     expect(await ctx.keyward.get(id)).toMatchObject({ rateLimit: null, credits: null, rotatedToId: null })
   })
@@ -143,9 +155,15 @@ function ownerTests(ctx: ManagementContext): void {
   })
 
   it('refuses an ownerId in the body: the owner comes from authorize alone', async () => {
-    expectProblem(await ctx.call('POST', '/', { body: { name: 'Sneaky', ownerId: 'team-b' } }), 400, 'invalid_input', 'Unknown field "ownerId": expected name, scopes, expiresAt.', {
-      field: 'ownerId',
-    })
+    expectProblem(
+      await ctx.call('POST', '/', { body: { name: 'Sneaky', ownerId: 'team-b' } }),
+      400,
+      'invalid_input',
+      'Unknown field "ownerId": expected name, scopes, expiresAt.',
+      {
+        field: 'ownerId',
+      },
+    )
   })
 
   it('answers 401 when authorize throws, rejects or returns no owner, and gives authorize the framework request', async () => {
@@ -154,7 +172,12 @@ function ownerTests(ctx: ManagementContext): void {
     expectProblem(await ctx.call('POST', '/', { body: { name: 'x' } }), 401, 'unauthorized', DETAILS.unauthorized)
     ctx.owner = ''
     expectProblem(await ctx.call('GET', '/'), 401, 'unauthorized', DETAILS.unauthorized)
-    const refusals: ((request: unknown) => any)[] = [() => null, async () => Promise.reject(new Error('nope')), () => ({ ownerId: '' }), () => 42]
+    const refusals: ((request: unknown) => any)[] = [
+      () => null,
+      async () => Promise.reject(new Error('nope')),
+      () => ({ ownerId: '' }),
+      () => 42,
+    ]
     for (const refusal of refusals) {
       const port = await ctx.serve({ authorize: refusal })
       const refused = await ctx.call('GET', '/', { port })

@@ -59,7 +59,13 @@ export function rawRequest(
 ): Promise<RawResponse> {
   const payload = body === undefined ? undefined : new TextEncoder().encode(body)
   const framed = headers.some(([name]) => /^(content-length|transfer-encoding)$/i.test(name))
-  const length = framed ? '' : payload !== undefined ? `Content-Length: ${payload.length}\r\n` : method === 'POST' ? 'Content-Length: 0\r\n' : ''
+  const length = framed
+    ? ''
+    : payload !== undefined
+      ? `Content-Length: ${payload.length}\r\n`
+      : method === 'POST'
+        ? 'Content-Length: 0\r\n'
+        : ''
   const head =
     `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
     headers.map(([name, value]) => `${name}: ${value}\r\n`).join('') +

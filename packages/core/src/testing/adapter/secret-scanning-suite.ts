@@ -28,7 +28,11 @@ function rawToDer(raw: Uint8Array): Uint8Array {
 }
 
 export function secretScanningTests(adapter: ConformanceAdapter): void {
-  const keyward: Keyward<string> = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: 'secret-scanning-suite-pepper-0123456789' })
+  const keyward: Keyward<string> = createKeyward({
+    prefix: 'acme_live',
+    store: new MemoryKeyStore(),
+    pepper: 'secret-scanning-suite-pepper-0123456789',
+  })
   const leaks: LeakReport[] = []
   let pair: CryptoKeyPair
   let server: ConformanceServer
@@ -67,7 +71,11 @@ export function secretScanningTests(adapter: ConformanceAdapter): void {
     const text = JSON.stringify(value)
     return {
       status,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': String(utf8ToBytes(text).length) },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': String(utf8ToBytes(text).length),
+      },
       text,
     }
   }
@@ -78,7 +86,9 @@ export function secretScanningTests(adapter: ConformanceAdapter): void {
     // Signed over other bytes (the body re-serialised, say): refused, nothing revoked.
     expect(await post(body, `${body} `)).toEqual(json(401, { error: 'invalid signature' }))
     expect((await keyward.verify(key)).ok).toBe(true)
-    expect(await post(body)).toEqual(json(200, [{ token_hash: bytesToHex(sha256(utf8ToBytes(key))), token_type: 'acme_api_key', label: 'true_positive' }]))
+    expect(await post(body)).toEqual(
+      json(200, [{ token_hash: bytesToHex(sha256(utf8ToBytes(key))), token_type: 'acme_api_key', label: 'true_positive' }]),
+    )
     expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'revoked' })
     expect(leaks).toMatchObject([{ action: 'revoked', key: { id: info.id } }])
   })

@@ -20,7 +20,10 @@ export function credentialTests(ctx: VerificationContext): void {
       [['authorization', `bearer ${ctx.keys.full}`]],
       [['AUTHORIZATION', `BEARER \t${ctx.keys.full}  `]],
       [['X-API-Key', ctx.keys.full]],
-      [['x-api-key', ctx.keys.full], ['Authorization', `Bearer ${ctx.keys.full}`]], // the same key twice is one credential
+      [
+        ['x-api-key', ctx.keys.full],
+        ['Authorization', `Bearer ${ctx.keys.full}`],
+      ], // the same key twice is one credential
     ] as [string, string][][]) {
       const response = await ctx.get(headers)
       expect(response.status, JSON.stringify(headers[0]![0])).toBe(200)
@@ -45,12 +48,25 @@ export function credentialTests(ctx: VerificationContext): void {
 
   it('refuses a credential malformed as a request with 400 invalid_request (RFC 6750 §3.1), before any store call', async () => {
     const before = ctx.store.calls
-    for (const value of ['Bearer', 'Bearer ', 'bearer \t ', `Bearer ${ctx.keys.full} ${ctx.keys.full}`, `Bearer ${ctx.keys.full}!`, `Bearer ${ctx.keys.full.slice(0, 20)}\u00e9`])
+    for (const value of [
+      'Bearer',
+      'Bearer ',
+      'bearer \t ',
+      `Bearer ${ctx.keys.full} ${ctx.keys.full}`,
+      `Bearer ${ctx.keys.full}!`,
+      `Bearer ${ctx.keys.full.slice(0, 20)}\u00e9`,
+    ])
       expectExactly(await ctx.get([['Authorization', value]]), badRequest('malformed_bearer'))
     for (const value of ['', `${ctx.keys.full.slice(0, 20)} ${ctx.keys.full.slice(20)}`, `${ctx.keys.full}\u00a0`])
       expectExactly(await ctx.get([['X-API-Key', value]]), badRequest('malformed_x_api_key'))
     // Next to a good key, a malformed credential still makes a bad request.
-    expectExactly(await ctx.get([['X-API-Key', ctx.keys.full], ['Authorization', 'Bearer ']]), badRequest('malformed_bearer'))
+    expectExactly(
+      await ctx.get([
+        ['X-API-Key', ctx.keys.full],
+        ['Authorization', 'Bearer '],
+      ]),
+      badRequest('malformed_bearer'),
+    )
     expect(ctx.store.calls).toBe(before)
     // A well-formed token that fails the checksum stays a 401 invalid_token.
     expectExactly(await ctx.get(bearer('sk_live_1234')), unauthorized('malformed'))
@@ -61,7 +77,13 @@ export function credentialTests(ctx: VerificationContext): void {
     expectExactly(await ctx.get([...bearer(ctx.keys.full), ['X-API-Key', ctx.keys.plain]]), CONFLICT)
     // A repeated Authorization header: Node keeps only one in req.headers, rawHeaders has both.
     expectExactly(await ctx.get([...bearer(ctx.keys.full), ...bearer(ctx.keys.plain)]), CONFLICT)
-    expectExactly(await ctx.get([['X-API-Key', ctx.keys.full], ['X-API-Key', 'garbage']]), CONFLICT)
+    expectExactly(
+      await ctx.get([
+        ['X-API-Key', ctx.keys.full],
+        ['X-API-Key', 'garbage'],
+      ]),
+      CONFLICT,
+    )
     expect(ctx.store.calls).toBe(before)
   })
 
@@ -69,7 +91,10 @@ export function credentialTests(ctx: VerificationContext): void {
     const ok = await ctx.send(ctx.port, 'POST', '/v1/messages', bearer(ctx.keys.full))
     expect([ok.status, json(ok)]).toEqual([200, { sent: true }])
     const before = ctx.probe.handled.filter((route) => route === 'messages').length
-    expectExactly(await ctx.send(ctx.port, 'POST', '/v1/messages', bearer(ctx.keys.plain)), forbidden('messages:send', redacted(ctx.keys.plain)))
+    expectExactly(
+      await ctx.send(ctx.port, 'POST', '/v1/messages', bearer(ctx.keys.plain)),
+      forbidden('messages:send', redacted(ctx.keys.plain)),
+    )
     expect(ctx.probe.handled.filter((route) => route === 'messages').length).toBe(before)
     // requireScopes without a verified key: 401, fail closed.
     expectExactly(await ctx.send(ctx.port, 'POST', '/v1/messages'), missing())
@@ -78,15 +103,27 @@ export function credentialTests(ctx: VerificationContext): void {
     expect((await ctx.get(bearer(ctx.keys.full), scoped)).status).toBe(200) // contacts:* grants contacts:sync
     expectExactly(await ctx.get(bearer(ctx.keys.plain), scoped), forbidden('contacts:sync', redacted(ctx.keys.plain), 'acme'))
     expectExactly(await ctx.get([], scoped), missing('acme'))
-    expectExactly(await ctx.send(scoped, 'POST', '/v1/messages', bearer(ctx.keys.plain)), forbidden('contacts:sync', redacted(ctx.keys.plain), 'acme'))
+    expectExactly(
+      await ctx.send(scoped, 'POST', '/v1/messages', bearer(ctx.keys.plain)),
+      forbidden('contacts:sync', redacted(ctx.keys.plain), 'acme'),
+    )
   })
 
   it('names every missing scope in a 403: scope="a b" and the body, from requireScopes and from the scopes option', async () => {
     // requireScopes('workflows:run', 'messages:send'): the full key has only the second.
-    expectExactly(await ctx.send(ctx.port, 'POST', '/v1/workflows', bearer(ctx.keys.plain)), forbidden(['workflows:run', 'messages:send'], redacted(ctx.keys.plain)))
-    expectExactly(await ctx.send(ctx.port, 'POST', '/v1/workflows', bearer(ctx.keys.full)), forbidden('workflows:run', redacted(ctx.keys.full)))
+    expectExactly(
+      await ctx.send(ctx.port, 'POST', '/v1/workflows', bearer(ctx.keys.plain)),
+      forbidden(['workflows:run', 'messages:send'], redacted(ctx.keys.plain)),
+    )
+    expectExactly(
+      await ctx.send(ctx.port, 'POST', '/v1/workflows', bearer(ctx.keys.full)),
+      forbidden('workflows:run', redacted(ctx.keys.full)),
+    )
     const scoped = await ctx.serve({ scopes: ['contacts:sync', 'workflows:run', 'messages:send'] })
-    expectExactly(await ctx.get(bearer(ctx.keys.plain), scoped), forbidden(['contacts:sync', 'workflows:run', 'messages:send'], redacted(ctx.keys.plain)))
+    expectExactly(
+      await ctx.get(bearer(ctx.keys.plain), scoped),
+      forbidden(['contacts:sync', 'workflows:run', 'messages:send'], redacted(ctx.keys.plain)),
+    )
     expectExactly(await ctx.get(bearer(ctx.keys.full), scoped), forbidden('workflows:run', redacted(ctx.keys.full)))
   })
 }

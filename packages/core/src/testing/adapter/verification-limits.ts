@@ -16,7 +16,13 @@ export function limitTests(ctx: VerificationContext): void {
         status: 503,
         challenge: 'Bearer realm="api"',
         headers: { 'retry-after': '1' },
-        body: { type: 'about:blank', title: 'Service Unavailable', status: 503, code: 'store_unavailable', detail: DETAIL.store_unavailable },
+        body: {
+          type: 'about:blank',
+          title: 'Service Unavailable',
+          status: 503,
+          code: 'store_unavailable',
+          detail: DETAIL.store_unavailable,
+        },
       })
       expect((await ctx.send(ctx.port, 'POST', '/v1/messages', bearer(key))).status).toBe(503)
     } finally {
@@ -26,7 +32,7 @@ export function limitTests(ctx: VerificationContext): void {
     expect((await ctx.get(bearer(key))).status).toBe(200)
   })
 
-  it('answers 429 with Retry-After and RateLimit headers past a key\'s rate limit, and reports the window on success', async () => {
+  it("answers 429 with Retry-After and RateLimit headers past a key's rate limit, and reports the window on success", async () => {
     const { key } = await ctx.keyward.create({ name: 'Limited', rateLimit: { limit: 2, windowMs: 60_000 } })
     const first = await ctx.get(bearer(key))
     // On success the reset is measured on the wall ctx.clock (this suite's ctx.keyward runs on a fake one).
@@ -41,7 +47,14 @@ export function limitTests(ctx: VerificationContext): void {
       status: 429,
       challenge: 'Bearer realm="api"',
       headers: { 'retry-after': retry, 'ratelimit-policy': '"key";q=2;w=60', ratelimit: `"key";r=0;t=${retry}` },
-      body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'rate_limited', detail: DETAIL.rate_limited, key: redacted(key) },
+      body: {
+        type: 'about:blank',
+        title: 'Too Many Requests',
+        status: 429,
+        code: 'rate_limited',
+        detail: DETAIL.rate_limited,
+        key: redacted(key),
+      },
     })
   })
 
@@ -51,16 +64,35 @@ export function limitTests(ctx: VerificationContext): void {
     expectExactly(await ctx.get(bearer(once)), {
       status: 429,
       challenge: 'Bearer realm="api"',
-      body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'usage_exceeded', detail: DETAIL.credits_gone, creditsRemaining: 0, key: redacted(once) },
+      body: {
+        type: 'about:blank',
+        title: 'Too Many Requests',
+        status: 429,
+        code: 'usage_exceeded',
+        detail: DETAIL.credits_gone,
+        creditsRemaining: 0,
+        key: redacted(once),
+      },
     })
-    const { key: daily } = await ctx.keyward.create({ name: 'Daily', credits: { remaining: 1, refill: { amount: 1, intervalMs: 86_400_000 } } })
+    const { key: daily } = await ctx.keyward.create({
+      name: 'Daily',
+      credits: { remaining: 1, refill: { amount: 1, intervalMs: 86_400_000 } },
+    })
     expect((await ctx.get(bearer(daily))).status).toBe(200)
     ctx.clock += 3_600_000
     expectExactly(await ctx.get(bearer(daily)), {
       status: 429,
       challenge: 'Bearer realm="api"',
       headers: { 'retry-after': String(23 * 3600) },
-      body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'usage_exceeded', detail: DETAIL.usage_exceeded, creditsRemaining: 0, key: redacted(daily) },
+      body: {
+        type: 'about:blank',
+        title: 'Too Many Requests',
+        status: 429,
+        code: 'usage_exceeded',
+        detail: DETAIL.usage_exceeded,
+        creditsRemaining: 0,
+        key: redacted(daily),
+      },
     })
   })
 
@@ -84,7 +116,14 @@ export function limitTests(ctx: VerificationContext): void {
         status: 429,
         challenge: 'Bearer realm="api"',
         headers: { 'retry-after': retry },
-        body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'rate_limited', detail: DETAIL.rate_limited, key: redacted(key) },
+        body: {
+          type: 'about:blank',
+          title: 'Too Many Requests',
+          status: 429,
+          code: 'rate_limited',
+          detail: DETAIL.rate_limited,
+          key: redacted(key),
+        },
       })
     expect(counting.calls).toBe(calls) // refused before any lookup, digest or counter
     await throttled.close()
@@ -94,7 +133,9 @@ export function limitTests(ctx: VerificationContext): void {
     const attacker = '203.0.113.66'
     const victim = '198.51.100.20'
     /** What one trusted proxy sends on: whatever the client wrote, then the address it saw. */
-    const via = (client: string, written?: string): [string, string][] => [['X-Forwarded-For', written === undefined ? client : `${written}, ${client}`]]
+    const via = (client: string, written?: string): [string, string][] => [
+      ['X-Forwarded-For', written === undefined ? client : `${written}, ${client}`],
+    ]
     let failedSources: (string | undefined)[] = []
     let throttledPort = 0
     let valid = ''
@@ -118,7 +159,10 @@ export function limitTests(ctx: VerificationContext): void {
       failedSources = []
       // Every guess claims another address, the victim's among them: all count against the attacker.
       for (const claimed of ['192.0.2.1', victim, '192.0.2.3'])
-        expectExactly(await ctx.get([...bearer(ctx.foreignKey), ...via(attacker, claimed)], throttledPort), unauthorized('invalid', redacted(ctx.foreignKey)))
+        expectExactly(
+          await ctx.get([...bearer(ctx.foreignKey), ...via(attacker, claimed)], throttledPort),
+          unauthorized('invalid', redacted(ctx.foreignKey)),
+        )
       for (const claimed of ['192.0.2.4', victim, '10.0.0.1, 192.0.2.5'])
         expect((await ctx.get([...bearer(valid), ...via(attacker, claimed)], throttledPort)).status).toBe(429)
       // The address the attacker named is not locked out, valid key or not.
@@ -128,7 +172,8 @@ export function limitTests(ctx: VerificationContext): void {
     })
 
     it('one trusted hop: an IPv6 client is throttled by its /64, an IPv4-mapped one as its IPv4 address', async () => {
-      const guess = (client: string) => ctx.get([...bearer(ctx.foreignKey), ...via(client, '192.0.2.9')], throttledPort).then((r) => r.status)
+      const guess = (client: string) =>
+        ctx.get([...bearer(ctx.foreignKey), ...via(client, '192.0.2.9')], throttledPort).then((r) => r.status)
       expect([await guess('2001:db8:7:7::1'), await guess('2001:db8:7:7:ffff::2'), await guess('2001:DB8:7:7::3')]).toEqual([401, 401, 401])
       expect(await guess('2001:db8:7:7:1234::4')).toBe(429)
       expect(await guess('2001:db8:7:8::1')).toBe(401)
@@ -144,7 +189,8 @@ export function limitTests(ctx: VerificationContext): void {
       expect(warnings()).toHaveLength(before)
       for (let app = 0; app < 2; app++) {
         const every = await ctx.serve({}, 'every')
-        for (let i = 0; i < 3; i++) expect((await ctx.get([...bearer(ctx.keys.plain), ...via('127.0.0.1', '192.0.2.1')], every)).status).toBe(200)
+        for (let i = 0; i < 3; i++)
+          expect((await ctx.get([...bearer(ctx.keys.plain), ...via('127.0.0.1', '192.0.2.1')], every)).status).toBe(200)
         expect(warnings()).toHaveLength(before + app + 1)
       }
       expect(warnings().at(-1)).toMatch(/throttl/)

@@ -37,7 +37,10 @@ export function optionTests(ctx: VerificationContext): void {
     const gone = await ctx.get(bearer(ctx.keys.revoked), hooked)
     expect([gone.status, (json(gone) as { detail: string }).detail]).toEqual([410, 'Gone. See https://acme.dev/keys'])
     expectExactly(await ctx.get(bearer(ctx.keys.disabled), hooked), unauthorized('disabled', redacted(ctx.keys.disabled)))
-    expectExactly(await ctx.send(hooked, 'POST', '/v1/messages', bearer(ctx.keys.plain)), forbidden('messages:send', redacted(ctx.keys.plain)))
+    expectExactly(
+      await ctx.send(hooked, 'POST', '/v1/messages', bearer(ctx.keys.plain)),
+      forbidden('messages:send', redacted(ctx.keys.plain)),
+    )
     expect(requests).toHaveLength(3)
     expect(requests.every((request) => request !== null && typeof request === 'object')).toBe(true)
   })
@@ -54,22 +57,29 @@ export function optionTests(ctx: VerificationContext): void {
       { onFailure: 'log' },
     ]
     for (const options of invalid)
-      await expect(ctx.adapter.start(ctx.keyward, options as HttpAuthOptions, ctx.probe), JSON.stringify(options)).rejects.toThrow(TypeError)
+      await expect(ctx.adapter.start(ctx.keyward, options as HttpAuthOptions, ctx.probe), JSON.stringify(options)).rejects.toThrow(
+        TypeError,
+      )
     await expect(ctx.adapter.start({} as Keyward, {}, ctx.probe)).rejects.toThrow(TypeError)
   })
 
   it('survives 2,000 arbitrary header values: only 400/401, no store call for what cannot be a key', async () => {
-    const near = fc.constantFrom(ctx.keys.full, ctx.keys.plain).chain((key) =>
-      fc.oneof(
-        fc.nat({ max: key.length - 1 }).map((n) => key.slice(0, n)),
-        fc.tuple(fc.nat({ max: key.length - 1 }), fc.constantFrom('0', 'Z', '_', '-', 'é', ' ')).map(([i, c]) => key.slice(0, i) + c + key.slice(i + 1)),
-        fc.string({ maxLength: 8 }).map((s) => key + s),
-      ).filter((candidate) => candidate.trim() !== key), // a real key is not a fuzz case
+    const near = fc.constantFrom(ctx.keys.full, ctx.keys.plain).chain(
+      (key) =>
+        fc
+          .oneof(
+            fc.nat({ max: key.length - 1 }).map((n) => key.slice(0, n)),
+            fc
+              .tuple(fc.nat({ max: key.length - 1 }), fc.constantFrom('0', 'Z', '_', '-', 'é', ' '))
+              .map(([i, c]) => key.slice(0, i) + c + key.slice(i + 1)),
+            fc.string({ maxLength: 8 }).map((s) => key + s),
+          )
+          .filter((candidate) => candidate.trim() !== key), // a real key is not a fuzz case
     )
     const anyChars = fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 80 })
-    const huge = fc.tuple(fc.constantFrom('a', 'Z9_', ' ', '\t', 'é'), fc.integer({ min: 8_000, max: 16_384 })).map(([unit, n]) =>
-      unit.repeat(Math.ceil(n / unit.length)).slice(0, n),
-    )
+    const huge = fc
+      .tuple(fc.constantFrom('a', 'Z9_', ' ', '\t', 'é'), fc.integer({ min: 8_000, max: 16_384 }))
+      .map(([unit, n]) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n))
     const scheme = fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'BeArEr\t', 'Bearer', 'Basic ', 'Token ', 'Bearer  Bearer ', '', ' ')
     const value = fc.oneof(
       fc.tuple(scheme, fc.oneof(near, anyChars, fc.string())).map(([s, v]) => s + v),
