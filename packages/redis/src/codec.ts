@@ -1,4 +1,4 @@
-import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core'
+import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
 
 /**
  * One Redis hash per key. Every field is a string; an absent field is null. Dates are epoch

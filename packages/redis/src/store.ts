@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import {
+  ChangeListeners,
+  ClosedError,
   counterWindow,
   decodeCursor,
   DuplicateKeyIdError,
-  encodeCursor,
+  KeyStoreSchemaError,
+  pageOf,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,
@@ -14,12 +17,14 @@ import {
   type LastUsedEntry,
   type StoreListPage,
   type StoreListQuery,
-} from '@keyward/core'
+  type SchemaErrorCode,
+} from '@keyward/core/store'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
-import { KeyStoreSchemaError } from '@keyward/core'
+import { storeFailure, urlPasswords } from './failures.js'
+import { renameOptions } from './renamed-options.js'
 import * as lua from './scripts.js'
 
-/** Named in schema errors: which package to upgrade, and which function prints its SQL. */
+/** Named in schema errors: which package to upgrade. */
 const SCHEMA_ERROR_STORE = { packageName: '@keyward/redis' }
 
 /** Options of {@link RedisKeyStore}. */
@@ -27,25 +32,65 @@ export interface RedisKeyStoreOptions {
   /**
    * A `redis://` URL, ioredis options, or your own ioredis client (not closed by `close()`). A client
    * the store creates has no offline queue and a command timeout, so commands fail fast while Redis
-   * is down; give your own client `enableOfflineQueue: false` and `commandTimeout` for the same.
+   * is down; give your own client `enableOfflineQueue: false` for the same (the store applies its
+   * timeouts to every call).
    * @example 'redis://127.0.0.1:6379'
    */
-  redis: string | RedisOptions | Redis
+  connection: string | RedisOptions | Redis
   /**
-   * Prefix of every key and of the change channel. Use a hash tag (`{keyward}:`) on Redis Cluster.
+   * Prefix of every key and of the change channel: keeps deployments apart on one server, as the
+   * schema does in PostgreSQL. Use a hash tag (`{keyward}:`) on Redis Cluster.
    * @default 'keyward:'
    */
-  prefix?: string
+  namespace?: string
   /**
-   * A command with no reply after this long rejects (the key then fails with `store_unavailable`).
-   * Also how long a call waits for a connection that is being (re)established.
+   * Bring the data up to this package's version on first use (stamp a new namespace, index the
+   * records of an older one). With `false`, data of no or an older version is a `KeyStoreSchemaError`.
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * A command on the request path (finding a key, rate-limit and throttle counters, credits,
+   * last-used times) with no reply after this long rejects, and the request fails closed
+   * (`store_unavailable`).
    * @default 2000
    */
+  requestTimeoutMs?: number
+  /**
+   * A management command (create, list, update, revoke, rotate, delete, the version check) with no
+   * reply after this long rejects.
+   * @default 2000
+   */
+  managementTimeoutMs?: number
+  /**
+   * Connecting gives up after this long, and so does a call waiting for a connection being
+   * (re)established.
+   * @default 2000
+   */
+  connectTimeoutMs?: number
+  /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}; accepted, with a warning, until the next release. */
+  redis?: string | RedisOptions | Redis
+  /** @deprecated Renamed {@link RedisKeyStoreOptions.namespace} (Keyward's own `prefix` is the key prefix); accepted, with a warning, until the next release. */
+  prefix?: string
+  /** @deprecated Now {@link RedisKeyStoreOptions.requestTimeoutMs}, `managementTimeoutMs` and `connectTimeoutMs`; accepted, with a warning, until the next release. */
   timeoutMs?: number
 }
 
+/** The options of the previous release: `redis` for `connection` (accepted, with a warning, until the next). */
+export type DeprecatedRedisKeyStoreOptions = Omit<RedisKeyStoreOptions, 'connection'> & {
+  /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}. */
+  redis: string | RedisOptions | Redis
+}
+
+/** Old option names and the new ones they now set. */
+const RENAMED = {
+  redis: ['connection'],
+  prefix: ['namespace'],
+  timeoutMs: ['requestTimeoutMs', 'managementTimeoutMs', 'connectTimeoutMs'],
+} as const
+
 /** 2: per-deployment-prefix list indexes (records of version 1 are indexed when a store first opens it). */
-const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 2
 /** Records indexed per script call while upgrading from version 1 (bounds how long Redis is busy). */
 const UPGRADE_BATCH = 500
 const COUNTER_GRACE_MS = 1_000
@@ -64,55 +109,80 @@ const SHAS = Object.fromEntries(
  * import { createKeyward } from '@keyward/core'
  * import { RedisKeyStore } from '@keyward/redis'
  *
- * const keyward = createKeyward({ prefix: 'acme_live', store: new RedisKeyStore({ redis: process.env.REDIS_URL! }) })
+ * const keyward = createKeyward({ prefix: 'acme_live', store: new RedisKeyStore({ connection: process.env.REDIS_URL! }) })
  */
 export class RedisKeyStore implements KeyStore {
   /** The client commands run on. */
   readonly redis: Redis
   /** The prefix of every key of this store. */
-  readonly prefix: string
+  readonly namespace: string
   readonly #ownsClient: boolean
   readonly #prefix: string
   readonly #channel: string
-  readonly #timeoutMs: number
-  readonly #ownTimeout: boolean
-  readonly #listeners = new Set<(change: KeyChange) => void>()
+  readonly #migrateOnUse: boolean
+  readonly #requestTimeoutMs: number
+  readonly #managementTimeoutMs: number
+  readonly #connectTimeoutMs: number
+  /** The connection's password, kept out of every error. */
+  readonly #secrets: string[]
+  readonly #listeners = new ChangeListeners()
   #subscriber: Redis | undefined
   #ready: Promise<void> | undefined
+  /** The client's last connection error, cleared when it is ready: why a call found no connection. */
+  #lastError: Error | undefined
   /** One wait for the connection, shared by every call that arrives meanwhile. */
   #connecting: Promise<void> | undefined
   #isReady = false
   #closed = false
 
-  constructor(options: string | RedisKeyStoreOptions) {
-    const opts = typeof options === 'string' ? { redis: options } : options
-    if (!opts || opts.redis === undefined || opts.redis === null) throw new TypeError('RedisKeyStore needs { redis }: a URL, ioredis options or an ioredis client')
-    this.#prefix = opts.prefix ?? 'keyward:'
-    if (typeof this.#prefix !== 'string') throw new TypeError('prefix must be a string')
-    this.prefix = this.#prefix
+  constructor(options: string | RedisKeyStoreOptions | DeprecatedRedisKeyStoreOptions) {
+    const needs = 'RedisKeyStore needs { connection }: a URL, ioredis options or an ioredis client'
+    if (!options) throw new TypeError(needs)
+    const opts = typeof options === 'string' ? { connection: options } : renameOptions('@keyward/redis', options as RedisKeyStoreOptions, RENAMED)
+    if (opts.connection === undefined || opts.connection === null) throw new TypeError(needs)
+    this.#prefix = opts.namespace ?? 'keyward:'
+    if (typeof this.#prefix !== 'string') throw new TypeError('namespace must be a string')
+    this.namespace = this.#prefix
     this.#channel = `${this.#prefix}changes`
-    this.#timeoutMs = opts.timeoutMs ?? 2_000
-    if (!Number.isInteger(this.#timeoutMs) || this.#timeoutMs < 1) throw new RangeError(`timeoutMs must be a positive integer, got ${String(opts.timeoutMs)}`)
+    this.#migrateOnUse = opts.migrate ?? true
+    this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs, 2_000)
+    this.#managementTimeoutMs = positive('managementTimeoutMs', opts.managementTimeoutMs, 2_000)
+    this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs, 2_000)
     const failFast: RedisOptions = {
       enableOfflineQueue: false,
-      commandTimeout: this.#timeoutMs,
-      connectTimeout: this.#timeoutMs,
+      // A backstop (the subscriber connection inherits it); each call also has its path's deadline.
+      commandTimeout: Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs),
+      connectTimeout: this.#connectTimeoutMs,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
     }
-    if (opts.redis instanceof Redis) {
-      this.redis = opts.redis
+    if (opts.connection instanceof Redis) {
+      this.redis = opts.connection
       this.#ownsClient = false
     } else {
-      this.redis = typeof opts.redis === 'string' ? new Redis(opts.redis, failFast) : new Redis({ ...opts.redis, ...failFast })
+      this.redis = typeof opts.connection === 'string' ? new Redis(opts.connection, failFast) : new Redis({ ...opts.connection, ...failFast })
       this.#ownsClient = true
     }
-    this.#ownTimeout = !this.redis.options.commandTimeout
-    this.redis.on('error', () => undefined)
+    const password = this.redis.options.password
+    this.#secrets = [...(typeof opts.connection === 'string' ? urlPasswords(opts.connection) : []), ...(password ? [password] : [])]
+    this.redis.on('error', (error: Error) => {
+      this.#lastError = error
+    })
+    this.redis.on('ready', () => {
+      this.#lastError = undefined
+    })
     // After a reconnect, check the schema marker again (the server may have restarted empty).
     this.redis.on('close', () => {
       this.#isReady = false
     })
+  }
+
+  /**
+   * The prefix of every key of this store.
+   * @deprecated Renamed {@link RedisKeyStore.namespace}.
+   */
+  get prefix(): string {
+    return this.namespace
   }
 
   #key(id: string): string {
@@ -123,9 +193,10 @@ export class RedisKeyStore implements KeyStore {
   async #connected(): Promise<void> {
     const status = this.redis.status
     if (status === 'ready') return
-    if (this.#closed || status === 'end' || status === 'close') throw new Error('The Redis connection is closed')
+    this.#checkOpen()
+    if (status === 'end' || status === 'close') throw this.#unreachable('The Redis connection is closed')
     if (status === 'wait') this.redis.connect().catch(() => undefined)
-    if (status === 'reconnecting') throw new Error('Redis is unreachable (reconnecting)')
+    if (status === 'reconnecting') throw this.#unreachable('Redis is unreachable (reconnecting)')
     this.#connecting ??= new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer)
@@ -136,30 +207,82 @@ export class RedisKeyStore implements KeyStore {
         else resolve()
       }
       const onReady = () => done()
-      const onClose = () => done(new Error('Redis is unreachable'))
-      const timer = setTimeout(() => done(new Error(`Redis did not connect within ${this.#timeoutMs} ms`)), this.#timeoutMs)
+      const onClose = () => done(this.#unreachable('Redis is unreachable'))
+      const timer = setTimeout(() => done(new Error(`Redis did not connect within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs)
       this.redis.once('ready', onReady)
       this.redis.once('close', onClose)
     })
     return this.#connecting
   }
 
-  /** Check the schema marker once per connection life; retried after a failure. */
+  /** Why there is no connection: `what`, with the client's last error (`ECONNREFUSED`, …) as code and cause. */
+  #unreachable(what: string): Error {
+    const last = this.#lastError
+    if (last === undefined) return new Error(what)
+    const code = (last as { code?: unknown }).code
+    const error = new Error(`${what}: ${last.message || String(code)}`, { cause: last })
+    return typeof code === 'string' ? Object.assign(error, { code }) : error
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError()
+  }
+
+  #schemaError(code: SchemaErrorCode, version: number): KeyStoreSchemaError {
+    return new KeyStoreSchemaError(code, version, SCHEMA_VERSION, `namespace "${this.#prefix}"`, SCHEMA_ERROR_STORE)
+  }
+
+  /** The version marker of the data (0 when none). */
+  async schemaVersion(): Promise<number> {
+    this.#checkOpen()
+    try {
+      await this.#connected()
+      return await this.#version()
+    } catch (error) {
+      throw storeFailure('schemaVersion', error, this.#secrets)
+    }
+  }
+
+  /** Bring the data up to this package's version now (the store otherwise does it on first use unless `migrate: false`). */
+  async migrate(): Promise<void> {
+    this.#checkOpen()
+    try {
+      await this.#connected()
+      await this.#migrate()
+    } catch (error) {
+      throw storeFailure('migrate', error, this.#secrets)
+    }
+  }
+
+  async #version(): Promise<number> {
+    const version = Number(await this.redis.get(`${this.#prefix}schema`))
+    return Number.isInteger(version) && version >= 1 ? version : 0
+  }
+
+  async #migrate(): Promise<void> {
+    const key = `${this.#prefix}schema`
+    await this.redis.set(key, String(SCHEMA_VERSION), 'NX')
+    const version = Number(await this.redis.get(key))
+    if (!(version >= 1)) throw this.#schemaError('schema_missing', 0)
+    if (version > SCHEMA_VERSION) throw this.#schemaError('schema_too_new', version)
+    if (version === 1) {
+      // Index the records of version 1 by deployment prefix, in batches. Idempotent, so several
+      // instances upgrading at once are safe; records written meanwhile index themselves.
+      for (let after = '+'; after !== ''; ) after = await this.#eval<string>('INDEX_BY_PREFIX', [], [this.#prefix, after, UPGRADE_BATCH])
+      await this.#eval('SET_SCHEMA', [key], ['1', String(SCHEMA_VERSION)])
+    }
+  }
+
+  /** Check the schema marker once per connection life (migrating unless `migrate: false`); retried after a failure. */
   async #ensureReady(): Promise<void> {
     await this.#connected()
     if (this.#isReady) return
     this.#ready ??= (async () => {
-      const key = `${this.#prefix}schema`
-      await this.redis.set(key, String(SCHEMA_VERSION), 'NX')
-      const version = Number(await this.redis.get(key))
-      if (!(version >= 1)) throw new KeyStoreSchemaError('schema_missing', 0, SCHEMA_VERSION, `prefix "${this.#prefix}"`, SCHEMA_ERROR_STORE)
-      if (version > SCHEMA_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, SCHEMA_VERSION, `prefix "${this.#prefix}"`, SCHEMA_ERROR_STORE)
-      if (version === 1) {
-        // Index the records of version 1 by deployment prefix, in batches. Idempotent, so several
-        // instances upgrading at once are safe; records written meanwhile index themselves.
-        for (let after = '+'; after !== ''; )
-          after = await this.#eval<string>('INDEX_BY_PREFIX', [], [this.#prefix, after, UPGRADE_BATCH])
-        await this.#eval('SET_SCHEMA', [key], ['1', String(SCHEMA_VERSION)])
+      const version = await this.#version()
+      if (version > SCHEMA_VERSION) throw this.#schemaError('schema_too_new', version)
+      if (version < SCHEMA_VERSION) {
+        if (!this.#migrateOnUse) throw this.#schemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version)
+        await this.#migrate()
       }
       this.#isReady = true
     })().catch((error: unknown) => {
@@ -169,26 +292,33 @@ export class RedisKeyStore implements KeyStore {
     return this.#ready
   }
 
-  /** Run a command with the store's deadline (ioredis's own `commandTimeout` when the client has one). */
-  async #run<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.#isReady || this.redis.status !== 'ready') await this.#ensureReady()
-    if (!this.#ownTimeout) return command()
+  /**
+   * Run a command after the schema check, with the deadline of its path; a failure rejects with
+   * `StoreUnavailableError` naming `operation` (the driver's error as cause), after `close()` with
+   * `ClosedError`.
+   */
+  async #run<T>(operation: string, path: 'request' | 'management', command: () => Promise<T>): Promise<T> {
+    this.#checkOpen()
+    const timeoutMs = path === 'request' ? this.#requestTimeoutMs : this.#managementTimeoutMs
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
+      if (!this.#isReady || this.redis.status !== 'ready') await this.#ensureReady()
       return await Promise.race([
         command(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
+          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs)
         }),
       ])
+    } catch (error) {
+      throw storeFailure(operation, error, this.#secrets)
     } finally {
       clearTimeout(timer)
     }
   }
 
-  /** A script through {@link #run}: after the schema check, with the store's deadline. */
-  async #script<T>(name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.#run(() => this.#eval<T>(name, keys, args))
+  /** A script through {@link #run}. */
+  async #script<T>(operation: string, path: 'request' | 'management', name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
+    return this.#run(operation, path, () => this.#eval<T>(name, keys, args))
   }
 
   /** EVALSHA, loading the script on the first NOSCRIPT. */
@@ -202,7 +332,7 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async insert(record: ApiKeyRecord): Promise<void> {
-    const inserted = await this.#script<number>('INSERT', [this.#key(record.id)], [
+    const inserted = await this.#script<number>('insert', 'management', 'INSERT', [this.#key(record.id)], [
       this.#prefix,
       this.#channel,
       record.id,
@@ -216,14 +346,13 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const hash = (await this.#run(() => this.redis.hgetall(this.#key(id)))) as KeyHash
-    const record = hashToRecord(hash)
-    return record
+    const hash = (await this.#run('findById', 'request', () => this.redis.hgetall(this.#key(id)))) as KeyHash
+    return hashToRecord(hash)
   }
 
   async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
     const { set, del } = patchToChanges(patch)
-    const pairs = await this.#script<string[] | null>('UPDATE', [this.#key(id)], [
+    const pairs = await this.#script<string[] | null>('update', 'management', 'UPDATE', [this.#key(id)], [
       this.#prefix,
       this.#channel,
       id,
@@ -237,7 +366,7 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#script<number>('DELETE', [this.#key(id)], [this.#prefix, this.#channel, id])) === 1
+    return (await this.#script<number>('delete', 'management', 'DELETE', [this.#key(id)], [this.#prefix, this.#channel, id])) === 1
   }
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
@@ -248,35 +377,34 @@ export class RedisKeyStore implements KeyStore {
         ? `${scope}${query.includeRevoked ? 'all' : 'live'}`
         : `${scope}${query.includeRevoked ? 'owner:' : 'owner-live:'}${query.ownerId}`
     const max = after === null ? '+' : `(${member(after.createdAt, after.id)}`
-    const rows = await this.#script<string[][]>('LIST', [], [this.#prefix, index, max, query.limit + 1])
-    const items = rows.slice(0, query.limit).map((pairs) => hashToRecord(pairsToHash(pairs))!)
-    const last = items[items.length - 1]
-    return rows.length > query.limit && last
-      ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
-      : { items }
+    const rows = await this.#script<string[][]>('list', 'management', 'LIST', [], [this.#prefix, index, max, query.limit + 1])
+    return pageOf(
+      rows.map((pairs) => hashToRecord(pairsToHash(pairs))!),
+      query.limit,
+    )
   }
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
     const args: string[] = [this.#prefix]
     for (const { id, lastUsedAt } of entries) args.push(id, String(lastUsedAt.getTime()))
-    await this.#script('TOUCH', [], args)
+    await this.#script('touch', 'request', 'TOUCH', [], args)
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
-    const count = await this.#script<number>('INCREMENT', [`${this.#prefix}ctr:${name}@${windowMs}:${start}`], [amount, resetAt - now + COUNTER_GRACE_MS])
+    const count = await this.#script<number>('incrementCounter', 'request', 'INCREMENT', [`${this.#prefix}ctr:${name}@${windowMs}:${start}`], [amount, resetAt - now + COUNTER_GRACE_MS])
     return { count: Number(count), resetAt }
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    const result = await this.#script<[number, number, number] | null>('SPEND', [this.#key(id)], [cost, now])
+    const result = await this.#script<[number, number, number] | null>('spendCredits', 'request', 'SPEND', [this.#key(id)], [cost, now])
     if (result === null) return null
     return { ok: result[0] === 1, remaining: Number(result[1]), nextRefillAt: result[2] === -1 ? null : Number(result[2]) }
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error('RedisKeyStore is closed')
+    this.#checkOpen()
     this.#listeners.add(listener)
     if (this.#subscriber === undefined) await this.#startSubscriber()
     return async () => {
@@ -295,7 +423,7 @@ export class RedisKeyStore implements KeyStore {
     this.#subscriber = subscriber
     subscriber.on('error', () => undefined)
     subscriber.on('message', (channel: string, id: string) => {
-      if (channel === this.#channel) this.#emit(id)
+      if (channel === this.#channel) this.#listeners.emit(id)
     })
     // While the subscriber is disconnected, messages are lost: nothing cached can be trusted. Tell
     // subscribers to drop everything when the connection goes (reads then go to Redis, and fail
@@ -303,11 +431,11 @@ export class RedisKeyStore implements KeyStore {
     let readyBefore = false
     let up = false
     subscriber.on('ready', () => {
-      if (readyBefore) this.#emit('*')
+      if (readyBefore) this.#listeners.emit('*')
       readyBefore = up = true
     })
     subscriber.on('close', () => {
-      if (up && this.#subscriber === subscriber) this.#emit('*')
+      if (up && this.#subscriber === subscriber) this.#listeners.emit('*')
       up = false
     })
     try {
@@ -334,14 +462,10 @@ export class RedisKeyStore implements KeyStore {
     this.#subscriber = undefined
     if (this.#ownsClient) await this.redis.quit().catch(() => this.redis.disconnect())
   }
+}
 
-  #emit(id: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener({ id })
-      } catch {
-        // A failing listener must not break the store or other listeners.
-      }
-    }
-  }
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`)
+  return value
 }

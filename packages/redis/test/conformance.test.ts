@@ -4,5 +4,5 @@ import { freshStore } from './helpers.js'
 
 runKeyStoreConformance('RedisKeyStore', () => freshStore(), {
   dispose: (store) => store.close?.(),
-  openPeer: (store) => freshStore({ prefix: (store as RedisKeyStore).prefix }),
+  openPeer: (store) => freshStore({ namespace: (store as RedisKeyStore).namespace }),
 })

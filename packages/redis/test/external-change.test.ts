@@ -9,7 +9,7 @@ const PEPPER = 'external-change-test-pepper-0123456789abcdef'
 describe('a change made outside Keyward (redis-cli) and a cached instance', () => {
   it('a hand edit (HSET) reaches the cache once its id is published on the change channel, as the README says', async () => {
     const prefix = freshPrefix()
-    const store = freshStore({ prefix })
+    const store = freshStore({ namespace: prefix })
     const keyward = createKeyward({ prefix: 'ext_test', store, pepper: PEPPER, throttle: false, lastUsed: false })
     const admin = new Redis(REDIS_URL)
     try {

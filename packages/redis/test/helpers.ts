@@ -25,7 +25,7 @@ afterAll(async () => {
 
 /** A store on a fresh key prefix of the shared server; its keys are deleted after the file. */
 export function freshStore(options: Partial<RedisKeyStoreOptions> = {}): RedisKeyStore {
-  const prefix = options.prefix ?? freshPrefix()
-  prefixes.push(prefix)
-  return new RedisKeyStore({ redis: REDIS_URL, ...options, prefix })
+  const namespace = options.namespace ?? freshPrefix()
+  prefixes.push(namespace)
+  return new RedisKeyStore({ connection: REDIS_URL, ...options, namespace })
 }

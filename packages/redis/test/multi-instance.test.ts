@@ -7,6 +7,6 @@ const fixture = fileURLToPath(new URL('./fixtures/instance.mjs', import.meta.url
 
 describe('two processes on one Redis', () => {
   const prefix = freshPrefix()
-  void freshStore({ prefix }).close() // registers the prefix for cleanup
-  multiInstanceTests(fixture, () => ({ redis: REDIS_URL, prefix }))
+  void freshStore({ namespace: prefix }).close() // registers the prefix for cleanup
+  multiInstanceTests(fixture, () => ({ connection: REDIS_URL, namespace: prefix }))
 })
