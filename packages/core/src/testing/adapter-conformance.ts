@@ -1,14 +1,14 @@
 /**
  * The adapter conformance suite: the HTTP behaviour of DESIGN.md §8 (verification) and §11 (key
- * management, secret scanning), run against an adapter over real sockets. Every expected refusal is written out here
- * literally (status, every header, body bytes), and each framework's response must equal it
- * exactly: so every adapter that passes answers byte for byte the same. Transport headers (`date`,
+ * management, secret scanning), run against an adapter over real sockets. Every expected refusal
+ * is written out literally (status, every header, body bytes), and each framework's response must
+ * equal it exactly: so every adapter that passes answers byte for byte the same. Transport headers (`date`,
  * `connection`, `keep-alive`, `transfer-encoding`) are left out of the comparison.
  *
  * @example
- * import { connect } from 'node:net'
  * import { runAdapterConformance } from '@keyward/core/testing'
  *
+ * // connect: `connect` of Node's `net` module; the start functions start your framework's apps.
  * runAdapterConformance({ name: 'my-framework', connect, start, startManagement, startSecretScanning })
  */
 import { describe } from 'vitest'
