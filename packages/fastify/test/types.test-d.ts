@@ -1,7 +1,7 @@
 import type { ApiKeyInfo, Keyward } from '@keyward/core'
 import Fastify, { type FastifyContextConfig, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
 import { describe, expectTypeOf, it } from 'vitest'
-import { apiKeyAuth, requireScopes, type ApiKeyAuthOptions } from '../src/index.js'
+import { apiKeyAuth, keyManagementPlugin, requireScopes, type ApiKeyAuthOptions, type KeyManagementPluginOptions } from '../src/index.js'
 
 declare const keyward: Keyward<'messages:send' | 'contacts:sync'>
 
@@ -29,5 +29,15 @@ describe('@keyward/fastify types', () => {
 
   it('gives onFailure the Fastify request', () => {
     expectTypeOf<Parameters<NonNullable<ApiKeyAuthOptions['onFailure']>>[1]>().toEqualTypeOf<FastifyRequest>()
+  })
+
+  it('gives key management the Fastify request, under a prefix', async () => {
+    expectTypeOf<Parameters<KeyManagementPluginOptions['authorize']>[0]>().toEqualTypeOf<FastifyRequest>()
+    await Fastify().register(keyManagementPlugin, {
+      prefix: '/api/keys',
+      keyward,
+      authorize: (request) => request.headers['x-team']?.toString() ?? null,
+      allowedOrigins: ['https://app.acme.test'],
+    })
   })
 })

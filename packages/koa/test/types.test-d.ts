@@ -1,7 +1,7 @@
 import type { ApiKeyInfo, Keyward } from '@keyward/core'
 import Koa, { type Context, type Middleware } from 'koa'
 import { describe, expectTypeOf, it } from 'vitest'
-import { apiKeyAuth, requireScopes, type ApiKeyAuthOptions } from '../src/index.js'
+import { apiKeyAuth, keyManagementMiddleware, requireScopes, type ApiKeyAuthOptions, type KeyManagementOptions } from '../src/index.js'
 
 declare const keyward: Keyward<'messages:send' | 'contacts:sync'>
 
@@ -25,5 +25,15 @@ describe('@keyward/koa types', () => {
 
   it('gives onFailure the Koa context', () => {
     expectTypeOf<Parameters<NonNullable<ApiKeyAuthOptions['onFailure']>>[1]>().toEqualTypeOf<Context>()
+  })
+
+  it('gives key management the Koa context and returns middleware', () => {
+    expectTypeOf<Parameters<KeyManagementOptions['authorize']>[0]>().toEqualTypeOf<Context>()
+    expectTypeOf(
+      keyManagementMiddleware(keyward, { authorize: (ctx) => ctx.get('x-team'), allowedOrigins: ['https://app.acme.test'] }),
+    ).toEqualTypeOf<Middleware>()
+    keyManagementMiddleware(keyward, { authorize: () => ({ ownerId: 'team', actorId: 'user' }), allowedOrigins: ['https://app.acme.test'] })
+    // @ts-expect-error allowedOrigins is required
+    keyManagementMiddleware(keyward, { authorize: () => 'team' })
   })
 })
