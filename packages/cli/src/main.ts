@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward, type KeyStore } from '@keyward/core'
+import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward } from '@keyward/core'
+import type { KeyStore } from '@keyward/core/store'
 import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.js'
 import { parseDuration, parseWhen, relative } from './durations.js'
 import { CliError, describeError, EXIT } from './errors.js'

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { KeyStore } from '@keyward/core'
+import type { KeyStore } from '@keyward/core/store'
 import { CliError } from './errors.js'
 import { urlScheme } from './redact.js'
 
@@ -21,7 +21,7 @@ export async function openStore(url: string, cwd: string): Promise<KeyStore> {
     case 'postgres':
     case 'postgresql': {
       const { PostgresKeyStore } = await import('@keyward/postgres')
-      return new PostgresKeyStore({ connection: url, connectionTimeoutMs: 3_000 })
+      return new PostgresKeyStore({ connection: url, connectTimeoutMs: 3_000 })
     }
     case 'redis':
     case 'rediss': {
