@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:faults`: store outages under load. For each store (a private PostgreSQL, then a
- * private Redis, on their own ports), Keyward servers for each framework, with the default cache
+ * private Redis, each on a free port), Keyward servers for each framework, with the default cache
  * and with `cache: false`, run in their own processes under autocannon on 127.0.0.1. After a
  * quiet phase the store server is stopped for `--gap` seconds and started again. Every response is
  * put in its phase by the time its request was sent: before, stopping, gap (store down), restarting,
@@ -10,7 +10,7 @@
  *
  * Usage: pnpm bench:faults [-- --gap 10 --before 5 --after 10 --connections 2 --keys 20
  *          --frameworks express,koa,fastify --stores postgres,redis --cache on,off
- *          --pg-port 54359 --redis-port 63829 --no-write]
+ *          --no-write]
  * Bounded (watchdog), and every child process and private server is stopped at the end (also on
  * error or Ctrl-C). Writes the `## Faults` section of BENCHMARKS.md unless --no-write.
  */
@@ -41,7 +41,6 @@ const KEYS = numberArg(args, 'keys', 20, 1, 1000)
 const FRAMEWORKS = listArg<Framework>(args, 'frameworks', ['express', 'koa', 'fastify'], ['express', 'koa', 'fastify'])
 const STORES = listArg<StoreKind>(args, 'stores', ['postgres', 'redis'], ['postgres', 'redis'])
 const CACHE = listArg<'on' | 'off'>(args, 'cache', ['on', 'off'], ['on', 'off'])
-const PORTS: Record<StoreKind, number> = { postgres: numberArg(args, 'pg-port', 54359, 1024, 65535), redis: numberArg(args, 'redis-port', 63829, 1024, 65535) }
 const WRITE = !args.has('no-write')
 const RECOVERY_TARGET_MS = 5_000
 const PHASES = ['before', 'stopping', 'gap', 'restarting', 'after'] as const
@@ -244,7 +243,7 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 try {
   for (const kind of STORES) {
-    const service = await startPrivateService(kind, PORTS[kind])
+    const service = await startPrivateService(kind)
     log(`${kind} on 127.0.0.1:${service.port}`)
     outcomes.push(await fault(service))
     await stopPrivateServices()

@@ -6,7 +6,7 @@
  * revocation until both servers refuse the key, and each server's RSS after warm-up and at the end.
  *
  * Usage: pnpm bench:soak [-- --seconds 60 --warmup 10 --connections 4 --keys 50
- *          --frameworks express,koa,fastify --stores postgres,redis --pg-port 54349 --redis-port 63819 --no-write]
+ *          --frameworks express,koa,fastify --stores postgres,redis --no-write]
  * Bounded: each configuration runs warm-up + seconds, the whole run has a watchdog, and every child
  * process and private server is stopped at the end (also on error or Ctrl-C). Writes the
  * `## Soak under churn` section of BENCHMARKS.md unless --no-write.
@@ -27,7 +27,6 @@ const CONNECTIONS = numberArg(args, 'connections', 4, 1, 256)
 const STABLE_KEYS = numberArg(args, 'keys', 50, 1, 10_000)
 const FRAMEWORKS = listArg<Framework>(args, 'frameworks', ['express', 'koa', 'fastify'], ['express', 'koa', 'fastify'])
 const STORES = listArg<StoreKind>(args, 'stores', ['postgres', 'redis'], ['postgres', 'redis'])
-const PORTS: Record<StoreKind, number> = { postgres: numberArg(args, 'pg-port', 54349, 1024, 65535), redis: numberArg(args, 'redis-port', 63819, 1024, 65535) }
 const WRITE = !args.has('no-write')
 const here = (file: string) => resolveFrom(import.meta.url, file)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -214,7 +213,7 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 try {
   for (const kind of STORES) {
-    const service = await startPrivateService(kind, PORTS[kind])
+    const service = await startPrivateService(kind)
     log(`${kind} on 127.0.0.1:${service.port}`)
     for (const framework of FRAMEWORKS) outcomes.push(await soak(framework, service))
   }

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true })
   }
 
-  const postgres = new PostgresKeyStore({ connection: pgUrl(), schema: `bench_${stamp}`, max: 10 })
+  const postgres = new PostgresKeyStore({ connection: pgUrl(), namespace: `bench_${stamp}`, max: 10 })
   try {
     results.push(await bench('PostgreSQL 15 (pg, pool of 10)', postgres))
   } finally {
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     await postgres.close()
   }
 
-  const redis = new RedisKeyStore({ redis: redisUrl(), prefix: `bench:${stamp}:` })
+  const redis = new RedisKeyStore({ connection: redisUrl(), namespace: `bench:${stamp}:` })
   try {
     results.push(await bench('Redis 7 (ioredis)', redis))
   } finally {
