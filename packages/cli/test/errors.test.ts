@@ -30,7 +30,9 @@ describe('keyward CLI errors, by class', () => {
     ['PostgreSQL', (port: number) => `postgres://keyward:${STORE_PASSWORD}@127.0.0.1:${port}/keys`],
     ['Redis', (port: number) => `redis://:${STORE_PASSWORD}@127.0.0.1:${port}`],
   ])('an unreachable %s store: exit 4, naming the operation and the reason, never the password', async (_name, url) => {
-    const run = checked(keyward(['list'], { env: { KEYWARD_STORE: url(await freePort()), KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER } }))
+    const run = checked(
+      keyward(['list'], { env: { KEYWARD_STORE: url(await freePort()), KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER } }),
+    )
     expect(run.code).toBe(4)
     expect(run.stderr).toMatch(/^keyward: The key store failed during list: .*ECONNREFUSED.*\n$/)
     expect(run.stdout + run.stderr).not.toContain(STORE_PASSWORD.slice(0, 10))
@@ -48,7 +50,11 @@ describe('keyward CLI errors, by class', () => {
     const env = { KEYWARD_STORE: `sqlite:${file}`, KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER }
     expect(keyward(['list'], { env }).code).toBe(0)
     const db = new Database(file)
-    db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(SQLITE_SCHEMA_VERSION + 1, 'future', Date.now())
+    db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      SQLITE_SCHEMA_VERSION + 1,
+      'future',
+      Date.now(),
+    )
     db.close()
     expect(keyward(['list'], { env })).toEqual({
       code: 4,
@@ -61,7 +67,10 @@ describe('keyward CLI errors, by class', () => {
     const env = { KEYWARD_STORE: `sqlite:${join(dir, 'classes.db')}`, KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER }
     expect(keyward(['get', 'AAAAAAAAAAAA'], { env })).toMatchObject({ code: 3, stderr: 'keyward: no API key with id "AAAAAAAAAAAA"\n' })
     expect(keyward(['revoke', 'AAAAAAAAAAAA'], { env })).toMatchObject({ code: 3, stderr: 'keyward: No API key with id "AAAAAAAAAAAA".\n' })
-    expect(keyward(['create', '--name', 'x', '--scope', 'Bad Scope'], { env })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^keyward: scopes\[0\]: /) })
+    expect(keyward(['create', '--name', 'x', '--scope', 'Bad Scope'], { env })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^keyward: scopes\[0\]: /),
+    })
     const id = JSON.parse(keyward(['create', '--name', 'revoked', '--json'], { env }).stdout).info.id as string
     expect(keyward(['revoke', id], { env }).code).toBe(0)
     expect(keyward(['enable', id], { env })).toMatchObject({ code: 5, stderr: expect.stringMatching(/^keyward: .*revoked/) })

@@ -10,14 +10,15 @@ export function urlPasswords(url: string | undefined): string[] {
   }
 }
 
-/** `error` with each of `secrets` taken out of its message and stack, and out of the errors it aggregates. */
-function withoutSecrets(error: unknown, secrets: readonly string[]): unknown {
-  if (!(error instanceof Error)) return error
+/** `error` with each of `secrets` taken out of its message and stack, and out of its causes and the errors it aggregates. */
+function withoutSecrets(error: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (!(error instanceof Error) || depth > 4) return error
   for (const secret of secrets) {
     error.message = error.message.split(secret).join('***')
     if (error.stack !== undefined) error.stack = error.stack.split(secret).join('***')
   }
-  if (error instanceof AggregateError) for (const inner of error.errors) withoutSecrets(inner, secrets)
+  withoutSecrets(error.cause, secrets, depth + 1)
+  if (error instanceof AggregateError) for (const inner of error.errors) withoutSecrets(inner, secrets, depth + 1)
   return error
 }
 
@@ -35,5 +36,10 @@ export function storeFailure(operation: string, error: unknown, secrets: readonl
     error instanceof StoreUnavailableError
   )
     return error
-  return new StoreUnavailableError(operation, { cause: withoutSecrets(error, secrets.filter((secret) => secret.length >= 4)) })
+  return new StoreUnavailableError(operation, {
+    cause: withoutSecrets(
+      error,
+      secrets.filter((secret) => secret.length >= 4),
+    ),
+  })
 }

@@ -1,5 +1,6 @@
 /** Old option names already warned about in this process (shared by every copy of every store package). */
-const warned: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('keyward.renamed-options')] ??= new Set<string>()) as Set<string>
+const warned: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('keyward.renamed-options')] ??=
+  new Set<string>()) as Set<string>
 
 /**
  * `options` with each old option name (a key of `renames`) carried over to the new names it maps

@@ -30,7 +30,8 @@ function everyOperation(store: PostgresKeyStore): Array<[string, () => Promise<u
 /** No trace of `secret` in the error, its message, or its cause's message and stack. */
 function expectNoSecret(error: unknown, secret: string): void {
   const cause = (error as Error).cause as Error
-  for (const text of [String(error), (error as Error).message, (error as Error).stack, cause.message, cause.stack]) expect(text).not.toContain(secret)
+  for (const text of [String(error), (error as Error).message, (error as Error).stack, cause.message, cause.stack])
+    expect(text).not.toContain(secret)
 }
 
 describe('PostgresKeyStore errors', () => {
@@ -46,14 +47,20 @@ describe('PostgresKeyStore errors', () => {
   })
 
   it('an unreachable server gives StoreUnavailableError naming the operation, the driver error as cause, no password', async () => {
-    const store = new PostgresKeyStore({ connection: `postgres://keyward:${PASSWORD}@127.0.0.1:${await freePort()}/keys`, connectTimeoutMs: 1_000 })
+    const store = new PostgresKeyStore({
+      connection: `postgres://keyward:${PASSWORD}@127.0.0.1:${await freePort()}/keys`,
+      connectTimeoutMs: 1_000,
+    })
     for (const [name, operation] of everyOperation(store).filter(([name]) => name !== 'subscribe')) {
       const error = await operation().then(
         () => undefined,
         (e: unknown) => e,
       )
       expect(error, name).toBeInstanceOf(StoreUnavailableError)
-      expect(error, name).toMatchObject({ operation: name, message: expect.stringMatching(new RegExp(`^The key store failed during ${name}: .*ECONNREFUSED`)) })
+      expect(error, name).toMatchObject({
+        operation: name,
+        message: expect.stringMatching(new RegExp(`^The key store failed during ${name}: .*ECONNREFUSED`)),
+      })
       expect((error as Error).cause, name).toMatchObject({ code: 'ECONNREFUSED' })
       expectNoSecret(error, PASSWORD)
     }

@@ -36,5 +36,10 @@ export function storeFailure(operation: string, error: unknown, secrets: readonl
     error instanceof StoreUnavailableError
   )
     return error
-  return new StoreUnavailableError(operation, { cause: withoutSecrets(error, secrets.filter((secret) => secret.length >= 4)) })
+  return new StoreUnavailableError(operation, {
+    cause: withoutSecrets(
+      error,
+      secrets.filter((secret) => secret.length >= 4),
+    ),
+  })
 }

@@ -30,7 +30,8 @@ function everyOperation(store: RedisKeyStore): Array<[string, () => Promise<unkn
 /** No trace of `secret` in the error, its message, or its cause's message and stack. */
 function expectNoSecret(error: unknown, secret: string): void {
   const cause = (error as Error).cause as Error
-  for (const text of [String(error), (error as Error).message, (error as Error).stack, cause.message, cause.stack]) expect(text).not.toContain(secret)
+  for (const text of [String(error), (error as Error).message, (error as Error).stack, cause.message, cause.stack])
+    expect(text).not.toContain(secret)
 }
 
 describe('RedisKeyStore errors', () => {
@@ -55,7 +56,10 @@ describe('RedisKeyStore errors', () => {
         (e: unknown) => e,
       )
       expect(error, name).toBeInstanceOf(StoreUnavailableError)
-      expect(error, name).toMatchObject({ operation: name, message: expect.stringMatching(new RegExp(`^The key store failed during ${name}: .*ECONNREFUSED`)) })
+      expect(error, name).toMatchObject({
+        operation: name,
+        message: expect.stringMatching(new RegExp(`^The key store failed during ${name}: .*ECONNREFUSED`)),
+      })
       expect((error as Error).cause, name).toMatchObject({ code: 'ECONNREFUSED', cause: { code: 'ECONNREFUSED' } })
       expectNoSecret(error, PASSWORD)
     }

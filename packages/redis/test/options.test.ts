@@ -61,7 +61,13 @@ describe('RedisKeyStore options', () => {
 
   it('the new names work and do not warn: a request command gives up after requestTimeoutMs, a management one waits managementTimeoutMs', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    const store = new RedisKeyStore({ connection: server.url, namespace: 'new:', requestTimeoutMs: 300, managementTimeoutMs: 10_000, connectTimeoutMs: 700 })
+    const store = new RedisKeyStore({
+      connection: server.url,
+      namespace: 'new:',
+      requestTimeoutMs: 300,
+      managementTimeoutMs: 10_000,
+      connectTimeoutMs: 700,
+    })
     expect(store.namespace).toBe('new:')
     expect(store.redis.options.connectTimeout).toBe(700)
     const record = sampleRecord()

@@ -8,7 +8,6 @@ import {
   KeyStoreSchemaError,
   pageOf,
   spendFromCredits,
-  StoreUnavailableError,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,

@@ -46,7 +46,11 @@ describe('SqliteKeyStore errors', () => {
       error = e
     }
     expect(error).toBeInstanceOf(StoreUnavailableError)
-    expect(error).toMatchObject({ code: 'store_unavailable', operation: 'open', message: expect.stringMatching(/^The key store failed during open: .*not a database/) })
+    expect(error).toMatchObject({
+      code: 'store_unavailable',
+      operation: 'open',
+      message: expect.stringMatching(/^The key store failed during open: .*not a database/),
+    })
     expect((error as Error).cause).toMatchObject({ code: 'SQLITE_NOTADB' })
   })
 
