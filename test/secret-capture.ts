@@ -14,7 +14,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 // The copy of core the tests use: its TypeScript source, through the `@keyward/source` condition.
-import { KeyFormat, MemoryKeyStore, setDefaultLogger, type ApiKeyRecord } from '@keyward/core'
+import { KeyFormat, MemoryKeyStore, setDefaultLogger } from '@keyward/core'
+import { type ApiKeyRecord } from '@keyward/core/store'
 
 const captured: string[] = []
 const keys = new Set<string>()

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module'
 import { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
-import { createKeyward, MemoryKeyStore, type Keyward } from '@keyward/core'
+import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core'
 import { apiKeyAuth as expressAuth } from '@keyward/express'
 import { apiKeyAuth as fastifyAuth } from '@keyward/fastify'
 import { apiKeyAuth as koaAuth } from '@keyward/koa'

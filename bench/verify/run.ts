@@ -10,7 +10,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { createKeyward, MemoryKeyStore, type Keyward } from '@keyward/core'
+import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core'
 
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!)

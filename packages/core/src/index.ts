@@ -1,3 +1,8 @@
+/**
+ * `@keyward/core`: for application code. Create an instance, verify and manage keys, catch its
+ * errors. Adapter authors: `@keyward/core/http`; store authors: `@keyward/core/store`; tests:
+ * `@keyward/core/testing`; GitHub secret scanning: `@keyward/core/secret-scanning`.
+ */
 export { createKeyward } from './keyward.js'
 export type {
   CreateKeyInput,
@@ -11,10 +16,9 @@ export type {
 } from './api.js'
 export { MemoryKeyStore } from './memory-store.js'
 export { KeyFormat, MAX_KEY_LENGTH, type KeyFormatOptions, type ParsedKey } from './format.js'
-export { isValidScope, scopeGranted, missingScope, missingScopes, type ScopeRequirement } from './scopes.js'
-export { encodeCursor, decodeCursor, type ListPosition } from './store/cursor.js'
+export { isValidScope, missingScopes, scopeGranted, type ScopeRequirement } from './scopes.js'
 export { failureMessage } from './verify-result.js'
-export type { VerifyFailure, VerifyFailureCode, VerifyResult, VerifySuccess } from './verify-result.js'
+export type { RateLimitState, VerifyFailure, VerifyFailureCode, VerifyResult, VerifySuccess } from './verify-result.js'
 export type { KeywardEvent, KeywardEventType, KeywardHooks } from './events.js'
 export {
   ClosedError,
@@ -28,57 +32,7 @@ export {
   type AnyKeywardError,
   type KeywardErrorCode,
 } from './errors.js'
-export {
-  authenticateRequest,
-  conflictingCredentialsResponse,
-  extractCredential,
-  insufficientScopeResponse,
-  missingCredentialsResponse,
-  assertScopes,
-  problemJson,
-  rateLimitHeaders,
-  requireScopesResponse,
-  resolveHttpAuthOptions,
-  verifyFailureResponse,
-  type Credential,
-  type HttpAuthConfig,
-  type HttpAuthOptions,
-  type HttpAuthResult,
-  type HttpFailureHook,
-  type HttpFailureResponse,
-  type HttpProblemCode,
-  type ProblemBody,
-} from './http/index.js'
-export type {
-  ApiKeyInfo,
-  ApiKeyPatch,
-  ApiKeyRecord,
-  ApiKeyStatus,
-  Credits,
-  DigestAlgorithm,
-  JsonValue,
-  KeyChange,
-  KeyStore,
-  LastUsedEntry,
-  Metadata,
-  RateLimit,
-  ScopeGrant,
-  StoreListPage,
-  StoreListQuery,
-} from './types.js'
-export {
-  derToRawSignature,
-  secretScanningHandler,
-  type LeakReport,
-  type SecretScanningMatch,
-  type SecretScanningOptions,
-  type SecretScanningPublicKey,
-  type SecretScanningRequest,
-  type SecretScanningResponse,
-} from './secret-scanning.js'
-export { spendFromCredits, counterWindow } from './credits.js'
-export type { ThrottleOptions } from './limits.js'
-export type { RateLimitState } from './verify-result.js'
-export type { CounterState, CreditSpend } from './types.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from './store/schema-error.js'
+export type { ApiKeyInfo, ApiKeyStatus, Credits, JsonValue, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
+export type { ThrottleOptions } from './limits.js'
 export { escapeLogValue, setDefaultLogger, type KeywardLogger, type LogEntry } from './logging.js'

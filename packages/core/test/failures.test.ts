@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createKeyward, StoreUnavailableError, type KeywardEvent, type LogEntry } from '../src/index.js'
+import { createKeyward, type KeywardEvent, type LogEntry, StoreUnavailableError } from '../src/index.js'
 import { currentDefaultLogger, setDefaultLogger } from '../src/logging.js'
 import { CountingStore, PEPPER } from './helpers.js'
 

@@ -9,7 +9,7 @@ import {
   throttlingSource,
   verifyFailureResponse,
 } from '../src/http/index.js'
-import { createKeyward, MemoryKeyStore, type Keyward } from '../src/index.js'
+import { createKeyward, type Keyward, MemoryKeyStore } from '../src/index.js'
 import { failure } from '../src/verify-result.js'
 import { CountingStore, PEPPER } from './helpers.js'
 

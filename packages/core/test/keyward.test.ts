@@ -1,19 +1,7 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  ClosedError,
-  ConflictError,
-  createKeyward,
-  InvalidInputError,
-  InvalidStateError,
-  KeyNotFoundError,
-  KeywardError,
-  MemoryKeyStore,
-  StoreUnavailableError,
-  type KeywardEvent,
-  type VerifyFailureCode,
-} from '../src/index.js'
+import { ClosedError, ConflictError, createKeyward, InvalidInputError, InvalidStateError, KeyNotFoundError, KeywardError, type KeywardEvent, MemoryKeyStore, StoreUnavailableError, type VerifyFailureCode } from '../src/index.js'
 import { CountingStore, instanceFactory, manualClock, PEPPER } from './helpers.js'
 
 const make = instanceFactory()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createKeyward, InvalidInputError, MemoryKeyStore, } from '../src/index.js'
+import { createKeyward, InvalidInputError, MemoryKeyStore } from '../src/index.js'
 import { CountingStore, instanceFactory, manualClock, } from './helpers.js'
 
 const make = instanceFactory()

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createKeyward, escapeLogValue, MemoryKeyStore, setDefaultLogger, type LogEntry } from '../src/index.js'
+import { createKeyward, escapeLogValue, type LogEntry, MemoryKeyStore, setDefaultLogger } from '../src/index.js'
 import { PEPPER } from './helpers.js'
 
 afterEach(() => setDefaultLogger(null))

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createKeyward, derToRawSignature, MemoryKeyStore, secretScanningHandler, type LeakReport, type SecretScanningPublicKey } from '../src/index.js'
+import { createKeyward, MemoryKeyStore } from '../src/index.js'
+import { derToRawSignature, type LeakReport, secretScanningHandler, type SecretScanningPublicKey } from '../src/secret-scanning.js'
 import type { KeyStore } from '../src/types.js'
 import { CountingStore, manualClock, PEPPER } from './helpers.js'
 

@@ -1,13 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import {
-  createKeyward,
-  InvalidInputError,
-  KeyNotFoundError,
-  MemoryKeyStore,
-  type AnyKeywardError,
-  type ApiKeyInfo,
-  type VerifyResult,
-} from '../src/index.js'
+import { type AnyKeywardError, type ApiKeyInfo, createKeyward, InvalidInputError, KeyNotFoundError, MemoryKeyStore, type VerifyResult } from '../src/index.js'
 
 type Scope = 'messages:send' | 'contacts:sync' | 'contacts:read'
 const keyward = createKeyward<Scope>({ prefix: 'acme', store: new MemoryKeyStore() })

@@ -1,4 +1,5 @@
-import type { Keyward, SecretScanningOptions } from '@keyward/core'
+import type { Keyward } from '@keyward/core'
+import type { SecretScanningOptions } from '@keyward/core/secret-scanning'
 import { secretScanningWebHandler } from '@keyward/core/http'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { keepRawBodies, ownOptions, sendWeb, toWebRequest } from './web.js'

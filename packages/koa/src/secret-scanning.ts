@@ -1,4 +1,5 @@
-import type { Keyward, SecretScanningOptions } from '@keyward/core'
+import type { Keyward } from '@keyward/core'
+import type { SecretScanningOptions } from '@keyward/core/secret-scanning'
 import { secretScanningWebHandler } from '@keyward/core/http'
 import type { Context, Middleware } from 'koa'
 import { sendWeb, toWebRequest } from './web.js'

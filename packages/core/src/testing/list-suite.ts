@@ -1,4 +1,5 @@
-import { createKeyward, type ApiKeyRecord, type KeyStore, type StoreListQuery } from '@keyward/core'
+import { createKeyward, type KeyStore } from '@keyward/core'
+import { type ApiKeyRecord, type StoreListQuery } from '@keyward/core/store'
 import { describe, expect, it } from 'vitest'
 
 /** Cursors no store made: garbage, base64 of nonsense, numbers no date can hold, wrong types. */

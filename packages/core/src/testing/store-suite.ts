@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { limitsConformance } from './limits-suite.js'
 import { listConformance } from './list-suite.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
-import { createKeyward, type ApiKeyRecord, type KeyChange, type KeyStore } from '@keyward/core'
+import { createKeyward, type KeyStore } from '@keyward/core'
+import { type ApiKeyRecord, type KeyChange } from '@keyward/core/store'
 
 /** Options of {@link runKeyStoreConformance}. */
 export interface ConformanceOptions {

@@ -1,5 +1,6 @@
 /** What an adapter gives the conformance suite: how to start its apps, and a TCP `connect`. */
-import type { Keyward, SecretScanningOptions } from '@keyward/core'
+import type { Keyward } from '@keyward/core'
+import type { SecretScanningOptions } from '@keyward/core/secret-scanning'
 import type { HttpAuthOptions, KeyManagementOptions } from '@keyward/core/http'
 import type { Connect } from './raw-client.js'
 

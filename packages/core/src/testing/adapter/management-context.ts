@@ -3,7 +3,8 @@
  * be made to fail, an owner the tests switch, and calls over the raw client whose answers must be
  * exactly the bytes every adapter sends.
  */
-import { createKeyward, MemoryKeyStore, type ApiKeyRecord, type Keyward, type StoreListPage, type StoreListQuery } from '@keyward/core'
+import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core'
+import { type ApiKeyRecord, type StoreListPage, type StoreListQuery } from '@keyward/core/store'
 import type { KeyManagementOptions } from '@keyward/core/http'
 import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest'
 import type { ConformanceAdapter, ConformanceServer } from './harness.js'

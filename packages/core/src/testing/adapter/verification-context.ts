@@ -2,7 +2,7 @@
  * The shared state of the verification suite: one Keyward instance on a counting store, the keys
  * it made, the servers started and everything they answered (checked for secrets at the end).
  */
-import { createKeyward, MemoryKeyStore, type Keyward, type KeywardEvent } from '@keyward/core'
+import { createKeyward, type Keyward, type KeywardEvent, MemoryKeyStore } from '@keyward/core'
 import type { HttpAuthOptions } from '@keyward/core/http'
 import { afterAll, beforeAll, vi } from 'vitest'
 import { CountingStore } from './counting-store.js'
