@@ -117,8 +117,9 @@ export class StoreUnavailableError extends KeywardError<'store_unavailable'> {
 /** The instance was closed with `close()`. */
 export class ClosedError extends KeywardError<'closed'> {
   static override readonly code = 'closed' as const
-  constructor() {
-    super('closed', 'This Keyward instance is closed.')
+  /** @param subject what was closed: `'This Keyward instance'` by default, a store's name when a store throws it. */
+  constructor(subject = 'This Keyward instance') {
+    super('closed', `${subject} is closed.`)
   }
 }
 

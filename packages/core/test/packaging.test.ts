@@ -38,6 +38,13 @@ describe('built package', () => {
     expect(cjs.toString()).toBe('true')
   })
 
+  it('hands out one copy of each error class across its entries, through import and through require', () => {
+    const same = `a.StoreUnavailableError === b.StoreUnavailableError && a.ClosedError === b.ClosedError && a.KeywardError === b.KeywardError`
+    const esm = node(['--input-type=module', '-e', `const a = await import('@keyward/core'); const b = await import('@keyward/core/store'); process.stdout.write(String(${same}))`], root)
+    const cjs = node(['-e', `const a = require('@keyward/core'); const b = require('@keyward/core/store'); process.stdout.write(String(${same}))`], root)
+    expect([esm.toString(), cjs.toString()]).toEqual(['true', 'true'])
+  })
+
   it.each(['http', 'store', 'secret-scanning'])('@keyward/core/%s loads through import and require', (entry) => {
     const esm = node(['--input-type=module', '-e', `const m = await import('@keyward/core/${entry}'); process.stdout.write(Object.keys(m).sort().join(','))`], root)
     const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/core/${entry}')).sort().join(','))`], root)

@@ -1,4 +1,4 @@
-import { renameOptions } from './renamed-options.js'
+import { renameOptions } from '@keyward/core/store'
 
 /** Where the store's tables live. Names are checked when the store is built. */
 export interface PgNames {

@@ -7,6 +7,9 @@ import {
   DuplicateKeyIdError,
   KeyStoreSchemaError,
   pageOf,
+  renameOptions,
+  storeFailure,
+  urlPasswords,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,
@@ -17,7 +20,6 @@ import {
   type StoreListPage,
   type StoreListQuery,
 } from '@keyward/core/store'
-import { storeFailure, urlPasswords } from './failures.js'
 import { ChangeListener } from './listener.js'
 import {
   CHANNEL,
@@ -29,7 +31,6 @@ import {
   qualified,
   type PgNames,
 } from './migrations.js'
-import { renameOptions } from './renamed-options.js'
 import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
 import { buildStatements, statementName, type Statements } from './statements.js'
 
@@ -230,7 +231,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new ClosedError()
+    if (this.#closed) throw new ClosedError('This PostgresKeyStore')
   }
 
   async #version(runner: pg.Pool | pg.PoolClient): Promise<number> {

@@ -8,6 +8,9 @@ import {
   DuplicateKeyIdError,
   KeyStoreSchemaError,
   pageOf,
+  renameOptions,
+  storeFailure,
+  urlPasswords,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,
@@ -15,13 +18,11 @@ import {
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
+  type SchemaErrorCode,
   type StoreListPage,
   type StoreListQuery,
-  type SchemaErrorCode,
 } from '@keyward/core/store'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
-import { storeFailure, urlPasswords } from './failures.js'
-import { renameOptions } from './renamed-options.js'
 import * as lua from './scripts.js'
 
 /** Named in schema errors: which package to upgrade. */
@@ -225,7 +226,7 @@ export class RedisKeyStore implements KeyStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new ClosedError()
+    if (this.#closed) throw new ClosedError('This RedisKeyStore')
   }
 
   #schemaError(code: SchemaErrorCode, version: number): KeyStoreSchemaError {

@@ -7,12 +7,14 @@ import {
   DuplicateKeyIdError,
   KeyStoreSchemaError,
   pageOf,
+  renameOptions,
   spendFromCredits,
+  storeFailure,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type CounterState,
-  type CreditSpend,
   type Credits,
+  type CreditSpend,
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
@@ -20,8 +22,6 @@ import {
   type StoreListQuery,
 } from '@keyward/core/store'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
-import { storeFailure } from './failures.js'
-import { renameOptions } from './renamed-options.js'
 import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
 
 /** Named in schema errors: which package to upgrade, and which function prints its SQL. */
@@ -188,7 +188,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new ClosedError()
+    if (this.#closed) throw new ClosedError('This SqliteKeyStore')
   }
 
   #schemaVersion(): number {

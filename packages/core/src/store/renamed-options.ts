@@ -3,9 +3,12 @@ const warned: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for(
   new Set<string>()) as Set<string>
 
 /**
- * `options` with each old option name (a key of `renames`) carried over to the new names it maps
+ * For a store's constructor: `options` with each old option name (a key of `renames`) carried over to the new names it maps
  * to, for those not given; a `console.warn` once per process per old name. An old name whose new
  * names are all given would be ignored: that is a `TypeError`.
+ *
+ * @example
+ * options = renameOptions('RedisKeyStore', options, { prefix: ['namespace'], timeoutMs: ['requestTimeoutMs', 'managementTimeoutMs'] })
  */
 export function renameOptions<T extends object>(store: string, options: T, renames: Record<string, readonly string[]>): T {
   const given = options as Record<string, unknown>

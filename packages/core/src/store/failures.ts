@@ -1,6 +1,9 @@
-import { ClosedError, DuplicateKeyIdError, InvalidInputError, KeyStoreSchemaError, StoreUnavailableError } from '@keyward/core/store'
+import { KeywardError, StoreUnavailableError } from '../errors.js'
 
-/** The password of a connection string, as written and decoded (none when it has none or does not parse). */
+/**
+ * The password of a connection string, as written and decoded (none when it has none or does not
+ * parse): what {@link storeFailure} must take out of a driver's error.
+ */
 export function urlPasswords(url: string | undefined): string[] {
   try {
     const { password } = new URL(url ?? '')
@@ -23,19 +26,15 @@ function withoutSecrets(error: unknown, secrets: readonly string[], depth = 0): 
 }
 
 /**
- * What an operation rejects with: the store's own errors as they are, anything else (the driver's)
- * as the cause of a `StoreUnavailableError` that names the operation, with `secrets` (the
- * connection's password) taken out of the cause's message and stack.
+ * What a store operation rejects with: Keyward's own errors as they are, anything else (the
+ * driver's) as the cause of a `StoreUnavailableError` that names the operation, with `secrets`
+ * (the connection's password) taken out of the cause's message and stack.
+ *
+ * @example
+ * try { return await this.pool.query(sql, values) } catch (error) { throw storeFailure('findById', error, urlPasswords(url)) }
  */
 export function storeFailure(operation: string, error: unknown, secrets: readonly string[] = []): Error {
-  if (
-    error instanceof ClosedError ||
-    error instanceof DuplicateKeyIdError ||
-    error instanceof InvalidInputError ||
-    error instanceof KeyStoreSchemaError ||
-    error instanceof StoreUnavailableError
-  )
-    return error
+  if (error instanceof KeywardError) return error
   return new StoreUnavailableError(operation, {
     cause: withoutSecrets(
       error,
