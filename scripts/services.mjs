@@ -19,19 +19,36 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const CHECKOUT = createHash('sha256').update(realpathSync(fileURLToPath(new URL('..', import.meta.url)))).digest('hex').slice(0, 10)
+const CHECKOUT = createHash('sha256')
+  .update(realpathSync(fileURLToPath(new URL('..', import.meta.url))))
+  .digest('hex')
+  .slice(0, 10)
 export const SERVICES_DIR = process.env.KEYWARD_SERVICES_DIR ?? join(tmpdir(), `keyward-services-${CHECKOUT}`)
 const PORTS_FILE = join(SERVICES_DIR, 'ports.json')
 
 /** A port nobody listens on now (the kernel's pick), found synchronously so the exports below are plain values. */
 function freePortSync() {
-  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+  const script =
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
   const port = Number(r.stdout)
   if (!(port > 0)) throw new Error(`services: could not find a free port: ${r.stderr}`)
@@ -102,7 +119,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 function pgBin(name) {
   if (process.env.KEYWARD_PG_BIN) return join(process.env.KEYWARD_PG_BIN, name)
   const root = '/usr/lib/postgresql'
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : []
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : []
   for (const v of versions) if (existsSync(join(root, v, 'bin', name))) return join(root, v, 'bin', name)
   return name // on PATH
 }
@@ -193,7 +214,7 @@ export async function startPostgres({ port = PG_PORT, dir = join(SERVICES_DIR, `
     const options = [
       `-p ${port}`,
       `-k ${dir}`,
-      "-c listen_addresses=127.0.0.1",
+      '-c listen_addresses=127.0.0.1',
       '-c fsync=off',
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
@@ -264,15 +285,24 @@ export async function startRedis({ port = REDIS_PORT, dir = join(SERVICES_DIR, `
       throw new PortTakenError(port, redisPing(port) ? 'another Redis' : 'another server')
     }
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--daemonize', 'yes',
-      '--pidfile', join(dir, 'redis.pid'),
-      '--logfile', join(dir, 'redis.log'),
-      '--appendonly', 'no',
-      '--save', '',
-      '--maxclients', '2000',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      join(dir, 'redis.pid'),
+      '--logfile',
+      join(dir, 'redis.log'),
+      '--appendonly',
+      'no',
+      '--save',
+      '',
+      '--maxclients',
+      '2000',
     ]
     if (!persist) rmSync(join(dir, 'dump.rdb'), { force: true })
     const r = spawnSync('redis-server', args, { encoding: 'utf8' })

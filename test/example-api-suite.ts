@@ -64,7 +64,10 @@ export function exampleApiSuite(name: string, entry: URL, core: ExampleCore): vo
           })
 
         const me = await call('GET', '/v1/me', keys['contacts:sync'])
-        expect([me.status, await me.json()]).toEqual([200, expect.objectContaining({ name: 'HubSpot CRM sync', scopes: ['contacts:sync'] })])
+        expect([me.status, await me.json()]).toEqual([
+          200,
+          expect.objectContaining({ name: 'HubSpot CRM sync', scopes: ['contacts:sync'] }),
+        ])
 
         const sent = await call('POST', '/v1/messages', keys['messages:send'], { to: '+15550100' })
         expect([sent.status, await sent.json()]).toEqual([202, { queued: true, to: '+15550100', sentBy: 'Messaging bot' }])
@@ -92,7 +95,9 @@ export function exampleApiSuite(name: string, entry: URL, core: ExampleCore): vo
       const server = await startExample(entry)
       try {
         const call = (key: string, forwardedFor: string) =>
-          fetch(`${server.base}/v1/me`, { headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': forwardedFor } }).then((r) => r.status)
+          fetch(`${server.base}/v1/me`, { headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': forwardedFor } }).then(
+            (r) => r.status,
+          )
         // The example's default budget: 100 failed guesses an hour per address. Each guess claims
         // another address; the proxy (this test, on loopback) appends the one it saw.
         const statuses = new Set<number>()

@@ -85,7 +85,8 @@ function withoutShownKey(body: string): string {
   if (!body.startsWith('{') || !body.includes('"info"')) return body
   try {
     const parsed = JSON.parse(body) as Record<string, unknown>
-    if (typeof parsed.key === 'string' && parsed.info && typeof parsed.info === 'object') return JSON.stringify({ ...parsed, key: '<shown once>' })
+    if (typeof parsed.key === 'string' && parsed.info && typeof parsed.info === 'object')
+      return JSON.stringify({ ...parsed, key: '<shown once>' })
   } catch {
     // not JSON: check it as it is
   }
@@ -118,7 +119,8 @@ afterAll(() => {
   for (const match of text.matchAll(/[0-9A-Za-z]{8,}/g)) {
     const run = match[0]
     for (let i = 0; i + 8 <= run.length && leaks.length < 5; i++)
-      if (fragments.has(run.slice(i, i + 8))) leaks.push(`secret fragment near …${text.slice(Math.max(0, match.index! - 40), match.index!)}`)
+      if (fragments.has(run.slice(i, i + 8)))
+        leaks.push(`secret fragment near …${text.slice(Math.max(0, match.index! - 40), match.index!)}`)
   }
   for (const match of text.matchAll(/[0-9a-f]{64}/g)) if (digests.has(match[0])) leaks.push('a stored digest')
   for (const pepper of peppers) if (text.includes(pepper)) leaks.push('a pepper')

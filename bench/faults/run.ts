@@ -80,7 +80,10 @@ interface StoreOutcome {
 }
 
 async function status(port: number, key: string): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}/json`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) })
+  const response = await fetch(`http://127.0.0.1:${port}/json`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(10_000),
+  })
   await response.arrayBuffer()
   return response.status
 }
@@ -99,7 +102,13 @@ async function fault(service: PrivateService): Promise<StoreOutcome> {
     for (const spec of specs)
       servers.push({
         ...spec,
-        ...(await forkTs<{ port: number }>(spec.label, here('../lib/keyward-server.ts'), [spec.framework, service.kind, service.url, namespace, spec.cache])),
+        ...(await forkTs<{ port: number }>(spec.label, here('../lib/keyward-server.ts'), [
+          spec.framework,
+          service.kind,
+          service.url,
+          namespace,
+          spec.cache,
+        ])),
       })
 
     // Phase boundaries, in performance.now() of this process; a response belongs to the phase its request was sent in.
@@ -141,7 +150,17 @@ async function fault(service: PrivateService): Promise<StoreOutcome> {
     loads.length = 0
 
     const phaseOf = (t: number): Phase | undefined =>
-      t < marks.stop ? 'before' : t < marks.stopped ? 'stopping' : t < marks.restart ? 'gap' : t < marks.up ? 'restarting' : t < marks.end ? 'after' : undefined
+      t < marks.stop
+        ? 'before'
+        : t < marks.stopped
+          ? 'stopping'
+          : t < marks.restart
+            ? 'gap'
+            : t < marks.up
+              ? 'restarting'
+              : t < marks.end
+                ? 'after'
+                : undefined
     const outcomes: ServerOutcome[] = []
     for (const [i, server] of servers.entries()) {
       const phases = Object.fromEntries(PHASES.map((p) => [p, emptyCounts()])) as Record<Phase, Counts>
@@ -159,7 +178,14 @@ async function fault(service: PrivateService): Promise<StoreOutcome> {
       }
       let keysOkAfter = 0
       for (const key of keys) if ((await status(server.ready.port, key).catch(() => 0)) === 200) keysOkAfter++
-      outcomes.push({ label: server.label, framework: server.framework, cache: server.cache, phases, recoveryMs: Math.max(0, lastBadEnd - marks.up), keysOkAfter })
+      outcomes.push({
+        label: server.label,
+        framework: server.framework,
+        cache: server.cache,
+        phases,
+        recoveryMs: Math.max(0, lastBadEnd - marks.up),
+        keysOkAfter,
+      })
     }
     let keysVerifiedDirect = 0
     for (const key of keys) if ((await admin.verify(key)).ok) keysVerifiedDirect++
@@ -176,7 +202,10 @@ async function fault(service: PrivateService): Promise<StoreOutcome> {
     for (const load of loads) load.stop()
     await stopAllChildren()
     await admin.close()
-    if ('pool' in store) await (store as unknown as { pool: { query(sql: string): Promise<unknown> } }).pool.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`).catch(() => undefined)
+    if ('pool' in store)
+      await (store as unknown as { pool: { query(sql: string): Promise<unknown> } }).pool
+        .query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`)
+        .catch(() => undefined)
     await store.close().catch(() => undefined)
   }
 }
@@ -213,7 +242,10 @@ function report(outcomes: StoreOutcome[], command: string): string {
   const cached = all.filter((s) => s.cache === 'on')
   const gapNon503 = uncached.reduce((n, s) => n + s.phases.gap.ok + s.phases.gap.unauthorized + s.phases.gap.other, 0)
   const gap200Cached = cached.reduce((n, s) => n + s.phases.gap.ok, 0)
-  const gapTotalCached = cached.reduce((n, s) => n + s.phases.gap.ok + s.phases.gap.unauthorized + s.phases.gap.unavailable + s.phases.gap.other, 0)
+  const gapTotalCached = cached.reduce(
+    (n, s) => n + s.phases.gap.ok + s.phases.gap.unauthorized + s.phases.gap.unavailable + s.phases.gap.other,
+    0,
+  )
   const slow = all.filter((s) => s.phases.gap.maxMs > s.timeoutMs)
   const worstRecovery = Math.max(0, ...all.map((s) => s.recoveryMs))
   const keysLost = outcomes.reduce((n, o) => n + (KEYS - o.keysVerifiedDirect), 0) + all.reduce((n, s) => n + (KEYS - s.keysOkAfter), 0)

@@ -63,24 +63,28 @@ const fakeFastify = {
   addHook: (name: string, fn: never) => (hooks[name] = fn),
 }
 await new Promise<void>((resolve, reject) =>
-  (fastifyAuth as unknown as (f: unknown, o: unknown, d: (e?: Error) => void) => void)(fakeFastify, { keyward }, (e) => (e ? reject(e) : resolve())),
+  (fastifyAuth as unknown as (f: unknown, o: unknown, d: (e?: Error) => void) => void)(fakeFastify, { keyward }, (e) =>
+    e ? reject(e) : resolve(),
+  ),
 )
 const routeConfig = {}
 const fastifyRequest = { raw: { rawHeaders }, ip: '127.0.0.1', routeOptions: { config: routeConfig, url: '/json' } }
 const fastifyReply = { headers: noop }
 
-const verifyBearerAuthFactory = require('@fastify/bearer-auth/lib/verify-bearer-auth-factory.js') as (o: unknown) => (
-  request: unknown,
-  reply: unknown,
-  done: (error?: unknown) => void,
-) => void
+const verifyBearerAuthFactory = require('@fastify/bearer-auth/lib/verify-bearer-auth-factory.js') as (
+  o: unknown,
+) => (request: unknown, reply: unknown, done: (error?: unknown) => void) => void
 const bearer = verifyBearerAuthFactory({ keys: [key] })
 const bearerRequest = { raw: { headers: { authorization: `Bearer ${key}` } }, log: { error: noop } }
 
 const passport = require('passport') as typeof import('passport')
 const { HeaderAPIKeyStrategy } = require('passport-headerapikey')
 const users = new Map([[key, { id: 'u' }]])
-passport.use(new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (k: string, done: (e: unknown, u?: unknown) => void) => done(null, users.get(k) ?? false)))
+passport.use(
+  new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (k: string, done: (e: unknown, u?: unknown) => void) =>
+    done(null, users.get(k) ?? false),
+  ),
+)
 const passportInit = passport.initialize()
 const passportAuth = passport.authenticate('headerapikey', { session: false })
 const passportReq = new IncomingMessage(new Socket())
@@ -102,8 +106,11 @@ const alone = await measure({
   '@keyward/koa': () => koa(koaCtx, () => resolved),
   '@keyward/fastify (onRequest hook)': () => hooks.onRequest!(fastifyRequest, fastifyReply),
   'passport-headerapikey': () =>
-    new Promise<void>((resolve, reject) => passportInit(passportReq as never, {} as never, () => passportAuth(passportReq, {}, (e?: unknown) => (e ? reject(e) : resolve())))),
-  '@fastify/bearer-auth (1 key)': () => new Promise<void>((resolve, reject) => bearer(bearerRequest, {}, (e) => (e ? reject(e) : resolve()))),
+    new Promise<void>((resolve, reject) =>
+      passportInit(passportReq as never, {} as never, () => passportAuth(passportReq, {}, (e?: unknown) => (e ? reject(e) : resolve()))),
+    ),
+  '@fastify/bearer-auth (1 key)': () =>
+    new Promise<void>((resolve, reject) => bearer(bearerRequest, {}, (e) => (e ? reject(e) : resolve()))),
   'hand-written Koa Map lookup': () => handWritten(handCtx, () => resolved),
 })
 await keyward.close()

@@ -32,7 +32,10 @@ interface Server {
 }
 
 async function start(framework: Framework, variant: Variant): Promise<Server> {
-  const { process: child, ready } = await forkTs<{ port: number; key: string }>(`${framework}/${variant} server`, here('server.ts'), [framework, variant])
+  const { process: child, ready } = await forkTs<{ port: number; key: string }>(`${framework}/${variant} server`, here('server.ts'), [
+    framework,
+    variant,
+  ])
   return { child, port: ready.port, key: ready.key }
 }
 
@@ -105,13 +108,23 @@ for (const framework of FRAMEWORKS) {
     const ratio = median(s.map((x, i) => x.rps / bare[i]!.rps))
     const extra = median(s.map((x, i) => x.cpuPerRequest - bare[i]!.cpuPerRequest))
     const name =
-      variant === 'alternative' ? ALTERNATIVE[framework] : variant === 'keyward' ? `@keyward/${framework}` : variant === 'noop' ? 'no-op middleware (control)' : 'bare'
+      variant === 'alternative'
+        ? ALTERNATIVE[framework]
+        : variant === 'keyward'
+          ? `@keyward/${framework}`
+          : variant === 'noop'
+            ? 'no-op middleware (control)'
+            : 'bare'
     out.push(
       `| ${framework} | ${name} | ${f(median(s.map((x) => x.rps)))} | ${variant === 'bare' ? '1.00' : f(ratio, 2)} | ${f(median(s.map((x) => x.p99)), 1)} | ${f(median(s.map((x) => x.cpuPerRequest)), 1)} | ${variant === 'bare' ? '—' : f(extra, 1)} |`,
     )
   }
 }
-out.push('', `Each middleware alone, synthetic request, one key, already cached (median of ${ROUNDS} interleaved rounds of ${MICRO_MS} ms):`, '')
+out.push(
+  '',
+  `Each middleware alone, synthetic request, one key, already cached (median of ${ROUNDS} interleaved rounds of ${MICRO_MS} ms):`,
+  '',
+)
 out.push('| middleware | µs per request |', '| --- | ---: |')
 for (const [name, ns] of Object.entries(micro.alone)) out.push(`| ${name} | ${f(ns / 1000, 2)} |`)
 out.push('', 'As the store grows (MemoryKeyStore; traffic over a hot set of up to 1,000 of the keys; Express middleware alone):', '')

@@ -49,7 +49,9 @@ export async function buildApp(framework: Framework, variant: Variant, keyward: 
     if (variant === 'keyward') app.use(expressAuth(keyward))
     if (variant === 'alternative') {
       passport.use(
-        new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (apiKey, done) => done(null, users.get(apiKey) ?? false)),
+        new HeaderAPIKeyStrategy({ header: 'Authorization', prefix: 'Bearer ' }, false, (apiKey, done) =>
+          done(null, users.get(apiKey) ?? false),
+        ),
       )
       app.use(passport.initialize())
       app.use(passport.authenticate('headerapikey', { session: false }))
@@ -59,9 +61,10 @@ export async function buildApp(framework: Framework, variant: Variant, keyward: 
       res.json(BODY)
     })
     return {
-      listen: () => new Promise((resolve) => {
-        const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
-      }),
+      listen: () =>
+        new Promise((resolve) => {
+          const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
+        }),
       handled: () => handled,
     }
   }
@@ -87,9 +90,10 @@ export async function buildApp(framework: Framework, variant: Variant, keyward: 
       ctx.body = BODY
     })
     return {
-      listen: () => new Promise((resolve) => {
-        const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
-      }),
+      listen: () =>
+        new Promise((resolve) => {
+          const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
+        }),
       handled: () => handled,
     }
   }

@@ -20,7 +20,8 @@ export function parseArgs(argv: readonly string[] = process.argv.slice(2)): Map<
 export function numberArg(args: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
   const raw = args.get(name)
   const value = raw === undefined ? fallback : Number(raw)
-  if (!Number.isFinite(value) || value < min || value > max) throw new RangeError(`--${name} must be a number from ${min} to ${max}, got ${raw}`)
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new RangeError(`--${name} must be a number from ${min} to ${max}, got ${raw}`)
   return value
 }
 
@@ -28,7 +29,11 @@ export function numberArg(args: Map<string, string>, name: string, fallback: num
 export function listArg<T extends string>(args: Map<string, string>, name: string, fallback: readonly T[], allowed: readonly T[]): T[] {
   const raw = args.get(name)
   if (raw === undefined) return [...fallback]
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean)
-  for (const item of items) if (!allowed.includes(item as T)) throw new RangeError(`--${name}: unknown "${item}" (one of ${allowed.join(', ')})`)
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const item of items)
+    if (!allowed.includes(item as T)) throw new RangeError(`--${name}: unknown "${item}" (one of ${allowed.join(', ')})`)
   return items as T[]
 }

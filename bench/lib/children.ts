@@ -93,7 +93,9 @@ export function ask<T>(child: ChildProcess, message: { type: string } & Record<s
 }
 
 /** In a child: answer `ask()` requests with `handler`'s result (plus the request's `requestId`). */
-export function answerRequests(handler: (message: { type: string } & Record<string, unknown>) => Promise<object> | object | undefined): void {
+export function answerRequests(
+  handler: (message: { type: string } & Record<string, unknown>) => Promise<object> | object | undefined,
+): void {
   process.on('message', (message: { type: string; requestId?: number } & Record<string, unknown>) => {
     void (async () => {
       let answer: object | undefined

@@ -10,7 +10,14 @@ import { buildApp, type Framework } from './apps.js'
 import { answerRequests, exitWithParent } from './children.js'
 import { openStore, PEPPER, PREFIX, type StoreKind } from './stores.js'
 
-const [framework, kind, url, namespace, cache, timeout] = process.argv.slice(2) as [Framework, StoreKind, string, string, 'on' | 'off', string | undefined]
+const [framework, kind, url, namespace, cache, timeout] = process.argv.slice(2) as [
+  Framework,
+  StoreKind,
+  string,
+  string,
+  'on' | 'off',
+  string | undefined,
+]
 const store = openStore(kind, url, namespace, timeout === undefined ? undefined : Number(timeout))
 const keyward = createKeyward({ prefix: PREFIX, store, pepper: PEPPER, ...(cache === 'off' && { cache: false as const }) })
 const app = await buildApp(framework, 'keyward', keyward, [])

@@ -45,15 +45,30 @@ export interface ChurnFigures {
 }
 
 const empty = (): ChurnFigures => ({
-  cycles: 0, created: 0, rotated: 0, disabled: 0, enabled: 0, revoked: 0,
-  revokeMs: [], revokeCallMs: [], disableMs: [], enableMs: [], graceEndMs: [], newKeyMs: [], violations: [], errors: [],
+  cycles: 0,
+  created: 0,
+  rotated: 0,
+  disabled: 0,
+  enabled: 0,
+  revoked: 0,
+  revokeMs: [],
+  revokeCallMs: [],
+  disableMs: [],
+  enableMs: [],
+  graceEndMs: [],
+  newKeyMs: [],
+  violations: [],
+  errors: [],
 })
 let figures = empty()
 let stopping = false
 const deadline = performance.now() + Number(maxSeconds) * 1000
 
 async function status(port: number, key: string): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}/json`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(POLL_BOUND_MS) })
+  const response = await fetch(`http://127.0.0.1:${port}/json`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(POLL_BOUND_MS),
+  })
   await response.arrayBuffer()
   return response.status
 }

@@ -86,10 +86,18 @@ async function soak(framework: Framework, service: PrivateService): Promise<Outc
 
     const serverArgs = [framework, service.kind, service.url, namespace, 'on']
     const servers = await Promise.all(
-      [1, 2].map((n) => forkTs<{ port: number }>(`${framework} server ${n}`, here('../lib/keyward-server.ts'), serverArgs, { execArgv: ['--expose-gc'] })),
+      [1, 2].map((n) =>
+        forkTs<{ port: number }>(`${framework} server ${n}`, here('../lib/keyward-server.ts'), serverArgs, { execArgv: ['--expose-gc'] }),
+      ),
     )
     const ports = servers.map((s) => s.ready.port)
-    const churn = await forkTs<unknown>('churn', here('churn.ts'), [service.kind, service.url, namespace, ports.join(','), String(WARMUP + SECONDS + 30)])
+    const churn = await forkTs<unknown>('churn', here('churn.ts'), [
+      service.kind,
+      service.url,
+      namespace,
+      ports.join(','),
+      String(WARMUP + SECONDS + 30),
+    ])
 
     let measuring = false
     const counts = { requests: 0, status2xx: 0, status4xx: 0, status5xx: 0, errors: 0, maxMs: 0 }
@@ -145,7 +153,10 @@ async function soak(framework: Framework, service: PrivateService): Promise<Outc
     for (const load of loads) load.stop()
     await stopAllChildren()
     await admin.close()
-    if ('pool' in store) await (store as unknown as { pool: { query(sql: string): Promise<unknown> } }).pool.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`).catch(() => undefined)
+    if ('pool' in store)
+      await (store as unknown as { pool: { query(sql: string): Promise<unknown> } }).pool
+        .query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`)
+        .catch(() => undefined)
     await store.close().catch(() => undefined)
   }
 }
@@ -170,12 +181,21 @@ function report(outcomes: Outcome[], command: string): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   )
   for (const o of outcomes) {
-    const rss = o.rssStart.map((start, i) => `${mib(start)} → ${mib(o.rssEnd[i]!)} (${growth(start, o.rssEnd[i]!) >= 0 ? '+' : ''}${fmt(growth(start, o.rssEnd[i]!), 1)} %)`).join(' / ')
+    const rss = o.rssStart
+      .map(
+        (start, i) =>
+          `${mib(start)} → ${mib(o.rssEnd[i]!)} (${growth(start, o.rssEnd[i]!) >= 0 ? '+' : ''}${fmt(growth(start, o.rssEnd[i]!), 1)} %)`,
+      )
+      .join(' / ')
     lines.push(
       `| ${o.framework} | ${o.store} | ${fmt(o.requests)} | ${fmt(o.status2xx)} | ${fmt(o.status4xx)} | ${fmt(o.status5xx)} | ${fmt(o.errors)} | ${fmt(o.p99, 0)} | ${fmt(o.maxMs, 0)} | ${fmt(o.churn.cycles)} | ${ms(worst(o.churn.revokeMs))} (${ms(median(o.churn.revokeMs))}) | ${ms(worst(o.churn.disableMs))} | ${ms(worst(o.churn.graceEndMs))} | ${rss} |`,
     )
   }
-  lines.push('', 'V8 heap in use after a full GC, start → end, server 1 / server 2 (and the spread of the RSS samples: start 1, start 2, end 1, end 2):', '')
+  lines.push(
+    '',
+    'V8 heap in use after a full GC, start → end, server 1 / server 2 (and the spread of the RSS samples: start 1, start 2, end 1, end 2):',
+    '',
+  )
   for (const o of outcomes)
     lines.push(
       `- ${o.framework}/${o.store}: ${o.heapStart.map((start, i) => `${mib(start)} → ${mib(o.heapEnd[i]!)} MiB`).join(' / ')} (RSS samples ${o.rssRanges.join(', ')} MiB)`,

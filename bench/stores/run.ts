@@ -58,7 +58,9 @@ async function bench(name: string, store: KeyStore): Promise<Result> {
   await pool(warm.length, VERIFY_CONCURRENCY, (i) => keyward.verify(warm[i]!.key))
 
   let t0 = performance.now()
-  const created = await pool(KEYS, CREATE_CONCURRENCY, () => keyward.create({ name: 'bench key', ownerId: 'bench', scopes: ['messages:send'] }))
+  const created = await pool(KEYS, CREATE_CONCURRENCY, () =>
+    keyward.create({ name: 'bench key', ownerId: 'bench', scopes: ['messages:send'] }),
+  )
   const createPerSec = KEYS / ((performance.now() - t0) / 1000)
   const keys = created.map((c) => c.key)
 

@@ -17,7 +17,12 @@ export default defineConfig(
       { ...shared, entry: { testing: 'src/testing/index.ts' }, format: ['esm'] }
     : {
         ...shared,
-        entry: { index: 'src/index.ts', http: 'src/http/index.ts', store: 'src/store/index.ts', 'secret-scanning': 'src/secret-scanning.ts' },
+        entry: {
+          index: 'src/index.ts',
+          http: 'src/http/index.ts',
+          store: 'src/store/index.ts',
+          'secret-scanning': 'src/secret-scanning.ts',
+        },
         format: ['esm', 'cjs'],
         // Shared chunks for CommonJS too: every entry must hand out the same error classes, or an
         // `instanceof` across `@keyward/core` and `@keyward/core/store` would fail under require.

@@ -5,7 +5,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { DemoScope } from './scopes.js'
 
 function badRequest(res: Response, detail: string): void {
-  res.status(400).type('application/problem+json').json({ type: 'about:blank', title: 'Bad Request', status: 400, code: 'invalid_request', detail })
+  res
+    .status(400)
+    .type('application/problem+json')
+    .json({ type: 'about:blank', title: 'Bad Request', status: 400, code: 'invalid_request', detail })
 }
 
 /**
@@ -40,12 +43,30 @@ export function protectedApi(keyward: Keyward<DemoScope>): Router {
   })
 
   api.use((_req: Request, res: Response) => {
-    res.status(404).type('application/problem+json').json({ type: 'about:blank', title: 'Not Found', status: 404, code: 'not_found', detail: 'No such endpoint. See /developers/endpoints.' })
+    res
+      .status(404)
+      .type('application/problem+json')
+      .json({
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        code: 'not_found',
+        detail: 'No such endpoint. See /developers/endpoints.',
+      })
   })
   // Body-parser errors (malformed JSON, too large) as problem+json.
   api.use((error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
     const status = error.status === 413 ? 413 : 400
-    res.status(status).type('application/problem+json').json({ type: 'about:blank', title: status === 413 ? 'Content Too Large' : 'Bad Request', status, code: 'invalid_request', detail: status === 413 ? 'The body is too large.' : 'The body is not valid JSON.' })
+    res
+      .status(status)
+      .type('application/problem+json')
+      .json({
+        type: 'about:blank',
+        title: status === 413 ? 'Content Too Large' : 'Bad Request',
+        status,
+        code: 'invalid_request',
+        detail: status === 413 ? 'The body is too large.' : 'The body is not valid JSON.',
+      })
   })
   return api
 }

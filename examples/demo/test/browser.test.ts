@@ -45,7 +45,7 @@ async function readClipboard(): Promise<string> {
 }
 
 describe('the API Keys page in Chromium', () => {
-  it('has Debian\'s Chromium to drive (apt-get install chromium; .ci/run installs it)', () => {
+  it("has Debian's Chromium to drive (apt-get install chromium; .ci/run installs it)", () => {
     expect(existsSync(CHROMIUM)).toBe(true)
   })
 
@@ -56,7 +56,14 @@ describe('the API Keys page in Chromium', () => {
     context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 800 },
       baseURL: demo.url,
     })
@@ -123,7 +130,13 @@ describe('the API Keys page in Chromium', () => {
     await extraScreenshot('new-key')
     const key = await readClipboard()
     expect(await callApi(key)).toBe(200)
-    expect(await callApi(key, '/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"to":"+15551234567","text":"Hi"}' })).toBe(202)
+    expect(
+      await callApi(key, '/v1/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"to":"+15551234567","text":"Hi"}',
+      }),
+    ).toBe(202)
 
     // The list: name, redacted key (never the key), scopes, created, last used, status.
     const row = rowOf('CRM sync')
@@ -146,10 +159,13 @@ describe('the API Keys page in Chromium', () => {
     // Last used shows up once the batched write lands.
     await page.reload()
     await expect
-      .poll(async () => {
-        await page.reload()
-        return rowOf('CRM sync').locator('td').nth(4).textContent()
-      }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          await page.reload()
+          return rowOf('CRM sync').locator('td').nth(4).textContent()
+        },
+        { timeout: 10_000 },
+      )
       .toBe('just now')
 
     // Rotate with a grace period: a new key shown once, both work during the grace.

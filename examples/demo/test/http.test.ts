@@ -59,7 +59,11 @@ async function request(method: string, path: string, options: { key?: string; bo
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`
   if (options.origin !== false && method !== 'GET') headers.origin = server.origin
   if (options.body !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(`${server.base}${path}`, { method, headers, ...(options.body !== undefined && { body: JSON.stringify(options.body) }) })
+  const response = await fetch(`${server.base}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+  })
   const text = await response.text()
   return { status: response.status, headers: response.headers, text, json: text.startsWith('{') ? JSON.parse(text) : undefined }
 }
@@ -109,7 +113,10 @@ describe('the demo over HTTP', () => {
 
   it('creates a key through the management API and the key unlocks exactly its scopes', async () => {
     expect((await request('POST', '/api/keys', { body: { name: 'No origin' }, origin: false })).status).toBe(403)
-    expect((await request('POST', '/api/keys', { body: { name: 'Everything', scopes: ['*'] } })).json).toMatchObject({ status: 400, field: 'scopes[0]' })
+    expect((await request('POST', '/api/keys', { body: { name: 'Everything', scopes: ['*'] } })).json).toMatchObject({
+      status: 400,
+      field: 'scopes[0]',
+    })
     const created = await request('POST', '/api/keys', { body: { name: 'CRM sync', scopes: ['messages:send', 'contacts:sync'] } })
     expect(created.status).toBe(201)
     const { key, info } = created.json
@@ -122,7 +129,9 @@ describe('the demo over HTTP', () => {
     expect(me.text).not.toContain(key)
     expect((await request('POST', '/v1/messages', { key, body: { to: '+15551234567', text: 'Hello' } })).status).toBe(202)
     expect((await request('POST', '/v1/messages', { key, body: { to: '' } })).status).toBe(400)
-    expect((await request('POST', '/v1/contacts/sync', { key, body: { contacts: [{ email: 'a@b.test' }] } })).json).toMatchObject({ synced: 1 })
+    expect((await request('POST', '/v1/contacts/sync', { key, body: { contacts: [{ email: 'a@b.test' }] } })).json).toMatchObject({
+      synced: 1,
+    })
     const workflow = await request('POST', '/v1/workflows/onboarding/trigger', { key })
     expect(workflow.status).toBe(403)
     expect(workflow.json).toMatchObject({ code: 'insufficient_scope', scope: 'workflows:trigger' })
@@ -170,15 +179,20 @@ describe('the demo over HTTP', () => {
     const names = (await request('GET', '/api/keys')).json.items.map((item: { name: string }) => item.name)
     expect(names).not.toContain('Rebound')
     // Its own names work, each as its own origin.
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`]) expect((await requestAs(host, 'GET', '/developers')).status).toBe(200)
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`])
+      expect((await requestAs(host, 'GET', '/developers')).status).toBe(200)
     const created = await requestAs(`localhost:${port}`, 'POST', '/api/keys', { name: 'From localhost' })
     expect(created.status).toBe(201)
     // A page on one of its names cannot act through another.
     const crossed = await new Promise<number>((resolve, reject) => {
-      const outgoing = httpRequest(`${server.base}/api/keys`, { method: 'POST', headers: { host: `127.0.0.1:${port}`, origin: evil, 'content-type': 'application/json' } }, (incoming) => {
-        incoming.resume()
-        resolve(incoming.statusCode!)
-      })
+      const outgoing = httpRequest(
+        `${server.base}/api/keys`,
+        { method: 'POST', headers: { host: `127.0.0.1:${port}`, origin: evil, 'content-type': 'application/json' } },
+        (incoming) => {
+          incoming.resume()
+          resolve(incoming.statusCode!)
+        },
+      )
       outgoing.on('error', reject)
       outgoing.end('{"name":"Crossed"}')
     })

@@ -22,5 +22,4 @@ const server = buildApp(keyward).listen(Number(process.env.PORT ?? 3000), '127.0
   console.log(`Try: curl -H "Authorization: Bearer ${crm.key}" http://127.0.0.1:${port}/v1/me`)
 })
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => server.close(() => void keyward.close()))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => void keyward.close()))

@@ -4,7 +4,11 @@ import { expect, it } from 'vitest'
 
 it('creates, shows once, verifies, disables and verifies again', () => {
   const cwd = fileURLToPath(new URL('..', import.meta.url))
-  const out = execFileSync('pnpm', ['start'], { cwd, encoding: 'utf8', env: { ...process.env, KEYWARD_PEPPER: 'a-test-pepper-of-at-least-32-bytes!!' } })
+  const out = execFileSync('pnpm', ['start'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, KEYWARD_PEPPER: 'a-test-pepper-of-at-least-32-bytes!!' },
+  })
   const keys = out.match(/acme_live_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}/g) ?? []
   expect(keys).toHaveLength(1) // printed once
   expect(out).toMatch(/verify:\s+ok, key "HubSpot CRM sync"/)

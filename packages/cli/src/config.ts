@@ -56,7 +56,8 @@ function readConfigFile(path: string): ConfigFile {
 
 /** Flags win over the environment (`KEYWARD_STORE`, `KEYWARD_PREFIX`, `KEYWARD_PEPPER`), which wins over the config file. */
 export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: string): ResolvedConfig {
-  const configPath = flags.config ?? env.KEYWARD_CONFIG ?? (existsSync(resolve(cwd, 'keyward.config.json')) ? 'keyward.config.json' : undefined)
+  const configPath =
+    flags.config ?? env.KEYWARD_CONFIG ?? (existsSync(resolve(cwd, 'keyward.config.json')) ? 'keyward.config.json' : undefined)
   const file = configPath ? readConfigFile(resolve(cwd, configPath)) : {}
   const pepperFromFile = flags['pepper-file'] ? readTextFile(resolve(cwd, flags['pepper-file']), 'pepper file').trim() : undefined
   const pepper = pepperFromFile ?? env.KEYWARD_PEPPER ?? file.pepper

@@ -13,7 +13,8 @@ export function parseDuration(text: string, flag: string): number {
 export function parseWhen(text: string, flag: string, now = Date.now()): Date {
   if (text.startsWith('+')) return new Date(now + parseDuration(text.slice(1), flag))
   const date = new Date(text)
-  if (Number.isNaN(date.getTime())) throw new CliError(`${flag}: expected an ISO date (2027-01-31) or +duration (+30d), got ${JSON.stringify(text)}`)
+  if (Number.isNaN(date.getTime()))
+    throw new CliError(`${flag}: expected an ISO date (2027-01-31) or +duration (+30d), got ${JSON.stringify(text)}`)
   return date
 }
 
@@ -23,6 +24,12 @@ export function relative(date: Date | null, now = Date.now()): string {
   const delta = date.getTime() - now
   const abs = Math.abs(delta)
   const [value, unit] =
-    abs < 60_000 ? [Math.round(abs / 1000), 's'] : abs < 3_600_000 ? [Math.round(abs / 60_000), 'm'] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), 'h'] : [Math.round(abs / 86_400_000), 'd']
+    abs < 60_000
+      ? [Math.round(abs / 1000), 's']
+      : abs < 3_600_000
+        ? [Math.round(abs / 60_000), 'm']
+        : abs < 86_400_000
+          ? [Math.round(abs / 3_600_000), 'h']
+          : [Math.round(abs / 86_400_000), 'd']
   return delta >= 0 ? `in ${value}${unit}` : `${value}${unit} ago`
 }

@@ -83,14 +83,14 @@ class Walker {
 
   /** A symlink at `path`: its real target when it may be followed, else null (and recorded as skipped). */
   resolveLink(path: string, root: string): string | null {
-    if (!this.follow) return this.skip(path, 'symlink'), null
+    if (!this.follow) return (this.skip(path, 'symlink'), null)
     let real: string
     try {
       real = realpathSync(path)
     } catch {
-      return this.skip(path, 'symlink', 'broken or looping link'), null
+      return (this.skip(path, 'symlink', 'broken or looping link'), null)
     }
-    if (!isInside(root, real)) return this.skip(path, 'symlink', 'points outside the scan root'), null
+    if (!isInside(root, real)) return (this.skip(path, 'symlink', 'points outside the scan root'), null)
     return real
   }
 

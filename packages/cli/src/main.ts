@@ -111,7 +111,9 @@ function requireId(positionals: string[], command: string, format: KeyFormat): s
     throw new CliError(
       `that looks like a whole key (${shape.redacted}); pass its id: keyward ${command} ${shape.id}. Treat a key pasted on a command line as leaked.`,
     )
-  throw new CliError(`usage: keyward ${command} <id>: an id is ${format.idLength} letters and digits (got ${id.length} characters, not shown)`)
+  throw new CliError(
+    `usage: keyward ${command} <id>: an id is ${format.idLength} letters and digits (got ${id.length} characters, not shown)`,
+  )
 }
 
 function parseMetadata(text: string | undefined): Record<string, never> | undefined {
@@ -163,7 +165,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const config = resolveConfig(flags as GlobalFlags, io.env, io.cwd)
     const format = config.prefix ? formatFor(config.prefix) : null
     clean = sanitizer(format, configSecrets(config))
-    if (!config.prefix) throw new CliError('no key prefix: pass --prefix acme_live, set KEYWARD_PREFIX, or add "prefix" to keyward.config.json')
+    if (!config.prefix)
+      throw new CliError('no key prefix: pass --prefix acme_live, set KEYWARD_PREFIX, or add "prefix" to keyward.config.json')
 
     const open = async (): Promise<Keyward> => {
       if (!config.store) throw new CliError('no store: pass --store sqlite:./keys.db (or postgres://…, redis://…), or set KEYWARD_STORE')
@@ -233,7 +236,15 @@ async function runCommand(
         io.out(
           `${table(
             ['ID', 'NAME', 'KEY', 'STATUS', 'SCOPES', 'CREATED', 'LAST USED'],
-            page.items.map((k) => [k.id, k.name, k.redacted, statusLabel(k), k.scopes.join(' ') || '—', relative(k.createdAt), k.lastUsedAt ? relative(k.lastUsedAt) : 'never']),
+            page.items.map((k) => [
+              k.id,
+              k.name,
+              k.redacted,
+              statusLabel(k),
+              k.scopes.join(' ') || '—',
+              relative(k.createdAt),
+              k.lastUsedAt ? relative(k.lastUsedAt) : 'never',
+            ]),
           )}\n`,
         )
         if (page.nextCursor) io.err(`more: keyward list --cursor ${page.nextCursor}\n`)

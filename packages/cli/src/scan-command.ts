@@ -27,7 +27,8 @@ const LISTED_SKIPS = 20
 export function parseByteSize(text: string): number {
   const match = /^(\d+)([kmg]?)(?:i?b)?$/i.exec(text.trim())
   const bytes = match ? Number(match[1]) * UNITS[match[2]!.toLowerCase()]! : NaN
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new CliError(`--max-file-bytes: expected a size like 1048576, 512K or 10M, got ${JSON.stringify(text)}`)
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new CliError(`--max-file-bytes: expected a size like 1048576, 512K or 10M, got ${JSON.stringify(text)}`)
   return bytes
 }
 
@@ -38,7 +39,10 @@ export async function confirm(io: Required<Pick<Io, 'ask'>>, question: string): 
 
 function summary(findings: Finding[], filesScanned: number, skipped: Skipped[], ms: number): string {
   const counts = Object.entries(countSkipped(skipped)).filter(([, n]) => n > 0)
-  const skips = skipped.length === 0 ? '' : ` (${skipped.length} skipped: ${counts.map(([reason, n]) => `${n} ${LABELS[reason as SkipReason][n === 1 ? 0 : 1]}`).join(', ')})`
+  const skips =
+    skipped.length === 0
+      ? ''
+      : ` (${skipped.length} skipped: ${counts.map(([reason, n]) => `${n} ${LABELS[reason as SkipReason][n === 1 ? 0 : 1]}`).join(', ')})`
   const found = findings.length === 0 ? 'No keys found' : `Found ${findings.length} key${findings.length === 1 ? '' : 's'}`
   return `${found} in ${filesScanned} file${filesScanned === 1 ? '' : 's'}${skips} in ${ms} ms.`
 }
@@ -66,7 +70,13 @@ async function revocable(keyward: Keyward, findings: Finding[]) {
  * `keyward scan [paths…]`: exit 0 when no key is found, 1 when any is. With `--revoke`, the keys found
  * that exist in the store are revoked after the person at the terminal confirms, or with `--yes`.
  */
-export async function runScan(prefix: string, paths: string[], flags: ScanFlags, io: Io, openKeyward: () => Promise<Keyward>): Promise<number> {
+export async function runScan(
+  prefix: string,
+  paths: string[],
+  flags: ScanFlags,
+  io: Io,
+  openKeyward: () => Promise<Keyward>,
+): Promise<number> {
   const ask = io.stdinIsTTY === true ? io.ask : undefined
   if (flags.revoke && !flags.yes && !ask)
     throw new CliError('scan --revoke asks before revoking, but standard input is not a terminal: pass --yes to revoke without asking')
@@ -95,7 +105,10 @@ export async function runScan(prefix: string, paths: string[], flags: ScanFlags,
     const targets = await revocable(keyward, findings)
     if (targets.length > 0 && !flags.yes && ask) {
       for (const { info, redacted } of targets) io.err(`  ${redacted}  ${info.id}  "${info.name}" (${info.status})\n`)
-      declined = !(await confirm({ ask }, `Revoke ${targets.length === 1 ? 'this key' : `these ${targets.length} keys`}? This cannot be undone.`))
+      declined = !(await confirm(
+        { ask },
+        `Revoke ${targets.length === 1 ? 'this key' : `these ${targets.length} keys`}? This cannot be undone.`,
+      ))
     }
     if (!declined)
       for (const { info } of targets) {

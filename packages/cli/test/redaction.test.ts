@@ -93,7 +93,10 @@ describe('a whole key where an id belongs is never printed', () => {
       expectNoSecret(run, [key, foreign])
     }
     const secretOnly = checked(keyward([command!, key.slice(-38), ...rest], { env, cwd: dir }))
-    expect(secretOnly).toMatchObject({ code: 2, stderr: `keyward: usage: keyward ${command} <id>: an id is 12 letters and digits (got 38 characters, not shown)\n` })
+    expect(secretOnly).toMatchObject({
+      code: 2,
+      stderr: `keyward: usage: keyward ${command} <id>: an id is 12 letters and digits (got 38 characters, not shown)\n`,
+    })
     expectNoSecret(secretOnly, [key])
   })
 })

@@ -13,7 +13,10 @@ export interface Run {
 }
 
 /** Run the `keyward` command as a subprocess. */
-export function keyward(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string; timeout?: number } = {}): Run {
+export function keyward(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string; timeout?: number } = {},
+): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     cwd: options.cwd ?? process.cwd(),
@@ -42,5 +45,6 @@ export function shown(key: string): string {
 export function expectNoSecret(run: Run, keys: string[]): void {
   for (const key of keys)
     for (let i = key.length - 38; i + 8 <= key.length - 6; i++)
-      if ((run.stdout + run.stderr).includes(key.slice(i, i + 8))) throw new Error(`output holds a fragment of a key's secret: ${shown(key)}`)
+      if ((run.stdout + run.stderr).includes(key.slice(i, i + 8)))
+        throw new Error(`output holds a fragment of a key's secret: ${shown(key)}`)
 }

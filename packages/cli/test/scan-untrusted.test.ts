@@ -100,13 +100,19 @@ describe('keyward scan and symlinks', () => {
 
   it('does not follow symlinks by default: --revoke never touches a key in the scanning machine’s own files', () => {
     const { tree, outside, inside } = linkedTree('links-default')
-    const env = { KEYWARD_STORE: `sqlite:${join(root, 'links-default', 'keys.db')}`, KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: 'cli-test-pepper-0123456789-0123456789' }
+    const env = {
+      KEYWARD_STORE: `sqlite:${join(root, 'links-default', 'keys.db')}`,
+      KEYWARD_PREFIX: 'acme_live',
+      KEYWARD_PEPPER: 'cli-test-pepper-0123456789-0123456789',
+    }
     const mine = keyward(['create', '--name', 'my own key'], { env, cwd: root }).stdout.trim()
     writeFileSync(join(root, 'links-default', 'home', '.env'), `ACME_KEY=${mine}\n`)
 
     const run = keyward(['scan', tree, '--revoke', '--yes', '--json'], { env, cwd: root })
     const report = JSON.parse(run.stdout)
-    expect(report.findings).toEqual([expect.objectContaining({ file: expect.stringMatching(/data\/inner\.txt$/), redacted: shown(inside) })])
+    expect(report.findings).toEqual([
+      expect.objectContaining({ file: expect.stringMatching(/data\/inner\.txt$/), redacted: shown(inside) }),
+    ])
     expect(report.revoked).toEqual([])
     expect(report.skippedBy.symlink).toBe(5)
     expect(keyward(['verify', mine], { env, cwd: root }).code).toBe(0)
@@ -155,7 +161,9 @@ describe('keyward scan reads only regular files, bounded', () => {
       expect(run.stderr).toMatch(follow.length ? /skipped zero: symlink \(points outside the scan root\)/ : /skipped zero: symlink\n/)
       expect(run.stderr).toMatch(follow.length ? /skipped pipe-link: not a regular file/ : /skipped pipe-link: symlink\n/)
       expect(run.stderr).toMatch(
-        follow.length ? /Found 1 key in 1 file \(4 skipped: 1 too large, 2 not regular files, 1 symlink\)/ : /Found 1 key in 1 file \(4 skipped: 1 too large, 1 not a regular file, 2 symlinks\)/,
+        follow.length
+          ? /Found 1 key in 1 file \(4 skipped: 1 too large, 2 not regular files, 1 symlink\)/
+          : /Found 1 key in 1 file \(4 skipped: 1 too large, 1 not a regular file, 2 symlinks\)/,
       )
       expectNoSecret(run, [big, small])
     }
@@ -167,7 +175,10 @@ describe('keyward scan reads only regular files, bounded', () => {
     expect(raised).toMatchObject({ code: 1, stdout: `big.log:2:1: ${shown(big)}\n` })
     const lowered = JSON.parse(keyward(['scan', 'small.txt', '--max-file-bytes', '16', '--json'], { env: PREFIX, cwd: dir }).stdout)
     expect(lowered).toMatchObject({ findings: [], skippedBy: { too_large: 1 }, skippedFiles: [{ file: 'small.txt', reason: 'too_large' }] })
-    expect(keyward(['scan', '--max-file-bytes', 'lots'], { env: PREFIX, cwd: dir })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^keyward: --max-file-bytes: [^\n]*\n$/) })
+    expect(keyward(['scan', '--max-file-bytes', 'lots'], { env: PREFIX, cwd: dir })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^keyward: --max-file-bytes: [^\n]*\n$/),
+    })
   })
 })
 
@@ -208,7 +219,11 @@ describe('keyward scan finds keys however they are stored', () => {
     )
     expect(run.stderr).toMatch(/Found 7 keys in 7 files \(1 skipped: 1 binary\)/)
     const report = JSON.parse(keyward(['scan', '.', '--json'], { env: PREFIX, cwd: dir }).stdout)
-    expect(report).toMatchObject({ filesScanned: 7, skipped: 1, skippedBy: { binary: 1, too_large: 0, not_regular: 0, symlink: 0, unreadable: 0 } })
+    expect(report).toMatchObject({
+      filesScanned: 7,
+      skipped: 1,
+      skippedBy: { binary: 1, too_large: 0, not_regular: 0, symlink: 0, unreadable: 0 },
+    })
     expect(report.skippedFiles).toEqual([{ file: 'blob.bin', reason: 'binary' }])
     expectNoSecret(run, keys)
   })

@@ -36,7 +36,10 @@ describe.each([
     writeFileSync(join(dir, 'src', 'config.ts'), `export const config = {\n  region: 'eu',\n  apiKey: "${key}",\n}\n`)
     writeFileSync(join(dir, 'src', 'notes.md'), `typo ${typo(other)} and a foreign acme_test_${key.slice(10)}\n`)
     writeFileSync(join(dir, 'build', 'bundle.js'), `const k = "${other}"\n`) // ignored
-    writeFileSync(join(dir, 'src', 'image.bin'), Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x06\0\0\0'), Buffer.from(other)])) // binary
+    writeFileSync(
+      join(dir, 'src', 'image.bin'),
+      Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x06\0\0\0'), Buffer.from(other)]),
+    ) // binary
 
     const found = keyward(['scan', '.'], { env: { KEYWARD_PREFIX: 'acme_live' }, cwd: dir })
     expect(found.code).toBe(1)
@@ -54,7 +57,10 @@ describe.each([
     expect(keyward(['verify', other], { env, cwd: dir }).code).toBe(0)
 
     writeFileSync(join(dir, 'src', 'config.ts'), 'export const config = { apiKey: process.env.ACME_KEY }\n')
-    expect(keyward(['scan'], { env: { KEYWARD_PREFIX: 'acme_live' }, cwd: dir })).toMatchObject({ code: 0, stderr: expect.stringMatching(/No keys found/) })
+    expect(keyward(['scan'], { env: { KEYWARD_PREFIX: 'acme_live' }, cwd: dir })).toMatchObject({
+      code: 0,
+      stderr: expect.stringMatching(/No keys found/),
+    })
   })
 })
 
@@ -85,19 +91,27 @@ describe('keyward scan exit codes and --revoke confirmation', () => {
   }
 
   it('bad input is exit 2 with one line on stderr, never a stack trace or exit 1', () => {
-    for (const args of [['scan', '/nonexistent'], ['scan', '.', 'missing/file.ts'], ['scan', '--max-file-bytes', '0']]) {
+    for (const args of [
+      ['scan', '/nonexistent'],
+      ['scan', '.', 'missing/file.ts'],
+      ['scan', '--max-file-bytes', '0'],
+    ]) {
       const run = keyward(args, { env: { KEYWARD_PREFIX: 'acme_live' }, cwd: root })
       expect(run).toMatchObject({ code: 2, stdout: '' })
       expect(run.stderr).toMatch(/^keyward: [^\n]+\n$/)
     }
-    expect(keyward(['scan', '/nonexistent'], { env: { KEYWARD_PREFIX: 'acme_live' } }).stderr).toBe('keyward: cannot scan "/nonexistent": no such file or folder\n')
+    expect(keyward(['scan', '/nonexistent'], { env: { KEYWARD_PREFIX: 'acme_live' } }).stderr).toBe(
+      'keyward: cannot scan "/nonexistent": no such file or folder\n',
+    )
   })
 
   it('--revoke refuses without a terminal unless --yes, and revokes nothing', () => {
     const { dir, env, status } = leakyProject('no-tty')
     const refused = keyward(['scan', '--revoke'], { env, cwd: dir })
     expect(refused).toMatchObject({ code: 2, stdout: '' })
-    expect(refused.stderr).toMatch(/^keyward: scan --revoke asks before revoking, but standard input is not a terminal: pass --yes[^\n]*\n$/)
+    expect(refused.stderr).toMatch(
+      /^keyward: scan --revoke asks before revoking, but standard input is not a terminal: pass --yes[^\n]*\n$/,
+    )
     expect(status()).toBe(true)
     expect(keyward(['scan', '--revoke', '-y'], { env, cwd: dir })).toMatchObject({ code: 1, stderr: expect.stringMatching(/Revoked 1\./) })
     expect(status()).toBe(false)
@@ -116,7 +130,14 @@ describe('keyward scan exit codes and --revoke confirmation', () => {
   })
 
   it('confirm() accepts only y or yes', async () => {
-    for (const [answer, expected] of [['y', true], ['YES', true], [' yes ', true], ['', false], ['n', false], ['yep', false]] as const)
+    for (const [answer, expected] of [
+      ['y', true],
+      ['YES', true],
+      [' yes ', true],
+      ['', false],
+      ['n', false],
+      ['yep', false],
+    ] as const)
       expect(await confirm({ ask: async () => answer }, 'Revoke?')).toBe(expected)
   })
 })

@@ -129,8 +129,7 @@ export class KeyFormat {
     const idStart = secretStart - 1 - this.idLength
     const prefixEnd = idStart - 1
     if (prefixEnd < 1) return null
-    if (candidate.charCodeAt(secretStart - 1) !== UNDERSCORE || candidate.charCodeAt(prefixEnd) !== UNDERSCORE)
-      return null
+    if (candidate.charCodeAt(secretStart - 1) !== UNDERSCORE || candidate.charCodeAt(prefixEnd) !== UNDERSCORE) return null
     const checkStart = length - CHECK_LENGTH
     // One pass over id and secret: base62 check and CRC together (the prefix part is checked below).
     let crc = crc32State(candidate, idStart)

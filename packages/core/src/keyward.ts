@@ -1,4 +1,13 @@
-import type { CreateKeyInput, CreatedKey, Keyward, KeywardOptions, ListOptions, RotateOptions, UpdateKeyInput, VerifyOptions } from './api.js'
+import type {
+  CreateKeyInput,
+  CreatedKey,
+  Keyward,
+  KeywardOptions,
+  ListOptions,
+  RotateOptions,
+  UpdateKeyInput,
+  VerifyOptions,
+} from './api.js'
 import { ClosedError } from './errors.js'
 import { KeyFormat } from './format.js'
 import { toStoreError } from './instance/store-errors.js'

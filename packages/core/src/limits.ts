@@ -74,8 +74,7 @@ export class Limits {
     this.#perSource = throttle === false || throttle.perSource === false ? null : (throttle.perSource ?? DEFAULT_PER_SOURCE)
     this.#perKey = throttle === false || !throttle.perKey ? null : throttle.perKey
     const needsCounters = this.defaultRateLimit !== null || this.#perSource !== null || this.#perKey !== null
-    if (needsCounters && !canCount)
-      throw new TypeError('this store has no incrementCounter(): rate limits and throttling need it')
+    if (needsCounters && !canCount) throw new TypeError('this store has no incrementCounter(): rate limits and throttling need it')
   }
 
   /** Whether the store can count (for per-key limits set at creation) and spend credits. */
@@ -107,7 +106,10 @@ export class Limits {
   reserve(source: string | undefined, keyId: string, now: number): { retryAfterMs: number } | Reservation {
     const bySource = this.#slot('source', source, this.#perSource, now)
     const byKey = this.#slot('key', keyId, this.#perKey, now)
-    for (const [kind, slot, limit] of [['source', bySource, this.#perSource], ['key', byKey, this.#perKey]] as const)
+    for (const [kind, slot, limit] of [
+      ['source', bySource, this.#perSource],
+      ['key', byKey, this.#perKey],
+    ] as const)
       if (slot !== undefined && slot.confirmed + slot.pending >= limit!.limit) return { retryAfterMs: this.#retryAfter(kind, now) }
     if (bySource) bySource.pending++
     if (byKey) byKey.pending++

@@ -37,7 +37,15 @@ const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029"\\]/g
 export function escapeLogValue(value: string, max = 200): string {
   const clipped = value.length > max ? `${value.slice(0, max)}…` : value
   return clipped.replace(CONTROL_RE, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '"' ? '\\"' : c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '"'
+          ? '\\"'
+          : c === '\\'
+            ? '\\\\'
+            : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   )
 }
 

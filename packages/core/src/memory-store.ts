@@ -87,8 +87,7 @@ export class MemoryKeyStore implements KeyStore {
   async touch(entries: LastUsedEntry[]): Promise<void> {
     for (const { id, lastUsedAt } of entries) {
       const record = this.#records.get(id)
-      if (record && (record.lastUsedAt === null || record.lastUsedAt < lastUsedAt))
-        record.lastUsedAt = new Date(lastUsedAt.getTime())
+      if (record && (record.lastUsedAt === null || record.lastUsedAt < lastUsedAt)) record.lastUsedAt = new Date(lastUsedAt.getTime())
     }
   }
 

@@ -257,7 +257,8 @@ function matchMemory(dedupe: SecretScanningOptions['dedupe'], now: () => number)
 }
 
 function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, got ${String(value)}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`)
   return value
 }
 

@@ -135,8 +135,7 @@ export function validateCredits(credits: unknown): Credits | null {
  */
 export function validateOptionsBag(value: unknown, field: string, known: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {}
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new InvalidInputError(field, 'must be an object')
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidInputError(field, 'must be an object')
   for (const key of Object.keys(value))
     if (!known.includes(key))
       throw new InvalidInputError(

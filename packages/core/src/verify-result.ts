@@ -55,8 +55,7 @@ export interface VerifySuccess<S extends string = string> {
 export type VerifyResult<S extends string = string> = VerifySuccess<S> | VerifyFailure
 
 const MESSAGES: Record<VerifyFailureCode, string> = {
-  malformed:
-    'The API key is malformed or truncated: its checksum does not match. Copy the whole key again from where it was created.',
+  malformed: 'The API key is malformed or truncated: its checksum does not match. Copy the whole key again from where it was created.',
   invalid: 'The API key is not valid. Check that it was copied from this service and has not been deleted.',
   disabled: 'The API key is disabled. Enable it again or use another key.',
   expired: 'The API key has expired. Create or rotate a key to get a new one.',

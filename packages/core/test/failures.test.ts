@@ -79,13 +79,27 @@ describe('store errors in the log', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     const entries: LogEntry[] = []
     const events: KeywardEvent[] = []
-    const logged = createKeyward({ prefix: 'acme', store: failingStore(), pepper: PEPPER, logger: (e) => entries.push(e), hooks: { onEvent: (e) => events.push(e) } })
+    const logged = createKeyward({
+      prefix: 'acme',
+      store: failingStore(),
+      pepper: PEPPER,
+      logger: (e) => entries.push(e),
+      hooks: { onEvent: (e) => events.push(e) },
+    })
     const silent = createKeyward({ prefix: 'acme', store: failingStore(), pepper: PEPPER, logger: false })
     const { key } = await createKeyward({ prefix: 'acme', store: new CountingStore(), pepper: PEPPER, logger: false }).create({ name: 'k' })
     await logged.verify(key)
     await silent.verify(key)
-    expect(entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'keyward store.error', fields: expect.objectContaining({ cause: expect.stringContaining('ECONNREFUSED') }) }))
-    expect(events).toContainEqual(expect.objectContaining({ type: 'store.error', operation: 'verify', cause: expect.stringContaining('ECONNREFUSED') }))
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'keyward store.error',
+        fields: expect.objectContaining({ cause: expect.stringContaining('ECONNREFUSED') }),
+      }),
+    )
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'store.error', operation: 'verify', cause: expect.stringContaining('ECONNREFUSED') }),
+    )
     expect(warn).not.toHaveBeenCalled()
     await logged.close()
     await silent.close()
@@ -96,11 +110,15 @@ describe('a deployment without a pepper', () => {
   /** Run `code` in a plain Node process (no test runner in its environment), importing core's source. */
   function run(code: string): string {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'NODE_ENV'))
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', `import { createKeyward, MemoryKeyStore } from '@keyward/core'\n${code}`], {
-      encoding: 'utf8',
-      env,
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-    })
+    const result = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { createKeyward, MemoryKeyStore } from '@keyward/core'\n${code}`],
+      {
+        encoding: 'utf8',
+        env,
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+      },
+    )
     expect(result.status, result.stderr).toBe(0)
     return result.stderr
   }

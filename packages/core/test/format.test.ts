@@ -40,9 +40,7 @@ describe('known-answer vectors', () => {
     const body = key.slice(0, -6)
     expect(key.slice(-6)).toBe(encodeBase62(crc32(body), 6))
     expect(v.check).toBe(key.slice(-6))
-    const expected = v.pepper
-      ? createHmac('sha256', v.pepper).update(key).digest('hex')
-      : createHash('sha256').update(key).digest('hex')
+    const expected = v.pepper ? createHmac('sha256', v.pepper).update(key).digest('hex') : createHash('sha256').update(key).digest('hex')
     expect(expected).toBe(v.digest)
     const digester = new Digester(v.pepper ? { id: 'p1', secret: new TextEncoder().encode(v.pepper) } : null)
     expect(digester.digestHex(key)).toBe(v.digest)

@@ -39,7 +39,18 @@ describe('extractCredential', () => {
   it('finds a credential malformed as a request: empty Bearer, characters outside token68, spaces in X-API-Key', () => {
     const bearer = { kind: 'malformed', header: 'authorization' }
     const apiKey = { kind: 'malformed', header: 'x-api-key' }
-    for (const value of ['Bearer', 'Bearer ', 'bearer \t ', 'Bearer a b', 'Bearer  Bearer k', 'Bearer k=x', 'Bearer k!', 'Bearer k\u00e9', 'Bearer k\u00a0', 'Bearer k,k'])
+    for (const value of [
+      'Bearer',
+      'Bearer ',
+      'bearer \t ',
+      'Bearer a b',
+      'Bearer  Bearer k',
+      'Bearer k=x',
+      'Bearer k!',
+      'Bearer k\u00e9',
+      'Bearer k\u00a0',
+      'Bearer k,k',
+    ])
       expect(extractCredential(['Authorization', value], DEFAULT), JSON.stringify(value)).toEqual(bearer)
     for (const value of ['', ' ', 'a b', 'k\u0000', 'k\u007f', 'k\u00e9', 'k\u00a0'])
       expect(extractCredential(['X-API-Key', value], DEFAULT), JSON.stringify(value)).toEqual(apiKey)
@@ -90,9 +101,13 @@ describe('throttlingSource', () => {
         throttlingSource(junk)
         const full = groups.map((g) => g.toString(16)).join(':')
         const padded = groups.map((g) => g.toString(16).padStart(4, '0').toUpperCase()).join(':')
-        const expected = groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff
-          ? [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.')
-          : `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+        const expected =
+          groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff
+            ? [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.')
+            : `${groups
+                .slice(0, 4)
+                .map((g) => g.toString(16))
+                .join(':')}::/64`
         expect([throttlingSource(full), throttlingSource(padded)]).toEqual([expected, expected])
       }),
       { numRuns: 2_000 },
@@ -192,12 +207,24 @@ describe('authenticateRequest', () => {
     open.push(keyward)
     const { key, info } = await keyward.create({ name: 'CRM', scopes: ['contacts:sync'] })
     const config = resolveHttpAuthOptions({ scopes: ['contacts:sync'] })
-    expect(await authenticateRequest(keyward, ['x-api-key', key], config)).toEqual({ ok: true, key: expect.objectContaining({ id: info.id }) })
+    expect(await authenticateRequest(keyward, ['x-api-key', key], config)).toEqual({
+      ok: true,
+      key: expect.objectContaining({ id: info.id }),
+    })
     const denied = await authenticateRequest(keyward, ['x-api-key', key], resolveHttpAuthOptions({ scopes: ['messages:send'] }))
     expect(denied.ok === false && denied.response.status).toBe(403)
 
     store.calls = {}
-    for (const [junk, status] of [['', 400], ['  ', 400], ['Bearer', 401], [`${key} x`, 400], ['acme_live_', 401], [key.slice(0, -1), 401], [key + 'x', 401], ['x'.repeat(20_000), 401]] as const) {
+    for (const [junk, status] of [
+      ['', 400],
+      ['  ', 400],
+      ['Bearer', 401],
+      [`${key} x`, 400],
+      ['acme_live_', 401],
+      [key.slice(0, -1), 401],
+      [key + 'x', 401],
+      ['x'.repeat(20_000), 401],
+    ] as const) {
       const result = await authenticateRequest(keyward, ['authorization', `Bearer ${junk}`], config)
       expect(result.ok === false && [result.response.status, result.response.body.code], junk.slice(0, 20)).toEqual([
         status,
@@ -221,7 +248,11 @@ describe('authenticateRequest', () => {
   })
 
   it('throttles an IPv6 client by its /64 and an IPv4-mapped address as the IPv4 one', async () => {
-    const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), throttle: { perSource: { limit: 2, windowMs: 60_000 } } })
+    const keyward = createKeyward({
+      prefix: 'acme_live',
+      store: new MemoryKeyStore(),
+      throttle: { perSource: { limit: 2, windowMs: 60_000 } },
+    })
     const other = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore() })
     open.push(keyward, other)
     const foreign = (await other.create({ name: 'Elsewhere' })).key
@@ -231,7 +262,9 @@ describe('authenticateRequest', () => {
       return result.ok ? 200 : result.response.status
     }
     // A fresh address of the same /64 for every guess does not help.
-    expect([await status('2001:db8:1:2::a'), await status('2001:DB8:1:2:ffff::b'), await status('2001:db8:1:2::c%eth0')]).toEqual([401, 401, 429])
+    expect([await status('2001:db8:1:2::a'), await status('2001:DB8:1:2:ffff::b'), await status('2001:db8:1:2::c%eth0')]).toEqual([
+      401, 401, 429,
+    ])
     expect(await status('2001:db8:1:3::a')).toBe(401)
     expect([await status('::ffff:203.0.113.7'), await status('203.0.113.7'), await status('::ffff:cb00:7107')]).toEqual([401, 401, 429])
   })

@@ -1,7 +1,19 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ClosedError, ConflictError, createKeyward, InvalidInputError, InvalidStateError, KeyNotFoundError, KeywardError, type KeywardEvent, MemoryKeyStore, StoreUnavailableError, type VerifyFailureCode } from '../src/index.js'
+import {
+  ClosedError,
+  ConflictError,
+  createKeyward,
+  InvalidInputError,
+  InvalidStateError,
+  KeyNotFoundError,
+  KeywardError,
+  type KeywardEvent,
+  MemoryKeyStore,
+  StoreUnavailableError,
+  type VerifyFailureCode,
+} from '../src/index.js'
 import { CountingStore, instanceFactory, manualClock, PEPPER } from './helpers.js'
 
 const make = instanceFactory()
@@ -199,9 +211,9 @@ describe('verify', () => {
           fc.string({ maxLength: 200 }),
           fc.string({ unit: 'binary', maxLength: 200 }),
           // single-character corruptions of a real key
-          fc.tuple(fc.nat(key.length - 1), fc.string({ minLength: 1, maxLength: 1 })).map(
-            ([i, c]) => key.slice(0, i) + c + key.slice(i + 1),
-          ),
+          fc
+            .tuple(fc.nat(key.length - 1), fc.string({ minLength: 1, maxLength: 1 }))
+            .map(([i, c]) => key.slice(0, i) + c + key.slice(i + 1)),
         ),
         async (candidate) => {
           fc.pre(candidate !== key)
@@ -293,9 +305,7 @@ describe('digests and peppers', () => {
     [{ cache: { ttlMs: -1 } }, RangeError],
     [{ lastUsed: { intervalMs: 0 } }, RangeError],
   ])('refuses bad configuration %j when built', (options, type) => {
-    expect(() => createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...(options as object) })).toThrow(
-      type,
-    )
+    expect(() => createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER, ...(options as object) })).toThrow(type)
   })
 
   it('never puts the pepper in an error message', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createKeyward, InvalidInputError, MemoryKeyStore } from '../src/index.js'
-import { CountingStore, instanceFactory, manualClock, } from './helpers.js'
+import { CountingStore, instanceFactory, manualClock } from './helpers.js'
 
 const make = instanceFactory()
 

@@ -15,7 +15,12 @@ describe('logging', () => {
     const unknown = (await other.create({ name: 'x' })).key
     await keyward.verify(unknown, { source: 'evil\r\nSet-Cookie: a=b' })
     await keyward.revoke(info.id)
-    expect(lines.map((l) => l.message)).toEqual(['keyward key.created', 'keyward key.verified', 'keyward key.verify_failed', 'keyward key.revoked'])
+    expect(lines.map((l) => l.message)).toEqual([
+      'keyward key.created',
+      'keyward key.verified',
+      'keyward key.verify_failed',
+      'keyward key.revoked',
+    ])
     expect(lines[0]!.fields).toEqual({ keyId: info.id, ownerId: 'team-1' })
     expect(lines[2]!.fields).toMatchObject({ code: 'invalid', source: 'evil\\r\\nSet-Cookie: a=b' })
     const dump = JSON.stringify(lines)

@@ -26,8 +26,14 @@ describe('MemoryKeyStore counters', () => {
     expect(elapsed).toBeLessThan(budgetMs)
     expect(halves[1]).toBeLessThan(halves[0]! * 3 + 100)
     // Each counter kept its own count.
-    expect(await store.incrementCounter('fail:source:2001:db8::0', 1, windowMs, t0 + 200_000)).toEqual({ count: 2, resetAt: t0 + 50 * 60_000 })
-    expect(await store.incrementCounter('fail:source:2001:db8::30d3f', 0, windowMs, t0 + 200_000)).toEqual({ count: 1, resetAt: t0 + 50 * 60_000 })
+    expect(await store.incrementCounter('fail:source:2001:db8::0', 1, windowMs, t0 + 200_000)).toEqual({
+      count: 2,
+      resetAt: t0 + 50 * 60_000,
+    })
+    expect(await store.incrementCounter('fail:source:2001:db8::30d3f', 0, windowMs, t0 + 200_000)).toEqual({
+      count: 1,
+      resetAt: t0 + 50 * 60_000,
+    })
   }, 10_000)
 
   it('forgets counters once their window has ended: counts start again at zero', async () => {

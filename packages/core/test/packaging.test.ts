@@ -40,13 +40,30 @@ describe('built package', () => {
 
   it('hands out one copy of each error class across its entries, through import and through require', () => {
     const same = `a.StoreUnavailableError === b.StoreUnavailableError && a.ClosedError === b.ClosedError && a.KeywardError === b.KeywardError`
-    const esm = node(['--input-type=module', '-e', `const a = await import('@keyward/core'); const b = await import('@keyward/core/store'); process.stdout.write(String(${same}))`], root)
-    const cjs = node(['-e', `const a = require('@keyward/core'); const b = require('@keyward/core/store'); process.stdout.write(String(${same}))`], root)
+    const esm = node(
+      [
+        '--input-type=module',
+        '-e',
+        `const a = await import('@keyward/core'); const b = await import('@keyward/core/store'); process.stdout.write(String(${same}))`,
+      ],
+      root,
+    )
+    const cjs = node(
+      ['-e', `const a = require('@keyward/core'); const b = require('@keyward/core/store'); process.stdout.write(String(${same}))`],
+      root,
+    )
     expect([esm.toString(), cjs.toString()]).toEqual(['true', 'true'])
   })
 
   it.each(['http', 'store', 'secret-scanning'])('@keyward/core/%s loads through import and require', (entry) => {
-    const esm = node(['--input-type=module', '-e', `const m = await import('@keyward/core/${entry}'); process.stdout.write(Object.keys(m).sort().join(','))`], root)
+    const esm = node(
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@keyward/core/${entry}'); process.stdout.write(Object.keys(m).sort().join(','))`,
+      ],
+      root,
+    )
     const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/core/${entry}')).sort().join(','))`], root)
     expect(esm.toString().length).toBeGreaterThan(0)
     expect(cjs.toString()).toBe(esm.toString())
@@ -54,7 +71,10 @@ describe('built package', () => {
 
   it.each(['express', 'koa', 'fastify', 'sqlite', 'postgres', 'redis'])('@keyward/%s loads through import and require', (name) => {
     const cwd = fileURLToPath(new URL(`../../${name}/`, import.meta.url))
-    const esm = node(['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`], cwd)
+    const esm = node(
+      ['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`],
+      cwd,
+    )
     const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/${name}')).sort().join(','))`], cwd)
     expect(esm.toString().length).toBeGreaterThan(0)
     expect(cjs.toString()).toBe(esm.toString())

@@ -6,7 +6,9 @@ it('the suite-wide secret check fails a test file that leaks a key fragment, a d
   const root = fileURLToPath(new URL('../../../test/fixtures/secret-capture/', import.meta.url))
   const vitest = fileURLToPath(new URL('../../../node_modules/vitest/vitest.mjs', import.meta.url))
   const run = spawnSync(process.execPath, [vitest, 'run', '--root', root, '--reporter', 'json'], { encoding: 'utf8', timeout: 60_000 })
-  const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as { testResults: { name: string; status: string; message: string }[] }
+  const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as {
+    testResults: { name: string; status: string; message: string }[]
+  }
   const status = Object.fromEntries(report.testResults.map((r) => [r.name.split('/').pop(), [r.status, r.message]]))
   expect(status['clean.fixture.ts']?.[0]).toBe('passed')
   for (const [file, what] of [

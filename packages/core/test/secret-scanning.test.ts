@@ -55,7 +55,11 @@ describe('secretScanningHandler', () => {
     expect(JSON.stringify(response)).not.toContain(key)
     expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'revoked' })
     expect(leaks).toHaveLength(1)
-    expect(leaks[0]).toMatchObject({ action: 'revoked', url: 'https://github.com/o/r/blob/main/.env', key: { id: info.id, ownerId: 'team-1' } })
+    expect(leaks[0]).toMatchObject({
+      action: 'revoked',
+      url: 'https://github.com/o/r/blob/main/.env',
+      key: { id: info.id, ownerId: 'team-1' },
+    })
     expect(JSON.stringify(leaks)).not.toContain(key.slice(-38))
     // A second report of the same key: still a true positive, nothing left to do.
     const again = await handle(signed(JSON.stringify([{ token: key, type: 'acme_api_key' }])))
@@ -106,7 +110,8 @@ describe('secretScanningHandler', () => {
 
 /** An unsigned-by-GitHub report under a made-up key identifier: a well-formed signature, so only the key list can refuse it. */
 const bogus = () => signed('[]', impostor.privateKey, randomBytes(32).toString('hex'))
-const pem = (key: { export(options: { type: 'spki'; format: 'pem' }): string | Buffer }) => key.export({ type: 'spki', format: 'pem' }).toString()
+const pem = (key: { export(options: { type: 'spki'; format: 'pem' }): string | Buffer }) =>
+  key.export({ type: 'spki', format: 'pem' }).toString()
 
 /** A fetchPublicKeys that counts its calls and can be made to fail. */
 function keySource(list: SecretScanningPublicKey[] = publicKeys) {
@@ -147,7 +152,11 @@ describe('secretScanningHandler: GitHub’s public keys', () => {
       expect((await handle(signed(JSON.stringify([{ token: key, type: 't' }])))).status).toBe(200)
       expect(leaks).toHaveLength(1)
       // A report naming one of the unusable keys is refused, not crashed on.
-      const rsaSigned = { body: '[]', keyIdentifier: 'rsa', signature: sign('sha256', Buffer.from('[]'), rsa.privateKey).toString('base64') }
+      const rsaSigned = {
+        body: '[]',
+        keyIdentifier: 'rsa',
+        signature: sign('sha256', Buffer.from('[]'), rsa.privateKey).toString('base64'),
+      }
       expect((await handle(rsaSigned)).status).toBe(401)
       expect((await handle(signed('[]', p384.privateKey, 'p384'))).status).toBe(401)
       // A list with no usable key at all refuses every report.
@@ -189,7 +198,12 @@ describe('secretScanningHandler: GitHub’s public keys', () => {
   it('keeps verifying with the last good keys while refreshes fail, backing off between attempts', async () => {
     const clock = manualClock()
     const source = keySource()
-    const { keyward, handle } = await setup({ fetchPublicKeys: source.fetch, now: clock.now, cacheMs: 3_600_000, refreshIntervalMs: 60_000 })
+    const { keyward, handle } = await setup({
+      fetchPublicKeys: source.fetch,
+      now: clock.now,
+      cacheMs: 3_600_000,
+      refreshIntervalMs: 60_000,
+    })
     expect((await handle(signed('[]'))).status).toBe(200)
     expect(source.calls).toBe(1)
     source.failing = true
@@ -229,7 +243,10 @@ describe('secretScanningHandler: GitHub’s public keys', () => {
           init.signal.addEventListener('abort', () => reject(init.signal!.reason))
         }
       })
-    vi.stubGlobal('fetch', vi.fn((_url: unknown, init?: { signal?: AbortSignal | null }) => hang(init)))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn((_url: unknown, init?: { signal?: AbortSignal | null }) => hang(init)),
+    )
     const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: PEPPER })
     const started = Date.now()
     const viaDefault = secretScanningHandler(keyward, { fetchTimeoutMs: 100 })
@@ -244,7 +261,15 @@ describe('secretScanningHandler: GitHub’s public keys', () => {
 
   it('validates its options when built', async () => {
     const { keyward } = await setup()
-    for (const bad of [{ cacheMs: 0 }, { refreshIntervalMs: -1 }, { fetchTimeoutMs: Number.NaN }, { dedupe: { max: 0 } }, { dedupe: { windowMs: 1.5 } }, { action: 'delete' }, { fetchPublicKey: async () => [] }])
+    for (const bad of [
+      { cacheMs: 0 },
+      { refreshIntervalMs: -1 },
+      { fetchTimeoutMs: Number.NaN },
+      { dedupe: { max: 0 } },
+      { dedupe: { windowMs: 1.5 } },
+      { action: 'delete' },
+      { fetchPublicKey: async () => [] },
+    ])
       expect(() => secretScanningHandler(keyward, bad as never), JSON.stringify(bad)).toThrow(TypeError)
   })
 })
@@ -324,7 +349,13 @@ describe('derToRawSignature', () => {
   })
 
   it('rejects malformed DER', () => {
-    for (const bad of [[], [0x30], [0x30, 0x02, 0x02, 0x00], [0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01], [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01]])
+    for (const bad of [
+      [],
+      [0x30],
+      [0x30, 0x02, 0x02, 0x00],
+      [0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01],
+      [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01],
+    ])
       expect(derToRawSignature(Uint8Array.from(bad))).toBeNull()
     expect(derToRawSignature(Uint8Array.from([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]))?.[63]).toBe(2)
   })

@@ -231,14 +231,14 @@ describe('a burst of wrong guesses from one source', () => {
     const keyward = make({ store, throttle: { perSource: { limit: 100, windowMs: 3_600_000 } } })
     const { info } = await keyward.create({ name: 'CRM' })
     const guesses = await Promise.all(
-      Array.from({ length: 1000 }, async () => keyward.verify((madeUpKey(info.id)).key, { source: '203.0.113.7' })),
+      Array.from({ length: 1000 }, async () => keyward.verify(madeUpKey(info.id).key, { source: '203.0.113.7' })),
     )
     const codes = guesses.map((r) => (r.ok ? 'ok' : r.code))
     expect(codes.filter((c) => c === 'invalid')).toHaveLength(100)
     expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(900)
     expect(store.calls.incrementCounter ?? 100).toBeLessThanOrEqual(100)
     // Another address is not affected.
-    expect(await keyward.verify((madeUpKey(info.id)).key, { source: '198.51.100.1' })).toMatchObject({ code: 'invalid' })
+    expect(await keyward.verify(madeUpKey(info.id).key, { source: '198.51.100.1' })).toMatchObject({ code: 'invalid' })
   })
 })
 

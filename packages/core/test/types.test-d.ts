@@ -1,14 +1,23 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { type AnyKeywardError, type ApiKeyInfo, createKeyward, InvalidInputError, KeyNotFoundError, MemoryKeyStore, type VerifyResult } from '../src/index.js'
+import {
+  type AnyKeywardError,
+  type ApiKeyInfo,
+  createKeyward,
+  InvalidInputError,
+  KeyNotFoundError,
+  MemoryKeyStore,
+  type VerifyResult,
+} from '../src/index.js'
 
 type Scope = 'messages:send' | 'contacts:sync' | 'contacts:read'
 const keyward = createKeyward<Scope>({ prefix: 'acme', store: new MemoryKeyStore() })
 
 describe('typed scopes', () => {
   it('accepts declared scopes and their wildcards, and rejects others', () => {
-    expectTypeOf(keyward.create).parameter(0).toHaveProperty('scopes').toEqualTypeOf<
-      ('messages:send' | 'contacts:sync' | 'contacts:read' | 'messages:*' | 'contacts:*' | '*')[] | undefined
-    >()
+    expectTypeOf(keyward.create)
+      .parameter(0)
+      .toHaveProperty('scopes')
+      .toEqualTypeOf<('messages:send' | 'contacts:sync' | 'contacts:read' | 'messages:*' | 'contacts:*' | '*')[] | undefined>()
     void keyward.create({ name: 'ok', scopes: ['contacts:*', 'messages:send', '*'] })
     // @ts-expect-error: not a declared scope
     void keyward.create({ name: 'bad', scopes: ['billing:charge'] })
@@ -21,9 +30,18 @@ describe('typed scopes', () => {
     const result = await keyward.verify('k')
     expectTypeOf(result).toEqualTypeOf<VerifyResult<Scope>>()
     if (result.ok) expectTypeOf(result.key).toEqualTypeOf<ApiKeyInfo<Scope>>()
-    else expectTypeOf(result.code).toEqualTypeOf<
-      'malformed' | 'invalid' | 'disabled' | 'expired' | 'revoked' | 'insufficient_scope' | 'rate_limited' | 'usage_exceeded' | 'store_unavailable'
-    >()
+    else
+      expectTypeOf(result.code).toEqualTypeOf<
+        | 'malformed'
+        | 'invalid'
+        | 'disabled'
+        | 'expired'
+        | 'revoked'
+        | 'insufficient_scope'
+        | 'rate_limited'
+        | 'usage_exceeded'
+        | 'store_unavailable'
+      >()
   })
 
   it('lets typed results flow into code written for untyped ones', async () => {

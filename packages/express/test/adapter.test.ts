@@ -16,7 +16,15 @@ describe('@keyward/express specifics', () => {
   it('requireScopes without apiKeyAuth fails closed (401), and a throwing onFailure reaches the error handler', async () => {
     const app = express()
     app.get('/unguarded', requireScopes('messages:send'), (_req, res) => res.json({ reached: true }))
-    app.get('/hooked', apiKeyAuth(keyward, { onFailure: () => { throw new Error('hook broke') } }), (_req, res) => res.json({ reached: true }))
+    app.get(
+      '/hooked',
+      apiKeyAuth(keyward, {
+        onFailure: () => {
+          throw new Error('hook broke')
+        },
+      }),
+      (_req, res) => res.json({ reached: true }),
+    )
     app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(500).json({ handled: error.message })
     })

@@ -72,8 +72,16 @@ describe('@keyward/fastify', () => {
     await instance.register(apiKeyAuth, { keyward })
     expect(() => instance.get('/x', { config: { apiKey: { scopes: ['Not A Scope'] } } }, async () => 'x')).toThrow(TypeError)
     expect(() => instance.get('/y', { config: { apiKey: { scope: ['a'] } as never } }, async () => 'y')).toThrow(/only "scopes"/)
-    await expect(app().register(apiKeyAuth, { keyward, optional: 'yes' as never }).ready()).rejects.toThrow(TypeError)
-    await expect(app().register(apiKeyAuth, { keyward: undefined as never }).ready()).rejects.toThrow(/createKeyward/)
+    await expect(
+      app()
+        .register(apiKeyAuth, { keyward, optional: 'yes' as never })
+        .ready(),
+    ).rejects.toThrow(TypeError)
+    await expect(
+      app()
+        .register(apiKeyAuth, { keyward: undefined as never })
+        .ready(),
+    ).rejects.toThrow(/createKeyward/)
     expect(() => requireScopes('Bad Scope' as 'x')).toThrow(TypeError)
     expect(() => (requireScopes as (...s: string[]) => unknown)()).toThrow(TypeError)
   })

@@ -54,17 +54,53 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v))
 
 export const INSERT_COLUMNS = [
-  'id', 'prefix', 'digest', 'algorithm', 'pepper_id', 'hint', 'name', 'owner_id', 'scopes', 'metadata', 'created_at',
-  'updated_at', 'expires_at', 'disabled_at', 'revoked_at', 'last_used_at', 'rotated_from_id', 'rotated_to_id',
-  'rate_limit', 'credits', 'revision',
+  'id',
+  'prefix',
+  'digest',
+  'algorithm',
+  'pepper_id',
+  'hint',
+  'name',
+  'owner_id',
+  'scopes',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'expires_at',
+  'disabled_at',
+  'revoked_at',
+  'last_used_at',
+  'rotated_from_id',
+  'rotated_to_id',
+  'rate_limit',
+  'credits',
+  'revision',
 ] as const
 
 /** Parameter values for an insert, in `INSERT_COLUMNS` order. */
 export function insertValues(r: ApiKeyRecord): unknown[] {
   return [
-    r.id, r.prefix, r.digest, r.algorithm, r.pepperId, r.hint, r.name, r.ownerId, r.scopes, JSON.stringify(r.metadata),
-    r.createdAt, r.updatedAt, r.expiresAt, r.disabledAt, r.revokedAt, r.lastUsedAt, r.rotatedFromId, r.rotatedToId,
-    json(r.rateLimit), json(r.credits), r.revision,
+    r.id,
+    r.prefix,
+    r.digest,
+    r.algorithm,
+    r.pepperId,
+    r.hint,
+    r.name,
+    r.ownerId,
+    r.scopes,
+    JSON.stringify(r.metadata),
+    r.createdAt,
+    r.updatedAt,
+    r.expiresAt,
+    r.disabledAt,
+    r.revokedAt,
+    r.lastUsedAt,
+    r.rotatedFromId,
+    r.rotatedToId,
+    json(r.rateLimit),
+    json(r.credits),
+    r.revision,
   ]
 }
 

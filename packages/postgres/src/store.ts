@@ -150,7 +150,10 @@ export class PostgresKeyStore implements KeyStore {
       throw new TypeError('PostgresKeyStore needs { connection }: a connection string or a pg.Pool')
     const schema = opts.namespace ?? DEFAULT_SCHEMA
     const table = opts.table ?? DEFAULT_TABLE
-    for (const [label, value] of [['namespace', schema], ['table', table]] as const)
+    for (const [label, value] of [
+      ['namespace', schema],
+      ['table', table],
+    ] as const)
       if (!NAME_RE.test(value)) throw new TypeError(`${label} must match ${NAME_RE}, got ${JSON.stringify(value)}`)
     this.#names = { schema, table }
     this.namespace = schema
@@ -237,12 +240,20 @@ export class PostgresKeyStore implements KeyStore {
   async #version(runner: pg.Pool | pg.PoolClient): Promise<number> {
     const exists = await runner.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [qualified(this.#names, '_migrations')])
     if (exists.rows[0]?.t == null) return 0
-    const result = await runner.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::int AS v FROM ${qualified(this.#names, '_migrations')}`)
+    const result = await runner.query<{ v: number }>(
+      `SELECT COALESCE(MAX(version), 0)::int AS v FROM ${qualified(this.#names, '_migrations')}`,
+    )
     return result.rows[0]!.v
   }
 
   #schemaError(code: 'schema_missing' | 'schema_outdated' | 'schema_too_new', version: number): KeyStoreSchemaError {
-    return new KeyStoreSchemaError(code, version, LATEST_VERSION, `schema "${this.#names.schema}", table "${this.#names.table}"`, SCHEMA_ERROR_STORE)
+    return new KeyStoreSchemaError(
+      code,
+      version,
+      LATEST_VERSION,
+      `schema "${this.#names.schema}", table "${this.#names.table}"`,
+      SCHEMA_ERROR_STORE,
+    )
   }
 
   /** Check (and with `migrate`, bring up to date) the schema once; retried after a failure. */
@@ -346,8 +357,14 @@ export class PostgresKeyStore implements KeyStore {
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
     const slot = `${name}@${windowMs}:${start}`
-    const { rows } = await this.#query<{ count: number; reset_at: number }>('incrementCounter', this.#s.increment, [slot, amount, resetAt], 'request')
-    if (++this.#increments % COUNTER_SWEEP_EVERY === 0) this.#query('sweepCounters', this.#s.sweepCounters, [now], 'request').catch(() => undefined)
+    const { rows } = await this.#query<{ count: number; reset_at: number }>(
+      'incrementCounter',
+      this.#s.increment,
+      [slot, amount, resetAt],
+      'request',
+    )
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
+      this.#query('sweepCounters', this.#s.sweepCounters, [now], 'request').catch(() => undefined)
     return { count: rows[0]!.count, resetAt: rows[0]!.reset_at }
   }
 

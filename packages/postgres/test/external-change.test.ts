@@ -31,7 +31,12 @@ async function setup() {
 
 async function refusedWithin(keyward: ReturnType<typeof createKeyward>, key: string, code: string) {
   const changedAt = performance.now()
-  await eventually('refusal', () => keyward.verify(key, { scopes: ['messages:send'] }), (r) => !r.ok && r.code === code, 2_000)
+  await eventually(
+    'refusal',
+    () => keyward.verify(key, { scopes: ['messages:send'] }),
+    (r) => !r.ok && r.code === code,
+    2_000,
+  )
   expect(performance.now() - changedAt).toBeLessThan(1_000)
 }
 
@@ -79,8 +84,15 @@ describe('a change made outside Keyward (raw SQL from another client) reaches a 
       await sleep(300)
       expect(seen).toEqual([])
       // A hand edit of the credit settings does notify: it changes what a cached record says.
-      await psql.query(`UPDATE "${schema}".keyward_keys SET credits = jsonb_set(credits, '{refill,amount}', '99') WHERE id = $1`, [record.id])
-      await eventually('notification', async () => seen, (s) => s.includes(record.id), 1_000)
+      await psql.query(`UPDATE "${schema}".keyward_keys SET credits = jsonb_set(credits, '{refill,amount}', '99') WHERE id = $1`, [
+        record.id,
+      ])
+      await eventually(
+        'notification',
+        async () => seen,
+        (s) => s.includes(record.id),
+        1_000,
+      )
     } finally {
       await unsubscribe()
       await store.close()

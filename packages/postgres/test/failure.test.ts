@@ -17,7 +17,13 @@ describe('PostgreSQL going away and coming back', () => {
 
   beforeAll(async () => {
     server = await startPrivate('postgres')
-    const options = { connection: server.url, namespace: `failure_${process.pid}`, requestTimeoutMs: 1_000, managementTimeoutMs: 1_000, connectTimeoutMs: 1_000 }
+    const options = {
+      connection: server.url,
+      namespace: `failure_${process.pid}`,
+      requestTimeoutMs: 1_000,
+      managementTimeoutMs: 1_000,
+      connectTimeoutMs: 1_000,
+    }
     store = new PostgresKeyStore(options)
     peer = new PostgresKeyStore(options)
     direct = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
@@ -54,7 +60,12 @@ describe('PostgreSQL going away and coming back', () => {
     await server.start()
 
     // The same store objects recover: no restart of the app.
-    await eventually('verify after restart', () => direct.verify(key), (r) => r.ok, 10_000)
+    await eventually(
+      'verify after restart',
+      () => direct.verify(key),
+      (r) => r.ok,
+      10_000,
+    )
     const all = await direct.list({ includeRevoked: true })
     expect(all.items.map((k) => [k.id, k.status, k.rotatedToId])).toEqual([[info.id, 'active', null]])
 
@@ -64,7 +75,12 @@ describe('PostgreSQL going away and coming back', () => {
     const other = createKeyward({ prefix: 'fail_test', store: peer, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
     await other.revoke(info.id)
     const revokedAt = performance.now()
-    await eventually('revocation after reconnect', () => cached.verify(key), (r) => !r.ok, 1_000)
+    await eventually(
+      'revocation after reconnect',
+      () => cached.verify(key),
+      (r) => !r.ok,
+      1_000,
+    )
     expect(performance.now() - revokedAt).toBeLessThan(1_000)
     await other.close()
   }, 60_000)

@@ -31,7 +31,9 @@ describe('PostgresKeyStore schema', () => {
     const schema = freshSchema()
     const store = freshStore({ namespace: schema })
     await store.migrate()
-    await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES ($1, 'future')`, [POSTGRES_SCHEMA_VERSION + 1])
+    await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES ($1, 'future')`, [
+      POSTGRES_SCHEMA_VERSION + 1,
+    ])
     const fresh = freshStore({ namespace: schema })
     await expect(fresh.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_too_new' })
     await expect(fresh.findById('AAAAAAAAAAAA')).rejects.toThrow(/newer than this package supports/)
@@ -54,7 +56,9 @@ describe('PostgresKeyStore schema', () => {
   it('upgrades a version-1 schema in place: records kept, and then a hand-made change notifies', async () => {
     const schema = freshSchema()
     const v1 = POSTGRES_MIGRATIONS[0]!
-    await admin.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`)
+    await admin.query(
+      `CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
+    )
     await admin.query(v1.sql({ schema, table: 'keyward_keys' }))
     await admin.query(`INSERT INTO "${schema}".keyward_keys_migrations (version, name) VALUES (1, $1)`, [v1.name])
     const old = freshStore({ namespace: schema, migrate: false })
@@ -64,7 +68,17 @@ describe('PostgresKeyStore schema', () => {
     await admin.query(
       `INSERT INTO "${schema}".keyward_keys (id, prefix, digest, algorithm, hint, name, scopes, metadata, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-      [record.id, record.prefix, record.digest, record.algorithm, record.hint, record.name, record.scopes, JSON.stringify(record.metadata), record.createdAt],
+      [
+        record.id,
+        record.prefix,
+        record.digest,
+        record.algorithm,
+        record.hint,
+        record.name,
+        record.scopes,
+        JSON.stringify(record.metadata),
+        record.createdAt,
+      ],
     )
     const store = freshStore({ namespace: schema })
     expect(await store.findById(record.id)).toMatchObject({ id: record.id, name: record.name })
@@ -72,7 +86,12 @@ describe('PostgresKeyStore schema', () => {
     const seen: string[] = []
     const unsubscribe = await store.subscribe((change) => seen.push(change.id))
     await admin.query(`UPDATE "${schema}".keyward_keys SET revoked_at = now() WHERE id = $1`, [record.id])
-    await eventually('notification', async () => seen, (s) => s.includes(record.id), 1_000)
+    await eventually(
+      'notification',
+      async () => seen,
+      (s) => s.includes(record.id),
+      1_000,
+    )
     await unsubscribe()
     await store.close()
   })

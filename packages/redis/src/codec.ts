@@ -22,7 +22,8 @@ function encodeValue(field: string, value: unknown): string {
 /** Field/value pairs of a new record (null fields omitted). */
 export function recordToPairs(record: ApiKeyRecord): string[] {
   const pairs: string[] = []
-  for (const [field, value] of Object.entries(record)) if (value !== null && value !== undefined) pairs.push(field, encodeValue(field, value))
+  for (const [field, value] of Object.entries(record))
+    if (value !== null && value !== undefined) pairs.push(field, encodeValue(field, value))
   pairs.push('_m', member(record.createdAt.getTime(), record.id))
   return pairs
 }

@@ -139,7 +139,8 @@ export class RedisKeyStore implements KeyStore {
   constructor(options: string | RedisKeyStoreOptions | DeprecatedRedisKeyStoreOptions) {
     const needs = 'RedisKeyStore needs { connection }: a URL, ioredis options or an ioredis client'
     if (!options) throw new TypeError(needs)
-    const opts = typeof options === 'string' ? { connection: options } : renameOptions('@keyward/redis', options as RedisKeyStoreOptions, RENAMED)
+    const opts =
+      typeof options === 'string' ? { connection: options } : renameOptions('@keyward/redis', options as RedisKeyStoreOptions, RENAMED)
     if (opts.connection === undefined || opts.connection === null) throw new TypeError(needs)
     this.#prefix = opts.namespace ?? 'keyward:'
     if (typeof this.#prefix !== 'string') throw new TypeError('namespace must be a string')
@@ -161,7 +162,8 @@ export class RedisKeyStore implements KeyStore {
       this.redis = opts.connection
       this.#ownsClient = false
     } else {
-      this.redis = typeof opts.connection === 'string' ? new Redis(opts.connection, failFast) : new Redis({ ...opts.connection, ...failFast })
+      this.redis =
+        typeof opts.connection === 'string' ? new Redis(opts.connection, failFast) : new Redis({ ...opts.connection, ...failFast })
       this.#ownsClient = true
     }
     const password = this.redis.options.password
@@ -318,7 +320,13 @@ export class RedisKeyStore implements KeyStore {
   }
 
   /** A script through {@link #run}. */
-  async #script<T>(operation: string, path: 'request' | 'management', name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
+  async #script<T>(
+    operation: string,
+    path: 'request' | 'management',
+    name: ScriptName,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<T> {
     return this.#run(operation, path, () => this.#eval<T>(name, keys, args))
   }
 
@@ -333,16 +341,22 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async insert(record: ApiKeyRecord): Promise<void> {
-    const inserted = await this.#script<number>('insert', 'management', 'INSERT', [this.#key(record.id)], [
-      this.#prefix,
-      this.#channel,
-      record.id,
-      member(record.createdAt.getTime(), record.id),
-      record.ownerId === null ? '' : `o${record.ownerId}`,
-      record.revokedAt === null ? '0' : '1',
-      record.prefix,
-      ...recordToPairs(record),
-    ])
+    const inserted = await this.#script<number>(
+      'insert',
+      'management',
+      'INSERT',
+      [this.#key(record.id)],
+      [
+        this.#prefix,
+        this.#channel,
+        record.id,
+        member(record.createdAt.getTime(), record.id),
+        record.ownerId === null ? '' : `o${record.ownerId}`,
+        record.revokedAt === null ? '0' : '1',
+        record.prefix,
+        ...recordToPairs(record),
+      ],
+    )
     if (inserted === 0) throw new DuplicateKeyIdError(record.id)
   }
 
@@ -353,16 +367,22 @@ export class RedisKeyStore implements KeyStore {
 
   async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
     const { set, del } = patchToChanges(patch)
-    const pairs = await this.#script<string[] | null>('update', 'management', 'UPDATE', [this.#key(id)], [
-      this.#prefix,
-      this.#channel,
-      id,
-      options?.expectedRevision === undefined ? '' : String(options.expectedRevision),
-      set.length / 2,
-      del.length,
-      ...set,
-      ...del,
-    ])
+    const pairs = await this.#script<string[] | null>(
+      'update',
+      'management',
+      'UPDATE',
+      [this.#key(id)],
+      [
+        this.#prefix,
+        this.#channel,
+        id,
+        options?.expectedRevision === undefined ? '' : String(options.expectedRevision),
+        set.length / 2,
+        del.length,
+        ...set,
+        ...del,
+      ],
+    )
     return pairs === null ? null : hashToRecord(pairsToHash(pairs))
   }
 
@@ -394,7 +414,13 @@ export class RedisKeyStore implements KeyStore {
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
-    const count = await this.#script<number>('incrementCounter', 'request', 'INCREMENT', [`${this.#prefix}ctr:${name}@${windowMs}:${start}`], [amount, resetAt - now + COUNTER_GRACE_MS])
+    const count = await this.#script<number>(
+      'incrementCounter',
+      'request',
+      'INCREMENT',
+      [`${this.#prefix}ctr:${name}@${windowMs}:${start}`],
+      [amount, resetAt - now + COUNTER_GRACE_MS],
+    )
     return { count: Number(count), resetAt }
   }
 

@@ -24,7 +24,12 @@ describe('a change made outside Keyward (redis-cli) and a cached instance', () =
       // ... until the id is published where the store listens.
       await admin.publish(`${prefix}changes`, info.id)
       const publishedAt = performance.now()
-      await eventually('refusal', () => keyward.verify(key), (r) => !r.ok && r.code === 'revoked', 2_000)
+      await eventually(
+        'refusal',
+        () => keyward.verify(key),
+        (r) => !r.ok && r.code === 'revoked',
+        2_000,
+      )
       expect(performance.now() - publishedAt).toBeLessThan(1_000)
     } finally {
       admin.disconnect()

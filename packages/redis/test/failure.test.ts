@@ -19,7 +19,13 @@ describe('Redis going away, hanging and coming back', () => {
   beforeAll(async () => {
     server = await startPrivate('redis')
     url = server.url
-    const options = { connection: url, namespace: `failure:${process.pid}:`, requestTimeoutMs: 500, managementTimeoutMs: 500, connectTimeoutMs: 500 }
+    const options = {
+      connection: url,
+      namespace: `failure:${process.pid}:`,
+      requestTimeoutMs: 500,
+      managementTimeoutMs: 500,
+      connectTimeoutMs: 500,
+    }
     store = new RedisKeyStore(options)
     peer = new RedisKeyStore(options)
     direct = createKeyward({ prefix: 'fail_test', store, pepper: PEPPER, cache: false, throttle: false, lastUsed: false })
@@ -40,7 +46,12 @@ describe('Redis going away, hanging and coming back', () => {
 
     expect(await server.stop({ save: true })).toBe(true)
     // The cached instance refuses too once the subscriber is gone: its cache cannot be trusted (fail closed).
-    await eventually('cached instance fails closed', () => cached.verify(key), (r) => !r.ok && r.code === 'store_unavailable', 1_000)
+    await eventually(
+      'cached instance fails closed',
+      () => cached.verify(key),
+      (r) => !r.ok && r.code === 'store_unavailable',
+      1_000,
+    )
 
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now()
@@ -53,7 +64,12 @@ describe('Redis going away, hanging and coming back', () => {
 
     await server.start({ persist: true })
 
-    await eventually('verify after restart', () => direct.verify(key), (r) => r.ok, 10_000)
+    await eventually(
+      'verify after restart',
+      () => direct.verify(key),
+      (r) => r.ok,
+      10_000,
+    )
     const all = await direct.list({ includeRevoked: true })
     expect(all.items.map((k) => [k.id, k.status, k.rotatedToId])).toEqual([[info.id, 'active', null]])
 
@@ -64,7 +80,12 @@ describe('Redis going away, hanging and coming back', () => {
     await eventually('peer reconnect', () => other.get(info.id).then(Boolean, () => false), Boolean, 10_000)
     await other.revoke(info.id)
     const revokedAt = performance.now()
-    await eventually('revocation after reconnect', () => cached.verify(key), (r) => !r.ok, 1_000)
+    await eventually(
+      'revocation after reconnect',
+      () => cached.verify(key),
+      (r) => !r.ok,
+      1_000,
+    )
     expect(performance.now() - revokedAt).toBeLessThan(1_000)
     await other.close()
   }, 60_000)
@@ -81,6 +102,11 @@ describe('Redis going away, hanging and coming back', () => {
       await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined)
       admin.disconnect()
     }
-    await eventually('verify after pause', () => direct.verify(key), (r) => r.ok, 5_000)
+    await eventually(
+      'verify after pause',
+      () => direct.verify(key),
+      (r) => r.ok,
+      5_000,
+    )
   })
 })

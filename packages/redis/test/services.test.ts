@@ -23,7 +23,8 @@ function asCheckout(dir: string, code: string): { port: number; started?: boolea
   if (r.status !== 0) throw new Error(r.stderr)
   return JSON.parse(r.stdout) as { port: number; started?: boolean }
 }
-const start = (dir: string) => asCheckout(dir, `const started = await s.startShared('redis'); console.log(JSON.stringify({ port: s.REDIS_PORT, started }))`)
+const start = (dir: string) =>
+  asCheckout(dir, `const started = await s.startShared('redis'); console.log(JSON.stringify({ port: s.REDIS_PORT, started }))`)
 const stop = (dir: string) => asCheckout(dir, `await s.stopRedis(); console.log(JSON.stringify({ port: s.REDIS_PORT }))`)
 
 async function ping(port: number): Promise<string> {
@@ -75,7 +76,7 @@ describe('test servers on a machine shared by two checkouts', () => {
     expect(start(a)).toEqual({ port: first.port, started: false }) // a's server was not touched
   })
 
-  it('gives every private server (the failure tests\') a free port and a fresh directory', async () => {
+  it("gives every private server (the failure tests') a free port and a fresh directory", async () => {
     const servers = await Promise.all([startPrivate('redis'), startPrivate('redis')])
     try {
       expect(servers[0].port).not.toBe(servers[1].port)

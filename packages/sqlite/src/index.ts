@@ -1,3 +1,8 @@
 export { SqliteKeyStore, type DeprecatedSqliteKeyStoreOptions, type SqliteKeyStoreOptions } from './store.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core/store'
-export { sqliteMigrationSql, MIGRATIONS as SQLITE_MIGRATIONS, LATEST_VERSION as SQLITE_SCHEMA_VERSION, type SqliteMigration } from './migrations.js'
+export {
+  sqliteMigrationSql,
+  MIGRATIONS as SQLITE_MIGRATIONS,
+  LATEST_VERSION as SQLITE_SCHEMA_VERSION,
+  type SqliteMigration,
+} from './migrations.js'

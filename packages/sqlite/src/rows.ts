@@ -82,7 +82,9 @@ export function recordToRow(r: ApiKeyRecord): KeyRow {
 }
 
 /** Patch field → column and its encoding. */
-export const PATCH_COLUMNS: { [K in keyof Required<ApiKeyPatch>]: [column: string, encode: (v: NonNullable<ApiKeyPatch[K]> | null) => unknown] } = {
+export const PATCH_COLUMNS: {
+  [K in keyof Required<ApiKeyPatch>]: [column: string, encode: (v: NonNullable<ApiKeyPatch[K]> | null) => unknown]
+} = {
   name: ['name', (v) => v],
   scopes: ['scopes', (v) => JSON.stringify(v)],
   metadata: ['metadata', (v) => JSON.stringify(v)],

@@ -129,7 +129,8 @@ export class SqliteKeyStore implements KeyStore {
 
   constructor(options: string | SqliteKeyStoreOptions | DeprecatedSqliteKeyStoreOptions) {
     if (!options) throw new TypeError('SqliteKeyStore needs { connection }: a file path, ":memory:" or a better-sqlite3 Database')
-    const opts = typeof options === 'string' ? { connection: options } : renameOptions('@keyward/sqlite', options as SqliteKeyStoreOptions, RENAMED)
+    const opts =
+      typeof options === 'string' ? { connection: options } : renameOptions('@keyward/sqlite', options as SqliteKeyStoreOptions, RENAMED)
     if (typeof opts.connection !== 'string' && typeof opts.connection?.prepare !== 'function')
       throw new TypeError('SqliteKeyStore needs { connection }: a file path, ":memory:" or a better-sqlite3 Database')
     const table = opts.table ?? DEFAULT_TABLE
@@ -199,10 +200,17 @@ export class SqliteKeyStore implements KeyStore {
 
   #prepareSchema(migrate: boolean): void {
     const version = this.#schemaVersion()
-    if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
+    if (version > LATEST_VERSION)
+      throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
     if (version === LATEST_VERSION) return
     if (!migrate)
-      throw new KeyStoreSchemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
+      throw new KeyStoreSchemaError(
+        version === 0 ? 'schema_missing' : 'schema_outdated',
+        version,
+        LATEST_VERSION,
+        `table "${this.#table}"`,
+        SCHEMA_ERROR_STORE,
+      )
     this.#migrate()
   }
 
@@ -213,7 +221,8 @@ export class SqliteKeyStore implements KeyStore {
       .transaction(() => {
         this.db.exec(createMigrationsTableSql(table))
         const version = this.#schemaVersion()
-        if (version > LATEST_VERSION) throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${table}"`, SCHEMA_ERROR_STORE)
+        if (version > LATEST_VERSION)
+          throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${table}"`, SCHEMA_ERROR_STORE)
         const record = this.db.prepare(`INSERT INTO ${q(migrationsTable(table))} (version, name, applied_at) VALUES (?, ?, ?)`)
         for (const m of MIGRATIONS) {
           if (m.version <= version) continue
@@ -393,7 +402,8 @@ export class SqliteKeyStore implements KeyStore {
 
 function prepareStatements(db: Db, table: string) {
   const t = q(table)
-  const columns = 'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
+  const columns =
+    'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
   const lists = new Map<string, Statement>()
   /** The list query for one combination of filters, prepared on first use. */
   const list = (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement => {
@@ -417,7 +427,12 @@ function prepareStatements(db: Db, table: string) {
   const readCredits = db.prepare(`SELECT credits FROM ${t} WHERE id = ?`).pluck()
   const writeCredits = db.prepare(`UPDATE ${t} SET credits = ? WHERE id = ?`)
   return {
-    insert: db.prepare(`INSERT INTO ${t} (${columns}) VALUES (${columns.split(', ').map((c) => `@${c}`).join(', ')})`),
+    insert: db.prepare(
+      `INSERT INTO ${t} (${columns}) VALUES (${columns
+        .split(', ')
+        .map((c) => `@${c}`)
+        .join(', ')})`,
+    ),
     findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
     delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
     list,

@@ -36,7 +36,12 @@ async function setup() {
 
 async function refusedWithin(keyward: ReturnType<typeof createKeyward>, key: string, code: string) {
   const changedAt = performance.now()
-  await eventually('refusal', () => keyward.verify(key, { scopes: ['messages:send'] }), (r) => !r.ok && r.code === code, 2_000)
+  await eventually(
+    'refusal',
+    () => keyward.verify(key, { scopes: ['messages:send'] }),
+    (r) => !r.ok && r.code === code,
+    2_000,
+  )
   expect(performance.now() - changedAt).toBeLessThan(1_000)
 }
 
@@ -85,7 +90,12 @@ describe('a change made outside Keyward (raw SQL on the file) reaches a cached i
       const raw = new Database(file)
       raw.prepare(`UPDATE keyward_keys SET credits = json_set(credits, '$.refill.amount', 99) WHERE id = ?`).run(record.id)
       raw.close()
-      await eventually('notification', async () => seen, (s) => s.includes(record.id), 1_000)
+      await eventually(
+        'notification',
+        async () => seen,
+        (s) => s.includes(record.id),
+        1_000,
+      )
     } finally {
       await unsubscribe()
       await Promise.all([store.close(), peer.close()])

@@ -44,7 +44,11 @@ describe('SqliteKeyStore schema', () => {
     const file = dbPath(dir)
     new SqliteKeyStore(file).close()
     const db = new Database(file)
-    db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(SQLITE_SCHEMA_VERSION + 1, 'future', Date.now())
+    db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      SQLITE_SCHEMA_VERSION + 1,
+      'future',
+      Date.now(),
+    )
     db.close()
     expect(() => new SqliteKeyStore(file)).toThrow(/newer than this package supports/)
     expect(() => new SqliteKeyStore(file)).toThrow(expect.objectContaining({ code: 'schema_too_new' }))
@@ -66,14 +70,30 @@ describe('SqliteKeyStore schema', () => {
         `INSERT INTO keyward_keys (id, prefix, digest, algorithm, hint, name, scopes, metadata, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(record.id, record.prefix, record.digest, record.algorithm, record.hint, record.name, JSON.stringify(record.scopes), JSON.stringify(record.metadata), record.createdAt.getTime(), record.createdAt.getTime())
+      .run(
+        record.id,
+        record.prefix,
+        record.digest,
+        record.algorithm,
+        record.hint,
+        record.name,
+        JSON.stringify(record.scopes),
+        JSON.stringify(record.metadata),
+        record.createdAt.getTime(),
+        record.createdAt.getTime(),
+      )
     const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     expect(store.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
     expect(await store.findById(record.id)).toMatchObject({ id: record.id, name: record.name })
     const seen: string[] = []
     const unsubscribe = await store.subscribe((change) => seen.push(change.id))
     raw.prepare('UPDATE keyward_keys SET revoked_at = ? WHERE id = ?').run(Date.now(), record.id)
-    await eventually('notification', async () => seen, (ids) => ids.includes(record.id), 1_000)
+    await eventually(
+      'notification',
+      async () => seen,
+      (ids) => ids.includes(record.id),
+      1_000,
+    )
     await unsubscribe()
     raw.close()
     await store.close()

@@ -58,8 +58,7 @@
     }
     if (response.status === 204) return null
     const data = await response.json().catch(() => null)
-    if (!response.ok)
-      throw Object.assign(new Error(data?.detail ?? `The request failed (${response.status}).`), { field: data?.field })
+    if (!response.ok) throw Object.assign(new Error(data?.detail ?? `The request failed (${response.status}).`), { field: data?.field })
     return data
   }
 
@@ -202,7 +201,9 @@
       nameInput.focus()
       return
     }
-    const scopes = Array.from(createForm.querySelectorAll('input[name="scopes"]:checked')).map((box) => /** @type {HTMLInputElement} */ (box).value)
+    const scopes = Array.from(createForm.querySelectorAll('input[name="scopes"]:checked')).map(
+      (box) => /** @type {HTMLInputElement} */ (box).value,
+    )
     void busy(createForm, async () => {
       try {
         const { key, info } = await api('POST', '/', { name: nameInput.value.trim(), scopes })

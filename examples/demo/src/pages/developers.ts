@@ -99,7 +99,8 @@ function dialogs(): Html {
     <fieldset class="field">
       <legend>Scopes</legend>
       ${SCOPES.map(
-        (scope) => html`<label class="check"><input type="checkbox" name="scopes" value="${scope.name}" checked> <code>${scope.name}</code> <span class="muted">${scope.label}</span></label>`,
+        (scope) =>
+          html`<label class="check"><input type="checkbox" name="scopes" value="${scope.name}" checked> <code>${scope.name}</code> <span class="muted">${scope.label}</span></label>`,
       )}
     </fieldset>
     <p class="error" id="create-error" role="alert"></p>
@@ -184,7 +185,8 @@ export function endpointsTab(origin: string): Html {
 <table class="endpoints" aria-label="Endpoints">
   <thead><tr><th scope="col">Endpoint</th><th scope="col">Scope</th><th scope="col">What it does</th></tr></thead>
   <tbody>${rows.map(
-    ([method, path, scope, what]) => html`<tr><td><span class="method">${method}</span> <code>${path}</code></td><td><span class="chip">${scope}</span></td><td>${what}</td></tr>`,
+    ([method, path, scope, what]) =>
+      html`<tr><td><span class="method">${method}</span> <code>${path}</code></td><td><span class="chip">${scope}</span></td><td>${what}</td></tr>`,
   )}</tbody>
 </table>
 </div>

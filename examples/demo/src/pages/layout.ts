@@ -47,9 +47,10 @@ export function layout({ title, section, owner, nonce, body, script }: LayoutInp
   <nav aria-label="Main">
     <ul class="topnav">
       ${NAV.map(
-        (item) => html`<li><a href="${item.href}" aria-label="${item.label}" title="${item.label}"${
-          item.section === section ? new Html(' aria-current="page"') : ''
-        }>${item.icon()}</a></li>`,
+        (item) =>
+          html`<li><a href="${item.href}" aria-label="${item.label}" title="${item.label}"${
+            item.section === section ? new Html(' aria-current="page"') : ''
+          }>${item.icon()}</a></li>`,
       )}
     </ul>
   </nav>

@@ -84,8 +84,7 @@ const OPTION_NAMES = new Set(['headers', 'optional', 'scopes', 'realm', 'onFailu
 export function resolveHttpAuthOptions<S extends string, R = unknown>(options: HttpAuthOptions<S, R> = {}): HttpAuthConfig<S, R> {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError('options must be an object')
   for (const name of Object.keys(options))
-    if (!OPTION_NAMES.has(name))
-      throw new TypeError(`unknown option "${name}": expected one of ${[...OPTION_NAMES].join(', ')}`)
+    if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown option "${name}": expected one of ${[...OPTION_NAMES].join(', ')}`)
   const headers = options.headers ?? ['authorization', 'x-api-key']
   if (!Array.isArray(headers) || headers.length === 0 || !headers.every((h) => typeof h === 'string' && HEADER_NAME_RE.test(h)))
     throw new TypeError('options.headers must be a non-empty array of lowercase header names, like ["authorization", "x-api-key"]')
@@ -115,19 +114,14 @@ export function resolveHttpAuthOptions<S extends string, R = unknown>(options: H
  */
 export function assertScopes(scopes: readonly unknown[]): asserts scopes is readonly string[] {
   for (const scope of scopes)
-    if (!isValidScope(scope))
-      throw new TypeError(`scopes must match ^[a-z0-9_.:*-]+$ (like "messages:send"), got ${JSON.stringify(scope)}`)
+    if (!isValidScope(scope)) throw new TypeError(`scopes must match ^[a-z0-9_.:*-]+$ (like "messages:send"), got ${JSON.stringify(scope)}`)
 }
 
 /**
  * What the request's headers hold: nothing, one key, conflicting keys, or a credential that is
  * malformed as a request (`header` names the configured header it came in).
  */
-export type Credential =
-  | { kind: 'none' }
-  | { kind: 'key'; key: string }
-  | { kind: 'conflict' }
-  | { kind: 'malformed'; header: string }
+export type Credential = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'conflict' } | { kind: 'malformed'; header: string }
 
 const NONE: Credential = Object.freeze({ kind: 'none' })
 const CONFLICT: Credential = Object.freeze({ kind: 'conflict' })
@@ -187,7 +181,6 @@ export function extractCredential(rawHeaders: readonly string[], headers: readon
 function challenge(realm: string, params = ''): string {
   return `Bearer realm="${realm}"${params}`
 }
-
 
 function retryAfterSeconds(ms: number | undefined): string {
   return String(Math.max(1, Math.ceil((ms ?? 1000) / 1000)))
@@ -292,7 +285,10 @@ export function verifyFailureResponse(result: VerifyFailure, realm: string, reda
       )
     }
     case 'store_unavailable':
-      return problem(503, result.code, result.message, { 'www-authenticate': challenge(realm), 'retry-after': retryAfterSeconds(result.retryAfterMs) })
+      return problem(503, result.code, result.message, {
+        'www-authenticate': challenge(realm),
+        'retry-after': retryAfterSeconds(result.retryAfterMs),
+      })
     default:
       return problem(401, result.code, result.message, { 'www-authenticate': challenge(realm, ', error="invalid_token"') }, key)
   }
@@ -316,8 +312,7 @@ export async function authenticateRequest<S extends string>(
   const credential = extractCredential(rawHeaders, config.headers)
   if (credential.kind === 'conflict') return { ok: false, response: conflictingCredentialsResponse(config.realm) }
   if (credential.kind === 'malformed') return { ok: false, response: malformedCredentialResponse(config.realm, credential.header) }
-  if (credential.kind === 'none')
-    return config.optional ? ANONYMOUS : { ok: false, response: missingCredentialsResponse(config.realm) }
+  if (credential.kind === 'none') return config.optional ? ANONYMOUS : { ok: false, response: missingCredentialsResponse(config.realm) }
   const scopes = config.scopes.length > 0 ? config.scopes : undefined
   if (source !== undefined) source = throttlingSource(source)
   const result = await keyward.verify(
@@ -338,7 +333,11 @@ export async function authenticateRequest<S extends string>(
 }
 
 /** For a route guard: null when `key` holds every scope, else the 401 or the 403 naming every missing scope. */
-export function requireScopesResponse(key: ApiKeyInfo | null | undefined, scopes: readonly string[], realm: string): HttpFailureResponse | null {
+export function requireScopesResponse(
+  key: ApiKeyInfo | null | undefined,
+  scopes: readonly string[],
+  realm: string,
+): HttpFailureResponse | null {
   if (!key) return missingCredentialsResponse(realm)
   const missing = missingScopes(key.scopes, scopes)
   return missing.length === 0 ? null : insufficientScopeResponse(realm, missing, key.redacted)

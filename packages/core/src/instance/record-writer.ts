@@ -116,7 +116,8 @@ export class RecordWriter {
   idText(id: unknown): string {
     if (this.isIdShaped(id)) return id
     const parsed = this.#p.format.parse(id)
-    if (parsed !== null) return `${parsed.prefix}_${parsed.id.slice(0, 4)}…${(id as string).slice(-4)} (a whole key, not an id: pass ${parsed.id})`
+    if (parsed !== null)
+      return `${parsed.prefix}_${parsed.id.slice(0, 4)}…${(id as string).slice(-4)} (a whole key, not an id: pass ${parsed.id})`
     return typeof id === 'string' ? `(not a key id: ${id.length} characters)` : `(not a key id: ${typeof id})`
   }
 

@@ -49,7 +49,12 @@ export async function rotate<S extends string>(
   // Reserve the rotation on the old record first (conditional on its revision): of two
   // concurrent rotations exactly one wins, and only the winner inserts a successor.
   const successorId = p.format.newId(cryptoRandom)
-  const claimed = await p.writer.update(id, { rotatedToId: successorId, expiresAt: oldExpiry, updatedAt: new Date(now) }, old.revision, 'rotate')
+  const claimed = await p.writer.update(
+    id,
+    { rotatedToId: successorId, expiresAt: oldExpiry, updatedAt: new Date(now) },
+    old.revision,
+    'rotate',
+  )
   if (claimed === null) throw new ConflictError(id, `API key "${id}" changed during rotation; it was not rotated. Try again.`)
 
   let created: { key: string; record: ApiKeyRecord }

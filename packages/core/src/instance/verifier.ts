@@ -89,7 +89,8 @@ export class Verifier<S extends string> {
     // counter), then costs one digest and one digest compare.
     // (Without remembered keys there is nothing to compare for anyone: the step is skipped for all.)
     const decoy = cache.decoy
-    let matched = this.#p.rememberVerifiedKeys && keysEqual(key as string, entry.verifiedKey ?? decoy.verifiedKey!) && now < entry.acceptUntil
+    let matched =
+      this.#p.rememberVerifiedKeys && keysEqual(key as string, entry.verifiedKey ?? decoy.verifiedKey!) && now < entry.acceptUntil
     if (!matched) {
       const reservation = limits.reserve(source, parsed.id, now)
       if ('retryAfterMs' in reservation) return this.#fail(failure('rate_limited', reservation), parsed.id, source)
@@ -177,7 +178,12 @@ export class Verifier<S extends string> {
 
   #fail(result: VerifyFailure, keyId?: string, source?: string): VerifyFailure {
     if (this.#p.events.enabled)
-      this.#p.events.emit({ type: 'key.verify_failed', code: result.code, ...(keyId && { keyId }), ...(source !== undefined && { source }) })
+      this.#p.events.emit({
+        type: 'key.verify_failed',
+        code: result.code,
+        ...(keyId && { keyId }),
+        ...(source !== undefined && { source }),
+      })
     return result
   }
 }
@@ -186,7 +192,8 @@ export class Verifier<S extends string> {
 function checkVerifyOptionNames(options: object): void {
   if (options === null || typeof options !== 'object') throw new TypeError('verify options must be an object')
   for (const name in options)
-    if (!VERIFY_OPTIONS.has(name)) throw new TypeError(`unknown verify option ${JSON.stringify(name.slice(0, 40))}; expected scopes, cost or source`)
+    if (!VERIFY_OPTIONS.has(name))
+      throw new TypeError(`unknown verify option ${JSON.stringify(name.slice(0, 40))}; expected scopes, cost or source`)
 }
 
 function insufficientScope(keyId: string, missing: string[], mode: 'all' | 'any'): VerifyFailure {

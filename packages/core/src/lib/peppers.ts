@@ -21,8 +21,7 @@ export interface DigestTrust {
 }
 
 function pepperBytes(id: string, secret: unknown): Uint8Array {
-  const bytes =
-    typeof secret === 'string' ? utf8ToBytes(secret) : secret instanceof Uint8Array ? Uint8Array.from(secret) : null
+  const bytes = typeof secret === 'string' ? utf8ToBytes(secret) : secret instanceof Uint8Array ? Uint8Array.from(secret) : null
   if (!bytes) throw new TypeError(`pepper "${id}" must be a string or a Uint8Array`)
   if (bytes.length < MIN_PEPPER_BYTES)
     throw new RangeError(`pepper "${id}" must be at least ${MIN_PEPPER_BYTES} bytes, got ${bytes.length}`)
@@ -61,9 +60,9 @@ export class DigesterSet {
     }
     const until = options.acceptUnpepperedUntil
     if (until === undefined) this.#unpepperedUntil = this.current === this.#plain ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY
-    else if (!(until instanceof Date) || Number.isNaN(until.getTime()))
-      throw new TypeError('acceptUnpepperedUntil must be a valid Date')
-    else if (this.current === this.#plain) throw new TypeError('acceptUnpepperedUntil needs a pepper: without one every record is unpeppered')
+    else if (!(until instanceof Date) || Number.isNaN(until.getTime())) throw new TypeError('acceptUnpepperedUntil must be a valid Date')
+    else if (this.current === this.#plain)
+      throw new TypeError('acceptUnpepperedUntil needs a pepper: without one every record is unpeppered')
     else this.#unpepperedUntil = until.getTime()
   }
 

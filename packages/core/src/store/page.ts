@@ -12,5 +12,7 @@ import { encodeCursor } from './cursor.js'
 export function pageOf(records: readonly ApiKeyRecord[], limit: number): StoreListPage {
   const items = records.slice(0, limit)
   const last = items[items.length - 1]
-  return records.length > limit && last ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) } : { items }
+  return records.length > limit && last
+    ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
+    : { items }
 }

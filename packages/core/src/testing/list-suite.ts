@@ -96,15 +96,16 @@ export function listConformance(fresh: () => Promise<KeyStore>, sample: (overrid
       await store.insert(record)
       for (const cursor of TAMPERED_CURSORS)
         for (const query of [{}, { ownerId: 'owner-1' }, { prefix: 'conf_test' }]) {
-          const error = await store
-            .list({ includeRevoked: true, limit: 5, ...query, cursor: cursor as string })
-            .then(() => undefined, (e: unknown) => e)
+          const error = await store.list({ includeRevoked: true, limit: 5, ...query, cursor: cursor as string }).then(
+            () => undefined,
+            (e: unknown) => e,
+          )
           expect(error, `cursor ${JSON.stringify(cursor)}`).toMatchObject({ code: 'invalid_input', field: 'cursor' })
         }
       expect((await store.list({ includeRevoked: true, limit: 5 })).items.map((r) => r.id)).toEqual([record.id])
     })
 
-    it('makes a tampered cursor the caller\'s mistake (invalid_input, HTTP 400) through Keyward, never store_unavailable', async () => {
+    it("makes a tampered cursor the caller's mistake (invalid_input, HTTP 400) through Keyward, never store_unavailable", async () => {
       const store = await fresh()
       const keyward = createKeyward({ prefix: 'conf_test', store, throttle: false, lastUsed: false })
       try {

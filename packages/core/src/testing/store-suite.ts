@@ -63,7 +63,8 @@ export function sampleRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecor
 const ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 function randomId(): string {
   let id = ''
-  while (id.length < 12) for (const b of crypto.getRandomValues(new Uint8Array(16))) if (b < 248 && id.length < 12) id += ID_ALPHABET[b % 62]
+  while (id.length < 12)
+    for (const b of crypto.getRandomValues(new Uint8Array(16))) if (b < 248 && id.length < 12) id += ID_ALPHABET[b % 62]
   return id
 }
 
@@ -151,7 +152,9 @@ export function runKeyStoreConformance(
       const record = sampleRecord()
       await store.insert(record)
       const results = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => store.update(record.id, { rotatedToId: `SUCCESSOR${String(i).padStart(3, '0')}` }, { expectedRevision: 0 })),
+        Array.from({ length: 12 }, (_, i) =>
+          store.update(record.id, { rotatedToId: `SUCCESSOR${String(i).padStart(3, '0')}` }, { expectedRevision: 0 }),
+        ),
       )
       const winners = results.filter((r) => r !== null)
       expect(winners).toHaveLength(1)
@@ -243,7 +246,9 @@ export function runKeyStoreConformance(
 
     it('rejects a cursor it did not make', async () => {
       const store = await fresh()
-      await expect(store.list({ includeRevoked: true, limit: 5, cursor: '"; drop table keys; --' })).rejects.toMatchObject({ code: 'invalid_input' })
+      await expect(store.list({ includeRevoked: true, limit: 5, cursor: '"; drop table keys; --' })).rejects.toMatchObject({
+        code: 'invalid_input',
+      })
     })
 
     it('records last use in batches, keeping the later time and ignoring unknown ids', async () => {
@@ -335,9 +340,7 @@ export function runKeyStoreConformance(
         const won = rotations.filter((r) => r.status === 'fulfilled')
         expect(won).toHaveLength(1)
         const successor = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof keyward.rotate>>>).value
-        expect((await keyward.list({ ownerId: 'owner-z' })).items.map((k) => k.id).sort()).toEqual(
-          [info.id, successor.info.id].sort(),
-        )
+        expect((await keyward.list({ ownerId: 'owner-z' })).items.map((k) => k.id).sort()).toEqual([info.id, successor.info.id].sort())
         expect(await keyward.verify(successor.key)).toMatchObject({ ok: true })
         expect(await keyward.verify(key)).toMatchObject({ ok: true })
         await keyward.revoke(info.id)
