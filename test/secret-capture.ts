@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 // The copy of core the tests use: its TypeScript source, through the `@keyward/source` condition.
 import { KeyFormat, MemoryKeyStore, setDefaultLogger } from '@keyward/core'
-import { type ApiKeyRecord } from '@keyward/core/store'
+import type { ApiKeyRecord } from '@keyward/core/store'
 
 const captured: string[] = []
 const keys = new Set<string>()

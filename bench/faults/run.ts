@@ -115,7 +115,7 @@ async function fault(service: PrivateService): Promise<StoreOutcome> {
     const marks = { measure: Number.POSITIVE_INFINITY, stop: 0, stopped: 0, restart: 0, up: 0, end: 0 }
     const samples = servers.map(() => [] as Sample[])
     const limit = 3_000_000
-    servers.forEach((server, i) =>
+    for (const [i, server] of servers.entries())
       loads.push(
         startLoad({
           port: server.ready.port,
@@ -127,8 +127,7 @@ async function fault(service: PrivateService): Promise<StoreOutcome> {
             if (sample.sentAt >= marks.measure && samples[i]!.length < limit) samples[i]!.push(sample)
           },
         }),
-      ),
-    )
+      )
     await sleep(WARMUP * 1000)
     marks.measure = performance.now()
     log(`${service.kind}: ${servers.length} servers under load; ${BEFORE} s before the fault`)

@@ -66,7 +66,7 @@ async function memory(servers: Child<unknown>[]): Promise<{ rss: number; heapUse
   for (let i = 0; i < RSS_SAMPLES; i++) {
     if (i > 0) await sleep(1000)
     const round = await Promise.all(servers.map((s) => stats(s, true)))
-    round.forEach((x, j) => samples[j]!.push(x))
+    for (const [j, x] of round.entries()) samples[j]!.push(x)
   }
   return samples.map((xs) => {
     const rss = xs.map((x) => x.rss)

@@ -37,7 +37,10 @@ export function refuseForeignHosts(origins: readonly string[]): RequestHandler {
   const allowed = hostsOf(origins)
   return function demoHostCheck(req: Request, res: Response, next: NextFunction): void {
     const refusal = checkHost(req.get('host'), allowed)
-    if (refusal === null) return next()
+    if (refusal === null) {
+      next()
+      return
+    }
     const body = JSON.stringify({ type: 'about:blank', title: 'Misdirected Request', ...refusal })
     res
       .status(refusal.status)

@@ -83,15 +83,17 @@ class Walker {
 
   /** A symlink at `path`: its real target when it may be followed, else null (and recorded as skipped). */
   resolveLink(path: string, root: string): string | null {
-    if (!this.follow) return (this.skip(path, 'symlink'), null)
-    let real: string
+    let real: string | null = null
     try {
-      real = realpathSync(path)
+      if (this.follow) real = realpathSync(path)
     } catch {
-      return (this.skip(path, 'symlink', 'broken or looping link'), null)
+      this.skip(path, 'symlink', 'broken or looping link')
+      return null
     }
-    if (!isInside(root, real)) return (this.skip(path, 'symlink', 'points outside the scan root'), null)
-    return real
+    if (real === null) this.skip(path, 'symlink')
+    else if (!isInside(root, real)) this.skip(path, 'symlink', 'points outside the scan root')
+    else return real
+    return null
   }
 
   /** Everything under folder `dir` (whose real path is `real`) inside scan root `root` (a real path). */
@@ -101,7 +103,8 @@ class Walker {
     try {
       entries = readdirSync(real, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     } catch (error) {
-      return this.skip(dir, 'unreadable', (error as NodeJS.ErrnoException).code)
+      this.skip(dir, 'unreadable', (error as NodeJS.ErrnoException).code)
+      return
     }
     const stack = [...inherited, ...readGitignore(dir)]
     for (const entry of entries) {
@@ -134,7 +137,10 @@ class Walker {
     if (stats.isSymbolicLink()) {
       // A folder the user names is theirs to choose, even through a link; a linked file follows the usual rules.
       const target = statSync(path, { throwIfNoEntry: false })
-      if (!target?.isDirectory()) return this.followLink(path, realpathSync(this.cwd), [])
+      if (!target?.isDirectory()) {
+        this.followLink(path, realpathSync(this.cwd), [])
+        return
+      }
     } else if (!stats.isDirectory()) {
       if (stats.isFile()) this.files.push({ path, real: realpathSync(path), viaLink: false })
       else this.skip(path, 'not_regular')

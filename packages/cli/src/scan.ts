@@ -63,17 +63,23 @@ export function scanPaths(prefix: string | KeyFormat, paths: string[], cwd: stri
   const { files, skipped } = listFiles(paths, cwd, options)
   const findings: Finding[] = []
   let filesScanned = 0
-  files.forEach(({ path, real }, index) => {
+  for (const [index, { path, real }] of files.entries()) {
     if (options.onProgress && index % 200 === 0) options.onProgress({ filesScanned: index, filesTotal: files.length })
     const file = relative(cwd, path) || path
     const read = readRegularFile(real, maxFileBytes)
-    if (!('bytes' in read)) return void skipped.push({ file, ...read })
+    if (!('bytes' in read)) {
+      skipped.push({ file, ...read })
+      continue
+    }
     const encoding = detectEncoding(read.bytes)
-    if (encoding === null) return void skipped.push({ file, reason: 'binary' })
+    if (encoding === null) {
+      skipped.push({ file, reason: 'binary' })
+      continue
+    }
     filesScanned++
     for (const { key, line, column } of findKeys(decodeText(read.bytes, encoding), format))
       findings.push({ file, line, column, key, redacted: format.redactKey(key) })
-  })
+  }
   options.onProgress?.({ filesScanned: files.length, filesTotal: files.length })
   return { findings, filesScanned, skipped }
 }

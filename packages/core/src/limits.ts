@@ -136,13 +136,10 @@ export class Limits {
 
   /** Count a reserved, failed attempt against its source and key id in the store. Never throws. */
   async recordFailure(reservation: Reservation, now: number): Promise<void> {
-    await Promise.all([
-      this.#count('source', reservation.source, this.#perSource, now),
-      this.#count('key', reservation.key, this.#perKey, now),
-    ])
+    await Promise.all([this.#count(reservation.source, this.#perSource, now), this.#count(reservation.key, this.#perKey, now)])
   }
 
-  async #count(kind: 'source' | 'key', slot: AttemptSlot | undefined, limit: RateLimit | null, now: number): Promise<void> {
+  async #count(slot: AttemptSlot | undefined, limit: RateLimit | null, now: number): Promise<void> {
     if (slot === undefined || limit === null) return
     try {
       const { count, resetAt } = await this.#store.incrementCounter!(slot.name, 1, limit.windowMs, now)

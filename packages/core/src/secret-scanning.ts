@@ -352,9 +352,13 @@ export function secretScanningHandler(
       if (!handled.claim(digest)) continue
       let done: LeakReport['action'] = 'none'
       try {
-        if (action === 'revoke' && info.status !== 'revoked') done = (await keyward.revoke(info.id), 'revoked')
-        else if (action === 'disable' && info.status !== 'revoked' && info.status !== 'disabled')
-          done = (await keyward.disable(info.id), 'disabled')
+        if (action === 'revoke' && info.status !== 'revoked') {
+          await keyward.revoke(info.id)
+          done = 'revoked'
+        } else if (action === 'disable' && info.status !== 'revoked' && info.status !== 'disabled') {
+          await keyward.disable(info.id)
+          done = 'disabled'
+        }
       } catch (error) {
         // Not handled after all: GitHub's retry must get through.
         handled.release(digest)

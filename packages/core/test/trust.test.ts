@@ -6,7 +6,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { InvalidInputError, InvalidStateError, KeyNotFoundError, type Keyward, type KeywardEvent, MemoryKeyStore } from '../src/index.js'
-import { type ApiKeyRecord } from '../src/store/index.js'
+import type { ApiKeyRecord } from '../src/store/index.js'
 import { KeyFormat } from '../src/format.js'
 import { CountingStore, instanceFactory, manualClock, PEPPER } from './helpers.js'
 

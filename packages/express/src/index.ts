@@ -16,7 +16,6 @@ import { sendFailure } from './send.js'
 
 declare global {
   // Express's own augmentation point (see @types/express-serve-static-core).
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /**

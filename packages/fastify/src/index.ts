@@ -51,8 +51,7 @@ export type { HttpFailureResponse, KeyManagementActor } from '@keyward/core/http
 /** Options of the {@link apiKeyAuth} plugin: the Keyward instance and the shared adapter options. */
 export interface ApiKeyAuthOptions<S extends string = string> extends HttpAuthOptions<S, FastifyRequest> {
   /** The instance returned by `createKeyward()`, with typed scopes or not. */
-  // `any`: a Keyward<'a' | 'b'> is not assignable to Keyward<string> (its methods take S-typed input).
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: a Keyward<'a' | 'b'> is not assignable to Keyward<string> (its methods take S-typed input)
   keyward: Keyward<any>
 }
 
@@ -86,7 +85,7 @@ const CHECKED_GETTERS = new WeakSet<object>()
  */
 function checkProxyTrust(request: FastifyRequest): void {
   let owner: object | null = request
-  while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, 'ip')) owner = Object.getPrototypeOf(owner)
+  while (owner !== null && !Object.hasOwn(owner, 'ip')) owner = Object.getPrototypeOf(owner)
   const getter = owner && Object.getOwnPropertyDescriptor(owner, 'ip')?.get
   if (!getter || CHECKED_GETTERS.has(getter)) return
   CHECKED_GETTERS.add(getter)

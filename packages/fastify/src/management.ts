@@ -6,7 +6,7 @@ import { keepRawBodies, ownOptions, sendWeb, toWebRequest } from './web.js'
 /** Options of {@link keyManagementPlugin}: the Keyward instance and core's key management options. */
 export interface KeyManagementPluginOptions extends Omit<KeyManagementOptions<FastifyRequest>, 'basePath'> {
   /** The instance returned by `createKeyward()`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: a Keyward<'a' | 'b'> is not assignable to Keyward<string> (its methods take S-typed input)
   keyward: Keyward<any>
 }
 

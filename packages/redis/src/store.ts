@@ -97,8 +97,10 @@ const UPGRADE_BATCH = 500
 const COUNTER_GRACE_MS = 1_000
 
 type ScriptName = keyof typeof lua
+/** The Lua sources by name (a plain object: looked up by name on every call). */
+const SCRIPTS: Record<ScriptName, string> = { ...lua }
 const SHAS = Object.fromEntries(
-  Object.entries(lua).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
+  Object.entries(SCRIPTS).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
 ) as Record<ScriptName, string>
 
 /**
@@ -336,7 +338,7 @@ export class RedisKeyStore implements KeyStore {
       return (await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args)) as T
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-      return (await this.redis.eval(lua[name], keys.length, ...keys, ...args)) as T
+      return (await this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args)) as T
     }
   }
 

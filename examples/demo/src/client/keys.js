@@ -142,7 +142,6 @@
     if (name === '') return 'Enter a name for the key, like "HubSpot CRM sync".'
     if (name.length < 3) return 'Use at least 3 characters: a descriptive name, like "HubSpot CRM sync".'
     if (name.length > 100) return 'Use at most 100 characters.'
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'Remove the control characters from the name.'
     return ''
   }

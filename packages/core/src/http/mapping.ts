@@ -306,6 +306,7 @@ const ANONYMOUS = Object.freeze({ ok: true, key: null } as const)
 export async function authenticateRequest<S extends string>(
   keyward: Keyward<S>,
   rawHeaders: readonly string[],
+  // biome-ignore lint/suspicious/noExplicitAny: the request type only matters to onFailure, which the adapter calls itself
   config: HttpAuthConfig<S, any>,
   source?: string,
 ): Promise<HttpAuthResult<S>> {

@@ -35,7 +35,7 @@ function parseIpv6(text: string): number[] | null {
   while (i < end) {
     let j = i
     let value = 0
-    for (let digit; j < end && j - i <= 4 && (digit = hexDigit(text.charCodeAt(j))) >= 0; j++) value = value * 16 + digit
+    for (let digit: number; j < end && j - i <= 4 && (digit = hexDigit(text.charCodeAt(j))) >= 0; j++) value = value * 16 + digit
     if (j < end && text.charCodeAt(j) === 46) {
       // A dotted IPv4 tail (`::ffff:203.0.113.7`) is the last two groups.
       const v4 = groups.length <= 6 ? parseIpv4(text.slice(i, end)) : null

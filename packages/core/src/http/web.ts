@@ -9,7 +9,7 @@ export interface NodeBodyStream {
   on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
   on(event: 'end', listener: () => void): unknown
   on(event: 'error', listener: (error: unknown) => void): unknown
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: Node's stream typings declare `off` with any[] listeners; unknown[] would not match them
   off(event: 'data' | 'end' | 'error', listener: (...args: any[]) => void): unknown
   pause(): unknown
   resume(): unknown

@@ -4,7 +4,7 @@ import type { KeyFormat } from '../format.js'
 import { decodeDigest, DIGEST_LENGTH, digestsEqual } from '../lib/digest.js'
 import { toStoreError } from './store-errors.js'
 import type { Limits } from '../limits.js'
-import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, Credits, KeyStore, RateLimit } from '../types.js'
+import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, Credits, KeyStore, RateLimit, StoreListPage } from '../types.js'
 import {
   validateCredits,
   validateExpiresAt,
@@ -89,7 +89,7 @@ export class Lifecycle<S extends string> {
     if (fields.cursor !== undefined && typeof fields.cursor !== 'string')
       throw new InvalidInputError('cursor', 'must be a string returned by list()')
     const ownerId = fields.ownerId === undefined ? undefined : (validateOwnerId(fields.ownerId) ?? undefined)
-    let page
+    let page: StoreListPage
     try {
       page = await this.#p.store.list({
         ...(ownerId !== undefined && { ownerId }),

@@ -134,7 +134,7 @@ export class RecordCache<S extends string> {
 
   /** The record of this deployment with this id, read from the store (not the cache), or null. */
   async find(id: string, operation: string): Promise<ApiKeyRecord | null> {
-    let found
+    let found: ApiKeyRecord | null
     try {
       found = await this.#store.findById(id)
     } catch (error) {

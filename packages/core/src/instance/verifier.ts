@@ -6,7 +6,7 @@ import { DIGEST_LENGTH, digestsEqual, keyBytes, keysEqual } from '../lib/digest.
 import type { LastUsedWriter } from '../lib/last-used.js'
 import type { DigesterSet } from '../lib/peppers.js'
 import { deepFreeze, statusOf } from './view.js'
-import type { Limits } from '../limits.js'
+import type { Admission, Limits } from '../limits.js'
 import { checkScopeRequirement, unmetScopes } from '../scopes.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import { failure, type VerifyFailure, type VerifyResult, type VerifySuccess } from '../verify-result.js'
@@ -115,7 +115,7 @@ export class Verifier<S extends string> {
 
     const success: VerifySuccess<S> = { ok: true, key: (entry.info ??= deepFreeze(toInfo<S>(record, now))) }
     if (record.rotatedToId !== null || record.rateLimit !== null || record.credits !== null || limits.defaultRateLimit !== null) {
-      let admission
+      let admission: VerifyFailure | Admission
       try {
         const budget = record.rotatedToId === null ? record : await this.#budgetOf(record, now)
         admission = await limits.admit(record.id, budget, cost, now)

@@ -1,5 +1,5 @@
 import { createKeyward, type KeyStore } from '@keyward/core'
-import { type ApiKeyRecord } from '@keyward/core/store'
+import type { ApiKeyRecord } from '@keyward/core/store'
 import { expect, it } from 'vitest'
 
 /** A unique counter name per run (CSPRNG, like everything random in this package). */

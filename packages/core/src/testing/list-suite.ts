@@ -1,5 +1,5 @@
 import { createKeyward, type KeyStore } from '@keyward/core'
-import { type ApiKeyRecord, type StoreListQuery } from '@keyward/core/store'
+import type { ApiKeyRecord, StoreListQuery } from '@keyward/core/store'
 import { describe, expect, it } from 'vitest'
 
 /** Cursors no store made: garbage, base64 of nonsense, numbers no date can hold, wrong types. */

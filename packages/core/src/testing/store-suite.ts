@@ -11,7 +11,7 @@ import { limitsConformance } from './limits-suite.js'
 import { listConformance } from './list-suite.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
 import { createKeyward, type KeyStore } from '@keyward/core'
-import { type ApiKeyRecord, type KeyChange } from '@keyward/core/store'
+import type { ApiKeyRecord, KeyChange } from '@keyward/core/store'
 
 /** Options of {@link runKeyStoreConformance}. */
 export interface ConformanceOptions {

@@ -4,7 +4,7 @@
  * exactly the bytes every adapter sends.
  */
 import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core'
-import { type ApiKeyRecord, type StoreListPage, type StoreListQuery } from '@keyward/core/store'
+import type { ApiKeyRecord, StoreListPage, StoreListQuery } from '@keyward/core/store'
 import type { KeyManagementOptions } from '@keyward/core/http'
 import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest'
 import type { ConformanceAdapter, ConformanceServer } from './harness.js'

@@ -3,7 +3,7 @@
  * and answers every adapter alike. The signing key is made here with Web Crypto.
  */
 import { createKeyward, type Keyward, MemoryKeyStore } from '@keyward/core'
-import { type LeakReport } from '@keyward/core/secret-scanning'
+import type { LeakReport } from '@keyward/core/secret-scanning'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { afterAll, beforeAll, expect, it } from 'vitest'
