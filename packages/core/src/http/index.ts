@@ -29,6 +29,8 @@ export {
   keyManagementHandler,
   type KeyManagementActor,
   type KeyManagementHandler,
+  type KeyManagementLimits,
   type KeyManagementOptions,
 } from './management/index.js'
 export { secretScanningWebHandler } from './secret-scanning.js'
+export { getApiKey, requireScopes, withApiKey, type FetchHandler, type WithApiKeyOptions } from './with-api-key.js'

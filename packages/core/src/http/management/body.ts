@@ -1,6 +1,7 @@
 /** Request bodies of the key management API: JSON objects with known fields only. */
 import type { Keyward } from '../../api.js'
 import { readLimitedText } from '../web.js'
+import type { LimitCaps } from './limits.js'
 import { invalidInput, ManagementProblem } from './respond.js'
 
 const JSON_TYPE_RE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
@@ -28,10 +29,20 @@ export async function readJsonBody(request: Request, limit: number): Promise<Rec
   return value as Record<string, unknown>
 }
 
-/** Fields each operation takes. Limits and credits are never set here: a tenant must not raise its budget. */
-export const FIELDS = {
-  create: new Set(['name', 'scopes', 'expiresAt']),
-  update: new Set(['name', 'scopes', 'expiresAt']),
+/**
+ * Fields each operation takes. Rate limits and credits only within the operator's caps
+ * (`limits`): without them a tenant must not give itself a budget.
+ */
+export function fieldsOf(limits: LimitCaps): { create: ReadonlySet<string>; update: ReadonlySet<string> } {
+  const fields = ['name', 'scopes', 'expiresAt', 'metadata']
+  if (limits.rateLimit !== null) fields.push('rateLimit')
+  if (limits.credits !== null) fields.push('credits')
+  const set = new Set(fields)
+  return { create: set, update: set }
+}
+
+/** Fields of the actions: rotation takes its grace and the new key's expiry, never a budget. */
+export const ACTION_FIELDS = {
   rotate: new Set(['gracePeriodMs', 'expiresAt']),
   none: new Set<string>(),
 } as const

@@ -10,6 +10,7 @@ import { originRefusal } from './origin.js'
 import { errorResponse, jsonResponse, ManagementProblem } from './respond.js'
 import { ALLOW, methodAllowed, route } from './routes.js'
 
+export type { KeyManagementLimits } from './limits.js'
 export type { KeyManagementActor, KeyManagementOptions } from './options.js'
 
 /**
@@ -54,15 +55,17 @@ async function actorOf<R>(config: ManagementConfig<R>, context: R): Promise<KeyM
  * | request | answer |
  * | --- | --- |
  * | `GET /` (`?limit=&cursor=&includeRevoked=true`) | 200 `{ items: ApiKeyInfo[], nextCursor? }` |
- * | `POST /` `{ name, scopes?, expiresAt? }` | 201 `{ key, info }`: the key, shown this once |
+ * | `POST /` `{ name, scopes?, expiresAt?, metadata?, rateLimit?, credits? }` | 201 `{ key, info }`: the key, shown this once |
  * | `GET /:id` | 200 `ApiKeyInfo` |
- * | `PATCH /:id` `{ name?, scopes?, expiresAt? }` | 200 `ApiKeyInfo` |
+ * | `PATCH /:id` `{ name?, scopes?, expiresAt?, metadata?, rateLimit?, credits? }` | 200 `ApiKeyInfo` |
  * | `POST /:id/disable`, `/enable`, `/revoke` | 200 `ApiKeyInfo` |
  * | `POST /:id/rotate` `{ gracePeriodMs?, expiresAt? }` | 200 `{ key, info, previous }`: the old key works for `gracePeriodMs` more |
  * | `DELETE /:id` | 204 |
  *
- * Refusals are `application/problem+json` with a stable `code`: 400 `invalid_input` (with `field`;
- * rate limits and credits are not fields here, so a tenant cannot raise its budget), 401
+ * `rateLimit` and `credits` are fields only within the caps of `options.limits` (else refused, so a
+ * tenant cannot give itself a budget); `metadata` is JSON of at most 8 KiB, as core checks it.
+ *
+ * Refusals are `application/problem+json` with a stable `code`: 400 `invalid_input` (with `field`), 401
  * `unauthorized` (`authorize` refused), 403 `api_key_not_accepted` (the request carries an API key:
  * managing keys needs a session), 403 `origin_not_allowed` (a state-changing request whose `Origin`
  * is not in `allowedOrigins`), 403 `scope_not_allowed` (rotating, enabling or updating a key whose

@@ -3,8 +3,9 @@
  * collection; get, update and delete on a key; disable, enable, revoke and rotate as actions.
  */
 import type { Keyward } from '../../api.js'
-import type { ApiKeyInfo } from '../../types.js'
-import { checkName, dateField, FIELDS, onlyFields, readJsonBody } from './body.js'
+import type { ApiKeyInfo, Metadata } from '../../types.js'
+import { ACTION_FIELDS, checkName, dateField, fieldsOf, onlyFields, readJsonBody } from './body.js'
+import { cappedCredits, cappedRateLimit } from './limits.js'
 import type { ManagementConfig } from './options.js'
 import { invalidInput, jsonResponse, ManagementProblem } from './respond.js'
 import type { KeyAction } from './routes.js'
@@ -45,13 +46,17 @@ export async function onCollection(op: Operation): Promise<Response> {
     return jsonResponse(200, page)
   }
   const body = await readJsonBody(op.request, op.config.maxBodyBytes)
-  onlyFields(body, FIELDS.create)
+  const { limits } = op.config
+  onlyFields(body, fieldsOf(limits).create)
   checkName(keyward, body.name)
   const created = await keyward.create({
     name: body.name as string,
     ownerId,
     scopes: grantableScopes(body.scopes, op.config.allowedScopes),
     expiresAt: dateField(body.expiresAt, 'expiresAt'),
+    ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
+    ...(limits.rateLimit !== null && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
+    ...(limits.credits !== null && { credits: cappedCredits(body.credits, limits.credits, undefined, Date.now()) }),
   })
   return jsonResponse(201, created)
 }
@@ -68,7 +73,7 @@ export async function ownKey(op: Operation, id: string): Promise<ApiKeyInfo> {
   return info
 }
 
-/** `GET /:id`, `PATCH /:id` (name, scopes, expiry) and `DELETE /:id`. */
+/** `GET /:id`, `PATCH /:id` (name, scopes, expiry, metadata; limits within the caps) and `DELETE /:id`. */
 export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Response> {
   const { keyward } = op
   if (op.method === 'GET') return jsonResponse(200, current)
@@ -77,7 +82,8 @@ export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Respons
     return jsonResponse(204)
   }
   const body = await readJsonBody(op.request, op.config.maxBodyBytes)
-  onlyFields(body, FIELDS.update)
+  const { limits } = op.config
+  onlyFields(body, fieldsOf(limits).update)
   checkName(keyward, body.name)
   const expiresAt = dateField(body.expiresAt, 'expiresAt')
   // New scopes are checked on their own; without them, the key keeps the scopes it has.
@@ -86,6 +92,10 @@ export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Respons
     ...(body.name !== undefined && { name: body.name as string }),
     ...(body.scopes !== undefined && { scopes: grantableScopes(body.scopes, op.config.allowedScopes) }),
     ...(expiresAt !== undefined && { expiresAt }),
+    ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
+    ...(limits.rateLimit !== null && body.rateLimit !== undefined && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
+    ...(limits.credits !== null &&
+      body.credits !== undefined && { credits: cappedCredits(body.credits, limits.credits, current.credits, Date.now()) }),
   })
   return jsonResponse(200, updated)
 }
@@ -95,7 +105,7 @@ export async function onAction(op: Operation, current: ApiKeyInfo, action: KeyAc
   const { keyward } = op
   const body = await readJsonBody(op.request, op.config.maxBodyBytes)
   if (action === 'rotate') {
-    onlyFields(body, FIELDS.rotate)
+    onlyFields(body, ACTION_FIELDS.rotate)
     assertWithinAllowed(current, op.config.allowedScopes, 'rotated')
     const expiresAt = dateField(body.expiresAt, 'expiresAt')
     const rotated = await keyward.rotate(current.id, {
@@ -104,7 +114,7 @@ export async function onAction(op: Operation, current: ApiKeyInfo, action: KeyAc
     })
     return jsonResponse(200, rotated)
   }
-  onlyFields(body, FIELDS.none)
+  onlyFields(body, ACTION_FIELDS.none)
   if (action === 'enable') assertWithinAllowed(current, op.config.allowedScopes, 'enabled')
   return jsonResponse(200, await keyward[action](current.id))
 }

@@ -1,6 +1,7 @@
 /** Options of the key management handler, checked once when it is built. */
 import type { Keyward } from '../../api.js'
 import { isValidScope } from '../../scopes.js'
+import { type KeyManagementLimits, type LimitCaps, resolveLimits } from './limits.js'
 import { parseAllowedOrigins } from './origin.js'
 
 /** Who is asking: the owner whose keys the request may manage, and who acts (for the audit log). */
@@ -53,6 +54,16 @@ export interface KeyManagementOptions<R = Request> {
    */
   allowedScopes?: readonly string[]
   /**
+   * Caps within which a tenant may set `rateLimit` and `credits` on its keys. Without them those
+   * fields are refused (400 `invalid_input`): a tenant must not give itself a budget. With them,
+   * every key created here is capped (a key created without a limit gets the cap), and a tenant can
+   * lower a budget but never lift it past a cap, nor top up what a key has left. Caps are per key:
+   * a tenant that may create keys may create several.
+   * @default {} (no rate limits or credits through this API)
+   * @example limits: { maxRateLimit: { limit: 600, windowMs: 60_000 }, maxCredits: { remaining: 10_000 } }
+   */
+  limits?: KeyManagementLimits
+  /**
    * Largest JSON body accepted, in bytes.
    * @default 16384
    */
@@ -76,6 +87,7 @@ export interface ManagementConfig<R> {
   allowedOrigins: ReadonlySet<string>
   apiKeyHeaders: readonly string[]
   allowedScopes: readonly string[] | undefined
+  limits: LimitCaps
   maxBodyBytes: number
   basePath: string
   onError: ((error: unknown, request: R) => void) | undefined
@@ -83,7 +95,16 @@ export interface ManagementConfig<R> {
 
 const HEADER_NAME_RE = /^[a-z0-9!#$%&'*+.^_`|~-]+$/
 const BASE_PATH_RE = /^(?:\/[\w.~!$&'()*+,;=:@%-]+)*$/
-const OPTION_NAMES = new Set(['authorize', 'allowedOrigins', 'apiKeyHeaders', 'allowedScopes', 'maxBodyBytes', 'basePath', 'onError'])
+const OPTION_NAMES = new Set([
+  'authorize',
+  'allowedOrigins',
+  'apiKeyHeaders',
+  'allowedScopes',
+  'limits',
+  'maxBodyBytes',
+  'basePath',
+  'onError',
+])
 
 /** Validate the options once; a `TypeError` names the option at fault (an unknown name included). */
 export function resolveManagementOptions<R>(keyward: unknown, options: KeyManagementOptions<R>): ManagementConfig<R> {
@@ -114,6 +135,7 @@ export function resolveManagementOptions<R>(keyward: unknown, options: KeyManage
     allowedOrigins,
     apiKeyHeaders: [...headers],
     allowedScopes: scopes && [...scopes],
+    limits: resolveLimits(options.limits),
     maxBodyBytes,
     basePath,
     onError: options.onError,

@@ -108,7 +108,8 @@ export function requestChecks(ctx: ManagementContext): void {
       [{ name: 'Scopes', scopes: 'messages:send' }, 'scopes'],
       [{ name: 'Past', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
       [{ name: 'Garbage date', expiresAt: 'tomorrow-ish' }, 'expiresAt'],
-      [{ name: 'Extra', metadata: {} }, 'metadata'],
+      [{ name: 'Extra', metadata: 'notes' }, 'metadata'],
+      [{ name: 'Extra', owner: 'team-b' }, 'owner'],
     ]
     for (const [body, field] of cases) expectProblem(await ctx.call('POST', '/', { body }), 400, 'invalid_input', undefined, { field })
     for (const body of [[1, 2], 'name', 7])

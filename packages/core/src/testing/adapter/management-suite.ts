@@ -4,12 +4,14 @@ import type { ConformanceAdapter } from './harness.js'
 import { requestChecks } from './management-checks.js'
 import { DETAILS, expectJson, expectProblem, managementContext, type ManagementContext } from './management-context.js'
 import { failureTests } from './management-failures.js'
+import { limitCapTests } from './management-limits.js'
 
 export function managementTests(adapter: ConformanceAdapter): void {
   const ctx = managementContext(adapter)
   describe('lifecycle for one owner', () => lifecycleTests(ctx))
   describe('owners', () => ownerTests(ctx))
   describe('request checks', () => requestChecks(ctx))
+  describe('limits within caps', () => limitCapTests(ctx))
   describe('failures', () => failureTests(ctx))
 }
 
@@ -120,17 +122,46 @@ function lifecycleTests(ctx: ManagementContext): void {
 
   it('never lets a tenant set rate limits or credits (no budget to raise), nor rotate one into more', async () => {
     const { id } = await ctx.createKey('Budget')
-    for (const field of ['rateLimit', 'credits', 'metadata'] as const) {
-      const value = field === 'rateLimit' ? { limit: 1_000_000, windowMs: 1000 } : field === 'credits' ? { remaining: 1_000_000 } : {}
-      expectProblem(await ctx.call('POST', '/', { body: { name: 'More', [field]: value } }), 400, 'invalid_input', /^Unknown field/, {
-        field,
-      })
-      expectProblem(await ctx.call('PATCH', `/${id}`, { body: { [field]: value } }), 400, 'invalid_input', /^Unknown field/, { field })
-      expectProblem(await ctx.call('POST', `/${id}/rotate`, { body: { [field]: value } }), 400, 'invalid_input', /^Unknown field/, {
+    for (const field of ['rateLimit', 'credits'] as const) {
+      for (const value of field === 'rateLimit' ? [{ limit: 1_000_000, windowMs: 1000 }, null] : [{ remaining: 1_000_000 }, null]) {
+        const expected = 'Unknown field "' + field + '": expected name, scopes, expiresAt, metadata.'
+        expectProblem(await ctx.call('POST', '/', { body: { name: 'More', [field]: value } }), 400, 'invalid_input', expected, { field })
+        expectProblem(await ctx.call('PATCH', `/${id}`, { body: { [field]: value } }), 400, 'invalid_input', expected, { field })
+        expectProblem(
+          await ctx.call('POST', `/${id}/rotate`, { body: { [field]: value } }),
+          400,
+          'invalid_input',
+          `Unknown field "${field}": expected gracePeriodMs, expiresAt.`,
+          { field },
+        )
+      }
+    }
+    expect(await ctx.keyward.get(id)).toMatchObject({ rateLimit: null, credits: null, rotatedToId: null })
+    const names = (await ctx.store.list({ ownerId: 'team-a', limit: 1000, includeRevoked: true })).items.map((record) => record.name)
+    expect(names).not.toContain('More')
+  })
+
+  it('takes metadata on create and update, bounded and checked as core checks it', async () => {
+    const created = await ctx.call('POST', '/', { body: { name: 'With metadata', metadata: { integration: 'hubspot', region: 'eu' } } })
+    expect(created.status).toBe(201)
+    const { id } = created.json.info
+    expectJson(created, 201, { key: created.json.key, info: await ctx.keyward.get(id) })
+    expect(created.json.info.metadata).toEqual({ integration: 'hubspot', region: 'eu' })
+    const patched = await ctx.call('PATCH', `/${id}`, { body: { metadata: { integration: 'salesforce' } } })
+    expectJson(patched, 200, await ctx.keyward.get(id))
+    expect(patched.json.metadata).toEqual({ integration: 'salesforce' })
+    // Not an object, too large (core allows 8 KiB), or not JSON-shaped: 400 with the field, nothing changed.
+    for (const [metadata, field] of [
+      [[1, 2], 'metadata'],
+      ['hubspot', 'metadata'],
+      [{ blob: 'x'.repeat(9000) }, 'metadata'],
+    ] as const) {
+      expectProblem(await ctx.call('PATCH', `/${id}`, { body: { metadata } }), 400, 'invalid_input', /^metadata/, { field })
+      expectProblem(await ctx.call('POST', '/', { body: { name: 'Bad metadata', metadata } }), 400, 'invalid_input', /^metadata/, {
         field,
       })
     }
-    expect(await ctx.keyward.get(id)).toMatchObject({ rateLimit: null, credits: null, rotatedToId: null })
+    expect((await ctx.keyward.get(id))?.metadata).toEqual({ integration: 'salesforce' })
   })
 }
 
@@ -159,7 +190,7 @@ function ownerTests(ctx: ManagementContext): void {
       await ctx.call('POST', '/', { body: { name: 'Sneaky', ownerId: 'team-b' } }),
       400,
       'invalid_input',
-      'Unknown field "ownerId": expected name, scopes, expiresAt.',
+      'Unknown field "ownerId": expected name, scopes, expiresAt, metadata.',
       {
         field: 'ownerId',
       },
