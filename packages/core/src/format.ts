@@ -2,7 +2,7 @@ import { BASE62_ALPHABET, encodeBase62, randomBase62, type RandomSource } from '
 import { crc32Ascii, crc32Final, crc32State, crc32Update } from './lib/crc32.js'
 
 /** Length of the CRC32 checksum in base62 characters. */
-export const CHECK_LENGTH = 6
+const CHECK_LENGTH = 6
 /** Anything longer than this cannot be a key; it is rejected before it is read. */
 export const MAX_KEY_LENGTH = 256
 const MAX_PREFIX_LENGTH = 64
@@ -40,9 +40,6 @@ export interface ParsedKey {
   ownPrefix: boolean
 }
 
-/** Why a string is not a key of this shape. */
-export type ParseFailure = 'malformed'
-
 function isBase62Run(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i)
@@ -62,7 +59,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** Throws a `TypeError`/`RangeError` describing what is wrong with a prefix. */
-export function assertValidPrefix(prefix: unknown): asserts prefix is string {
+function assertValidPrefix(prefix: unknown): asserts prefix is string {
   if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof prefix}`)
   if (prefix.length === 0 || prefix.length > MAX_PREFIX_LENGTH)
     throw new RangeError(`prefix must be 1–${MAX_PREFIX_LENGTH} characters, got ${prefix.length}`)

@@ -50,7 +50,7 @@ export function escapeLogValue(value: string, max = 200): string {
 }
 
 /** The log line for an audit event. */
-export function eventLogEntry(event: KeywardEvent): LogEntry {
+function eventLogEntry(event: KeywardEvent): LogEntry {
   const fields: LogEntry['fields'] = {}
   if (event.keyId !== undefined) fields.keyId = escapeLogValue(event.keyId)
   if (event.ownerId != null) fields.ownerId = escapeLogValue(event.ownerId)
@@ -131,7 +131,16 @@ const warned = new Set<string>()
 export function warnOnce(id: string, message: string): void {
   if (warned.has(id)) return
   warned.add(id)
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-  if (env?.NODE_ENV === 'test' || env?.VITEST !== undefined) return
+  if (underTestRunner()) return
   console.warn(`[keyward] ${message}`)
+}
+
+/** `NODE_ENV=test` or `VITEST` set. False where the environment cannot be read (Deno without `--allow-env` throws). */
+function underTestRunner(): boolean {
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    return env?.NODE_ENV === 'test' || env?.VITEST !== undefined
+  } catch {
+    return false
+  }
 }

@@ -18,12 +18,6 @@ export function scopeGranted(granted: readonly string[], required: string): bool
   return false
 }
 
-/** The first of `required` that `granted` does not cover, or undefined when all are covered. */
-export function missingScope(granted: readonly string[], required: readonly string[]): string | undefined {
-  for (const scope of required) if (!scopeGranted(granted, scope)) return scope
-  return undefined
-}
-
 /** Every one of `required` that `granted` does not cover, in the order required (empty when all are). */
 export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
   return required.filter((scope) => !scopeGranted(granted, scope))

@@ -14,7 +14,7 @@ export interface PostgresMigration {
 }
 
 /** A quoted identifier. */
-export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
+const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
 /** A schema-qualified, quoted name. */
 export const qualified = (names: PgNames, suffix = ''): string => `${ident(names.schema)}.${ident(names.table + suffix)}`
 

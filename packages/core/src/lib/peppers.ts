@@ -1,7 +1,7 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { Digester } from './digest.js'
 
-export const DEFAULT_PEPPER_ID = 'default'
+const DEFAULT_PEPPER_ID = 'default'
 const MIN_PEPPER_BYTES = 32
 const PEPPER_ID_RE = /^[A-Za-z0-9_.-]{1,32}$/
 
