@@ -42,7 +42,7 @@ const keyward = createKeyward({
   lastUsed: false,
   throttle: false,
 })
-const other = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore() })
+const other = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: false })
 
 const POOL = 16
 const classes: Record<string, string[]> = { 'wrong-secret': [], 'unknown-id': [], 'bad-checksum': [], valid: [] }
