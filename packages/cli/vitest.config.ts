@@ -1,3 +1,4 @@
 import { keywardProject } from '../../vitest.shared.js'
 
-export default keywardProject('cli', { testTimeout: 30_000, hookTimeout: 60_000, globalSetup: ['../../scripts/vitest-postgres.ts'] })
+// PostgreSQL and Redis: the CLI is tested against the real servers.
+export default keywardProject('cli', { testTimeout: 30_000, hookTimeout: 60_000, globalSetup: ['../../scripts/vitest-services.ts'] })

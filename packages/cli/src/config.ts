@@ -1,10 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { CliError } from './errors.js'
+import type { LocationFlags } from './store-target.js'
 
 /** What `keyward.config.json` may hold. Secrets are better kept in the environment. */
 export interface ConfigFile {
   store?: string
+  /** The PostgreSQL schema or the Redis key prefix. */
+  namespace?: string
+  /** The keys table (SQLite, PostgreSQL). */
+  table?: string
   prefix?: string
   pepper?: string
   peppers?: { current: string; secrets: Record<string, string> }
@@ -12,6 +17,9 @@ export interface ConfigFile {
 
 export interface GlobalFlags {
   store?: string | undefined
+  namespace?: string | undefined
+  schema?: string | undefined
+  table?: string | undefined
   prefix?: string | undefined
   'pepper-file'?: string | undefined
   config?: string | undefined
@@ -19,6 +27,8 @@ export interface GlobalFlags {
 
 export interface ResolvedConfig {
   store: string | undefined
+  /** Where in the store: `--namespace`/`--schema`/`--table`, their environment variables or the file. */
+  location: LocationFlags
   prefix: string | undefined
   peppers: { pepper?: string; peppers?: never } | { pepper?: never; peppers?: NonNullable<ConfigFile['peppers']> }
 }
@@ -54,7 +64,10 @@ function readConfigFile(path: string): ConfigFile {
   return parsed as ConfigFile
 }
 
-/** Flags win over the environment (`KEYWARD_STORE`, `KEYWARD_PREFIX`, `KEYWARD_PEPPER`), which wins over the config file. */
+/**
+ * Flags win over the environment (`KEYWARD_STORE`, `KEYWARD_NAMESPACE`, `KEYWARD_TABLE`, `KEYWARD_PREFIX`,
+ * `KEYWARD_PEPPER`), which wins over the config file.
+ */
 export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: string): ResolvedConfig {
   const configPath =
     flags.config ?? env.KEYWARD_CONFIG ?? (existsSync(resolve(cwd, 'keyward.config.json')) ? 'keyward.config.json' : undefined)
@@ -63,6 +76,11 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: s
   const pepper = pepperFromFile ?? env.KEYWARD_PEPPER ?? file.pepper
   return {
     store: flags.store ?? env.KEYWARD_STORE ?? file.store,
+    location: {
+      namespace: flags.namespace ?? (flags.schema === undefined ? (env.KEYWARD_NAMESPACE ?? file.namespace) : undefined),
+      schema: flags.schema,
+      table: flags.table ?? env.KEYWARD_TABLE ?? file.table,
+    },
     prefix: flags.prefix ?? env.KEYWARD_PREFIX ?? file.prefix,
     peppers: pepper !== undefined ? { pepper } : file.peppers ? { peppers: file.peppers } : {},
   }

@@ -1,12 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward } from '@keyward/core'
+import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward, type KeywardEvent } from '@keyward/core'
 import type { KeyStore } from '@keyward/core/store'
 import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.js'
 import { parseDuration, parseWhen, relative } from './durations.js'
 import { CliError, describeError, EXIT } from './errors.js'
 import type { Io } from './io.js'
+import { limitFields } from './limit-flags.js'
+import { generatePepper, PEPPER_GUIDANCE, PEPPERED_STORE, refuseUnpepperedMint, storeIsPeppered, UNPEPPERED_NOTE } from './pepper.js'
 import { keyShape, sanitizer, urlSecrets } from './redact.js'
 import { runScan } from './scan-command.js'
+import { storeTarget } from './store-target.js'
 import { openStore } from './stores.js'
 import { table } from './table.js'
 
@@ -18,23 +21,33 @@ Usage: keyward <command> [options]
 
 Commands:
   create --name <name> [--owner <id>] [--scope <s>]... [--expires <iso|+30d>] [--metadata <json>]
+         [--rate-limit <limit>/<window>] [--credits <n>[/<refill>/<interval>]]
                          print a new key once, alone on stdout
   list [--owner <id>] [--all] [--limit <n>]
   get <id>
   update <id> [--name <name>] [--scope <s>]... [--expires <iso|+30d|never>] [--metadata <json>]
+         [--rate-limit <limit>/<window>|none] [--credits <n>[/<refill>/<interval>]|none]
   disable <id> | enable <id> | revoke <id> | delete <id>
   rotate <id> [--grace <90s|15m|2h|7d>]  print the successor once, alone on stdout
   verify [<key>|-] [--scope <s>]...      exit 0 when valid, 1 when refused (reads stdin with -)
   scan [paths...] [--revoke [--yes]] [--follow-symlinks] [--max-file-bytes <n|10M>]
                                          find this deployment's keys in files; exit 1 when any
+  pepper generate                        print a new pepper alone on stdout (how to keep it on stderr)
 
 Options:
-  --store <url>        sqlite:./keys.db | postgres://… | redis://…   (env KEYWARD_STORE)
+  --store <url>        sqlite:./keys.db | postgres://…[?schema=s] | redis://…  (env KEYWARD_STORE)
+  --namespace <n>      PostgreSQL schema or Redis key prefix          (env KEYWARD_NAMESPACE)
+  --schema <s>         PostgreSQL schema (same as --namespace)
+  --table <t>          keys table, SQLite or PostgreSQL               (env KEYWARD_TABLE)
   --prefix <prefix>    key prefix, e.g. acme_live                     (env KEYWARD_PREFIX)
   --pepper-file <f>    file holding the pepper                        (env KEYWARD_PEPPER)
   --config <file>      JSON config { store, prefix, pepper | peppers } (default ./keyward.config.json)
   --json               machine-readable output
   -h, --help
+
+Limits:
+  --rate-limit 100/1m  at most 100 verifications a minute (window: 90s, 15m, 2h, 1d…)
+  --credits 1000       1000 verifications in all; 1000/1000/1d refills to 1000 every day
 
 Scan options:
   --revoke             revoke the keys found that exist in the store; asks first on a terminal
@@ -48,6 +61,9 @@ Exit codes: 0 ok or nothing found, 1 refused or keys found, 2 usage or bad input
 
 const OPTIONS = {
   store: { type: 'string' },
+  namespace: { type: 'string' },
+  schema: { type: 'string' },
+  table: { type: 'string' },
   prefix: { type: 'string' },
   'pepper-file': { type: 'string' },
   config: { type: 'string' },
@@ -62,6 +78,8 @@ const OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   grace: { type: 'string' },
+  'rate-limit': { type: 'string' },
+  credits: { type: 'string' },
   revoke: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   'follow-symlinks': { type: 'boolean' },
@@ -162,21 +180,60 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out(HELP)
       return command === undefined && !flags.help ? EXIT.usage : EXIT.ok
     }
+    // Needs nothing configured: it is how a deployment gets its first pepper.
+    if (command === 'pepper') return pepperCommand(positionals, io)
     const config = resolveConfig(flags as GlobalFlags, io.env, io.cwd)
     const format = config.prefix ? formatFor(config.prefix) : null
     clean = sanitizer(format, configSecrets(config))
     if (!config.prefix)
       throw new CliError('no key prefix: pass --prefix acme_live, set KEYWARD_PREFIX, or add "prefix" to keyward.config.json')
 
+    const hasPepper = config.peppers.pepper !== undefined || config.peppers.peppers !== undefined
+    let storeError: KeywardEvent | undefined
     const open = async (): Promise<Keyward> => {
       if (!config.store) throw new CliError('no store: pass --store sqlite:./keys.db (or postgres://…, redis://…), or set KEYWARD_STORE')
-      store = await openStore(config.store, io.cwd)
-      keyward = createKeyward({ prefix: config.prefix!, store, ...config.peppers, cache: false, lastUsed: false, throttle: false })
+      const target = storeTarget(config.store, config.location)
+      store = await openStore(target.url, io.cwd, target.location)
+      // No pepper given is plain SHA-256 on purpose here (the mint check below speaks for it), and
+      // store failures are the one line this command prints, not a log entry besides.
+      const peppers = hasPepper ? config.peppers : { pepper: false as const }
+      const onEvent = (event: KeywardEvent) => {
+        if (event.type === 'store.error') storeError = event
+      }
+      keyward = createKeyward({
+        prefix: config.prefix!,
+        store,
+        ...peppers,
+        cache: false,
+        lastUsed: false,
+        throttle: false,
+        logger: false,
+        hooks: { onEvent },
+      })
       return keyward
+    }
+    const pepperCheck: PepperCheck = {
+      beforeMint: async () => {
+        if (hasPepper) return undefined
+        await refuseUnpepperedMint(store!, config.prefix!)
+        return UNPEPPERED_NOTE
+      },
+      refusalHint: async () => (!hasPepper && (await storeIsPeppered(store!, config.prefix!)) ? PEPPERED_STORE : undefined),
     }
     // Offline unless revoking: the prefix, length and checksum are all a scan needs.
     if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open)
-    return await runCommand(command, await open(), format!, positionals, flags, safeIo, io.out)
+    return await runCommand(command, {
+      keyward: await open(),
+      format: format!,
+      positionals,
+      flags,
+      io: safeIo,
+      showOnce: io.out,
+      pepper: pepperCheck,
+      // A store's own error reads "store_unavailable: The key store failed during findById: …", as `list` would say it.
+      storeFailure: () =>
+        storeError && (storeError.cause?.replace(/^store_unavailable: /, '') ?? `The key store failed during ${storeError.operation}.`),
+    })
   } catch (error) {
     const { exitCode, message } = describeError(error)
     safeIo.err(`keyward: ${message}\n`)
@@ -187,16 +244,40 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** A command that needs the store. `showOnce` prints a new key, unsanitized; everything else goes to `io`. */
-async function runCommand(
-  command: string,
-  keyward: Keyward,
-  format: KeyFormat,
-  positionals: string[],
-  flags: Flags,
-  io: Io,
-  showOnce: (text: string) => void,
-): Promise<number> {
+/** `keyward pepper generate`: a fresh pepper alone on stdout, how to keep it on stderr. */
+function pepperCommand(positionals: string[], io: Io): number {
+  if (positionals[1] !== 'generate' || positionals.length > 2) throw new CliError('usage: keyward pepper generate')
+  io.err(PEPPER_GUIDANCE)
+  io.out(`${generatePepper()}\n`)
+  return EXIT.ok
+}
+
+/** What the CLI checks about the pepper when it has none. */
+interface PepperCheck {
+  /** Before a key is minted (create, rotate): refuses when the store's keys are peppered, else a note to print after. */
+  beforeMint(): Promise<string | undefined>
+  /** After a key was refused as invalid: why, when it is the missing pepper. */
+  refusalHint(): Promise<string | undefined>
+}
+
+/** What a command that needs the store works with. */
+interface CommandContext {
+  keyward: Keyward
+  format: KeyFormat
+  positionals: string[]
+  flags: Flags
+  /** Where everything is printed, sanitized. */
+  io: Io
+  /** Prints a new key, unsanitized. */
+  showOnce: (text: string) => void
+  pepper: PepperCheck
+  /** The last store failure the instance reported, with its (redacted) cause. */
+  storeFailure: () => string | undefined
+}
+
+/** A command that needs the store. */
+async function runCommand(command: string, context: CommandContext): Promise<number> {
+  const { keyward, format, positionals, flags, io, showOnce, pepper } = context
   const json = flags.json === true
   const print = (info: ApiKeyInfo, note?: string) => {
     if (json) io.out(`${JSON.stringify(info)}\n`)
@@ -210,13 +291,17 @@ async function runCommand(
   switch (command) {
     case 'create': {
       if (positionals.length > 1) throw new CliError('usage: keyward create --name <name> [...]')
-      const { key, info } = await keyward.create({
+      const input = {
         name: flags.name as string,
         ...(flags.owner !== undefined && { ownerId: flags.owner }),
         ...(flags.scope !== undefined && { scopes: flags.scope }),
         ...(flags.expires !== undefined && { expiresAt: parseWhen(flags.expires, '--expires') }),
         ...(flags.metadata !== undefined && { metadata: parseMetadata(flags.metadata)! }),
-      })
+        ...limitFields(flags),
+      }
+      const note = await pepper.beforeMint()
+      const { key, info } = await keyward.create(input)
+      if (note) io.err(note)
       if (json) showOnce(`${JSON.stringify({ key, info })}\n`)
       else {
         io.err(`Created "${info.name}" (${info.id}). This is the only time the key is shown; store it like a password:\n`)
@@ -266,6 +351,7 @@ async function runCommand(
           ...(flags.scope !== undefined && { scopes: flags.scope }),
           ...(expires !== undefined && { expiresAt: expires }),
           ...(flags.metadata !== undefined && { metadata: parseMetadata(flags.metadata)! }),
+          ...limitFields(flags),
         }),
         `Updated ${id}.`,
       )
@@ -286,7 +372,9 @@ async function runCommand(
     case 'rotate': {
       const id = requireId(positionals, 'rotate', format)
       const gracePeriodMs = flags.grace === undefined ? 0 : parseDuration(flags.grace, '--grace')
+      const note = await pepper.beforeMint()
       const { key, info, previous } = await keyward.rotate(id, { gracePeriodMs })
+      if (note) io.err(note)
       if (json) showOnce(`${JSON.stringify({ key, info, previous })}\n`)
       else {
         io.err(
@@ -303,7 +391,14 @@ async function runCommand(
       if (json) io.out(`${JSON.stringify(result)}\n`)
       else if (result.ok) io.out(`valid: "${result.key.name}" (${result.key.id}, ${result.key.redacted})\n`)
       else io.out(`refused: ${result.code} — ${result.message}\n`)
-      if (!result.ok && result.code === 'store_unavailable') return EXIT.storeUnavailable
+      const hint = !result.ok && result.code === 'invalid' ? await pepper.refusalHint() : undefined
+      if (hint) io.err(`keyward: ${hint}\n`)
+      if (!result.ok && result.code === 'store_unavailable') {
+        // The result speaks to an API client; the person at the terminal also gets the reason.
+        const failure = context.storeFailure()
+        if (failure) io.err(`keyward: ${failure}\n`)
+        return EXIT.storeUnavailable
+      }
       return result.ok ? EXIT.ok : EXIT.failed
     }
     default:

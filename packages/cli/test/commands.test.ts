@@ -1,26 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { keyward, KEY_RE, type Run } from './run.js'
+import { freshPostgresUrl } from './servers.js'
 
 const PEPPER = 'cli-test-pepper-0123456789-0123456789'
 const dir = mkdtempSync(join(tmpdir(), 'keyward-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-async function freshPostgresUrl(): Promise<string> {
-  const base = process.env.KEYWARD_TEST_PG_URL
-  if (!base) throw new Error('KEYWARD_TEST_PG_URL is not set (globalSetup)')
-  const name = `cli_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return url.toString()
-}
 
 const backends: Array<[string, () => Promise<string>]> = [
   ['SQLite', async () => `sqlite:${join(dir, `keys-${Math.random().toString(36).slice(2)}.db`)}`],

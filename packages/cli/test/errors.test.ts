@@ -10,7 +10,7 @@ import Database from 'better-sqlite3'
 import { SQLITE_SCHEMA_VERSION } from '@keyward/sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../../scripts/services.mjs'
-import { keyward, type Run } from './run.js'
+import { keyward, mintKey, type Run } from './run.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'keyward-cli-errors-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -36,6 +36,37 @@ describe('keyward CLI errors, by class', () => {
     expect(run.code).toBe(4)
     expect(run.stderr).toMatch(/^keyward: The key store failed during list: .*ECONNREFUSED.*\n$/)
     expect(run.stdout + run.stderr).not.toContain(STORE_PASSWORD.slice(0, 10))
+  })
+
+  it('verify against an unreachable store: exit 4, the refusal on stdout and the reason on stderr, one line each', async () => {
+    const store = `postgres://keyward:${STORE_PASSWORD}@127.0.0.1:${await freePort()}/keys`
+    const run = checked(
+      keyward(['verify', '-'], { input: mintKey(), env: { KEYWARD_STORE: store, KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER } }),
+    )
+    expect(run).toMatchObject({ code: 4, stdout: expect.stringMatching(/^refused: store_unavailable — [^\n]*\n$/) })
+    expect(run.stderr).toMatch(/^keyward: The key store failed during findById: .*ECONNREFUSED[^\n]*\n$/)
+    expect(run.stdout + run.stderr).not.toContain(STORE_PASSWORD.slice(0, 10))
+  })
+
+  it.each([
+    [
+      'a database that does not exist',
+      (url: URL) => Object.assign(url, { pathname: '/no_such_db' }),
+      /3D000: database "no_such_db" does not exist/,
+    ],
+    [
+      'a role that does not exist',
+      (url: URL) => Object.assign(url, { username: 'no_such_role' }),
+      /28000: role "no_such_role" does not exist/,
+    ],
+  ])("a wrong PostgreSQL URL (%s): exit 4, one line with the server's reason, never the password", (_name, wrong, reason) => {
+    const url = wrong(new URL(process.env.KEYWARD_TEST_PG_URL!))
+    url.password = STORE_PASSWORD
+    const run = checked(keyward(['list'], { env: { KEYWARD_STORE: url.toString(), KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER } }))
+    expect(run).toMatchObject({ code: 4, stdout: '' })
+    expect(run.stderr).toMatch(/^keyward: The key store failed during list: [^\n]*\n$/)
+    expect(run.stderr).toMatch(reason)
+    expect(run.stderr).not.toContain(STORE_PASSWORD.slice(0, 10))
   })
 
   it('a file that is not a database: exit 4, naming the reason', () => {
