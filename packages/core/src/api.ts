@@ -92,8 +92,9 @@ type PepperChoice =
       pepper?: never
       /**
        * Several peppers, for rotation: new keys use `current`; records name the pepper that made them,
-       * so keys made under an older one keep verifying while it is listed.
-       * @example { current: 'p2', secrets: { p1: process.env.PEPPER_1!, p2: process.env.PEPPER_2! } }
+       * so keys made under an older one keep verifying while it is listed. A single `pepper` has the
+       * id `"default"`: moving from it to a new one, keep it under that id.
+       * @example { current: 'p2', secrets: { default: process.env.KEYWARD_PEPPER!, p2: process.env.KEYWARD_PEPPER_2! } }
        */
       peppers?: { current: string; secrets: Record<string, PepperSecret> }
     }
