@@ -43,16 +43,13 @@ export function protectedApi(keyward: Keyward<DemoScope>): Router {
   })
 
   api.use((_req: Request, res: Response) => {
-    res
-      .status(404)
-      .type('application/problem+json')
-      .json({
-        type: 'about:blank',
-        title: 'Not Found',
-        status: 404,
-        code: 'not_found',
-        detail: 'No such endpoint. See /developers/endpoints.',
-      })
+    res.status(404).type('application/problem+json').json({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      code: 'not_found',
+      detail: 'No such endpoint. See /developers/endpoints.',
+    })
   })
   // Body-parser errors (malformed JSON, too large) as problem+json.
   api.use((error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {

@@ -6,7 +6,9 @@ import express, { type Express, type Request, type Response } from 'express'
 import { protectedApi } from './api.js'
 import { refuseForeignHosts } from './host-check.js'
 import { apiKeysTab, endpointsTab, keysRegion } from './pages/developers.js'
-import { homePage, settingsPage } from './pages/home.js'
+import { fallbacks } from './fallbacks.js'
+import { LIMITS } from './limits.js'
+import { errorPage, homePage, notFoundPage, settingsPage } from './pages/home.js'
 import type { Html } from './pages/html.js'
 import { layout, type Section } from './pages/layout.js'
 import { SCOPES, type DemoScope } from './scopes.js'
@@ -24,7 +26,7 @@ export interface DemoAppOptions {
   origins: readonly string[]
 }
 
-function sendPage(res: Response, owner: string, title: string, section: Section, body: Html, script?: string): void {
+function sendPage(res: Response, owner: string, title: string, section: Section | null, body: Html, script?: string): void {
   const nonce = randomBytes(16).toString('base64')
   res.set({
     'content-type': 'text/html; charset=utf-8',
@@ -48,9 +50,19 @@ export function createDemoApp(keyward: Keyward<DemoScope>, { owner, origins }: D
 
   // In a real app, this is your session: the demo's user is always signed in as `owner`.
   const authorize = (_req: Request): string => owner
-  const listKeys = async () => (await keyward.list({ ownerId: owner, limit: 100 })).items
+  // Revoked keys stay listed: their record is what a review needs.
+  const listKeys = async () => (await keyward.list({ ownerId: owner, limit: 100, includeRevoked: true })).items
 
-  app.use('/api/keys', keyManagementRouter(keyward, { authorize, allowedOrigins: origins, allowedScopes: SCOPES.map((s) => s.name) }))
+  app.use(
+    '/api/keys',
+    keyManagementRouter(keyward, {
+      authorize,
+      allowedOrigins: origins,
+      allowedScopes: SCOPES.map((s) => s.name),
+      // A single-team admin page: its users may set a key's rate limit and credits, within these caps.
+      limits: LIMITS,
+    }),
+  )
   app.use('/v1', protectedApi(keyward))
 
   app.get('/', (_req, res) => sendPage(res, owner, 'Home', 'home', homePage()))
@@ -62,6 +74,12 @@ export function createDemoApp(keyward: Keyward<DemoScope>, { owner, origins }: D
   })
   app.get('/developers/endpoints', (req, res) =>
     sendPage(res, owner, 'Endpoints', 'developers', endpointsTab(`${req.protocol}://${req.get('host') ?? 'localhost'}`)),
+  )
+  // Last: unknown addresses and failures, as a page or as problem+json.
+  app.use(
+    ...fallbacks((res, status) =>
+      status === 404 ? sendPage(res, owner, 'Page not found', null, notFoundPage()) : sendPage(res, owner, 'Error', null, errorPage()),
+    ),
   )
   return app
 }

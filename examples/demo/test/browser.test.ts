@@ -1,7 +1,8 @@
 /**
  * The end-user flow of DESIGN.md §1 in a real browser (Debian's /usr/bin/chromium, driven by
  * playwright-core; no browser is downloaded): Developers → API Keys → Add API Key → name →
- * Yes, Create Key → banner → copy the key → call the API; disable, enable, rotate, delete.
+ * Yes, Create Key → banner → copy the key → call the API; disable, enable, rotate, edit, revoke,
+ * delete; failures that explain themselves; a 404 page; and the page on a 375 px phone.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type RunningDemo } from '../src/demo.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-// The committed screenshot is refreshed with KEYWARD_UPDATE_SCREENSHOTS=1; other runs leave the tree clean.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+]
+// The committed screenshots (1280 px and 375 px wide) are refreshed with KEYWARD_UPDATE_SCREENSHOTS=1; other runs leave the tree clean.
 const SCREENSHOTS =
   process.env.KEYWARD_UPDATE_SCREENSHOTS === '1'
     ? fileURLToPath(new URL('../screenshots/', import.meta.url))
@@ -56,14 +65,7 @@ describe('the API Keys page in Chromium', () => {
     context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 800 },
       baseURL: demo.url,
     })
@@ -78,20 +80,23 @@ describe('the API Keys page in Chromium', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true })
   })
 
-  it('creates a key, copies it, and the key follows disable, enable, rotate and delete', async () => {
+  it('creates a key, copies it, and the key follows disable, enable, rotate, edit, revoke and delete', async () => {
     const pageErrors: string[] = []
     page.on('pageerror', (error) => pageErrors.push(error.message))
     page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text())
+      if (message.type() === 'error' && !/status of 500/.test(message.text())) pageErrors.push(message.text())
     })
 
     await page.goto('/')
-    // The top navigation bar: its second icon is the code icon, which opens Developers.
+    // The top navigation bar: its second item is the code icon, which opens Developers, with a visible label.
     const navLinks = page.getByRole('navigation', { name: 'Main' }).getByRole('link')
     await expect.poll(() => navLinks.count()).toBe(3)
     const codeIcon = navLinks.nth(1)
     expect(await codeIcon.getAttribute('aria-label')).toBe('Developers')
     expect(await codeIcon.locator('svg polyline').count()).toBe(2) // the `<>` glyph
+    expect(await codeIcon.locator('.nav-label').isVisible()).toBe(true)
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point: the label is on screen, not only in the DOM
+    expect(await codeIcon.innerText()).toBe('Developers')
     await codeIcon.click()
     await page.waitForURL('**/developers')
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Developers')
@@ -112,7 +117,28 @@ describe('the API Keys page in Chromium', () => {
     expect(await dialog.locator('#key-name-error').textContent()).toMatch(/name/i)
     expect(await dialog.isVisible()).toBe(true)
 
+    // No scope is pre-checked, and a key without one is not made without a word.
     await nameField.fill('CRM sync')
+    const boxes = dialog.getByRole('checkbox')
+    expect(await boxes.count()).toBe(3)
+    for (let i = 0; i < 3; i++) expect(await boxes.nth(i).isChecked()).toBe(false)
+    await dialog.getByRole('button', { name: 'Yes, Create Key' }).click()
+    await expect
+      .poll(() => dialog.locator('#create-scopes-error').textContent())
+      .toMatch(/No scope is ticked: this key will reach only GET \/v1\/me/)
+    expect(await dialog.isVisible()).toBe(true)
+    expect(await dialog.getByRole('button', { name: 'Create Without Scopes' }).isVisible()).toBe(true)
+    expect((await demo.keyward.list({ ownerId: 'demo-team' })).items).toEqual([])
+    // Ticking a scope takes the question back; the budget and metadata fields go with the key.
+    await dialog.getByRole('checkbox', { name: /messages:send/ }).check()
+    await dialog.getByRole('checkbox', { name: /contacts:sync/ }).check()
+    expect(await dialog.locator('#create-scopes-error').textContent()).toBe('')
+    await dialog.getByLabel('Requests per minute').fill('1200')
+    await dialog.getByLabel('Credits per day').fill('500')
+    await dialog.getByLabel(/Metadata/).fill('{ "integration": "hubspot" }')
+    await dialog.getByRole('button', { name: 'Yes, Create Key' }).click()
+    expect(await dialog.locator('#create-rate-error').textContent()).toMatch(/from 1 to 600/)
+    await dialog.getByLabel('Requests per minute').fill('120')
     await extraScreenshot('dialog')
     await dialog.getByRole('button', { name: 'Yes, Create Key' }).click()
     const banner = page.getByRole('status').filter({ hasText: 'created' })
@@ -129,6 +155,14 @@ describe('the API Keys page in Chromium', () => {
     await expect.poll(readClipboard).toBe(shown)
     await extraScreenshot('new-key')
     const key = await readClipboard()
+    const created = (await demo.keyward.list({ ownerId: 'demo-team' })).items[0]!
+    expect(created).toMatchObject({
+      name: 'CRM sync',
+      scopes: ['messages:send', 'contacts:sync'],
+      metadata: { integration: 'hubspot' },
+      rateLimit: { limit: 120, windowMs: 60_000 },
+      credits: { remaining: 500, refill: { amount: 500, intervalMs: 86_400_000 } },
+    })
     expect(await callApi(key)).toBe(200)
     expect(
       await callApi(key, '/v1/messages', {
@@ -138,12 +172,13 @@ describe('the API Keys page in Chromium', () => {
       }),
     ).toBe(202)
 
-    // The list: name, redacted key (never the key), scopes, created, last used, status.
+    // The list: name, redacted key (never the key), scopes, limits, last used, status.
     const row = rowOf('CRM sync')
     const rowText = (await row.textContent()) ?? ''
     expect(rowText).toContain(demo.keyward.redact(key))
     expect(await page.locator('#keys-region').innerHTML()).not.toContain(key)
     expect(rowText).toContain('messages:send')
+    expect(rowText).toContain('120/min')
     expect(rowText).toContain('Active')
     await page.locator('#dismiss-key').click()
     expect(await page.locator('#new-key').isVisible()).toBe(false)
@@ -157,22 +192,21 @@ describe('the API Keys page in Chromium', () => {
     await expect.poll(() => row.locator('.status').textContent()).toBe('Active')
     expect(await callApi(key)).toBe(200)
     // Last used shows up once the batched write lands.
-    await page.reload()
     await expect
       .poll(
         async () => {
           await page.reload()
-          return rowOf('CRM sync').locator('td').nth(4).textContent()
+          return rowOf('CRM sync').locator('.last-used').textContent()
         },
         { timeout: 10_000 },
       )
       .toBe('just now')
 
-    // Rotate with a grace period: a new key shown once, both work during the grace.
+    // Rotate with 24 hours of grace: a new key shown once, both work during the grace.
     await rowOf('CRM sync').getByRole('button', { name: 'Rotate' }).click()
     const rotate = page.getByRole('dialog', { name: /Rotate/ })
     await rotate.waitFor()
-    await rotate.getByLabel('Old key keeps working for').selectOption({ label: '1 hour' })
+    await rotate.getByLabel('Old key keeps working for').selectOption({ label: '24 hours' })
     await rotate.getByRole('button', { name: 'Yes, Rotate Key' }).click()
     await page.getByRole('status').filter({ hasText: 'rotated' }).waitFor()
     await page.getByRole('button', { name: 'Copy API key' }).click()
@@ -180,37 +214,129 @@ describe('the API Keys page in Chromium', () => {
     const rotated = await readClipboard()
     expect(rotated).toMatch(/^acme_live_/)
     expect(await callApi(rotated)).toBe(200)
-    expect(await callApi(key)).toBe(200) // within the hour of grace
+    expect(await callApi(key)).toBe(200) // within the grace
     const rows = page.locator('#keys-region tbody tr')
     await expect.poll(() => rows.count()).toBe(2)
-    expect(await rows.nth(1).textContent()).toMatch(/Rotated · ends in (60 min|1 h)/)
+    // One countdown, the same right after rotating and after a reload (was "1 days", then "24 h").
+    expect(await rows.nth(1).textContent()).toContain('Rotated · ends in 24 h')
+    await page.reload()
+    expect(await rows.nth(1).textContent()).toContain('Rotated · ends in 24 h')
+    // The two rows share a name; each names the other, linked.
+    const [newer, older] = [rows.nth(0), rows.nth(1)]
+    expect(await newer.locator('.rotation').textContent()).toBe(`Replaces ${demo.keyward.redact(key)}`)
+    expect(await older.locator('.rotation').textContent()).toBe(`Replaced by ${demo.keyward.redact(rotated)}`)
+    const olderId = await older.getAttribute('data-key-id')
+    await newer.locator('.rotation a').click()
+    await page.waitForURL(`**/developers#key-${olderId}`)
+    expect(await older.evaluate((el) => el.matches(':target'))).toBe(true)
 
-    // Add a second integration, so the screenshot shows a realistic list.
+    // Add a second integration, so the screenshot shows a realistic list; then edit it.
     await page.locator('#add-key').click()
     await dialog.getByLabel('API Key Name').fill('Greenhouse ATS')
-    await dialog.getByRole('checkbox', { name: /messages:send/ }).uncheck()
+    await dialog.getByRole('checkbox', { name: /contacts:sync/ }).check()
     await dialog.getByRole('button', { name: 'Yes, Create Key' }).click()
     await page.getByRole('status').filter({ hasText: 'Greenhouse ATS' }).waitFor()
     await page.locator('#dismiss-key').click()
-    await rowOf('Greenhouse ATS').getByRole('button', { name: 'Disable' }).click()
-    await expect.poll(() => rowOf('Greenhouse ATS').locator('.status').textContent()).toBe('Disabled')
+    await rowOf('Greenhouse ATS').getByRole('button', { name: 'Edit' }).click()
+    const editDialog = page.getByRole('dialog', { name: /Edit/ })
+    await editDialog.waitFor()
+    expect(await editDialog.getByLabel('API Key Name').inputValue()).toBe('Greenhouse ATS')
+    expect(await editDialog.getByRole('checkbox', { name: /contacts:sync/ }).isChecked()).toBe(true)
+    await editDialog.getByLabel('API Key Name').fill('Greenhouse ATS sync')
+    await editDialog.getByRole('checkbox', { name: /workflows:trigger/ }).check()
+    await editDialog.getByLabel('Requests per minute').fill('30')
+    await editDialog.getByLabel('Expires').selectOption({ label: 'In 90 days' })
+    await editDialog.getByRole('button', { name: 'Save Changes' }).click()
+    await page.getByRole('status').filter({ hasText: 'saved' }).waitFor()
+    const greenhouse = (await demo.keyward.list({ ownerId: 'demo-team' })).items.find((item) => item.name === 'Greenhouse ATS sync')!
+    expect(greenhouse).toMatchObject({ scopes: ['contacts:sync', 'workflows:trigger'], rateLimit: { limit: 30, windowMs: 60_000 } })
+    expect(greenhouse.expiresAt!.getTime() - Date.now()).toBeGreaterThan(89 * 86_400_000)
+    expect(await rowOf('Greenhouse ATS sync').textContent()).toMatch(/Expires in 90 days/)
+    await rowOf('Greenhouse ATS sync').getByRole('button', { name: 'Disable' }).click()
+    await expect.poll(() => rowOf('Greenhouse ATS sync').locator('.status').textContent()).toBe('Disabled')
 
     mkdirSync(SCREENSHOTS, { recursive: true })
     await page.locator('#banner-close').click()
     await page.screenshot({ path: join(SCREENSHOTS, 'keys.png'), fullPage: true })
 
-    // Delete the new key, with confirmation → 401.
-    const newRow = page.locator('#keys-region tbody tr').filter({ hasText: 'CRM sync' }).filter({ hasNotText: 'Rotated' })
-    await newRow.getByRole('button', { name: 'Delete' }).click()
+    // Revoke is the way to kill a key: it stops at once, and its record stays listed for review.
+    await page.locator('#add-key').click()
+    await dialog.getByLabel('API Key Name').fill('Temporary import')
+    await dialog.getByRole('checkbox', { name: /contacts:sync/ }).check()
+    await dialog.getByRole('button', { name: 'Yes, Create Key' }).click()
+    await page.getByRole('status').filter({ hasText: 'Temporary import' }).waitFor()
+    const temporary = (await page.locator('#new-key-value').textContent()) ?? ''
+    await page.locator('#dismiss-key').click()
+    await rowOf('Temporary import').getByRole('button', { name: 'Revoke' }).click()
+    const revoke = page.getByRole('dialog', { name: /Revoke/ })
+    await revoke.waitFor()
+    expect(await revoke.textContent()).toMatch(/record stays in the list/)
+    await revoke.getByRole('button', { name: 'Yes, Revoke Key' }).click()
+    await page.getByRole('status').filter({ hasText: 'revoked' }).waitFor()
+    await expect.poll(() => rowOf('Temporary import').locator('.status').textContent()).toBe('Revoked')
+    expect(await rowOf('Temporary import').getByRole('button').allTextContents()).toEqual(['Delete'])
+    const refused = await fetch(`${demo.url}/v1/me`, { headers: { authorization: `Bearer ${temporary}` } })
+    expect(await refused.json()).toMatchObject({ status: 401, code: 'revoked' })
+
+    // Delete is secondary: its dialog says what is lost and offers Revoke instead (not for a revoked key).
+    await rowOf('CRM sync').getByRole('button', { name: 'Delete' }).click()
     const confirm = page.getByRole('dialog', { name: /Delete/ })
     await confirm.waitFor()
-    expect(await confirm.textContent()).toMatch(/cannot be undone/)
+    expect(await confirm.textContent()).toMatch(/Nothing is left to review\. This cannot be undone\./)
+    expect(await confirm.textContent()).toMatch(/revoke it instead/)
+    expect(await confirm.getByRole('button', { name: 'Revoke Instead' }).isVisible()).toBe(true)
+    await confirm.getByRole('button', { name: 'Cancel' }).click()
+    await rowOf('Temporary import').getByRole('button', { name: 'Delete' }).click()
+    await confirm.waitFor()
+    expect(await confirm.getByRole('button', { name: 'Revoke Instead' }).isVisible()).toBe(false)
     await confirm.getByRole('button', { name: 'Yes, Delete Key' }).click()
     await page.getByRole('status').filter({ hasText: 'deleted' }).waitFor()
-    expect(await callApi(rotated)).toBe(401)
-    await expect.poll(() => page.locator('#keys-region tbody tr').count()).toBe(2)
+    await expect.poll(() => page.locator('#keys-region tbody tr').count()).toBe(3)
+    expect(await page.locator('#keys-region').textContent()).not.toContain('Temporary import')
 
     expect(pageErrors).toEqual([])
+  })
+
+  it("shows the server's own explanation when a request fails (problem detail or title), not just a status", async () => {
+    await page.goto('/developers')
+    const target = '**/api/keys/*/disable'
+    await page.route(target, (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'about:blank',
+          title: 'Internal Server Error',
+          status: 500,
+          detail: 'The key store is being restarted.',
+        }),
+      }),
+    )
+    const row = page.locator('#keys-region tbody tr[data-status="active"]').first()
+    await row.getByRole('button', { name: 'Disable' }).click()
+    const alert = page.getByRole('alert').filter({ hasText: 'restarted' })
+    await alert.waitFor()
+    expect(await page.locator('#error-text').textContent()).toBe('The key store is being restarted.')
+    await page.unroute(target)
+    await page.route(target, (route) =>
+      route.fulfill({ status: 500, contentType: 'application/problem+json', body: '{"title":"Internal Server Error","status":500}' }),
+    )
+    await row.getByRole('button', { name: 'Disable' }).click()
+    await expect.poll(() => page.locator('#error-text').textContent()).toBe('Internal Server Error (500).')
+    await page.unroute(target)
+    await page.route(target, (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }))
+    await row.getByRole('button', { name: 'Disable' }).click()
+    await expect.poll(() => page.locator('#error-text').textContent()).toMatch(/^The server answered 502\b.*Try again in a moment\.$/)
+    await page.unroute(target)
+    expect(await row.locator('.status').textContent()).toBe('Active')
+  })
+
+  it('answers an unknown address with a page of its own, inside the app', async () => {
+    const response = await page.goto('/nope')
+    expect(response?.status()).toBe(404)
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Page not found')
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count()).toBe(3)
+    expect(await page.content()).not.toContain('Cannot GET')
   })
 
   it('is usable from the keyboard alone', async () => {
@@ -220,6 +346,11 @@ describe('the API Keys page in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'Add API Key' })
     await dialog.waitFor()
     await page.keyboard.type('Zapier workflows')
+    await page.keyboard.press('Tab') // the first scope
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab') // workflows:trigger
+    await page.keyboard.press('Space')
+    expect(await dialog.getByRole('checkbox', { name: /workflows:trigger/ }).isChecked()).toBe(true)
     await page.keyboard.press('Enter') // submits the form
     await page.getByRole('status').filter({ hasText: 'Zapier workflows' }).waitFor()
     // Focus lands on the copy icon; Escape-free flow: Enter copies.
@@ -228,11 +359,68 @@ describe('the API Keys page in Chromium', () => {
     const key = await page.locator('#new-key-value').textContent()
     await expect.poll(readClipboard).toBe(key)
     // Escape closes a dialog without acting.
-    await rowOf('Zapier workflows').getByRole('button', { name: 'Delete' }).focus()
+    await rowOf('Zapier workflows').getByRole('button', { name: 'Revoke' }).focus()
     await page.keyboard.press('Enter')
-    await page.getByRole('dialog', { name: /Delete/ }).waitFor()
+    await page.getByRole('dialog', { name: /Revoke/ }).waitFor()
     await page.keyboard.press('Escape')
-    expect(await page.getByRole('dialog', { name: /Delete/ }).isVisible()).toBe(false)
+    expect(await page.getByRole('dialog', { name: /Revoke/ }).isVisible()).toBe(false)
     expect(await callApi(key ?? '')).toBe(200)
+  })
+
+  it('fits a 375 px phone: no zoomed-out page, no sideways scroll, every action reachable, the icons labelled on focus', async () => {
+    const phone = await chromium.launchPersistentContext(join(tmp, 'phone-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 375, height: 812 },
+      isMobile: true,
+      hasTouch: true,
+      baseURL: demo.url,
+    })
+    try {
+      const small = await phone.newPage()
+      small.setDefaultTimeout(10_000)
+      await small.goto('/developers')
+      // With the viewport honoured and nothing wider than the screen, the page is laid out at 375 px, not zoomed out.
+      expect(await small.evaluate(() => [window.innerWidth, document.documentElement.scrollWidth])).toEqual([375, 375])
+      const rows = small.locator('#keys-region tbody tr')
+      expect(await rows.count()).toBeGreaterThanOrEqual(3)
+      for (const button of await small.locator('#keys-region button').all()) {
+        const box = await button.boundingBox()
+        expect(box, (await button.getAttribute('aria-label')) ?? '').not.toBeNull()
+        expect(box!.x).toBeGreaterThanOrEqual(0)
+        expect(box!.x + box!.width).toBeLessThanOrEqual(375)
+      }
+      // Status and actions of each key are on screen, under labels.
+      expect(await rows.first().locator('td[data-label="Status"]').isVisible()).toBe(true)
+
+      // The `</>` icon: its label is hidden until hovered or focused from the keyboard.
+      const label = small.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Developers' }).locator('.nav-label')
+      const opacity = () => label.evaluate((el) => getComputedStyle(el).opacity)
+      expect(await opacity()).toBe('0')
+      await small.locator('.brand').focus()
+      await small.keyboard.press('Tab')
+      await small.keyboard.press('Tab')
+      expect(await small.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Developers')
+      expect(await opacity()).toBe('1')
+      const tip = await label.boundingBox()
+      expect(tip!.x).toBeGreaterThanOrEqual(0)
+      expect(tip!.x + tip!.width).toBeLessThanOrEqual(375)
+      await small.locator('#add-key').focus()
+
+      mkdirSync(SCREENSHOTS, { recursive: true })
+      await small.screenshot({ path: join(SCREENSHOTS, 'keys-375.png'), fullPage: true })
+
+      // The create dialog fits too.
+      await small.locator('#add-key').click()
+      const dialog = small.getByRole('dialog', { name: 'Add API Key' })
+      await dialog.waitFor()
+      const box = await dialog.boundingBox()
+      expect(box!.x).toBeGreaterThanOrEqual(0)
+      expect(box!.x + box!.width).toBeLessThanOrEqual(375)
+      expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBe(375)
+    } finally {
+      await phone.close()
+    }
   })
 })

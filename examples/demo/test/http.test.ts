@@ -199,6 +199,44 @@ describe('the demo over HTTP', () => {
     expect(crossed).toBe(403)
   })
 
+  it('answers an unknown address with 404: a page for a browser, problem+json for the APIs and other clients, never the address', async () => {
+    const browser = await fetch(`${server.base}/nope/acme_live_abc`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })
+    const page = await browser.text()
+    expect(browser.status).toBe(404)
+    expect(browser.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(browser.headers.get('content-security-policy')).toMatch(/default-src 'none'/)
+    expect(page).toContain('<h1>Page not found</h1>')
+    expect(page).not.toContain('Cannot GET')
+    expect(page).not.toContain('acme_live_abc')
+    for (const [path, accept] of [
+      ['/nope', 'application/json'],
+      ['/nope', '*/*'],
+      ['/api/nope', 'text/html'],
+      ['/api/keys/a/b/c', 'text/html'],
+    ] as const) {
+      const response = await fetch(`${server.base}${path}`, { headers: { accept } })
+      expect(response.status, path).toBe(404)
+      expect(response.headers.get('content-type'), path).toBe('application/problem+json')
+      expect(await response.json()).toMatchObject({ status: 404, code: 'not_found', title: 'Not Found' })
+    }
+  })
+
+  it("lets the demo's users set a key's rate limit, credits and metadata within its caps, never past them", async () => {
+    const created = await request('POST', '/api/keys', {
+      body: { name: 'Budgeted', scopes: ['messages:send'], rateLimit: { limit: 10, windowMs: 60_000 }, metadata: { crm: 'hubspot' } },
+    })
+    expect(created.status).toBe(201)
+    expect(created.json.info).toMatchObject({
+      rateLimit: { limit: 10, windowMs: 60_000 },
+      credits: { remaining: 10_000, refill: { amount: 10_000, intervalMs: 86_400_000 } },
+      metadata: { crm: 'hubspot' },
+    })
+    const tooFast = await request('PATCH', `/api/keys/${created.json.info.id}`, { body: { rateLimit: { limit: 601, windowMs: 60_000 } } })
+    expect(tooFast.json).toMatchObject({ status: 400, code: 'invalid_input', field: 'rateLimit' })
+    const tooMany = await request('POST', '/api/keys', { body: { name: 'Greedy', credits: { remaining: 1_000_000 } } })
+    expect(tooMany.json).toMatchObject({ status: 400, code: 'invalid_input', field: 'credits.remaining' })
+  })
+
   it('keeps keys across a restart on the same SQLite file, and never prints a key', async () => {
     const { key } = (await request('POST', '/api/keys', { body: { name: 'Survives restarts' } })).json
     expect((await request('GET', '/v1/me', { key })).status).toBe(200)

@@ -10,14 +10,17 @@
     if (node === null) throw new Error(`#${id} is missing`)
     return node
   }
+  const DAY_MS = 86_400_000
   const createDialog = /** @type {HTMLDialogElement} */ (byId('create-dialog'))
   const createForm = /** @type {HTMLFormElement} */ (byId('create-form'))
   const nameInput = /** @type {HTMLInputElement} */ (byId('key-name'))
-  const nameError = byId('key-name-error')
-  const createError = byId('create-error')
+  const editDialog = /** @type {HTMLDialogElement} */ (byId('edit-dialog'))
+  const editForm = /** @type {HTMLFormElement} */ (byId('edit-form'))
   const rotateDialog = /** @type {HTMLDialogElement} */ (byId('rotate-dialog'))
   const rotateForm = /** @type {HTMLFormElement} */ (byId('rotate-form'))
   const graceSelect = /** @type {HTMLSelectElement} */ (byId('grace'))
+  const revokeDialog = /** @type {HTMLDialogElement} */ (byId('revoke-dialog'))
+  const revokeForm = /** @type {HTMLFormElement} */ (byId('revoke-form'))
   const deleteDialog = /** @type {HTMLDialogElement} */ (byId('delete-dialog'))
   const deleteForm = /** @type {HTMLFormElement} */ (byId('delete-form'))
   const banner = byId('banner')
@@ -30,14 +33,47 @@
   const live = byId('live')
   const region = byId('keys-region')
 
-  /** @type {{ id: string, name: string } | null} the key a rotate or delete dialog is about */
+  /**
+   * @typedef {{ name: string, scopes: string[], expiresAt: string | null, metadata: Record<string, unknown>,
+   *   ratePerMinute: number | null, creditsPerDay: number | null, creditsLeft: number | null, rotated: boolean }} EditData
+   * @typedef {{ id: string, name: string, status: string, edit: EditData | null }} Target
+   */
+  /** @type {Target | null} the key an edit, rotate, revoke or delete dialog is about */
   let pending = null
   /** @type {string | null} id of the key shown in the new-key panel */
   let shownKeyId = null
 
+  /** An error with the field at fault, from a problem+json answer. */
+  class RequestError extends Error {
+    /** @param {string} message @param {string} [field] */
+    constructor(message, field) {
+      super(message)
+      this.field = field
+    }
+  }
+
   /**
-   * Call the management API. Resolves to the JSON answer (null for 204); rejects with the problem's
-   * `detail` and `field`.
+   * What a failed answer says: the problem's `detail`, else its `title`, else the status line.
+   * @param {Response} response
+   */
+  async function failureOf(response) {
+    const text = await response.text().catch(() => '')
+    /** @type {any} */
+    let problem = null
+    try {
+      problem = JSON.parse(text)
+    } catch {
+      problem = null
+    }
+    const detail = typeof problem?.detail === 'string' && problem.detail !== '' ? problem.detail : null
+    const title = typeof problem?.title === 'string' && problem.title !== '' ? problem.title : null
+    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
+    const message = detail ?? (title ? `${title} (${response.status}).` : `The server answered ${status}. Try again in a moment.`)
+    return new RequestError(message, typeof problem?.field === 'string' ? problem.field : undefined)
+  }
+
+  /**
+   * Call the management API. Resolves to the JSON answer (null for 204); rejects with a RequestError.
    * @param {string} method
    * @param {string} path
    * @param {unknown} [body]
@@ -54,12 +90,11 @@
     try {
       response = await fetch(`/api/keys${path}`, init)
     } catch {
-      throw Object.assign(new Error('The server could not be reached. Check your connection and try again.'), { field: undefined })
+      throw new RequestError('The server could not be reached. Check your connection and try again.')
     }
+    if (!response.ok) throw await failureOf(response)
     if (response.status === 204) return null
-    const data = await response.json().catch(() => null)
-    if (!response.ok) throw Object.assign(new Error(data?.detail ?? `The request failed (${response.status}).`), { field: data?.field })
-    return data
+    return response.json()
   }
 
   /** @param {unknown} error */
@@ -81,13 +116,27 @@
 
   /** Re-render the key list from the server; then focus `selector` in the row of `keyId`, if given. */
   async function refresh(/** @type {string} */ keyId = '', /** @type {string} */ selector = '') {
-    const response = await fetch('/developers/api-keys/list', { credentials: 'same-origin' })
-    if (!response.ok) throw new Error(`Could not reload the key list (${response.status}).`)
+    let response
+    try {
+      response = await fetch('/developers/api-keys/list', { credentials: 'same-origin' })
+    } catch {
+      throw new RequestError('The key list could not be reloaded: the server is unreachable. Reload the page.')
+    }
+    if (!response.ok) throw await failureOf(response)
     region.innerHTML = await response.text()
     if (keyId && selector) {
       const row = region.querySelector(`tr[data-key-id="${CSS.escape(keyId)}"]`)
       const target = /** @type {HTMLElement | null} */ (row?.querySelector(selector) ?? null)
       target?.focus()
+    }
+  }
+
+  /** Refresh, showing a failure in the error banner rather than throwing. */
+  async function refreshOrReport(/** @type {string} */ keyId = '', /** @type {string} */ selector = '') {
+    try {
+      await refresh(keyId, selector)
+    } catch (error) {
+      showError(messageOf(error))
     }
   }
 
@@ -146,18 +195,222 @@
     return ''
   }
 
-  /** @param {string} message */
-  function setNameError(message) {
-    nameError.textContent = message
-    nameInput.setAttribute('aria-invalid', message ? 'true' : 'false')
+  /**
+   * The form's controls by name, and its error slots by field.
+   * @param {HTMLFormElement} form
+   * @param {'create' | 'edit'} prefix
+   */
+  function controlsOf(form, prefix) {
+    const input = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name))
+    return {
+      form,
+      name: input('name'),
+      scopes: /** @type {HTMLInputElement[]} */ (Array.from(form.querySelectorAll('input[name="scopes"]'))),
+      expiry: /** @type {HTMLSelectElement} */ (/** @type {unknown} */ (input('expiry'))),
+      rate: input('rate'),
+      credits: input('credits'),
+      metadata: /** @type {HTMLTextAreaElement} */ (/** @type {unknown} */ (input('metadata'))),
+      submit: /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]')),
+      errors: {
+        name: byId(prefix === 'create' ? 'key-name-error' : 'edit-name-error'),
+        scopes: byId(`${prefix}-scopes-error`),
+        rate: byId(`${prefix}-rate-error`),
+        credits: byId(`${prefix}-credits-error`),
+        metadata: byId(`${prefix}-metadata-error`),
+        form: byId(`${prefix}-error`),
+      },
+    }
+  }
+  const create = controlsOf(createForm, 'create')
+  const edit = controlsOf(editForm, 'edit')
+  const SUBMIT_LABEL = { create: create.submit.textContent ?? '', edit: edit.submit.textContent ?? '' }
+
+  /** @typedef {ReturnType<typeof controlsOf>} Controls */
+  /** @typedef {'name' | 'scopes' | 'rate' | 'credits' | 'metadata' | 'form'} Slot */
+
+  /**
+   * Show `message` under `slot` ('' clears it), marking its control invalid.
+   * @param {Controls} c @param {Slot} slot @param {string} message
+   */
+  function setError(c, slot, message) {
+    c.errors[slot].textContent = message
+    const control =
+      slot === 'name' ? c.name : slot === 'rate' ? c.rate : slot === 'credits' ? c.credits : slot === 'metadata' ? c.metadata : null
+    control?.setAttribute('aria-invalid', message ? 'true' : 'false')
+  }
+
+  /** @param {Controls} c */
+  function clearErrors(c) {
+    for (const slot of /** @type {Slot[]} */ (['name', 'scopes', 'rate', 'credits', 'metadata', 'form'])) setError(c, slot, '')
+    resetNoScopeConfirmation(c)
+  }
+
+  /** @param {Controls} c */
+  function resetNoScopeConfirmation(c) {
+    delete c.form.dataset.noScopesConfirmed
+    c.submit.textContent = c === create ? SUBMIT_LABEL.create : SUBMIT_LABEL.edit
+  }
+
+  /**
+   * A whole number from `min` to `max` in `input`, null when empty; a message when it is not.
+   * @param {HTMLInputElement} input @param {number} min @param {number} max @returns {number | null | string}
+   */
+  function wholeNumber(input, min, max) {
+    const raw = input.value.trim()
+    if (raw === '') return null
+    const value = Number(raw)
+    return Number.isInteger(value) && value >= min && value <= max
+      ? value
+      : `Enter a whole number from ${min} to ${max.toLocaleString('en-US')}, or leave it empty for ${max.toLocaleString('en-US')}.`
+  }
+
+  /**
+   * The number in the `rate` or `credits` field (1 to its `max`): undefined when the field is off,
+   * null when empty, false after showing why it is not valid.
+   * @param {Controls} c @param {'rate' | 'credits'} slot @returns {number | null | undefined | false}
+   */
+  function numberField(c, slot) {
+    const input = c[slot]
+    if (input.disabled) return undefined
+    const value = wholeNumber(input, 1, Number(input.max))
+    setError(c, slot, typeof value === 'string' ? value : '')
+    return typeof value === 'string' ? false : value
+  }
+
+  /** @param {HTMLSelectElement} select @returns {string | null | undefined} ISO date, null for never, undefined to keep */
+  function expiryOf(select) {
+    if (select.value === 'keep') return undefined
+    if (select.value === '') return null
+    return new Date(Date.now() + Number(select.value) * DAY_MS).toISOString()
+  }
+
+  /**
+   * The request body of a create (`original` null) or an edit, or null after showing what is wrong.
+   * Only what changed is sent on edit; limits stay within the caps the inputs carry.
+   * @param {Controls} c @param {EditData | null} original @returns {Record<string, unknown> | null}
+   */
+  function bodyOf(c, original) {
+    const body = /** @type {Record<string, unknown>} */ ({})
+    let ok = true
+    const problem = validateName(c.name.value)
+    setError(c, 'name', problem)
+    if (problem) ok = false
+    else body.name = c.name.value.trim()
+
+    const scopes = c.scopes.filter((box) => box.checked).map((box) => box.value)
+    body.scopes = scopes
+
+    const expiresAt = expiryOf(c.expiry)
+    if (expiresAt !== undefined && !(original === null && expiresAt === null)) body.expiresAt = expiresAt
+
+    const rate = numberField(c, 'rate')
+    if (rate === false) ok = false
+    else if (rate !== undefined) {
+      const perMinute = rate ?? Number(c.rate.max)
+      if (original === null ? rate !== null : perMinute !== original.ratePerMinute) body.rateLimit = { limit: perMinute, windowMs: 60_000 }
+    }
+
+    const credits = numberField(c, 'credits')
+    if (credits === false) ok = false
+    else if (credits !== undefined) {
+      const perDay = credits ?? Number(c.credits.max)
+      const refill = { amount: perDay, intervalMs: DAY_MS }
+      if (original === null) {
+        if (credits !== null) body.credits = { remaining: perDay, refill }
+      } else if (perDay !== original.creditsPerDay) {
+        // What a key has left is never topped up here: a larger daily amount applies from the next refill.
+        body.credits = { remaining: Math.min(perDay, original.creditsLeft ?? perDay), refill }
+      }
+    }
+
+    const rawMetadata = c.metadata.value.trim()
+    let metadataProblem = ''
+    if (rawMetadata !== '') {
+      try {
+        const metadata = JSON.parse(rawMetadata)
+        if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+          metadataProblem = 'Use a JSON object, like { "integration": "hubspot" }.'
+        else if (original === null || JSON.stringify(metadata) !== JSON.stringify(original.metadata)) body.metadata = metadata
+      } catch {
+        metadataProblem = 'This is not valid JSON. Use an object, like { "integration": "hubspot" }.'
+      }
+    } else if (original !== null && Object.keys(original.metadata).length > 0) body.metadata = {}
+    setError(c, 'metadata', metadataProblem)
+    if (metadataProblem) ok = false
+
+    if (!ok) {
+      const invalid = /** @type {HTMLElement | null} */ (c.form.querySelector('[aria-invalid="true"]'))
+      invalid?.focus()
+      return null
+    }
+    // A key without a scope reaches almost nothing: ask once before making one.
+    if (scopes.length === 0 && c.form.dataset.noScopesConfirmed !== 'yes') {
+      c.form.dataset.noScopesConfirmed = 'yes'
+      setError(
+        c,
+        'scopes',
+        'No scope is ticked: this key will reach only GET /v1/me. Tick the scopes its integration needs, or confirm to go ahead without.',
+      )
+      c.submit.textContent = c === create ? 'Create Without Scopes' : 'Save Without Scopes'
+      c.scopes[0]?.focus()
+      return null
+    }
+    return body
+  }
+
+  /**
+   * Show a refusal of the server under the field it names, else under the form.
+   * @param {Controls} c @param {unknown} error
+   */
+  function showFieldError(c, error) {
+    const field = error instanceof RequestError ? (error.field ?? '') : ''
+    const message = messageOf(error)
+    /** @type {Slot} */
+    const slot =
+      field === 'name'
+        ? 'name'
+        : field.startsWith('scopes')
+          ? 'scopes'
+          : field.startsWith('rateLimit')
+            ? 'rate'
+            : field.startsWith('credits')
+              ? 'credits'
+              : field.startsWith('metadata')
+                ? 'metadata'
+                : 'form'
+    setError(c, slot, message)
+    if (slot === 'name') c.name.focus()
   }
 
   function openCreate() {
     createForm.reset()
-    setNameError('')
-    createError.textContent = ''
+    clearErrors(create)
     createDialog.showModal()
     nameInput.focus()
+  }
+
+  /** @param {Target} target */
+  function openEdit(target) {
+    const data = target.edit
+    if (data === null) return
+    editForm.reset()
+    clearErrors(edit)
+    byId('edit-title').textContent = `Edit "${target.name}"`
+    edit.name.value = data.name
+    for (const box of edit.scopes) box.checked = data.scopes.includes(box.value)
+    edit.expiry.value = 'keep'
+    const keep = edit.expiry.querySelector('option[value="keep"]')
+    if (keep)
+      keep.textContent = data.expiresAt === null ? 'Keep as is (never)' : `Keep as is (${new Date(data.expiresAt).toLocaleString()})`
+    edit.rate.value = data.ratePerMinute === null ? '' : String(data.ratePerMinute)
+    edit.credits.value = data.creditsPerDay === null ? '' : String(data.creditsPerDay)
+    edit.metadata.value = Object.keys(data.metadata).length === 0 ? '' : JSON.stringify(data.metadata)
+    // A rotated key spends its replacement's budget and keeps the grace rotation gave it.
+    for (const control of [edit.rate, edit.credits, edit.expiry]) control.disabled = data.rotated
+    byId('edit-rotated').hidden = !data.rotated
+    pending = target
+    editDialog.showModal()
+    edit.name.focus()
   }
 
   /**
@@ -188,33 +441,47 @@
     }
   }
 
-  nameInput.addEventListener('input', () => {
-    if (nameInput.getAttribute('aria-invalid') === 'true') setNameError(validateName(nameInput.value))
-  })
+  for (const c of [create, edit]) {
+    c.name.addEventListener('input', () => {
+      if (c.name.getAttribute('aria-invalid') === 'true') setError(c, 'name', validateName(c.name.value))
+    })
+    for (const box of c.scopes)
+      box.addEventListener('change', () => {
+        setError(c, 'scopes', '')
+        resetNoScopeConfirmation(c)
+      })
+  }
 
   createForm.addEventListener('submit', (event) => {
     event.preventDefault()
-    const problem = validateName(nameInput.value)
-    setNameError(problem)
-    if (problem) {
-      nameInput.focus()
-      return
-    }
-    const scopes = Array.from(createForm.querySelectorAll('input[name="scopes"]:checked')).map(
-      (box) => /** @type {HTMLInputElement} */ (box).value,
-    )
+    const body = bodyOf(create, null)
+    if (body === null) return
     void busy(createForm, async () => {
       try {
-        const { key, info } = await api('POST', '/', { name: nameInput.value.trim(), scopes })
+        const { key, info } = await api('POST', '/', body)
         createDialog.close()
         showNewKey(key, info.id, `API key "${info.name}" created. Copy it now: it won't be shown again.`)
-        await refresh()
+        await refreshOrReport()
       } catch (error) {
-        const field = /** @type {{ field?: string }} */ (error).field
-        if (field === 'name') {
-          setNameError(messageOf(error).replace(/^name: /, ''))
-          nameInput.focus()
-        } else createError.textContent = messageOf(error)
+        showFieldError(create, error)
+      }
+    })
+  })
+
+  editForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const target = pending
+    if (target === null || target.edit === null) return
+    const body = bodyOf(edit, target.edit)
+    if (body === null) return
+    void busy(editForm, async () => {
+      try {
+        const info = await api('PATCH', `/${encodeURIComponent(target.id)}`, body)
+        editDialog.close()
+        showBanner(`API key "${info.name}" saved.`)
+        await refreshOrReport(target.id, '[data-action="edit"]')
+      } catch (error) {
+        showFieldError(edit, error)
       }
     })
   })
@@ -231,9 +498,26 @@
         rotateDialog.close()
         const old = gracePeriodMs === 0 ? 'The old key no longer works.' : `The old key keeps working for ${graceLabel}.`
         showNewKey(key, info.id, `API key "${info.name}" rotated. ${old} Copy the new key now: it won't be shown again.`)
-        await refresh()
+        await refreshOrReport()
       } catch (error) {
         byId('rotate-error').textContent = messageOf(error)
+      }
+    })
+  })
+
+  revokeForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const target = pending
+    if (target === null) return
+    void busy(revokeForm, async () => {
+      try {
+        await api('POST', `/${encodeURIComponent(target.id)}/revoke`)
+        revokeDialog.close()
+        if (shownKeyId === target.id) hideNewKey()
+        showBanner(`API key "${target.name}" revoked. Requests with it are refused from now on; its record stays listed.`)
+        await refreshOrReport(target.id, '[data-action="delete"]')
+      } catch (error) {
+        byId('revoke-error').textContent = messageOf(error)
       }
     })
   })
@@ -247,8 +531,8 @@
         await api('DELETE', `/${encodeURIComponent(target.id)}`)
         deleteDialog.close()
         if (shownKeyId === target.id) hideNewKey()
-        showBanner(`API key "${target.name}" deleted. Requests with it are refused from now on.`)
-        await refresh()
+        showBanner(`API key "${target.name}" deleted. Requests with it are refused, and its record is gone.`)
+        await refreshOrReport()
         byId('add-key').focus()
       } catch (error) {
         byId('delete-error').textContent = messageOf(error)
@@ -258,17 +542,17 @@
 
   /**
    * @param {string} action
-   * @param {{ id: string, name: string }} target
+   * @param {Target} target
    */
   async function onRowAction(action, target) {
-    if (action === 'rotate') {
+    if (action === 'edit') return openEdit(target)
+    if (action === 'rotate' || action === 'revoke' || action === 'delete') {
       pending = target
-      openFor(rotateDialog, `Rotate "${target.name}"`)
-      return
-    }
-    if (action === 'delete') {
-      pending = target
-      openFor(deleteDialog, `Delete "${target.name}"?`)
+      const dialogs = { rotate: rotateDialog, revoke: revokeDialog, delete: deleteDialog }
+      const titles = { rotate: `Rotate "${target.name}"`, revoke: `Revoke "${target.name}"?`, delete: `Delete "${target.name}"?` }
+      // A revoked key has nothing left to revoke: its delete dialog does not offer it.
+      if (action === 'delete') byId('revoke-instead').hidden = target.status === 'revoked'
+      openFor(dialogs[action], titles[action])
       return
     }
     if (action !== 'disable' && action !== 'enable') return
@@ -293,6 +577,10 @@
     if (button.hasAttribute('data-close')) return button.closest('dialog')?.close()
     if (button.id === 'copy-key') return void copy(button, newKeyValue, 'API key')
     if (button.id === 'copy-curl') return void copy(button, curlLine, 'Curl command')
+    if (button.id === 'revoke-instead' && pending !== null) {
+      deleteDialog.close()
+      return void onRowAction('revoke', pending)
+    }
     if (button.id === 'dismiss-key') {
       hideNewKey()
       banner.hidden = true
@@ -304,6 +592,16 @@
     }
     const action = button.dataset.action
     const row = /** @type {HTMLElement | null} */ (button.closest('tr[data-key-id]'))
-    if (action && row) void onRowAction(action, { id: row.dataset.keyId ?? '', name: row.dataset.keyName ?? '' })
+    if (action && row) {
+      const raw = row.dataset.edit
+      /** @type {EditData | null} */
+      const data = raw ? JSON.parse(raw) : null
+      void onRowAction(action, {
+        id: row.dataset.keyId ?? '',
+        name: row.dataset.keyName ?? '',
+        status: row.dataset.status ?? '',
+        edit: data,
+      })
+    }
   })
 })()

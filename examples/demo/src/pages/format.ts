@@ -21,11 +21,17 @@ export function formatAgo(date: Date, now: number): string {
   return formatDate(date, now)
 }
 
-/** "in 59 min", "in 23 h", "in 6 days". */
+/**
+ * How long until `date`, in one consistent, humanized unit: "in under a minute", "in 1 min" …
+ * "in 59 min", "in 1 h" … "in 47 h", then "in 2 days" and on. The amount is rounded to its unit
+ * first, so the same span always reads the same (24 hours is "in 24 h", a second before or after).
+ */
 export function formatIn(date: Date, now: number): string {
-  const seconds = Math.max(0, Math.round((date.getTime() - now) / 1000))
+  const seconds = Math.max(0, (date.getTime() - now) / 1000)
   if (seconds < 60) return 'in under a minute'
-  if (seconds < 3600) return `in ${Math.ceil(seconds / 60)} min`
-  if (seconds < 86_400) return `in ${Math.round(seconds / 3600)} h`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 60) return `in ${minutes} min`
+  const hours = Math.round(seconds / 3600)
+  if (hours < 48) return `in ${hours} h`
   return `in ${Math.round(seconds / 86_400)} days`
 }

@@ -15,3 +15,20 @@ export function settingsPage(): Html {
 <p class="lead">Team settings are not part of this demo.</p>
 <div class="card placeholder"><p class="muted">Head to <a href="/developers">Developers</a> to manage API keys.</p></div>`
 }
+
+/** The page for an address that names nothing. The address is not quoted back (it could hold a pasted key). */
+export function notFoundPage(): Html {
+  return html`<h1>Page not found</h1>
+<p class="lead">There is no page at this address.</p>
+<div class="card placeholder">
+  <p class="muted">Try <a href="/">Home</a> or <a href="/developers">Developers → API Keys</a>. The API's endpoints are listed under
+  <a href="/developers/endpoints">Endpoints</a>.</p>
+</div>`
+}
+
+/** The page for a server failure: nothing more than that it happened (the details go to the log). */
+export function errorPage(): Html {
+  return html`<h1>Something went wrong</h1>
+<p class="lead">The server could not show this page. Try again in a moment.</p>
+<div class="card placeholder"><p class="muted">Back to <a href="/">Home</a>.</p></div>`
+}

@@ -6,7 +6,8 @@ export type Section = 'home' | 'developers' | 'settings'
 
 interface LayoutInput {
   title: string
-  section: Section
+  /** The top-bar item to mark as current; null on pages outside the three sections (a 404). */
+  section: Section | null
   /** The demo's signed-in team. */
   owner: string
   /** Per-response CSP nonce for the inline style and script. */
@@ -48,9 +49,9 @@ export function layout({ title, section, owner, nonce, body, script }: LayoutInp
     <ul class="topnav">
       ${NAV.map(
         (item) =>
-          html`<li><a href="${item.href}" aria-label="${item.label}" title="${item.label}"${
+          html`<li><a href="${item.href}" aria-label="${item.label}"${
             item.section === section ? new Html(' aria-current="page"') : ''
-          }>${item.icon()}</a></li>`,
+          }>${item.icon()}<span class="nav-label" aria-hidden="true">${item.label}</span></a></li>`,
       )}
     </ul>
   </nav>

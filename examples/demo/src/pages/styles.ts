@@ -21,7 +21,15 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .brand { font-weight: 700; letter-spacing: -.01em; color: #fff; text-decoration: none; font-size: 16px; margin-right: 8px; }
 .brand span { color: #a5b4fc; }
 .topnav { display: flex; gap: 4px; list-style: none; margin: 0; padding: 0; }
-.topnav a { display: grid; place-items: center; width: 40px; height: 40px; border-radius: 8px; color: #9ca3af; }
+.topnav a { position: relative; display: flex; align-items: center; gap: 8px; height: 40px; padding: 0 10px; border-radius: 8px; color: #9ca3af; text-decoration: none; font-size: 14px; font-weight: 500; }
+/* On a narrow bar the icons stand alone: their label shows as a tooltip on hover and on keyboard focus. */
+@media (max-width: 720px) {
+  .topnav a { width: 40px; padding: 0; justify-content: center; }
+  .topnav .nav-label { position: absolute; top: calc(100% + 6px); left: 50%; transform: translateX(-50%); padding: 4px 8px; border-radius: 6px;
+    background: #111827; color: #fff; font-size: 12px; white-space: nowrap; box-shadow: var(--shadow); z-index: 5;
+    opacity: 0; pointer-events: none; }
+  .topnav a:hover .nav-label, .topnav a:focus-visible .nav-label { opacity: 1; }
+}
 .topnav a:hover { color: #fff; background: #1f2937; }
 .topnav a[aria-current="page"] { color: #fff; background: #374151; }
 .account { margin-left: auto; display: flex; align-items: center; gap: 10px; font-size: 14px; color: #d1d5db; }
@@ -41,10 +49,13 @@ h2 { font-size: 18px; margin: 0; }
 .btn { display: inline-flex; align-items: center; gap: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--text);
   border-radius: 8px; padding: 7px 12px; font: inherit; font-size: 14px; font-weight: 500; cursor: pointer; white-space: nowrap; }
 .btn:hover { background: #f9fafb; }
+.btn[hidden] { display: none; }
 .btn:disabled { opacity: .5; cursor: not-allowed; }
 .btn-primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 .btn-primary:hover { background: var(--accent-hover); }
-.btn-danger { color: var(--danger); }
+.btn-danger { color: var(--danger); border-color: #fecaca; }
+.btn-quiet-danger { border-color: transparent; background: transparent; color: var(--muted); text-decoration: underline; text-underline-offset: 2px; }
+.btn-quiet-danger:hover { color: var(--danger); background: var(--danger-soft); }
 .btn-danger-solid { background: #dc2626; border-color: #dc2626; color: #fff; }
 .btn-danger-solid:hover { background: var(--danger); }
 .btn-sm { padding: 4px 10px; font-size: 13px; }
@@ -70,13 +81,22 @@ h2 { font-size: 18px; margin: 0; }
 .new-key footer { margin-top: 16px; display: flex; justify-content: flex-end; }
 
 table { width: 100%; border-collapse: collapse; }
-th { white-space: nowrap; text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: 10px 16px; background: #f9fafb; border-bottom: 1px solid var(--line); }
-th:first-child { border-top-left-radius: var(--radius); }
-th:last-child { border-top-right-radius: var(--radius); }
-td { padding: 14px 16px; border-bottom: 1px solid var(--line); vertical-align: middle; font-size: 14px; }
-tr:last-child td { border-bottom: 0; }
+thead th { white-space: nowrap; text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: 10px 16px; background: #f9fafb; border-bottom: 1px solid var(--line); }
+thead th:first-child { border-top-left-radius: var(--radius); }
+thead th:last-child { border-top-right-radius: var(--radius); }
+td, tbody th { padding: 14px 16px; border-bottom: 1px solid var(--line); vertical-align: middle; font-size: 14px; text-align: left; font-weight: 400; }
+tr:last-child td, tr:last-child th { border-bottom: 0; }
 .key-name { font-weight: 600; }
-td:first-child { min-width: 170px; }
+tbody th { min-width: 190px; }
+.key-redacted { display: block; margin-top: 2px; color: #374151; white-space: nowrap; }
+table.keys td, table.keys tbody th { padding: 14px 12px; }
+table.keys td:first-child, table.keys tbody th { padding-left: 16px; }
+table.keys .actions { flex-wrap: nowrap; }
+.rotation a { color: var(--accent); }
+.rotation code { font-size: 12px; }
+tr:target > * { background: var(--accent-soft); }
+.status-row-revoked .key-name, .status-row-revoked code { color: var(--muted); }
+.limits { display: block; white-space: nowrap; }
 .nowrap { white-space: nowrap; }
 .sub { display: block; color: var(--muted); font-size: 12px; margin-top: 2px; }
 .scopes { display: flex; flex-wrap: wrap; gap: 4px; }
@@ -86,7 +106,7 @@ td:first-child { min-width: 170px; }
 .status-active { background: var(--ok-soft); color: var(--ok); }
 .status-disabled { background: #f3f4f6; color: #4b5563; }
 .status-expired, .status-revoked { background: var(--danger-soft); color: var(--danger); }
-.actions { display: flex; gap: 6px; justify-content: flex-end; }
+.actions { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-end; }
 .muted { color: var(--muted); }
 
 .empty { text-align: center; padding: 56px 24px; }
@@ -101,8 +121,14 @@ dialog h2 { margin-bottom: 6px; }
 dialog p { color: var(--muted); margin: 0 0 16px; font-size: 14px; }
 .field { margin-bottom: 16px; }
 .field label, .field legend { display: block; font-weight: 600; font-size: 14px; margin-bottom: 6px; }
-.field input[type="text"], .field select { width: 100%; padding: 9px 12px; border: 1px solid #d1d5db; border-radius: 8px; font: inherit; background: #fff; }
-.field input[aria-invalid="true"] { border-color: #dc2626; }
+.field input[type="text"], .field input[type="number"], .field select, .field textarea { width: 100%; padding: 9px 12px; border: 1px solid #d1d5db; border-radius: 8px; font: inherit; background: #fff; }
+.field input[aria-invalid="true"], .field textarea[aria-invalid="true"] { border-color: #dc2626; }
+.field textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; resize: vertical; }
+.field-row { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.field label .muted { font-weight: 400; }
+dialog .hint { margin: 0 0 6px; }
+dialog .warning { color: var(--warn); }
+dialog { max-height: calc(100dvh - 32px); overflow-y: auto; }
 .field .hint { font-size: 13px; color: var(--muted); margin: 6px 0 0; }
 .error { font-size: 13px; color: var(--danger); margin: 6px 0 0; font-weight: 500; }
 .error:empty { display: none; }
@@ -113,6 +139,8 @@ fieldset.field { border: 0; padding: 0; margin: 0 0 16px; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: 8px; margin-top: 8px; }
 
 .endpoints td:first-child { white-space: nowrap; }
+.endpoints code { overflow-wrap: anywhere; }
+.after-table code { overflow-wrap: anywhere; }
 .method { font-weight: 700; font-size: 12px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--accent); }
 .placeholder { padding: 32px; }
 .table-card { overflow-x: auto; }
@@ -121,6 +149,25 @@ fieldset.field { border: 0; padding: 0; margin: 0 0 16px; }
   .account > span:first-child { display: none; }
   main { padding: 24px 16px 48px; }
   .toolbar { flex-wrap: wrap; }
+  .field-row { grid-template-columns: 1fr; gap: 0; }
+  .endpoints td:first-child { white-space: normal; }
+}
+/* Below 1100 px the key table becomes one card per key: label and value stacked, actions wrapped, no sideways scroll. */
+@media (max-width: 1100px) {
+  table.keys thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.keys, table.keys tbody, table.keys tr, table.keys td, table.keys tbody th { display: block; }
+  table.keys tr { padding: 14px 16px; border-bottom: 1px solid var(--line); }
+  table.keys tr:last-child { border-bottom: 0; }
+  table.keys td, table.keys tbody th { border: 0; padding: 4px 0; min-width: 0; white-space: normal; }
+  table.keys .key-redacted { white-space: normal; overflow-wrap: anywhere; }
+  table.keys tbody th { padding-bottom: 8px; font-size: 15px; }
+  table.keys td[data-label] { display: grid; grid-template-columns: 88px minmax(0, 1fr); gap: 8px; align-items: baseline; }
+  table.keys td[data-label]::before { content: attr(data-label); font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+  table.keys td code { overflow-wrap: anywhere; }
+  table.keys .limits { white-space: normal; }
+  table.keys .actions-cell { padding-top: 10px; }
+  table.keys .actions { justify-content: flex-start; flex-wrap: wrap; }
+  table.keys .actions .btn { min-height: 36px; }
 }
 .after-table { margin-top: 16px; }
 `
