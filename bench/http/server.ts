@@ -13,6 +13,8 @@ const { key } = await keyward.create({ name: 'bench' })
 const app = await buildApp(framework, variant, keyward, [key])
 const port = await app.listen()
 answerRequests((message) => {
+  // A voluntary exit, so that `--cpu-prof` (bench/http/profile.ts) writes its profile.
+  if (message.type === 'exit') setImmediate(() => process.exit(0))
   if (message.type !== 'stats') return undefined
   const cpu = process.cpuUsage()
   return { type: 'stats', cpuMicros: cpu.user + cpu.system, handled: app.handled() }

@@ -34,10 +34,14 @@ export type ApiKeyAuthOptions<S extends string = string> = HttpAuthOptions<S, Re
 export type { ApiKeyInfo } from '@keyward/core'
 export type { HttpFailureResponse, KeyManagementActor } from '@keyward/core/http'
 
-/** Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran. */
-// Kept beside the request, not on it: a keyed (symbol) property added to Node's request object can
-// push it into slow dictionary mode, which made every later property access in Express slower.
-const CONFIG = new WeakMap<Request, HttpAuthConfig<string, Request>>()
+/**
+ * Where `requireScopes` finds the realm and `onFailure` hook of the `apiKeyAuth` that ran: a symbol
+ * key on `res.locals`, Express's per-request object (created with a null prototype, so already a
+ * dictionary: the key changes no object's shape, and templates never enumerate a symbol). Not a
+ * symbol on the request itself — that pushed Node's request object into slow dictionary mode —
+ * and not a WeakMap, whose one entry per request cost a measurable share of garbage collection.
+ */
+const CONFIG = Symbol('keyward.config')
 const DEFAULT_CONFIG = resolveHttpAuthOptions<string, Request>()
 
 /** Apps already checked for a trust-every-proxy setting: one warning per app at most. */
@@ -93,7 +97,7 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
     const result = await authenticateRequest(keyward, req.rawHeaders, config, req.ip)
     if (!result.ok) return sendFailure(res, config.onFailure ? await config.onFailure(result.response, req) : result.response)
     req.apiKey = result.key
-    CONFIG.set(req, config)
+    ;(res.locals as Record<symbol, unknown>)[CONFIG] = config
     if (result.headers !== undefined) res.set(result.headers)
     next()
   }
@@ -112,7 +116,8 @@ export function requireScopes<S extends string = string>(...scopes: [S, ...S[]])
   if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
   const required = resolveHttpAuthOptions({ scopes }).scopes
   return async function keywardRequireScopes(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const config = CONFIG.get(req) ?? DEFAULT_CONFIG
+    const config =
+      ((res.locals as Record<symbol, unknown> | undefined)?.[CONFIG] as HttpAuthConfig<string, Request> | undefined) ?? DEFAULT_CONFIG
     const refusal = requireScopesResponse(req.apiKey, required, config.realm)
     if (refusal === null) return next()
     sendFailure(res, config.onFailure ? await config.onFailure(refusal, req) : refusal)
