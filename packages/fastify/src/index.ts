@@ -56,8 +56,11 @@ export interface ApiKeyAuthOptions<S extends string = string> extends HttpAuthOp
 }
 
 type Config = HttpAuthConfig<string, FastifyRequest>
-/** Route-level settings resolved once per route: null for a public route. */
-type RouteAuth = Config | null
+/**
+ * Route-level settings resolved once per route: the plugin's config and the scopes the route's
+ * `config.apiKey.scopes` adds (checked as `requireScopes` checks them), or null for a public route.
+ */
+type RouteAuth = { config: Config; scopes: readonly string[] | null } | null
 
 /** Request decorator holding the config that authenticated it, for `requireScopes`. */
 const CONFIG = Symbol.for('keyward.fastify.config')
@@ -115,17 +118,17 @@ async function refuse(reply: FastifyReply, config: Config, response: HttpFailure
 /** Per-route settings: the plugin's own, plus the route's `config.apiKey`. Validated when the route is added. */
 function resolveRoute(base: Config, routeConfig: unknown, where: string): RouteAuth {
   const setting = (routeConfig as { apiKey?: unknown } | undefined)?.apiKey
-  if (setting === undefined) return base
+  if (setting === undefined) return { config: base, scopes: null }
   if (setting === false) return null
   if (setting === null || typeof setting !== 'object' || Array.isArray(setting))
     throw new TypeError(`${where}: config.apiKey must be false or { scopes: [...] }`)
   const { scopes, ...rest } = setting as { scopes?: unknown }
   if (Object.keys(rest).length > 0)
     throw new TypeError(`${where}: config.apiKey accepts only "scopes", got ${Object.keys(rest).join(', ')}`)
-  if (scopes === undefined) return base
+  if (scopes === undefined) return { config: base, scopes: null }
   if (!Array.isArray(scopes)) throw new TypeError(`${where}: config.apiKey.scopes must be an array of scope strings`)
   const extra = resolveHttpAuthOptions({ scopes }).scopes
-  return { ...base, scopes: [...new Set([...base.scopes, ...extra])] }
+  return { config: base, scopes: extra.length > 0 ? extra : null }
 }
 
 const plugin: FastifyPluginCallback<ApiKeyAuthOptions> = (fastify: FastifyInstance, opts, done) => {
@@ -164,11 +167,17 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
     let auth = routes.get(routeConfig)
     if (auth === undefined) routes.set(routeConfig, (auth = resolveRoute(config, routeConfig, request.routeOptions.url ?? '')))
     if (auth === null) return
-    const result = await authenticateRequest(keyward, request.raw.rawHeaders, auth, request.ip)
-    if (!result.ok) return refuse(reply, auth, result.response, request)
+    const result = await authenticateRequest(keyward, request.raw.rawHeaders, auth.config, request.ip)
+    if (!result.ok) return refuse(reply, auth.config, result.response, request)
     request.apiKey = result.key
-    ;(request as WithConfig)[CONFIG] = auth
+    ;(request as WithConfig)[CONFIG] = auth.config
     if (result.headers !== undefined) reply.headers(result.headers)
+    // The route's own scopes answer as requireScopes does (a 403 after the key was admitted, with its
+    // RateLimit headers), so both ways of guarding a route, and Express and Koa, answer alike.
+    // An anonymous request on an optional route has no key to hold them.
+    if (auth.scopes === null || result.key === null) return
+    const refusal = requireScopesResponse(result.key, auth.scopes, auth.config.realm)
+    if (refusal !== null) return refuse(reply, auth.config, refusal, request)
   })
 }
 
@@ -193,7 +202,7 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
  * app.get('/v1/me', async (request) => ({ name: request.apiKey!.name }))
  * app.post('/v1/messages', { config: { apiKey: { scopes: ['messages:send'] } } }, sendMessage)
  */
-export const apiKeyAuth = fp(plugin, { name: '@keyward/fastify', fastify: '5.x' })
+export const apiKeyAuth = fp(plugin, { name: '@keyward/fastify', fastify: '4.x || 5.x' })
 
 /**
  * A `preHandler` that needs every one of `scopes` on the key the plugin verified (`contacts:*` and
