@@ -8,7 +8,7 @@ import type { Credits, RateLimit } from '../../types.js'
 import { invalidInput } from './respond.js'
 
 /** A cap on credits: at most `remaining` at a time, refilled no more (and no faster) than `refill`. */
-export interface CreditsCap {
+interface CreditsCap {
   /** The most credits a key made here may hold. */
   remaining: number
   /**
