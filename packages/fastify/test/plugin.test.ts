@@ -67,6 +67,46 @@ describe('@keyward/fastify', () => {
     expect((await instance.inject('/health')).json()).toEqual({ ok: true, apiKey: null })
   })
 
+  it("a route config's 403 carries the key's RateLimit headers, as the preHandler's (and Express's and Koa's) does", async () => {
+    const instance = app()
+    await instance.register(apiKeyAuth, { keyward })
+    instance.post('/messages', { config: { apiKey: { scopes: ['messages:send'] } } }, async () => ({ sent: true }))
+    instance.post('/guarded-by-prehandler', { preHandler: requireScopes('messages:send') }, async () => ({ sent: true }))
+    const limited = (await keyward.create({ name: 'Limited', rateLimit: { limit: 10, windowMs: 3_600_000 } })).key
+    const refused = await instance.inject({ method: 'POST', url: '/messages', headers: auth(limited) })
+    const viaPreHandler = await instance.inject({ method: 'POST', url: '/guarded-by-prehandler', headers: auth(limited) })
+    expect(refused.statusCode).toBe(403)
+    expect(refused.headers['ratelimit-policy']).toBe('"key";q=10;w=3600')
+    expect(refused.headers.ratelimit).toMatch(/^"key";r=9;t=\d+$/)
+    // The same answer, but for the request the second one spent.
+    expect([viaPreHandler.statusCode, viaPreHandler.headers, viaPreHandler.body]).toEqual([
+      403,
+      { ...refused.headers, date: viaPreHandler.headers.date, ratelimit: viaPreHandler.headers.ratelimit },
+      refused.body,
+    ])
+    expect(viaPreHandler.headers.ratelimit).toMatch(/^"key";r=8;t=\d+$/)
+  })
+
+  it("route scopes add to the plugin's, and an anonymous request on an optional route needs none", async () => {
+    const instance = app()
+    await instance.register(apiKeyAuth, { keyward, scopes: ['messages:send'], optional: true })
+    instance.post('/contacts', { config: { apiKey: { scopes: ['contacts:sync'] } } }, async (request) => ({
+      id: request.apiKey?.id ?? null,
+    }))
+    const both = (await keyward.create({ name: 'Both', scopes: ['messages:send', 'contacts:sync'] })).key
+    const contactsOnly = (await keyward.create({ name: 'Contacts', scopes: ['contacts:sync'] })).key
+    expect((await instance.inject({ method: 'POST', url: '/contacts', headers: auth(both) })).statusCode).toBe(200)
+    expect((await instance.inject({ method: 'POST', url: '/contacts', headers: auth(key) })).json()).toMatchObject({
+      code: 'insufficient_scope',
+      scope: 'contacts:sync',
+    })
+    expect((await instance.inject({ method: 'POST', url: '/contacts', headers: auth(contactsOnly) })).json()).toMatchObject({
+      code: 'insufficient_scope',
+      scope: 'messages:send',
+    })
+    expect((await instance.inject({ method: 'POST', url: '/contacts' })).json()).toEqual({ id: null })
+  })
+
   it('rejects invalid route config when the route is added, and invalid options at registration', async () => {
     const instance = app()
     await instance.register(apiKeyAuth, { keyward })
