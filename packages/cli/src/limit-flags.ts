@@ -15,7 +15,7 @@ const RATE_USAGE = 'like 100/1m: at most 100 requests a minute; none to remove'
  * `--rate-limit <limit>/<window>` (`100/1m`, `5000/1h`), or `none` for no per-key limit (which also
  * overrides an instance default). Core checks the ranges; this only reads the shape.
  */
-export function parseRateLimit(text: string | undefined): RateLimit | null | undefined {
+function parseRateLimit(text: string | undefined): RateLimit | null | undefined {
   if (text === undefined) return undefined
   if (text === 'none') return null
   const parts = text.split('/')
@@ -29,7 +29,7 @@ const CREDITS_USAGE = 'like 1000, or 1000/1000/1d to refill to 1000 every day; n
  * `--credits <remaining>[/<refill amount>/<interval>]` (`1000`, `1000/1000/1d`), or `none` for
  * unlimited use.
  */
-export function parseCredits(text: string | undefined): Pick<Credits, 'remaining' | 'refill'> | null | undefined {
+function parseCredits(text: string | undefined): Pick<Credits, 'remaining' | 'refill'> | null | undefined {
   if (text === undefined) return undefined
   if (text === 'none') return null
   const parts = text.split('/')

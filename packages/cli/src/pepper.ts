@@ -3,7 +3,7 @@ import type { KeyStore } from '@keyward/core/store'
 import { CliError } from './errors.js'
 
 /** Random bytes in a pepper `keyward pepper generate` makes (core asks for at least 32). */
-export const PEPPER_BYTES = 32
+const PEPPER_BYTES = 32
 
 /** How many of the newest records of the prefix are looked at to tell whether a store is peppered. */
 const SAMPLE = 100
