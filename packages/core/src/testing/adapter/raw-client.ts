@@ -45,7 +45,8 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Send one request with `headers` written verbatim (latin1) and `Connection: close`, and read the
+ * Send one request with `headers` written verbatim (latin1), `Host: 127.0.0.1` unless they name a
+ * `Host` (one Host only: HTTP/1.1 servers may refuse a request with two), and `Connection: close`, and read the
  * whole answer (until the server closes the connection). A POST without `body` carries `Content-Length: 0`; a `body` is sent as UTF-8 with
  * its length, unless `headers` give a `Content-Length` or `Transfer-Encoding` themselves.
  */
@@ -67,7 +68,7 @@ export function rawRequest(
         ? 'Content-Length: 0\r\n'
         : ''
   const head =
-    `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+    `${method} ${path} HTTP/1.1\r\n${headers.some(([name]) => /^host$/i.test(name)) ? '' : 'Host: 127.0.0.1\r\n'}Connection: close\r\n` +
     headers.map(([name, value]) => `${name}: ${value}\r\n`).join('') +
     length +
     '\r\n'

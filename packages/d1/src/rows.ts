@@ -1,0 +1,113 @@
+/** Rows of the D1 keys table: the same columns and encodings as @keyward/sqlite (D1 is SQLite). */
+import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
+
+/** A row of the keys table as D1 returns it. */
+export interface KeyRow {
+  id: string
+  prefix: string
+  digest: string
+  algorithm: string
+  pepper_id: string | null
+  hint: string
+  name: string
+  owner_id: string | null
+  scopes: string
+  metadata: string
+  created_at: number
+  updated_at: number
+  expires_at: number | null
+  disabled_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+  rotated_from_id: string | null
+  rotated_to_id: string | null
+  rate_limit: string | null
+  credits: string | null
+  revision: number
+}
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime())
+const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v))
+
+export function rowToRecord(row: KeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    digest: row.digest,
+    algorithm: row.algorithm as ApiKeyRecord['algorithm'],
+    pepperId: row.pepper_id,
+    hint: row.hint,
+    name: row.name,
+    ownerId: row.owner_id,
+    scopes: JSON.parse(row.scopes) as string[],
+    metadata: JSON.parse(row.metadata) as ApiKeyRecord['metadata'],
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    expiresAt: date(row.expires_at),
+    disabledAt: date(row.disabled_at),
+    revokedAt: date(row.revoked_at),
+    lastUsedAt: date(row.last_used_at),
+    rotatedFromId: row.rotated_from_id,
+    rotatedToId: row.rotated_to_id,
+    rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as ApiKeyRecord['rateLimit']),
+    credits: row.credits === null ? null : (JSON.parse(row.credits) as ApiKeyRecord['credits']),
+    revision: row.revision,
+  }
+}
+
+export function recordToRow(r: ApiKeyRecord): KeyRow {
+  return {
+    id: r.id,
+    prefix: r.prefix,
+    digest: r.digest,
+    algorithm: r.algorithm,
+    pepper_id: r.pepperId,
+    hint: r.hint,
+    name: r.name,
+    owner_id: r.ownerId,
+    scopes: JSON.stringify(r.scopes),
+    metadata: JSON.stringify(r.metadata),
+    created_at: r.createdAt.getTime(),
+    updated_at: r.updatedAt.getTime(),
+    expires_at: ms(r.expiresAt),
+    disabled_at: ms(r.disabledAt),
+    revoked_at: ms(r.revokedAt),
+    last_used_at: ms(r.lastUsedAt),
+    rotated_from_id: r.rotatedFromId,
+    rotated_to_id: r.rotatedToId,
+    rate_limit: json(r.rateLimit),
+    credits: json(r.credits),
+    revision: r.revision,
+  }
+}
+
+/** Patch field → column and its encoding. */
+export const PATCH_COLUMNS: {
+  [K in keyof Required<ApiKeyPatch>]: [column: string, encode: (v: NonNullable<ApiKeyPatch[K]> | null) => unknown]
+} = {
+  name: ['name', (v) => v],
+  scopes: ['scopes', (v) => JSON.stringify(v)],
+  metadata: ['metadata', (v) => JSON.stringify(v)],
+  updatedAt: ['updated_at', (v) => ms(v)],
+  expiresAt: ['expires_at', (v) => ms(v)],
+  disabledAt: ['disabled_at', (v) => ms(v)],
+  revokedAt: ['revoked_at', (v) => ms(v)],
+  rotatedToId: ['rotated_to_id', (v) => v],
+  rateLimit: ['rate_limit', (v) => json(v)],
+  credits: ['credits', (v) => json(v)],
+  digest: ['digest', (v) => v],
+  algorithm: ['algorithm', (v) => v],
+  pepperId: ['pepper_id', (v) => v],
+}
+
+/** The patch fields that are set (not undefined), in a stable order. */
+export function patchFields(patch: ApiKeyPatch): (keyof ApiKeyPatch)[] {
+  return (Object.keys(PATCH_COLUMNS) as (keyof ApiKeyPatch)[]).filter((f) => patch[f] !== undefined)
+}
+
+/** Encode one patch value for its column. */
+export function encodePatchValue(field: keyof ApiKeyPatch, patch: ApiKeyPatch): unknown {
+  const [, encode] = PATCH_COLUMNS[field]
+  return (encode as (v: unknown) => unknown)(patch[field] ?? null)
+}

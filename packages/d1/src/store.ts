@@ -1,0 +1,291 @@
+import {
+  ClosedError,
+  counterWindow,
+  decodeCursor,
+  DuplicateKeyIdError,
+  KeyStoreSchemaError,
+  pageOf,
+  storeFailure,
+  type ApiKeyPatch,
+  type ApiKeyRecord,
+  type CounterState,
+  type Credits,
+  type CreditSpend,
+  type KeyStore,
+  type LastUsedEntry,
+  type StoreListPage,
+  type StoreListQuery,
+} from '@keyward/core/store'
+import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
+import { LATEST_VERSION, migrationStatements, migrationsTable, q, spendSql } from './schema.js'
+
+/** What the store uses of a D1 binding (`env.DB`): typed structurally, no Workers types needed. */
+export interface D1DatabaseLike {
+  prepare(sql: string): D1StatementLike
+  batch<T = unknown>(statements: D1StatementLike[]): Promise<{ results: T[]; meta: { changes?: number } }[]>
+}
+export interface D1StatementLike {
+  bind(...values: unknown[]): D1StatementLike
+  first<T = Record<string, unknown>>(): Promise<T | null>
+  all<T = Record<string, unknown>>(): Promise<{ results: T[] }>
+  run(): Promise<{ meta: { changes?: number } }>
+}
+
+/** Options of {@link D1KeyStore}. */
+export interface D1KeyStoreOptions {
+  /** The D1 database binding of your Worker, like `env.DB`. */
+  connection: D1DatabaseLike
+  /**
+   * Name of the keys table; `_counters` and `_migrations` tables get it as prefix.
+   * @default 'keyward_keys'
+   */
+  table?: string
+  /**
+   * Create or migrate the schema on first use. With `false`, a missing or outdated schema is an
+   * error (apply `d1MigrationSql()` with `wrangler d1 execute`).
+   * @default true
+   */
+  migrate?: boolean
+}
+
+const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
+const SCHEMA_ERROR_STORE = { packageName: '@keyward/d1', migrationSql: 'd1MigrationSql' }
+const COUNTER_SWEEP_EVERY = 1000
+const COLUMNS = (
+  'id prefix digest algorithm pepper_id hint name owner_id scopes metadata created_at updated_at expires_at disabled_at revoked_at ' +
+  'last_used_at rotated_from_id rotated_to_id rate_limit credits revision'
+).split(' ')
+
+/**
+ * A `KeyStore` on Cloudflare D1 (SQLite at the edge), for Keyward in a Worker. Counters and credits
+ * are single statements (an upsert for rate-limit and throttle counters, one `UPDATE … RETURNING`
+ * that refills and spends credits), so concurrent requests in any number of isolates let exactly
+ * the limit through. The schema is created on first use. D1 publishes no changes: other instances
+ * see a change within the record cache's TTL (`cache.ttlMs`), and keep a short one.
+ *
+ * @example
+ * import { createKeyward } from '@keyward/core'
+ * import { D1KeyStore } from '@keyward/d1'
+ *
+ * export default {
+ *   async fetch(request, env) {
+ *     const keyward = createKeyward({ prefix: 'acme_live', store: new D1KeyStore({ connection: env.DB }), pepper: env.KEYWARD_PEPPER })
+ *     …
+ *   },
+ * }
+ */
+export class D1KeyStore implements KeyStore {
+  readonly #db: D1DatabaseLike
+  readonly #table: string
+  readonly #migrate: boolean
+  readonly #updates = new Map<string, string>()
+  #ready: Promise<void> | undefined
+  #increments = 0
+  #closed = false
+
+  constructor(options: D1KeyStoreOptions) {
+    if (!options || typeof options.connection?.prepare !== 'function' || typeof options.connection.batch !== 'function')
+      throw new TypeError('D1KeyStore needs { connection }: the D1 binding of your Worker, like env.DB')
+    const table = options.table ?? 'keyward_keys'
+    if (!TABLE_RE.test(table)) throw new TypeError(`table must match ${TABLE_RE}, got ${JSON.stringify(table)}`)
+    const migrate = options.migrate ?? true
+    if (typeof migrate !== 'boolean') throw new TypeError('migrate must be a boolean')
+    this.#db = options.connection
+    this.#table = table
+    this.#migrate = migrate
+  }
+
+  /** The schema version of the table (0 when none). */
+  async schemaVersion(): Promise<number> {
+    this.#checkOpen()
+    try {
+      return await this.#schemaVersion()
+    } catch (error) {
+      throw storeFailure('schemaVersion', error)
+    }
+  }
+
+  async #schemaVersion(): Promise<number> {
+    const exists = await this.#db
+      .prepare(`SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?`)
+      .bind(migrationsTable(this.#table))
+      .first()
+    if (exists === null) return 0
+    const row = await this.#db
+      .prepare(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q(migrationsTable(this.#table))}`)
+      .first<{ v: number }>()
+    return row?.v ?? 0
+  }
+
+  /** Apply pending migrations in one batch (a transaction); a no-op when the schema is current. */
+  async migrate(): Promise<void> {
+    this.#checkOpen()
+    try {
+      const version = await this.#schemaVersion()
+      if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
+      if (version === LATEST_VERSION) return
+      // One batch is one transaction: a schema is there whole or not at all.
+      await this.#db.batch(migrationStatements(this.#table, version, Date.now()).map((sql) => this.#db.prepare(sql)))
+    } catch (error) {
+      throw storeFailure('migrate', error)
+    }
+  }
+
+  #schemaError(code: 'schema_too_new' | 'schema_missing' | 'schema_outdated', version: number): KeyStoreSchemaError {
+    return new KeyStoreSchemaError(code, version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
+  }
+
+  /** The schema checked (and migrated, unless `migrate: false`) once, before the first operation. */
+  #prepared(): Promise<void> {
+    this.#ready ??= (async () => {
+      if (this.#migrate) return this.migrate()
+      const version = await this.#schemaVersion()
+      if (version !== LATEST_VERSION)
+        throw this.#schemaError(version > LATEST_VERSION ? 'schema_too_new' : version === 0 ? 'schema_missing' : 'schema_outdated', version)
+    })().catch((error: unknown) => {
+      this.#ready = undefined // a failed check is tried again by the next operation
+      throw error
+    })
+    return this.#ready
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError('This D1KeyStore')
+  }
+
+  /** Run one operation after the schema check: D1's errors become `StoreUnavailableError` naming `operation`. */
+  async #run<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    this.#checkOpen()
+    try {
+      await this.#prepared()
+      return await run()
+    } catch (error) {
+      throw storeFailure(operation, error)
+    }
+  }
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    const row = recordToRow(record) as unknown as Record<string, unknown>
+    const sql = `INSERT INTO ${q(this.#table)} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`
+    await this.#run('insert', async () => {
+      try {
+        await this.#db
+          .prepare(sql)
+          .bind(...COLUMNS.map((c) => row[c] ?? null))
+          .run()
+      } catch (error) {
+        if (/UNIQUE constraint failed/.test(String((error as Error)?.message))) throw new DuplicateKeyIdError(record.id)
+        throw error
+      }
+    })
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const row = await this.#run('findById', () =>
+      this.#db
+        .prepare(`SELECT * FROM ${q(this.#table)} WHERE id = ?`)
+        .bind(id)
+        .first<KeyRow>(),
+    )
+    return row === null ? null : rowToRecord(row)
+  }
+
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+    const fields = patchFields(patch)
+    const conditional = options?.expectedRevision !== undefined
+    const values = [...fields.map((f) => encodePatchValue(f, patch)), id, ...(conditional ? [options!.expectedRevision] : [])]
+    const row = await this.#run('update', () =>
+      this.#db
+        .prepare(this.#updateSql(fields, conditional))
+        .bind(...values)
+        .first<KeyRow>(),
+    )
+    return row === null ? null : rowToRecord(row)
+  }
+
+  #updateSql(fields: readonly (keyof ApiKeyPatch)[], conditional: boolean): string {
+    const signature = `${fields.join(',')}|${conditional}`
+    let sql = this.#updates.get(signature)
+    if (sql === undefined) {
+      const sets = [...fields.map((f) => `${PATCH_COLUMNS[f][0]} = ?`), 'revision = revision + 1']
+      sql = `UPDATE ${q(this.#table)} SET ${sets.join(', ')} WHERE id = ?${conditional ? ' AND revision = ?' : ''} RETURNING *`
+      this.#updates.set(signature, sql)
+    }
+    return sql
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#run('delete', () =>
+      this.#db
+        .prepare(`DELETE FROM ${q(this.#table)} WHERE id = ?`)
+        .bind(id)
+        .run(),
+    )
+    return (result.meta.changes ?? 0) > 0
+  }
+
+  async list(query: StoreListQuery): Promise<StoreListPage> {
+    this.#checkOpen()
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
+    const where: string[] = []
+    const values: unknown[] = []
+    if (query.ownerId !== undefined) where.push('owner_id = ?') && values.push(query.ownerId)
+    if (query.prefix !== undefined) where.push('prefix = ?') && values.push(query.prefix)
+    if (!query.includeRevoked) where.push('revoked_at IS NULL')
+    if (after !== null) where.push('(created_at, id) < (?, ?)') && values.push(after.createdAt, after.id)
+    const sql = `SELECT * FROM ${q(this.#table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`
+    const { results } = await this.#run('list', () =>
+      this.#db
+        .prepare(sql)
+        .bind(...values, query.limit + 1)
+        .all<KeyRow>(),
+    )
+    return pageOf(results.map(rowToRecord), query.limit)
+  }
+
+  async touch(entries: LastUsedEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    const sql = `UPDATE ${q(this.#table)} SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`
+    await this.#run('touch', () => this.#db.batch(entries.map((e) => this.#db.prepare(sql).bind(e.lastUsedAt.getTime(), e.id))))
+  }
+
+  async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
+    const { start, resetAt } = counterWindow(now, windowMs)
+    const counters = q(`${this.#table}_counters`)
+    const row = await this.#run('incrementCounter', () =>
+      this.#db
+        .prepare(
+          `INSERT INTO ${counters} (slot, count, reset_at) VALUES (?, ?, ?)
+           ON CONFLICT (slot) DO UPDATE SET count = count + excluded.count RETURNING count, reset_at`,
+        )
+        .bind(`${name}@${windowMs}:${start}`, amount, resetAt)
+        .first<{ count: number; reset_at: number }>(),
+    )
+    if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
+      this.#db
+        .prepare(`DELETE FROM ${counters} WHERE reset_at <= ?`)
+        .bind(now)
+        .run()
+        .catch(() => undefined)
+    return { count: row!.count, resetAt: row!.reset_at }
+  }
+
+  async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
+    const row = await this.#run('spendCredits', () =>
+      this.#db.prepare(spendSql(this.#table)).bind(id, cost, now).first<{ credits: string; spend_ok: number }>(),
+    )
+    if (row === null) return null
+    const credits = JSON.parse(row.credits) as Credits
+    const refill = credits.refill ?? null
+    return {
+      ok: row.spend_ok === 1,
+      remaining: credits.remaining,
+      nextRefillAt: refill !== null ? credits.refilledAt! + refill.intervalMs : null,
+    }
+  }
+
+  /** Nothing to release (the binding belongs to the Worker); later calls reject with `ClosedError`. */
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+}

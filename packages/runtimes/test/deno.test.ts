@@ -1,0 +1,11 @@
+import { runAdapterConformance } from '@keyward/core/testing'
+import { afterAll, beforeAll } from 'vitest'
+import { runtimeAdapter } from '../src/index.js'
+
+// withApiKey, requireScopes and the management and secret-scanning handlers under Deno.serve (npm
+// @deno/linux-x64-glibc), started once for the file; the suite drives it over loopback.
+const adapter = runtimeAdapter('deno')
+beforeAll(() => adapter.boot(), 60_000)
+afterAll(() => adapter.shutdown())
+
+runAdapterConformance(adapter)
