@@ -118,4 +118,72 @@ export function listConformance(fresh: () => Promise<KeyStore>, sample: (overrid
       }
     })
   })
+  describe('listing', () => {
+    it('lists newest first, by owner, hiding revoked records unless asked, in pages', async () => {
+      const store = await fresh()
+      const base = Date.UTC(2026, 4, 1)
+      const records = Array.from({ length: 23 }, (_, i) =>
+        sample({
+          createdAt: new Date(base + Math.floor(i / 2) * 1000), // pairs share a timestamp: ties break on id
+          ownerId: i % 3 === 0 ? 'owner-b' : 'owner-a',
+          revokedAt: i % 5 === 0 ? new Date(base + 99_000) : null,
+        }),
+      )
+      for (const record of records) await store.insert(record)
+      const order = (list: ApiKeyRecord[]) =>
+        [...list].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((r) => r.id)
+
+      const collect = async (query: { ownerId?: string; includeRevoked: boolean; limit: number }) => {
+        const ids: string[] = []
+        let cursor: string | undefined
+        for (let pages = 0; pages < 50; pages++) {
+          const page = await store.list({ ...query, ...(cursor !== undefined && { cursor }) })
+          expect(page.items.length).toBeLessThanOrEqual(query.limit)
+          ids.push(...page.items.map((r) => r.id))
+          if (page.nextCursor === undefined) break
+          cursor = page.nextCursor
+        }
+        return ids
+      }
+      expect(await collect({ includeRevoked: true, limit: 4 })).toEqual(order(records))
+      expect(await collect({ includeRevoked: false, limit: 5 })).toEqual(order(records.filter((r) => r.revokedAt === null)))
+      expect(await collect({ ownerId: 'owner-b', includeRevoked: true, limit: 3 })).toEqual(
+        order(records.filter((r) => r.ownerId === 'owner-b')),
+      )
+      expect(await collect({ ownerId: 'owner-a', includeRevoked: false, limit: 100 })).toEqual(
+        order(records.filter((r) => r.ownerId === 'owner-a' && r.revokedAt === null)),
+      )
+      const first = await store.list({ includeRevoked: true, limit: 100 })
+      expect(first.items[0]).toEqual(records.find((r) => r.id === order(records)[0]))
+      expect(first.nextCursor).toBeUndefined()
+      expect((await store.list({ ownerId: 'nobody', includeRevoked: true, limit: 10 })).items).toEqual([])
+    })
+
+    it('keeps pagination stable while records are inserted between pages', async () => {
+      const store = await fresh()
+      const base = Date.UTC(2026, 4, 1)
+      const originals = Array.from({ length: 12 }, (_, i) => sample({ createdAt: new Date(base + i * 1000) }))
+      for (const record of originals) await store.insert(record)
+      const seen: string[] = []
+      let cursor: string | undefined
+      for (let page = 0; page < 20; page++) {
+        const result = await store.list({ includeRevoked: true, limit: 5, ...(cursor !== undefined && { cursor }) })
+        seen.push(...result.items.map((r) => r.id))
+        // Concurrent inserts: newer, older and same-timestamp records.
+        await store.insert(sample({ createdAt: new Date(base + 50_000 + page) }))
+        await store.insert(sample({ createdAt: new Date(base + 5_000) }))
+        if (result.nextCursor === undefined) break
+        cursor = result.nextCursor
+      }
+      expect(new Set(seen).size).toBe(seen.length)
+      for (const record of originals) expect(seen).toContain(record.id)
+    })
+
+    it('rejects a cursor it did not make', async () => {
+      const store = await fresh()
+      await expect(store.list({ includeRevoked: true, limit: 5, cursor: '"; drop table keys; --' })).rejects.toMatchObject({
+        code: 'invalid_input',
+      })
+    })
+  })
 }

@@ -3,7 +3,7 @@
  * Web `Response` out). Express, Koa and Fastify mount it in a few lines.
  */
 import type { Keyward } from '../../api.js'
-import { extractCredential } from '../mapping.js'
+import { extractCredential } from '../credentials.js'
 import { onAction, onCollection, onKey, ownKey, type Operation } from './operations.js'
 import { resolveManagementOptions, type KeyManagementActor, type KeyManagementOptions, type ManagementConfig } from './options.js'
 import { originRefusal } from './origin.js'
