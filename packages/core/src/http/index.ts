@@ -8,7 +8,6 @@ export {
   assertScopes,
   authenticateRequest,
   conflictingCredentialsResponse,
-  extractCredential,
   insufficientScopeResponse,
   malformedCredentialResponse,
   missingCredentialsResponse,
@@ -16,12 +15,12 @@ export {
   requireScopesResponse,
   resolveHttpAuthOptions,
   verifyFailureResponse,
-  type Credential,
   type HttpAuthConfig,
   type HttpAuthOptions,
   type HttpAuthResult,
   type HttpFailureHook,
 } from './mapping.js'
+export { extractCredential, type Credential } from './credentials.js'
 export { problemJson, type HttpFailureResponse, type HttpProblemCode, type KeyManagementProblemCode, type ProblemBody } from './problem.js'
 export { throttlingSource } from './source.js'
 export { responseParts, webRequestFrom, type NodeBodyStream, type ResponseParts, type WebRequestParts } from './web.js'
@@ -33,4 +32,11 @@ export {
   type KeyManagementOptions,
 } from './management/index.js'
 export { secretScanningWebHandler } from './secret-scanning.js'
-export { getApiKey, requireScopes, withApiKey, type FetchHandler, type WithApiKeyOptions } from './with-api-key.js'
+export {
+  getApiKey,
+  requireScopes,
+  withApiKey,
+  type FetchHandler,
+  type WithApiKeyOptions,
+  type WrappedFetchHandler,
+} from './with-api-key.js'
