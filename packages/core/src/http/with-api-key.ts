@@ -20,6 +20,9 @@ import { problemJson, type HttpFailureResponse } from './problem.js'
 /** A handler of a Web-standard runtime: the request, then whatever the runtime passes beside it. */
 export type FetchHandler<A extends unknown[] = unknown[]> = (request: Request, ...rest: A) => Response | Promise<Response>
 
+/** A wrapped handler: the runtime's arguments pass through, and more may come (Next.js passes a context). */
+export type WrappedFetchHandler<A extends unknown[] = unknown[]> = (request: Request, ...rest: [...A, ...unknown[]]) => Promise<Response>
+
 /** Options of {@link withApiKey}: those of every adapter, plus where the client address comes from. */
 export interface WithApiKeyOptions<S extends string = string, A extends unknown[] = unknown[]> extends HttpAuthOptions<S, Request> {
   /**
@@ -110,7 +113,7 @@ export function withApiKey<S extends string = string, A extends unknown[] = unkn
   keyward: Keyward<S>,
   handler: FetchHandler<A>,
   options: WithApiKeyOptions<NoInfer<S>, A> = {},
-): (request: Request, ...rest: A) => Promise<Response> {
+): WrappedFetchHandler<A> {
   assertKeyward(keyward)
   assertHandler(handler)
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError('options must be an object')
@@ -119,7 +122,8 @@ export function withApiKey<S extends string = string, A extends unknown[] = unkn
   assertProxyTrust(trustProxy, 'options.trustProxy')
   const config = resolveHttpAuthOptions<S, Request>(common) as HttpAuthConfig<string, Request>
   let warned = false
-  return async function keywardWithApiKey(request: Request, ...rest: A): Promise<Response> {
+  return async function keywardWithApiKey(request: Request, ...args: [...A, ...unknown[]]): Promise<Response> {
+    const rest = args as unknown as A
     if (trustProxy === true && !warned) {
       warned = true
       console.warn(TRUST_EVERY_PROXY_WARNING)
@@ -147,12 +151,13 @@ export function withApiKey<S extends string = string, A extends unknown[] = unkn
 export function requireScopes<A extends unknown[] = unknown[]>(
   scopes: readonly [string, ...string[]],
   handler: FetchHandler<A>,
-): (request: Request, ...rest: A) => Promise<Response> {
+): WrappedFetchHandler<A> {
   if (!Array.isArray(scopes) || scopes.length === 0)
     throw new TypeError('requireScopes(scopes, handler) needs at least one scope, like requireScopes(["messages:send"], handler)')
   assertHandler(handler)
   const required = resolveHttpAuthOptions({ scopes }).scopes
-  return async function keywardRequireScopes(request: Request, ...rest: A): Promise<Response> {
+  return async function keywardRequireScopes(request: Request, ...args: [...A, ...unknown[]]): Promise<Response> {
+    const rest = args as unknown as A
     const auth = VERIFIED.get(request)
     const config = auth?.config ?? DEFAULT_CONFIG
     const refusal = requireScopesResponse(auth?.key, required, config.realm)
