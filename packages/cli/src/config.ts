@@ -4,7 +4,7 @@ import { CliError } from './errors.js'
 import type { LocationFlags } from './store-target.js'
 
 /** What `keyward.config.json` may hold. Secrets are better kept in the environment. */
-export interface ConfigFile {
+interface ConfigFile {
   store?: string
   /** The PostgreSQL schema or the Redis key prefix. */
   namespace?: string

@@ -14,7 +14,7 @@ function redactShape(_match: string, prefix: string | undefined, id: string, tai
 }
 
 /** `text` with everything shaped like a key (of any deployment) in display form. */
-export function redactKeyShapes(text: string): string {
+function redactKeyShapes(text: string): string {
   return text.replace(KEY_SHAPED, redactShape)
 }
 

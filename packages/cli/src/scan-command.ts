@@ -24,7 +24,7 @@ const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 **
 const LISTED_SKIPS = 20
 
 /** `--max-file-bytes`: a whole number of bytes, or with a binary unit (`512K`, `10M`, `1G`). */
-export function parseByteSize(text: string): number {
+function parseByteSize(text: string): number {
   const match = /^(\d+)([kmg]?)(?:i?b)?$/i.exec(text.trim())
   const bytes = match ? Number(match[1]) * UNITS[match[2]!.toLowerCase()]! : NaN
   if (!Number.isSafeInteger(bytes) || bytes < 1)

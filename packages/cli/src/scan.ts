@@ -16,7 +16,7 @@ export interface Finding {
   redacted: string
 }
 
-export interface ScanProgress {
+interface ScanProgress {
   filesScanned: number
   filesTotal: number
 }
