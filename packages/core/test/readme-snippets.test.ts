@@ -63,6 +63,10 @@ declare const pool: import('pg').Pool
 declare const PostgresKeyStore: typeof import('@keyward/postgres').PostgresKeyStore
 `,
   'packages/sqlite': `declare const SqliteKeyStore: typeof import('@keyward/sqlite').SqliteKeyStore\n`,
+  'packages/hono': `
+declare const app: import('hono').Hono<import('@keyward/hono').ApiKeyEnv>
+declare const apiKeyAuth: typeof import('@keyward/hono').apiKeyAuth
+`,
 }
 
 const hasTypeScript = (readme: string): boolean => {
