@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { Keyward, KeywardOptions, KeyStore } from '../packages/core/dist/index.js'
@@ -43,6 +44,38 @@ export async function startExample(entry: URL): Promise<{ base: string; keys: Re
   return { base: out.match(/Listening on (http:\/\/\S+)/)![1]!, keys, stop }
 }
 
+/** Run an entry point that is expected to stop by itself (a refusal), with `env` over the test's own; collect what it wrote. */
+export function runToExit(
+  entry: URL,
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(entry)], {
+    cwd: fileURLToPath(new URL('..', entry)),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    }),
+  )
+}
+
+/** The examples' refusal without a pepper: no built-in fallback, one line saying how to make one. */
+export async function expectPepperRefusal(entry: URL): Promise<void> {
+  const { code, stdout, stderr } = await runToExit(entry, { KEYWARD_PEPPER: undefined, PORT: '0' })
+  expect(code).toBe(1)
+  expect(stdout).toBe('') // no key was made
+  expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('KEYWARD_PEPPER is not set: make one with')])
+  expect(stderr).toContain('openssl rand -base64 32')
+}
+
 /** What the suite needs from `@keyward/core` (passed in: this file resolves no package itself). */
 export interface ExampleCore {
   createKeyward(options: KeywardOptions): Keyward<string>
@@ -85,6 +118,27 @@ export function exampleApiSuite(name: string, entry: URL, core: ExampleCore): vo
         expect((await truncated.json()).code).toBe('malformed')
       } finally {
         await server.stop()
+      }
+    })
+
+    it('refuses to start without KEYWARD_PEPPER (no built-in pepper), saying in one line how to make one', () => expectPepperRefusal(entry))
+
+    it('on a taken port, says so in one line and exits non-zero', async () => {
+      const holder = createServer()
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+      const port = (holder.address() as AddressInfo).port
+      try {
+        const { code, stdout, stderr } = await runToExit(entry, {
+          KEYWARD_PEPPER: 'an-example-test-pepper-of-32-bytes!!',
+          PORT: String(port),
+        })
+        expect(code).toBe(1)
+        expect(stdout).not.toContain('Listening')
+        expect(stderr.trim().split('\n')).toEqual([
+          `Port ${port} on 127.0.0.1 is already in use: stop what holds it, or set PORT (PORT=0 picks a free one)`,
+        ])
+      } finally {
+        holder.close()
       }
     })
 

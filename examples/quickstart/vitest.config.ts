@@ -1,3 +1,3 @@
 import { keywardProject } from '../../vitest.shared.js'
 
-export default keywardProject('example-quickstart')
+export default keywardProject('example-quickstart', { testTimeout: 30_000 })

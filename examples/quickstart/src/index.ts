@@ -1,13 +1,20 @@
 /**
  * Keyward in one screen: create a named key, show it once, verify it, disable it, verify again.
- * Run with `pnpm demo` from the repository root.
+ * Run with `KEYWARD_PEPPER="$(openssl rand -base64 32)" pnpm example:quickstart` from the repository root.
  */
 import { createKeyward, MemoryKeyStore, type VerifyResult } from '@keyward/core'
+
+// No default pepper: one copied from an example would be known to everyone. Refuse to start instead.
+const pepper = process.env.KEYWARD_PEPPER
+if (!pepper) {
+  console.error('KEYWARD_PEPPER is not set: make one with  export KEYWARD_PEPPER="$(openssl rand -base64 32)"  and keep it secret')
+  process.exit(1)
+}
 
 const keyward = createKeyward<'messages:send' | 'contacts:sync'>({
   prefix: 'acme_live',
   store: new MemoryKeyStore(),
-  pepper: process.env.KEYWARD_PEPPER ?? 'demo-pepper-use-a-real-32-byte-secret!!',
+  pepper,
 })
 
 function describe(step: string, result: VerifyResult): void {

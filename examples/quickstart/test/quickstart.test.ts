@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
+import { expectPepperRefusal } from '../../../test/example-api-suite.js'
 
 it('creates, shows once, verifies, disables and verifies again', () => {
   const cwd = fileURLToPath(new URL('..', import.meta.url))
@@ -16,3 +17,6 @@ it('creates, shows once, verifies, disables and verifies again', () => {
   expect(out).toMatch(/truncated copy:\s+refused: malformed/)
   expect(out).toMatch(/after disable:\s+refused: disabled/)
 })
+
+it('refuses to start without KEYWARD_PEPPER (no built-in pepper), saying in one line how to make one', () =>
+  expectPepperRefusal(new URL('../src/index.ts', import.meta.url)))
