@@ -107,7 +107,9 @@ export function apiKeyAuth<S extends string = string>(
  * @example
  * app.post('/v1/contacts/sync', requireScopes('contacts:sync'), syncContacts)
  */
-export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): MiddlewareHandler<ApiKeyEnv<S>> {
+// Returns a plain MiddlewareHandler: an environment of its own would intersect with the app's and
+// leave `c.get('apiKey')` typed `never` in the route after it.
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): MiddlewareHandler {
   if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
   const guarded = requireScopesFor<Rest>(scopes, passOn)
   return async function keywardRequireScopes(c, next) {
