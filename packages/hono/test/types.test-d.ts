@@ -14,5 +14,5 @@ test("c.get('apiKey') is typed through Hono's Variables, scopes included", () =>
   // @ts-expect-error: a scope the instance does not know
   apiKeyAuth(keyward, { scopes: ['workflows:run'] })
   // @ts-expect-error: the hook gets the Hono context, not a Request
-  apiKeyAuth(keyward, { onFailure: (_response, c: Request) => undefined })
+  apiKeyAuth(keyward, { onFailure: (_response, _c: Request) => undefined })
 })
