@@ -4,18 +4,17 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { buildPackages } from '../../../test/build-packages.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const workspace = fileURLToPath(new URL('../../..', import.meta.url))
 const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url))
 /** Node as an application runs it: no source condition, no tsx — only what was built. */
 const { NODE_OPTIONS: _sourceOptions, ...plainEnv } = process.env
 const node = (args: string[], cwd: string) => execFileSync(process.execPath, args, { cwd, env: plainEnv })
 
-// Every other test runs on sources; this file checks what is published, so it builds first.
-beforeAll(() => {
-  execFileSync('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: workspace, env: plainEnv, stdio: 'pipe' })
-}, 300_000)
+// Every other test runs on sources; this file checks what is published, so it builds first (one
+// build at a time with test/install, which also packs the built packages).
+beforeAll(() => buildPackages(), 300_000)
 
 describe('built package', () => {
   it('has been built, every entry for import and require (testing: import only)', () => {
