@@ -1,16 +1,21 @@
 /**
- * `pnpm bench:http`: Express, Koa and Fastify serving a JSON route bare, behind Keyward and behind
- * the common alternative, each server in its own process, driven by autocannon over loopback in
+ * `pnpm bench:http`: Express, Koa, Fastify and Hono (on Node, `@hono/node-server`) and `Bun.serve`
+ * (under Bun) serving a JSON route bare, behind a no-op middleware, behind Keyward and behind the
+ * common alternative, each server in its own process, driven by autocannon over loopback in
  * interleaved rounds; then each middleware alone and Keyward's cost as the store grows.
  *
- * Usage: pnpm bench:http [-- --rounds 8 --duration 2 --connections 16 --micro-ms 150 --max-keys 1000000]
+ * Usage: pnpm bench:http [-- --frameworks express,koa,fastify,hono,bun --rounds 8 --duration 2 --connections 16
+ *   --micro-ms 150 --max-keys 1000000 --skip-micro]
  * Prints a Markdown report (paste it into BENCHMARKS.md, "## HTTP adapters").
  */
 import type { ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import os from 'node:os'
+import { dirname, join } from 'node:path'
 import autocannon from 'autocannon'
-import { ALTERNATIVE, type Framework, type Variant } from '../lib/apps.js'
-import { parseArgs } from '../lib/args.js'
+import { ALTERNATIVE, HTTP_FRAMEWORKS, type HttpFramework, KEYWARD, type Variant } from '../lib/apps.js'
+import { listArg, parseArgs } from '../lib/args.js'
 import { ask, cleanupOnSignal, forkTs, resolveFrom, stopAllChildren, stopChild } from '../lib/children.js'
 
 const args = parseArgs()
@@ -19,11 +24,15 @@ const DURATION = Number(args.get('duration') ?? 2)
 const CONNECTIONS = Number(args.get('connections') ?? 16)
 const MICRO_MS = Number(args.get('micro-ms') ?? 150)
 const MAX_KEYS = Number(args.get('max-keys') ?? 1_000_000)
-const FRAMEWORKS: Framework[] = ['express', 'koa', 'fastify']
+const FRAMEWORKS: HttpFramework[] = listArg(args, 'frameworks', HTTP_FRAMEWORKS, HTTP_FRAMEWORKS)
+const SKIP_MICRO = args.has('skip-micro')
 const VARIANTS: Variant[] = ['bare', 'noop', 'keyward', 'alternative']
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const here = (file: string) => resolveFrom(import.meta.url, file)
 cleanupOnSignal(async () => {})
+/** The Bun binary of the npm platform package (as packages/runtimes finds it). */
+const BUN = join(dirname(createRequire(import.meta.url).resolve('@oven/bun-linux-x64/package.json')), 'bin', 'bun')
+const SOURCES = (process.env.NODE_OPTIONS ?? '').includes('@keyward/source')
 
 interface Server {
   child: ChildProcess
@@ -31,11 +40,18 @@ interface Server {
   key: string
 }
 
-async function start(framework: Framework, variant: Variant): Promise<Server> {
-  const { process: child, ready } = await forkTs<{ port: number; key: string }>(`${framework}/${variant} server`, here('server.ts'), [
-    framework,
-    variant,
-  ])
+async function start(framework: HttpFramework, variant: Variant): Promise<Server> {
+  const name = `${framework}/${variant} server`
+  // Bun loads TypeScript itself. It runs the same Keyward as the Node servers: the built packages
+  // (`pnpm bench:http` builds first), or the sources when NODE_OPTIONS asks the Node children for them.
+  const { process: child, ready } =
+    framework === 'bun'
+      ? await forkTs<{ port: number; key: string }>(name, here('bun-server.ts'), [variant], {
+          execPath: BUN,
+          execArgv: SOURCES ? ['--conditions=@keyward/source'] : [],
+          env: { ...process.env, NODE_OPTIONS: '' },
+        })
+      : await forkTs<{ port: number; key: string }>(name, here('server.ts'), [framework, variant])
   return { child, port: ready.port, key: ready.key }
 }
 
@@ -80,20 +96,21 @@ try {
 }
 
 // micro.ts sends its results as its one message; it may run for many minutes with 1M keys.
-const microChild = await forkTs<{
-  alone: Record<string, number>
-  scale: { keys: number; keyward: number; bearer: number | null }[]
-}>('micro', here('micro.ts'), [String(MICRO_MS), String(ROUNDS), String(MAX_KEYS)], {
-  execArgv: ['--max-old-space-size=8192'],
-  readyTimeoutMs: 60 * 60_000,
-})
-await stopChild(microChild.process)
-const micro = microChild.ready
+type Micro = { alone: Record<string, number>; scale: { keys: number; keyward: number; bearer: number | null }[] }
+let micro: Micro | undefined
+if (!SKIP_MICRO) {
+  const microChild = await forkTs<Micro>('micro', here('micro.ts'), [String(MICRO_MS), String(ROUNDS), String(MAX_KEYS)], {
+    execArgv: ['--max-old-space-size=8192'],
+    readyTimeoutMs: 60 * 60_000,
+  })
+  await stopChild(microChild.process)
+  micro = microChild.ready
+}
 
 const f = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const out: string[] = []
 out.push(
-  `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${os.platform()}. ${ROUNDS} interleaved rounds of ${DURATION} s per server, ` +
+  `Node ${process.version}${FRAMEWORKS.includes('bun') ? `, Bun ${execFileSync(BUN, ['--version']).toString().trim()}` : ''}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${os.platform()}. ${ROUNDS} interleaved rounds of ${DURATION} s per server, ` +
     `autocannon ${CONNECTIONS} connections on 127.0.0.1, every request \`Authorization: Bearer <key>\`; medians of the rounds. ` +
     `CPU per request is the server process's own \`process.cpuUsage()\` delta divided by the requests its handler served.`,
   '',
@@ -111,7 +128,7 @@ for (const framework of FRAMEWORKS) {
       variant === 'alternative'
         ? ALTERNATIVE[framework]
         : variant === 'keyward'
-          ? `@keyward/${framework}`
+          ? KEYWARD[framework]
           : variant === 'noop'
             ? 'no-op middleware (control)'
             : 'bare'
@@ -120,15 +137,17 @@ for (const framework of FRAMEWORKS) {
     )
   }
 }
-out.push(
-  '',
-  `Each middleware alone, synthetic request, one key, already cached (median of ${ROUNDS} interleaved rounds of ${MICRO_MS} ms):`,
-  '',
-)
-out.push('| middleware | µs per request |', '| --- | ---: |')
-for (const [name, ns] of Object.entries(micro.alone)) out.push(`| ${name} | ${f(ns / 1000, 2)} |`)
-out.push('', 'As the store grows (MemoryKeyStore; traffic over a hot set of up to 1,000 of the keys; Express middleware alone):', '')
-out.push('| keys in store | @keyward/express µs/req | @fastify/bearer-auth µs/req (same number of keys) |', '| ---: | ---: | ---: |')
-for (const row of micro.scale)
-  out.push(`| ${f(row.keys)} | ${f(row.keyward / 1000, 2)} | ${row.bearer === null ? 'not run' : f(row.bearer / 1000, 2)} |`)
+if (micro) {
+  out.push(
+    '',
+    `Each middleware alone, synthetic request, one key, already cached (median of ${ROUNDS} interleaved rounds of ${MICRO_MS} ms):`,
+    '',
+  )
+  out.push('| middleware | µs per request |', '| --- | ---: |')
+  for (const [name, ns] of Object.entries(micro.alone)) out.push(`| ${name} | ${f(ns / 1000, 2)} |`)
+  out.push('', 'As the store grows (MemoryKeyStore; traffic over a hot set of up to 1,000 of the keys; Express middleware alone):', '')
+  out.push('| keys in store | @keyward/express µs/req | @fastify/bearer-auth µs/req (same number of keys) |', '| ---: | ---: | ---: |')
+  for (const row of micro.scale)
+    out.push(`| ${f(row.keys)} | ${f(row.keyward / 1000, 2)} | ${row.bearer === null ? 'not run' : f(row.bearer / 1000, 2)} |`)
+}
 console.log(out.join('\n'))

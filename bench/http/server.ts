@@ -8,6 +8,8 @@ import { buildApp, type Framework, type Variant } from '../lib/apps.js'
 import { answerRequests } from '../lib/children.js'
 
 const [framework, variant] = process.argv.slice(2) as [Framework, Variant]
+// Bun's server is its own script, under the Bun binary.
+if ((framework as string) === 'bun') throw new Error('server.ts serves the Node frameworks; Bun runs bun-server.ts')
 const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: 'bench-pepper-0123456789-0123456789-abcdef' })
 const { key } = await keyward.create({ name: 'bench' })
 const app = await buildApp(framework, variant, keyward, [key])

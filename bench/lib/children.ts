@@ -22,16 +22,18 @@ export const resolveFrom = (base: string, file: string) => fileURLToPath(new URL
 
 /**
  * Fork `file` under tsx and wait for its first message (its `ready`). Rejects (and kills the child)
- * when it exits first or does not answer within `readyTimeoutMs`.
+ * when it exits first or does not answer within `readyTimeoutMs`. With `execPath` the child runs
+ * under that runtime instead (Bun: it loads TypeScript itself and speaks Node's IPC), without tsx.
  */
 export function forkTs<Ready>(
   name: string,
   file: string,
   args: string[],
-  options: { execArgv?: string[]; readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { execArgv?: string[]; readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; execPath?: string } = {},
 ): Promise<Child<Ready>> {
   const child = fork(file, args, {
-    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    execArgv: options.execPath === undefined ? ['--import', 'tsx', ...(options.execArgv ?? [])] : (options.execArgv ?? []),
+    ...(options.execPath !== undefined && { execPath: options.execPath }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     ...(options.env && { env: options.env }),
   })
