@@ -6,7 +6,7 @@ export const q = (name: string): string => `"${name}"`
 export const LATEST_VERSION = 1
 
 /** The statements of each migration, for table `t`. Never edit one that has shipped: add a new one. */
-export const MIGRATIONS: readonly { version: number; name: string; statements: (t: string) => string[] }[] = [
+const MIGRATIONS: readonly { version: number; name: string; statements: (t: string) => string[] }[] = [
   {
     version: 1,
     name: 'create keys and counters',
