@@ -22,9 +22,11 @@ function create(...args: string[]): { key: string; info: { id: string; rateLimit
 }
 
 describe('keyward CLI limits', () => {
-  it('--rate-limit 2/1m lets two verifications through in the window, then refuses', () => {
-    const { key, info } = create('--rate-limit', '2/1m')
-    expect(info.rateLimit).toEqual({ limit: 2, windowMs: 60_000 })
+  // A day-long window: a fixed window's boundary falling between the three runs (each a process
+  // start) would otherwise let the third through now and then.
+  it('--rate-limit 2/1d lets two verifications through in the window, then refuses', () => {
+    const { key, info } = create('--rate-limit', '2/1d')
+    expect(info.rateLimit).toEqual({ limit: 2, windowMs: 86_400_000 })
     expect(run('verify', key).code).toBe(0)
     expect(run('verify', key).code).toBe(0)
     expect(run('verify', key)).toMatchObject({ code: 1, stdout: expect.stringMatching(/^refused: rate_limited/) })
