@@ -97,7 +97,8 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
     const result = await authenticateRequest(keyward, req.rawHeaders, config, req.ip)
     if (!result.ok) return sendFailure(res, config.onFailure ? await config.onFailure(result.response, req) : result.response)
     req.apiKey = result.key
-    ;(res.locals as Record<symbol, unknown>)[CONFIG] = config
+    // Express gives every response `locals`; a bare response (outside Express's router) gets one here.
+    ;((res.locals as Record<symbol, unknown> | undefined) ?? (res.locals = Object.create(null)))[CONFIG] = config
     if (result.headers !== undefined) res.set(result.headers)
     next()
   }
