@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import type { Keyward, KeywardOptions, KeyStore } from '../packages/core/dist/index.js'
+import type { Keyward, KeywardOptions, KeyStore } from '@keyward/core'
 
 /**
  * The shared test of examples/express, examples/koa and examples/fastify: each is the same small API
