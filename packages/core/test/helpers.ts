@@ -44,6 +44,10 @@ export class CountingStore extends MemoryKeyStore {
     this.#hit('touch')
     return super.touch(...args)
   }
+  override async incrementCounter(...args: Parameters<NonNullable<KeyStore['incrementCounter']>>) {
+    this.#hit('incrementCounter')
+    return super.incrementCounter(...args)
+  }
 }
 
 /** A clock tests move by hand. */

@@ -44,7 +44,7 @@ export function migrationStatements(table: string, from = 0, appliedAt = 0): str
 /**
  * The SQL that creates the latest schema for `table`, to apply with `wrangler d1 execute` when the
  * store runs with `migrate: false`.
- * @example console.log(d1MigrationSql('keyward_keys'))
+ * @example writeFileSync('keyward.sql', d1MigrationSql('keyward_keys')) // then: wrangler d1 execute DB --file keyward.sql
  */
 export function d1MigrationSql(table = 'keyward_keys'): string {
   return migrationStatements(table)

@@ -16,7 +16,14 @@ import {
   type StoreListPage,
   type StoreListQuery,
 } from '@keyward/core/store'
-import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
+import {
+  encodeSqlitePatchValue as encodePatchValue,
+  SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
+  sqlitePatchFields as patchFields,
+  sqliteRecordToRow as recordToRow,
+  sqliteRowToRecord as rowToRecord,
+  type SqliteKeyRow as KeyRow,
+} from '@keyward/core/store'
 import { LATEST_VERSION, migrationStatements, migrationsTable, q, spendSql } from './schema.js'
 
 /** What the store uses of a D1 binding (`env.DB`): typed structurally, no Workers types needed. */

@@ -22,7 +22,14 @@ import {
   type StoreListQuery,
 } from '@keyward/core/store'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
-import { encodePatchValue, PATCH_COLUMNS, patchFields, recordToRow, rowToRecord, type KeyRow } from './rows.js'
+import {
+  encodeSqlitePatchValue as encodePatchValue,
+  SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
+  sqlitePatchFields as patchFields,
+  sqliteRecordToRow as recordToRow,
+  sqliteRowToRecord as rowToRecord,
+  type SqliteKeyRow as KeyRow,
+} from '@keyward/core/store'
 
 /** Named in schema errors: which package to upgrade, and which function prints its SQL. */
 const SCHEMA_ERROR_STORE = { packageName: '@keyward/sqlite', migrationSql: 'sqliteMigrationSql' }

@@ -26,3 +26,11 @@ export { pageOf } from './page.js'
 export { ChangeListeners } from './listeners.js'
 export { storeFailure, urlPasswords } from './failures.js'
 export { renameOptions } from './renamed-options.js'
+export {
+  encodePatchValue as encodeSqlitePatchValue,
+  PATCH_COLUMNS as SQLITE_PATCH_COLUMNS,
+  patchFields as sqlitePatchFields,
+  recordToRow as sqliteRecordToRow,
+  rowToRecord as sqliteRowToRecord,
+  type KeyRow as SqliteKeyRow,
+} from './sqlite-rows.js'

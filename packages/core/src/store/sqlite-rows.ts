@@ -1,7 +1,11 @@
-/** Rows of the D1 keys table: the same columns and encodings as @keyward/sqlite (D1 is SQLite). */
-import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
+/**
+ * Rows of a SQLite keys table (better-sqlite3, Cloudflare D1): dates as epoch milliseconds, lists
+ * and objects as JSON text. Shared by `@keyward/sqlite` and `@keyward/d1`, whose tables have the
+ * same columns.
+ */
+import type { ApiKeyPatch, ApiKeyRecord } from '../types.js'
 
-/** A row of the keys table as D1 returns it. */
+/** A row of the keys table as the driver returns it. */
 export interface KeyRow {
   id: string
   prefix: string
