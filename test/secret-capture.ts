@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 // The copy of core the tests use: its TypeScript source, through the `@keyward/source` condition.
 import { KeyFormat, MemoryKeyStore, setDefaultLogger } from '@keyward/core'
-import type { ApiKeyRecord } from '@keyward/core/store'
 
 const captured: string[] = []
 const keys = new Set<string>()
@@ -32,9 +31,9 @@ KeyFormat.prototype.generate = function (this: KeyFormat, ...args: Parameters<ty
   return minted
 }
 const insert = MemoryKeyStore.prototype.insert
-MemoryKeyStore.prototype.insert = function (this: MemoryKeyStore, record: ApiKeyRecord) {
-  digests.add(record.digest)
-  return insert.call(this, record)
+MemoryKeyStore.prototype.insert = function (this: MemoryKeyStore, ...args: Parameters<typeof insert>) {
+  digests.add(args[0].digest)
+  return insert.apply(this, args)
 }
 
 // 3. Console, stdout and stderr (still printed), and every HTTP response written in this process.

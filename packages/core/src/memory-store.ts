@@ -1,4 +1,18 @@
+import type {
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
+  DeliveryOutcome,
+  LedgerEntry,
+  PendingNotification,
+  UsageCutoffs,
+  UsageIncrement,
+  UsageQuery,
+  UsageRow,
+  WriteOptions,
+} from './analytics-types.js'
 import { counterWindow, spendFromCredits } from './credits.js'
+import { MemoryAnalytics } from './memory-analytics.js'
 import { DuplicateKeyIdError } from './errors.js'
 import { decodeCursor, isAfter } from './store/cursor.js'
 import { ChangeListeners } from './store/listeners.js'
@@ -35,15 +49,18 @@ export class MemoryKeyStore implements KeyStore {
   readonly #endingAt = new Map<number, string[]>()
   /** The keys of `#endingAt`, ascending. Few: one per configured window length and window. */
   readonly #ends: number[] = []
+  readonly #analytics = new MemoryAnalytics()
 
   /** Number of records held. */
   get size(): number {
     return this.#records.size
   }
 
-  async insert(record: ApiKeyRecord): Promise<void> {
+  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
     if (this.#records.has(record.id)) throw new DuplicateKeyIdError(record.id)
+    this.#analytics.assertAppendable([options?.audit])
     this.#records.set(record.id, copy(record))
+    this.#audited(options)
     this.#emit(record.id)
   }
 
@@ -52,21 +69,27 @@ export class MemoryKeyStore implements KeyStore {
     return record ? copy(record) : null
   }
 
-  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
     const record = this.#records.get(id)
     if (!record) return null
     if (options?.expectedRevision !== undefined && record.revision !== options.expectedRevision) return null
+    this.#analytics.assertAppendable([options?.audit])
     const next: ApiKeyRecord = { ...record, revision: record.revision + 1 }
     for (const [field, value] of Object.entries(patch))
       if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = structuredClone(value)
     this.#records.set(id, next)
+    this.#audited(options)
     this.#emit(id)
     return copy(next)
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options?: WriteOptions): Promise<boolean> {
+    if (this.#records.has(id)) this.#analytics.assertAppendable([options?.audit])
     const existed = this.#records.delete(id)
-    if (existed) this.#emit(id)
+    if (existed) {
+      this.#audited(options)
+      this.#emit(id)
+    }
     return existed
   }
 
@@ -134,6 +157,54 @@ export class MemoryKeyStore implements KeyStore {
       this.#ends.splice(i, 0, end)
     }
     return slots
+  }
+
+  async addUsage(increments: UsageIncrement[]): Promise<void> {
+    this.#analytics.addUsage(increments)
+  }
+
+  async readUsage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.#analytics.readUsage(query)
+  }
+
+  async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
+    this.#analytics.pruneUsage(cutoffs)
+  }
+
+  async appendAudit(entries: AuditRecord[]): Promise<void> {
+    this.#analytics.appendAudit(entries)
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.#analytics.listAudit(query)
+  }
+
+  async pruneAudit(before: number): Promise<void> {
+    this.#analytics.pruneAudit(before)
+  }
+
+  async recordNotifications(entries: LedgerEntry[]): Promise<string[]> {
+    return this.#analytics.recordNotifications(entries)
+  }
+
+  async claimNotifications(_holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]> {
+    return this.#analytics.claimNotifications(now, leaseMs, limit)
+  }
+
+  async settleNotification(id: string, outcome: DeliveryOutcome): Promise<void> {
+    this.#analytics.settleNotification(id, outcome)
+  }
+
+  async pruneNotifications(before: number): Promise<void> {
+    this.#analytics.pruneNotifications(before)
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#analytics.acquireLease(name, holder, ttlMs, now)
+  }
+
+  #audited(options: WriteOptions | undefined): void {
+    if (options?.audit) this.#analytics.appendAudit([options.audit])
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {

@@ -1,3 +1,16 @@
+import type {
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
+  DeliveryOutcome,
+  LedgerEntry,
+  PendingNotification,
+  UsageCutoffs,
+  UsageIncrement,
+  UsageQuery,
+  UsageRow,
+  WriteOptions,
+} from './analytics-types.js'
 import type { DigestAlgorithm } from './lib/digest.js'
 
 export type { DigestAlgorithm }
@@ -182,7 +195,7 @@ export interface KeyChange {
  */
 export interface KeyStore {
   /** Insert a new record. Must reject with `DuplicateKeyIdError` when the id exists. */
-  insert(record: ApiKeyRecord): Promise<void>
+  insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void>
   /** The record with this id, or null. */
   findById(id: string): Promise<ApiKeyRecord | null>
   /**
@@ -190,9 +203,9 @@ export interface KeyStore {
    * only if the stored revision equals it. Returns the updated record, or null when no record
    * matched (missing id or changed revision).
    */
-  update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null>
+  update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null>
   /** Remove the record. Returns whether it existed. */
-  delete(id: string): Promise<boolean>
+  delete(id: string, options?: WriteOptions): Promise<boolean>
   /** Records ordered by `createdAt` descending then `id` descending, with keyset pagination. */
   list(query: StoreListQuery): Promise<StoreListPage>
   /**
@@ -220,6 +233,47 @@ export interface KeyStore {
    * Resolves null when the key does not exist or has no credits. Does not change `revision`.
    */
   spendCredits?(id: string, cost: number, now: number): Promise<CreditSpend | null>
+  /**
+   * Optional, for usage analytics: add each increment's `count` to its key's and outcome's minute
+   * bucket and to the UTC hour and day buckets that contain that minute (`usageBuckets` from
+   * `@keyward/core/store`). Concurrent calls from any number of processes must never lose an add.
+   */
+  addUsage?(increments: UsageIncrement[]): Promise<void>
+  /** Optional, with `addUsage`: the rows of one granularity whose bucket starts in `[from, to)`. */
+  readUsage?(query: UsageQuery): Promise<UsageRow[]>
+  /** Optional, with `addUsage`: remove buckets that start before the cutoff of their granularity. */
+  pruneUsage?(cutoffs: UsageCutoffs): Promise<void>
+  /**
+   * Optional, for the audit log: append entries. A store with `listAudit` must also append the
+   * `audit` entry passed to `insert`, `update` and `delete`, in the same transaction as the change
+   * where it has transactions. Entries are never changed afterwards.
+   */
+  appendAudit?(entries: AuditRecord[]): Promise<void>
+  /** Optional: a page of audit entries, newest first. A tampered cursor is an `InvalidInputError`. */
+  listAudit?(query: AuditQuery): Promise<AuditPage>
+  /** Optional: remove audit entries older than `before` (epoch milliseconds); nothing else. */
+  pruneAudit?(before: number): Promise<void>
+  /**
+   * Optional, for notifications: record entries whose id was never recorded before (by anyone) and
+   * resolve to those ids; the others are ignored. A `pending` entry waits for `claimNotifications`,
+   * due at once.
+   */
+  recordNotifications?(entries: LedgerEntry[]): Promise<string[]>
+  /**
+   * Optional: up to `limit` pending entries that are due (`nextAttemptAt ≤ now`) and not claimed
+   * (or whose claim has lapsed), oldest first, each claimed for `holder` until `now + leaseMs` so
+   * no other instance delivers it meanwhile.
+   */
+  claimNotifications?(holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]>
+  /** Optional: end a claim. Delivered entries stop being pending; failed ones count an attempt and wait until `nextAttemptAt`. */
+  settleNotification?(id: string, outcome: DeliveryOutcome): Promise<void>
+  /** Optional: forget entries that are no longer pending and were created before `before`. */
+  pruneNotifications?(before: number): Promise<void>
+  /**
+   * Optional: take or renew the lease `name` for `holder` until `now + ttlMs`. Resolves true when
+   * `holder` holds it (it was free, lapsed, or already `holder`'s), false when another holds it.
+   */
+  acquireLease?(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>
   /** Optional: release connections. */
   close?(): Promise<void>
 }

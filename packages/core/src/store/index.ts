@@ -18,6 +18,24 @@ export type {
   StoreListPage,
   StoreListQuery,
 } from '../types.js'
+export type {
+  AuditAction,
+  AuditActor,
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
+  DeliveryOutcome,
+  LedgerEntry,
+  PendingNotification,
+  UsageCutoffs,
+  UsageGranularity,
+  UsageIncrement,
+  UsageOutcome,
+  UsageQuery,
+  UsageRow,
+  WriteOptions,
+} from '../analytics-types.js'
+export { bucketSpan, bucketStart, usageBuckets } from '../usage-buckets.js'
 export { decodeCursor, encodeCursor, isAfter, type ListPosition } from './cursor.js'
 export { counterWindow, spendFromCredits } from '../credits.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from './schema-error.js'

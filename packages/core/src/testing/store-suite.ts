@@ -7,6 +7,7 @@
  * runKeyStoreConformance('MyStore', async () => new MyStore(await freshDatabase()))
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { analyticsConformance } from './analytics-suite.js'
 import { limitsConformance } from './limits-suite.js'
 import { listConformance } from './list-suite.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
@@ -221,6 +222,7 @@ export function runKeyStoreConformance(
 
     limitsConformance(fresh, sampleRecord, options.openPeer)
     listConformance(fresh, sampleRecord)
+    analyticsConformance(fresh, sampleRecord, options.openPeer)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
       const store = await fresh()
