@@ -151,3 +151,27 @@ export interface PendingNotification {
 
 /** How a delivery attempt ended. */
 export type DeliveryOutcome = { delivered: true } | { delivered: false; nextAttemptAt: number; error: string }
+
+/** One notification on its way out: `payload` is the event (`KeywardEvent` as JSON). */
+export interface OutgoingNotification {
+  /** Unique per notification and stable across retries: receivers deduplicate on it. */
+  id: string
+  /** The event type, such as `key.expiring_soon`. */
+  type: string
+  /** When the event happened. */
+  timestamp: Date
+  payload: unknown
+}
+
+/**
+ * Delivers notifications outside the process. `@keyward/webhooks` provides one that signs and
+ * POSTs them per the Standard Webhooks specification.
+ *
+ * @example
+ * import { standardWebhooks } from '@keyward/webhooks'
+ * createKeyward({ …, webhooks: standardWebhooks({ url: 'https://hooks.example.com/keyward', secret: process.env.WEBHOOK_SECRET! }) })
+ */
+export interface NotificationSender {
+  /** Deliver one notification. Resolve once the receiver accepted it; reject (with why) otherwise, to be retried. */
+  send(notification: OutgoingNotification): Promise<void>
+}

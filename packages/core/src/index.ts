@@ -36,3 +36,11 @@ export { KeyStoreSchemaError, type SchemaErrorCode } from './store/schema-error.
 export type { ApiKeyInfo, ApiKeyStatus, Credits, JsonValue, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
 export type { ThrottleOptions } from './limits.js'
 export { escapeLogValue, setDefaultLogger, type KeywardLogger, type LogEntry } from './logging.js'
+export type {
+  AuditAction,
+  AuditActor,
+  NotificationSender,
+  OutgoingNotification,
+  UsageGranularity,
+  UsageOutcome,
+} from './analytics-types.js'
