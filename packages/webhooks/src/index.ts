@@ -1,0 +1,2 @@
+export type { StandardWebhooksOptions } from './options.js'
+export { standardWebhooks } from './sender.js'
