@@ -1,3 +1,5 @@
+import { AUDIT_HELPERS } from './lua-audit.js'
+
 /**
  * Lua scripts: each runs atomically in Redis, so a record and its indexes never disagree and a
  * change is published in the same step. Keys are derived from the prefix (ARGV[1]); for Redis
@@ -25,12 +27,15 @@ end
 `
 
 /**
- * KEYS[1] record; ARGV: prefix, channel, id, member, owner ('' = none), revoked ('1'/'0'), record
- * prefix, field/value pairs… → 1, or 0 on a duplicate id.
+ * KEYS[1] record, KEYS[2…] the audit hash and indexes (optional); ARGV: prefix, channel, id, member,
+ * owner ('' = none), revoked ('1'/'0'), record prefix, audit member, audit JSON, field/value pairs…
+ * → 1, 0 on a duplicate id, -1 (nothing changed) when the audit id exists.
  */
-export const INSERT = `${INDEX_HELPERS}
+export const INSERT = `${INDEX_HELPERS}${AUDIT_HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+if audit_taken(2, ARGV[8]) then return -1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 10))
+audit_write(2, ARGV[8], ARGV[9])
 local owner = nil
 if ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
 local all, live = indexes(owner, ARGV[7])
@@ -41,17 +46,21 @@ return 1
 `
 
 /**
- * KEYS[1] record; ARGV: prefix, channel, id, expected revision ('' = any), #set, #del, set pairs…, del fields…
- * → the record as HGETALL pairs, or nil (missing id or other revision).
+ * KEYS[1] record, KEYS[2…] the audit hash and indexes (optional); ARGV: prefix, channel, id,
+ * expected revision ('' = any), #set, #del, audit member, audit JSON, set pairs…, del fields…
+ * → the record as HGETALL pairs, nil (missing id or other revision), or -1 (nothing changed) when
+ * the audit id exists.
  */
-export const UPDATE = `${INDEX_HELPERS}
+export const UPDATE = `${INDEX_HELPERS}${AUDIT_HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'revision') ~= ARGV[4] then return nil end
+if audit_taken(2, ARGV[7]) then return -1 end
 local nset = tonumber(ARGV[5])
 local ndel = tonumber(ARGV[6])
-if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + 2 * nset)) end
-if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + 2 * nset, 6 + 2 * nset + ndel)) end
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 9, 8 + 2 * nset)) end
+if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 9 + 2 * nset, 8 + 2 * nset + ndel)) end
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
+audit_write(2, ARGV[7], ARGV[8])
 local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId', 'revokedAt', 'prefix')
 local owner = nil
 if state[2] then owner = state[2] end
@@ -63,11 +72,16 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 `
 
-/** KEYS[1] record; ARGV: prefix, channel, id → 1 when it existed, else 0. */
-export const DELETE = `${INDEX_HELPERS}
+/**
+ * KEYS[1] record, KEYS[2…] the audit hash and indexes (optional); ARGV: prefix, channel, id, audit
+ * member, audit JSON → 1 when it existed, else 0; -1 (nothing changed) when the audit id exists.
+ */
+export const DELETE = `${INDEX_HELPERS}${AUDIT_HELPERS}
 local state = redis.call('HMGET', KEYS[1], '_m', 'ownerId', 'prefix')
 if not state[1] then return 0 end
+if audit_taken(2, ARGV[4]) then return -1 end
 redis.call('DEL', KEYS[1])
+audit_write(2, ARGV[4], ARGV[5])
 local owner = nil
 if state[2] then owner = state[2] end
 local all, live = indexes(owner, state[3])

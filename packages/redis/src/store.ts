@@ -21,7 +21,21 @@ import {
   type SchemaErrorCode,
   type StoreListPage,
   type StoreListQuery,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+  type DeliveryOutcome,
+  type LedgerEntry,
+  type PendingNotification,
+  type UsageCutoffs,
+  type UsageIncrement,
+  type UsageQuery,
+  type UsageRow,
+  type WriteOptions,
 } from '@keyward/core/store'
+import { auditIdTaken, RedisAnalytics } from './analytics.js'
+import * as analyticsLua from './analytics-scripts.js'
+import { auditArgs } from './audit-codec.js'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
 import * as lua from './scripts.js'
 
@@ -96,9 +110,9 @@ export const SCHEMA_VERSION = 2
 const UPGRADE_BATCH = 500
 const COUNTER_GRACE_MS = 1_000
 
-type ScriptName = keyof typeof lua
+type ScriptName = keyof typeof lua | keyof typeof analyticsLua
 /** The Lua sources by name (a plain object: looked up by name on every call). */
-const SCRIPTS: Record<ScriptName, string> = { ...lua }
+const SCRIPTS: Record<ScriptName, string> = { ...lua, ...analyticsLua }
 const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
 ) as Record<ScriptName, string>
@@ -129,6 +143,7 @@ export class RedisKeyStore implements KeyStore {
   /** The connection's password, kept out of every error. */
   readonly #secrets: string[]
   readonly #listeners = new ChangeListeners()
+  readonly #analytics: RedisAnalytics
   #subscriber: Redis | undefined
   #ready: Promise<void> | undefined
   /** The client's last connection error, cleared when it is ready: why a call found no connection. */
@@ -175,6 +190,10 @@ export class RedisKeyStore implements KeyStore {
     })
     this.redis.on('ready', () => {
       this.#lastError = undefined
+    })
+    this.#analytics = new RedisAnalytics(this.redis, this.#prefix, {
+      run: (operation, command) => this.#run(operation, 'management', command),
+      script: (operation, name, keys, args) => this.#script(operation, 'management', name, keys, args),
     })
     // After a reconnect, check the schema marker again (the server may have restarted empty).
     this.redis.on('close', () => {
@@ -342,12 +361,13 @@ export class RedisKeyStore implements KeyStore {
     }
   }
 
-  async insert(record: ApiKeyRecord): Promise<void> {
+  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
+    const audit = auditArgs(this.#prefix, options?.audit)
     const inserted = await this.#script<number>(
       'insert',
       'management',
       'INSERT',
-      [this.#key(record.id)],
+      [this.#key(record.id), ...audit.keys],
       [
         this.#prefix,
         this.#channel,
@@ -356,10 +376,12 @@ export class RedisKeyStore implements KeyStore {
         record.ownerId === null ? '' : `o${record.ownerId}`,
         record.revokedAt === null ? '0' : '1',
         record.prefix,
+        ...audit.args,
         ...recordToPairs(record),
       ],
     )
     if (inserted === 0) throw new DuplicateKeyIdError(record.id)
+    if (inserted === -1) throw auditIdTaken(options!.audit!.id)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
@@ -367,13 +389,14 @@ export class RedisKeyStore implements KeyStore {
     return hashToRecord(hash)
   }
 
-  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
     const { set, del } = patchToChanges(patch)
-    const pairs = await this.#script<string[] | null>(
+    const audit = auditArgs(this.#prefix, options?.audit)
+    const pairs = await this.#script<string[] | number | null>(
       'update',
       'management',
       'UPDATE',
-      [this.#key(id)],
+      [this.#key(id), ...audit.keys],
       [
         this.#prefix,
         this.#channel,
@@ -381,15 +404,21 @@ export class RedisKeyStore implements KeyStore {
         options?.expectedRevision === undefined ? '' : String(options.expectedRevision),
         set.length / 2,
         del.length,
+        ...audit.args,
         ...set,
         ...del,
       ],
     )
-    return pairs === null ? null : hashToRecord(pairsToHash(pairs))
+    if (pairs === -1) throw auditIdTaken(options!.audit!.id)
+    return pairs === null || typeof pairs === 'number' ? null : hashToRecord(pairsToHash(pairs))
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.#script<number>('delete', 'management', 'DELETE', [this.#key(id)], [this.#prefix, this.#channel, id])) === 1
+  async delete(id: string, options?: WriteOptions): Promise<boolean> {
+    const audit = auditArgs(this.#prefix, options?.audit)
+    const keys = [this.#key(id), ...audit.keys]
+    const deleted = await this.#script<number>('delete', 'management', 'DELETE', keys, [this.#prefix, this.#channel, id, ...audit.args])
+    if (deleted === -1) throw auditIdTaken(options!.audit!.id)
+    return deleted === 1
   }
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
@@ -430,6 +459,50 @@ export class RedisKeyStore implements KeyStore {
     const result = await this.#script<[number, number, number] | null>('spendCredits', 'request', 'SPEND', [this.#key(id)], [cost, now])
     if (result === null) return null
     return { ok: result[0] === 1, remaining: Number(result[1]), nextRefillAt: result[2] === -1 ? null : Number(result[2]) }
+  }
+
+  addUsage(increments: UsageIncrement[]): Promise<void> {
+    return this.#analytics.addUsage(increments)
+  }
+
+  readUsage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.#analytics.readUsage(query)
+  }
+
+  pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
+    return this.#analytics.pruneUsage(cutoffs)
+  }
+
+  appendAudit(entries: AuditRecord[]): Promise<void> {
+    return this.#analytics.appendAudit(entries)
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.#analytics.listAudit(query)
+  }
+
+  pruneAudit(before: number): Promise<void> {
+    return this.#analytics.pruneAudit(before)
+  }
+
+  recordNotifications(entries: LedgerEntry[]): Promise<string[]> {
+    return this.#analytics.recordNotifications(entries)
+  }
+
+  claimNotifications(_holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]> {
+    return this.#analytics.claimNotifications(now, leaseMs, limit)
+  }
+
+  settleNotification(id: string, outcome: DeliveryOutcome): Promise<void> {
+    return this.#analytics.settleNotification(id, outcome)
+  }
+
+  pruneNotifications(before: number): Promise<void> {
+    return this.#analytics.pruneNotifications(before)
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#analytics.acquireLease(name, holder, ttlMs, now)
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
