@@ -1,3 +1,5 @@
+import { sqliteAnalyticsSchema } from '@keyward/core/store'
+
 /** One versioned schema change. Applied in order; each version once. */
 export interface SqliteMigration {
   version: number
@@ -83,6 +85,11 @@ BEGIN
 END;
 CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DESC);
 `,
+  },
+  {
+    version: 3,
+    name: 'usage counts, audit log, notification ledger and leases',
+    sql: (t) => `${sqliteAnalyticsSchema(t).join(';\n')};\n`,
   },
 ]
 

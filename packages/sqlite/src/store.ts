@@ -12,15 +12,27 @@ import {
   storeFailure,
   type ApiKeyPatch,
   type ApiKeyRecord,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
   type CounterState,
   type Credits,
   type CreditSpend,
+  type DeliveryOutcome,
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
+  type LedgerEntry,
+  type PendingNotification,
   type StoreListPage,
   type StoreListQuery,
+  type UsageCutoffs,
+  type UsageIncrement,
+  type UsageQuery,
+  type UsageRow,
+  type WriteOptions,
 } from '@keyward/core/store'
+import { SqliteAnalytics } from './analytics.js'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
 import {
   encodeSqlitePatchValue as encodePatchValue,
@@ -126,6 +138,7 @@ export class SqliteKeyStore implements KeyStore {
   readonly #managementTimeoutMs: number
   readonly #requestTimeoutMs: number
   readonly #s: ReturnType<typeof prepareStatements>
+  readonly #a: SqliteAnalytics
   readonly #updates = new Map<string, Statement>()
   readonly #listeners = new ChangeListeners()
   #poller: ReturnType<typeof setInterval> | undefined
@@ -161,6 +174,7 @@ export class SqliteKeyStore implements KeyStore {
       this.db.pragma('synchronous = NORMAL')
       this.#prepareSchema(opts.migrate ?? true)
       this.#s = prepareStatements(this.db, table)
+      this.#a = new SqliteAnalytics(this.db, table)
       // ... but afterwards SQLite never waits: better-sqlite3 is synchronous, so a wait inside SQLite
       // would freeze the event loop for every request. A busy database is retried asynchronously.
       this.db.pragma('busy_timeout = 0')
@@ -260,16 +274,27 @@ export class SqliteKeyStore implements KeyStore {
     }
   }
 
-  async insert(record: ApiKeyRecord): Promise<void> {
+  /** Run `change` alone, or with `audit` appended when `changed(result)`, in one transaction. */
+  #audited<T>(audit: AuditRecord | undefined, change: () => T, changed: (result: T) => boolean): T {
+    if (audit === undefined) return change()
+    return this.#a.transaction(() => {
+      const result = change()
+      if (changed(result)) this.#a.appendAudit([audit])
+      return result
+    })
+  }
+
+  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
     const row = recordToRow(record)
-    await this.#attempt('insert', this.#managementTimeoutMs, () => {
+    const insert = () => {
       try {
         return this.#s.insert.run(row)
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
         throw error
       }
-    })
+    }
+    await this.#attempt('insert', this.#managementTimeoutMs, () => this.#audited(options?.audit, insert, () => true))
     this.#listeners.emit(record.id)
   }
 
@@ -279,15 +304,19 @@ export class SqliteKeyStore implements KeyStore {
     return rowToRecord(row)
   }
 
-  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
     const fields = patchFields(patch)
     const conditional = options?.expectedRevision !== undefined
     const params: Record<string, unknown> = { id }
     for (const f of fields) params[f] = encodePatchValue(f, patch)
     if (conditional) params.expectedRevision = options!.expectedRevision
-    const row = (await this.#attempt('update', this.#managementTimeoutMs, () => this.#updateStatement(fields, conditional).get(params))) as
-      | KeyRow
-      | undefined
+    const row = await this.#attempt('update', this.#managementTimeoutMs, () =>
+      this.#audited(
+        options?.audit,
+        () => this.#updateStatement(fields, conditional).get(params) as KeyRow | undefined,
+        (found) => found !== undefined,
+      ),
+    )
     if (row === undefined) return null
     this.#listeners.emit(id)
     return rowToRecord(row)
@@ -308,8 +337,15 @@ export class SqliteKeyStore implements KeyStore {
     return statement
   }
 
-  async delete(id: string): Promise<boolean> {
-    const existed = (await this.#attempt('delete', this.#managementTimeoutMs, () => this.#s.delete.run(id))).changes > 0
+  async delete(id: string, options?: WriteOptions): Promise<boolean> {
+    const deleted = await this.#attempt('delete', this.#managementTimeoutMs, () =>
+      this.#audited(
+        options?.audit,
+        () => this.#s.delete.run(id),
+        (result) => result.changes > 0,
+      ),
+    )
+    const existed = deleted.changes > 0
     if (existed) this.#listeners.emit(id)
     return existed
   }
@@ -349,6 +385,51 @@ export class SqliteKeyStore implements KeyStore {
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
     return this.#attempt('spendCredits', this.#requestTimeoutMs, () => this.#s.spend.immediate(id, cost, now))
+  }
+
+  async addUsage(increments: UsageIncrement[]): Promise<void> {
+    if (increments.length > 0) await this.#attempt('addUsage', this.#managementTimeoutMs, () => this.#a.addUsage(increments))
+  }
+
+  async readUsage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.#attempt('readUsage', this.#managementTimeoutMs, () => this.#a.readUsage(query))
+  }
+
+  async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
+    await this.#attempt('pruneUsage', this.#managementTimeoutMs, () => this.#a.pruneUsage(cutoffs))
+  }
+
+  async appendAudit(entries: AuditRecord[]): Promise<void> {
+    if (entries.length > 0) await this.#attempt('appendAudit', this.#managementTimeoutMs, () => this.#a.appendAudit(entries))
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
+    this.#checkOpen()
+    return this.#attempt('listAudit', this.#managementTimeoutMs, () => this.#a.listAudit(query))
+  }
+
+  async pruneAudit(before: number): Promise<void> {
+    await this.#attempt('pruneAudit', this.#managementTimeoutMs, () => this.#a.pruneAudit(before))
+  }
+
+  async recordNotifications(entries: LedgerEntry[]): Promise<string[]> {
+    return this.#attempt('recordNotifications', this.#managementTimeoutMs, () => this.#a.recordNotifications(entries))
+  }
+
+  async claimNotifications(holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]> {
+    return this.#attempt('claimNotifications', this.#managementTimeoutMs, () => this.#a.claimNotifications(holder, now, leaseMs, limit))
+  }
+
+  async settleNotification(id: string, outcome: DeliveryOutcome): Promise<void> {
+    await this.#attempt('settleNotification', this.#managementTimeoutMs, () => this.#a.settleNotification(id, outcome))
+  }
+
+  async pruneNotifications(before: number): Promise<void> {
+    await this.#attempt('pruneNotifications', this.#managementTimeoutMs, () => this.#a.pruneNotifications(before))
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#attempt('acquireLease', this.#managementTimeoutMs, () => this.#a.acquireLease(name, holder, ttlMs, now))
   }
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {

@@ -11,6 +11,16 @@ const dir = tempDir()
 /** Every operation of the store, each called once. */
 function everyOperation(store: SqliteKeyStore): Array<[string, () => Promise<unknown>]> {
   const record = sampleRecord()
+  const audit = {
+    id: 'a1',
+    at: new Date(),
+    action: 'key.leaked',
+    prefix: 'p',
+    keyId: null,
+    ownerId: null,
+    actor: null,
+    fields: null,
+  } as const
   return [
     ['insert', () => store.insert(record)],
     ['findById', () => store.findById(record.id)],
@@ -21,6 +31,20 @@ function everyOperation(store: SqliteKeyStore): Array<[string, () => Promise<unk
     ['incrementCounter', () => store.incrementCounter('c', 1, 1_000, Date.now())],
     ['spendCredits', () => store.spendCredits(record.id, 1, Date.now())],
     ['subscribe', () => store.subscribe(() => undefined)],
+    ['addUsage', () => store.addUsage([{ keyId: record.id, ownerId: null, prefix: 'p', minute: 0, outcome: 'ok', count: 1 }])],
+    ['readUsage', () => store.readUsage({ prefix: 'p', granularity: 'day', from: 0, to: 1 })],
+    ['pruneUsage', () => store.pruneUsage({ minute: 0, hour: 0, day: 0 })],
+    ['appendAudit', () => store.appendAudit([audit])],
+    ['listAudit', () => store.listAudit({ prefix: 'p', limit: 10 })],
+    ['pruneAudit', () => store.pruneAudit(0)],
+    [
+      'recordNotifications',
+      () => store.recordNotifications([{ id: 'n', type: 't', keyId: null, payload: '{}', createdAt: 0, pending: true }]),
+    ],
+    ['claimNotifications', () => store.claimNotifications('h', 0, 1_000, 10)],
+    ['settleNotification', () => store.settleNotification('n', { delivered: true })],
+    ['pruneNotifications', () => store.pruneNotifications(0)],
+    ['acquireLease', () => store.acquireLease('l', 'h', 1_000, 0)],
   ]
 }
 

@@ -99,6 +99,53 @@ describe('SqliteKeyStore schema', () => {
     await store.close()
   })
 
+  it('upgrades a version-2 file to version 3 (usage, audit, notifications, leases); an audited change still notifies', async () => {
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3])
+    expect(SQLITE_SCHEMA_VERSION).toBe(3)
+    const file = dbPath(dir)
+    const db = new Database(file)
+    db.exec('CREATE TABLE keyward_keys_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);')
+    for (const m of SQLITE_MIGRATIONS.slice(0, 2)) {
+      db.exec(m.sql('keyward_keys'))
+      db.prepare('INSERT INTO keyward_keys_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now())
+    }
+    db.close()
+    expect(() => new SqliteKeyStore({ connection: file, migrate: false })).toThrow(
+      expect.objectContaining({ code: 'schema_outdated', databaseVersion: 2 }),
+    )
+    const record = sampleRecord()
+    const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
+    expect(store.schemaVersion).toBe(3)
+    const watcher = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
+    const seen: string[] = []
+    const unsubscribe = await watcher.subscribe((change) => seen.push(change.id))
+    const at = new Date()
+    const entry = {
+      at,
+      action: 'key.created',
+      prefix: record.prefix,
+      keyId: record.id,
+      ownerId: null,
+      actor: { id: 'u1' },
+      fields: null,
+    } as const
+    await store.insert(record, { audit: { id: 'audit1', ...entry } })
+    await store.update(record.id, { name: 'renamed' }, { audit: { id: 'audit2', ...entry, action: 'key.updated', fields: ['name'] } })
+    await eventually(
+      'notifications',
+      async () => seen,
+      (ids) => ids.filter((id) => id === record.id).length >= 2,
+      1_000,
+    )
+    const page = await watcher.listAudit({ prefix: record.prefix, keyId: record.id, limit: 10 })
+    expect(page.items.map((e) => [e.id, e.action, e.actor])).toEqual([
+      ['audit2', 'key.updated', { id: 'u1' }],
+      ['audit1', 'key.created', { id: 'u1' }],
+    ])
+    await unsubscribe()
+    await Promise.all([store.close(), watcher.close()])
+  })
+
   it('keeps tables apart by name and validates the name', async () => {
     const file = dbPath(dir)
     const a = new SqliteKeyStore({ connection: file, table: 'keys_a' })

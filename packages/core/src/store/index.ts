@@ -52,3 +52,18 @@ export {
   rowToRecord as sqliteRowToRecord,
   type KeyRow as SqliteKeyRow,
 } from './sqlite-rows.js'
+export {
+  analyticsSchema as sqliteAnalyticsSchema,
+  analyticsStatements as sqliteAnalyticsStatements,
+  auditPageOf as sqliteAuditPageOf,
+  auditValues as sqliteAuditValues,
+  claimedNotifications as sqliteClaimedNotifications,
+  listAuditSql as sqliteListAuditSql,
+  readUsageSql as sqliteReadUsageSql,
+  USAGE_ROW_PARAMS as SQLITE_USAGE_ROW_PARAMS,
+  usageRowFrom as sqliteUsageRowFrom,
+  usageValues as sqliteUsageValues,
+  type AuditTableRow as SqliteAuditRow,
+  type NotificationTableRow as SqliteNotificationRow,
+  type UsageTableRow as SqliteUsageRow,
+} from './sqlite-analytics.js'
