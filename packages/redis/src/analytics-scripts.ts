@@ -91,9 +91,17 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])) do
   local json = redis.call('HGET', KEYS[1], id)
   if json then rows[#rows + 1] = { id = id, json = json, at = cjson.decode(json).createdAt } end
 end
+-- Ties on createdAt by id, byte by byte (Lua's < follows the server's locale).
+local function bytewise(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
 table.sort(rows, function(a, b)
   if a.at ~= b.at then return a.at < b.at end
-  return a.id < b.id
+  return bytewise(a.id, b.id)
 end)
 local out = {}
 for i = 1, math.min(#rows, tonumber(ARGV[3])) do
