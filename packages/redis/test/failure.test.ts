@@ -61,6 +61,12 @@ describe('Redis going away, hanging and coming back', () => {
     await expect(direct.create({ name: 'during outage' })).rejects.toMatchObject({ code: 'store_unavailable' })
     await expect(direct.revoke(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
     await expect(direct.rotate(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
+    const usage = { keyId: info.id, ownerId: null, prefix: 'fail_test', minute: 0, outcome: 'ok' as const, count: 1 }
+    const down = { code: 'store_unavailable' }
+    await expect(store.addUsage([usage])).rejects.toMatchObject(down)
+    await expect(store.listAudit({ prefix: 'fail_test', limit: 10 })).rejects.toMatchObject(down)
+    await expect(store.claimNotifications('me', Date.now(), 1_000, 10)).rejects.toMatchObject(down)
+    await expect(store.acquireLease('maintenance', 'me', 1_000, Date.now())).rejects.toMatchObject(down)
 
     await server.start({ persist: true })
 
