@@ -1,4 +1,5 @@
-export { PostgresKeyStore, type PostgresKeyStoreOptions } from './store.js'
+export { PostgresKeyStore } from './store.js'
+export type { PostgresKeyStoreOptions } from './options.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core/store'
 export {
   postgresMigrationSql,

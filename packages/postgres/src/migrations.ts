@@ -113,6 +113,65 @@ CREATE INDEX ${ident(`${n.table}_prefix_idx`)} ON ${t} (prefix, created_at DESC,
 `
     },
   },
+  {
+    version: 3,
+    name: 'usage counts, audit log, notification ledger, leases',
+    // A usage row without owner keeps '' (owner ids are never empty) so the bucket identity is a
+    // primary key `ON CONFLICT` can name. Logged tables: counts and deliveries survive a restart.
+    sql: (n) => {
+      const [u, a, nt, l] = ['_usage', '_audit', '_notifications', '_leases'].map((s) => qualified(n, s))
+      const i = (suffix: string) => ident(`${n.table}${suffix}`)
+      return `
+CREATE TABLE ${u} (
+  prefix text COLLATE "C" NOT NULL,
+  granularity text COLLATE "C" NOT NULL CHECK (granularity IN ('minute', 'hour', 'day')),
+  start timestamptz NOT NULL,
+  key_id text COLLATE "C" NOT NULL,
+  owner_id text COLLATE "C" NOT NULL,
+  outcome text COLLATE "C" NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (prefix, granularity, start, key_id, owner_id, outcome)
+);
+CREATE INDEX ${i('_usage_key_idx')} ON ${u} (prefix, granularity, key_id, start);
+CREATE INDEX ${i('_usage_owner_idx')} ON ${u} (prefix, granularity, owner_id, start);
+CREATE INDEX ${i('_usage_prune_idx')} ON ${u} (granularity, start);
+CREATE TABLE ${a} (
+  id text COLLATE "C" PRIMARY KEY,
+  at timestamptz NOT NULL,
+  action text NOT NULL,
+  prefix text NOT NULL,
+  key_id text,
+  owner_id text,
+  actor jsonb,
+  fields jsonb
+);
+CREATE INDEX ${i('_audit_prefix_idx')} ON ${a} (prefix, at DESC, id DESC);
+CREATE INDEX ${i('_audit_key_idx')} ON ${a} (key_id, at DESC, id DESC);
+CREATE INDEX ${i('_audit_owner_idx')} ON ${a} (owner_id, at DESC, id DESC);
+CREATE INDEX ${i('_audit_at_idx')} ON ${a} (at);
+CREATE TABLE ${nt} (
+  id text COLLATE "C" PRIMARY KEY,
+  type text NOT NULL,
+  key_id text,
+  payload text NOT NULL,
+  created_at timestamptz NOT NULL,
+  pending boolean NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL,
+  claimed_until timestamptz,
+  claimed_by text,
+  last_error text
+);
+CREATE INDEX ${i('_notif_due_idx')} ON ${nt} (created_at, id) WHERE pending;
+CREATE INDEX ${i('_notif_done_idx')} ON ${nt} (created_at) WHERE NOT pending;
+CREATE TABLE ${l} (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  until timestamptz NOT NULL
+);
+`
+    },
+  },
 ]
 
 /** The newest schema version this package knows. */

@@ -26,7 +26,7 @@ export function buildStatements(names: PgNames) {
   return {
     insert: named(`INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`),
     findById: named(`SELECT * FROM ${t} WHERE id = $1`),
-    delete: named(`DELETE FROM ${t} WHERE id = $1`),
+    delete: named(`DELETE FROM ${t} WHERE id = $1 RETURNING id`),
     /** Parameters in order: owner id (byOwner), prefix (byPrefix), cursor createdAt and id (after), limit. */
     list(byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement {
       const key = `${byOwner}${byPrefix}${includeRevoked}${after}`

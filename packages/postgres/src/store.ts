@@ -12,14 +12,27 @@ import {
   urlPasswords,
   type ApiKeyPatch,
   type ApiKeyRecord,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
   type CounterState,
   type CreditSpend,
+  type DeliveryOutcome,
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
+  type LedgerEntry,
+  type PendingNotification,
   type StoreListPage,
   type StoreListQuery,
+  type UsageCutoffs,
+  type UsageIncrement,
+  type UsageQuery,
+  type UsageRow,
+  type WriteOptions,
 } from '@keyward/core/store'
+import { auditValues } from './analytics-rows.js'
+import { PostgresAnalytics } from './analytics.js'
 import { ChangeListener } from './listener.js'
 import {
   CHANNEL,
@@ -31,74 +44,12 @@ import {
   qualified,
   type PgNames,
 } from './migrations.js'
+import { positive, RENAMED, type PostgresKeyStoreOptions } from './options.js'
 import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
-import { buildStatements, statementName, type Statements } from './statements.js'
+import { buildStatements, statementName, type Statement, type Statements } from './statements.js'
 
 /** Named in schema errors: which package to upgrade, and which function prints its SQL. */
 const SCHEMA_ERROR_STORE = { packageName: '@keyward/postgres', migrationSql: 'postgresMigrationSql' }
-
-/** Options of {@link PostgresKeyStore}. */
-export interface PostgresKeyStoreOptions {
-  /**
-   * A connection string, or your own `pg.Pool` (not ended by `close()`). The store adds a no-op
-   * `error` listener to the pool, so an idle connection dropped by the server cannot crash the process.
-   * @example 'postgres://app@db.internal:5432/app'
-   */
-  connection: string | pg.Pool
-  /**
-   * The PostgreSQL schema (`pg_namespace`) of the store's tables; created by the migrations when
-   * missing. Keeps deployments apart on one server, as the key prefix does in Redis.
-   * @default 'public'
-   */
-  namespace?: string
-  /**
-   * Name of the keys table; companion objects get it as prefix (`_migrations`, `_counters`, `_notify`).
-   * @default 'keyward_keys'
-   */
-  table?: string
-  /**
-   * Run pending migrations on first use. With `false`, a missing or outdated schema is an error
-   * (apply {@link postgresMigrationSql} yourself).
-   * @default true
-   */
-  migrate?: boolean
-  /**
-   * A query on the request path (finding a key, rate-limit and throttle counters, credits,
-   * last-used times) with no answer after this long rejects, and the request fails closed
-   * (`store_unavailable`).
-   * @default 5000
-   */
-  requestTimeoutMs?: number
-  /**
-   * A management query (create, list, update, revoke, rotate, delete, the schema check and the
-   * migrations) with no answer after this long rejects.
-   * @default 5000
-   */
-  managementTimeoutMs?: number
-  /**
-   * Connecting gives up after this long. Applies to pools the store creates and to the LISTEN connection.
-   * @default 5000
-   */
-  connectTimeoutMs?: number
-  /**
-   * Size of a pool the store creates from a connection string.
-   * @default 10
-   */
-  max?: number
-  /** @deprecated Renamed {@link PostgresKeyStoreOptions.namespace}; accepted, with a warning, until the next release. */
-  schema?: string
-  /** @deprecated Now {@link PostgresKeyStoreOptions.requestTimeoutMs} and {@link PostgresKeyStoreOptions.managementTimeoutMs}; accepted, with a warning, until the next release. */
-  queryTimeoutMs?: number
-  /** @deprecated Renamed {@link PostgresKeyStoreOptions.connectTimeoutMs}; accepted, with a warning, until the next release. */
-  connectionTimeoutMs?: number
-}
-
-/** Old option names and the new ones they now set. */
-const RENAMED = {
-  schema: ['namespace'],
-  queryTimeoutMs: ['requestTimeoutMs', 'managementTimeoutMs'],
-  connectionTimeoutMs: ['connectTimeoutMs'],
-} as const
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
 const COUNTER_SWEEP_EVERY = 1000
@@ -137,6 +88,7 @@ export class PostgresKeyStore implements KeyStore {
   readonly #updates = new Map<string, { name: string; text: string }>()
   readonly #listeners = new ChangeListeners()
   readonly #payloadPrefix: string
+  readonly #analytics: PostgresAnalytics
   #listener: ChangeListener | undefined
   #ready: Promise<void> | undefined
   #isReady = false
@@ -181,6 +133,7 @@ export class PostgresKeyStore implements KeyStore {
     this.pool.on('error', () => undefined)
     this.#s = buildStatements(this.#names)
     this.#payloadPrefix = `${schema}.${table}:`
+    this.#analytics = new PostgresAnalytics(this.#names, (operation, statement, values) => this.#query(operation, statement, values))
   }
 
   /**
@@ -294,11 +247,13 @@ export class PostgresKeyStore implements KeyStore {
     }
   }
 
-  async insert(record: ApiKeyRecord): Promise<void> {
+  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
+    const values = insertValues(record)
     try {
-      await this.#query('insert', this.#s.insert, insertValues(record))
+      await this.#query('insert', this.#audited(this.#s.insert, values, options, ' RETURNING id'), values)
     } catch (error) {
-      if ((error as { cause?: { code?: unknown } }).cause?.code === '23505') throw new DuplicateKeyIdError(record.id)
+      const cause = (error as { cause?: { code?: unknown; constraint?: unknown } }).cause
+      if (cause?.code === '23505' && cause.constraint !== `${this.#names.table}_audit_pkey`) throw new DuplicateKeyIdError(record.id)
       throw error
     }
   }
@@ -310,7 +265,7 @@ export class PostgresKeyStore implements KeyStore {
     return rowToRecord(row)
   }
 
-  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
     const fields = patchFields(patch)
     const conditional = options?.expectedRevision !== undefined
     const signature = `${fields.join(',')}|${conditional}`
@@ -326,13 +281,26 @@ export class PostgresKeyStore implements KeyStore {
     const values: unknown[] = [id]
     if (conditional) values.push(options!.expectedRevision)
     for (const f of fields) values.push(PATCH_COLUMNS[f][1](patch[f] ?? null))
-    const { rows } = await this.#query<KeyRow>('update', statement, values)
+    const { rows } = await this.#query<KeyRow>('update', this.#audited(statement, values, options), values)
     return rows[0] === undefined ? null : rowToRecord(rows[0])
   }
 
-  async delete(id: string): Promise<boolean> {
-    const result = await this.#query('delete', this.#s.delete, [id])
-    return (result.rowCount ?? 0) > 0
+  async delete(id: string, options?: WriteOptions): Promise<boolean> {
+    const values: unknown[] = [id]
+    const { rows } = await this.#query('delete', this.#audited(this.#s.delete, values, options), values)
+    return rows.length > 0
+  }
+
+  /**
+   * `change` as it is, or, with an audit entry, `change` (with `returning` appended, so it returns
+   * a row) and the entry's insert as one statement, the entry appended only when `change` changed a
+   * row. The entry's values are appended to `values`.
+   */
+  #audited(change: Statement, values: unknown[], options: WriteOptions | undefined, returning = ''): Statement {
+    if (options?.audit === undefined) return change
+    const first = values.length + 1
+    values.push(...auditValues(options.audit))
+    return this.#analytics.statements.audited(change.text + returning, first)
   }
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
@@ -379,6 +347,52 @@ export class PostgresKeyStore implements KeyStore {
     return row === undefined ? null : { ok: row.ok, remaining: row.remaining, nextRefillAt: row.next_refill_at }
   }
 
+  addUsage(increments: UsageIncrement[]): Promise<void> {
+    return this.#analytics.addUsage(increments)
+  }
+
+  readUsage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.#analytics.readUsage(query)
+  }
+
+  pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
+    return this.#analytics.pruneUsage(cutoffs)
+  }
+
+  appendAudit(entries: AuditRecord[]): Promise<void> {
+    return this.#analytics.appendAudit(entries)
+  }
+
+  /** A tampered cursor rejects with `InvalidInputError` before any query. */
+  listAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.#analytics.listAudit(query)
+  }
+
+  pruneAudit(before: number): Promise<void> {
+    return this.#analytics.pruneAudit(before)
+  }
+
+  recordNotifications(entries: LedgerEntry[]): Promise<string[]> {
+    return this.#analytics.recordNotifications(entries)
+  }
+
+  /** Atomic across connections and processes: rows another claim is locking are skipped, never handed out twice. */
+  claimNotifications(holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]> {
+    return this.#analytics.claimNotifications(holder, now, leaseMs, limit)
+  }
+
+  settleNotification(id: string, outcome: DeliveryOutcome): Promise<void> {
+    return this.#analytics.settleNotification(id, outcome)
+  }
+
+  pruneNotifications(before: number): Promise<void> {
+    return this.#analytics.pruneNotifications(before)
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#analytics.acquireLease(name, holder, ttlMs, now)
+  }
+
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
     this.#checkOpen()
     this.#listeners.add(listener)
@@ -419,10 +433,4 @@ export class PostgresKeyStore implements KeyStore {
     this.#listener = undefined
     if (this.#ownsPool) await this.pool.end()
   }
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`)
-  return value
 }

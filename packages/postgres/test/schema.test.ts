@@ -40,7 +40,7 @@ describe('PostgresKeyStore schema', () => {
     await Promise.all([store.close(), fresh.close()])
   })
 
-  it('creates the indexes for lookup by id and listing by owner', async () => {
+  it('creates the indexes for lookup by id, listing by owner, usage reads, audit paging and claiming notifications', async () => {
     const schema = freshSchema()
     const store = freshStore({ namespace: schema })
     await store.migrate()
@@ -50,6 +50,15 @@ describe('PostgresKeyStore schema', () => {
     expect(defs).toMatch(/keyward_keys_owner_idx .*\(owner_id, created_at DESC, id DESC\)/)
     expect(defs).toMatch(/keyward_keys_created_idx .*\(created_at DESC, id DESC\)/)
     expect(defs).toMatch(/keyward_keys_prefix_idx .*\(prefix, created_at DESC, id DESC\)/)
+    // Version 3: usage buckets, the audit log, the notification ledger and leases, in the store's namespace.
+    expect(defs).toMatch(/UNIQUE INDEX keyward_keys_usage_pkey .*\(prefix, granularity, start, key_id, owner_id, outcome\)/)
+    expect(defs).toMatch(/keyward_keys_usage_owner_idx .*\(prefix, granularity, owner_id, start\)/)
+    expect(defs).toMatch(/keyward_keys_usage_key_idx .*\(prefix, granularity, key_id, start\)/)
+    expect(defs).toMatch(/keyward_keys_audit_prefix_idx .*\(prefix, at DESC, id DESC\)/)
+    expect(defs).toMatch(/keyward_keys_audit_key_idx .*\(key_id, at DESC, id DESC\)/)
+    expect(defs).toMatch(/keyward_keys_audit_owner_idx .*\(owner_id, at DESC, id DESC\)/)
+    expect(defs).toMatch(/keyward_keys_notif_due_idx .*\(created_at, id\) WHERE pending/)
+    expect(defs).toMatch(/UNIQUE INDEX keyward_keys_leases_pkey .*\(name\)/)
     await store.close()
   })
 
