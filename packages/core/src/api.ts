@@ -1,4 +1,8 @@
+import type { AnalyticsOptions, MutationOptions } from './analytics-api.js'
 import type { KeywardHooks } from './events.js'
+import type { AuditEntry, AuditLogOptions } from './instance/audit-trail.js'
+import type { MaintenanceReport } from './notify/maintenance.js'
+import type { KeyUsageTotal, TopKeysOptions, UsageOptions, UsageReport } from './usage/reader.js'
 import type { ThrottleOptions } from './limits.js'
 import type { PepperSecret } from './lib/peppers.js'
 import type { KeywardLogger } from './logging.js'
@@ -100,7 +104,7 @@ type PepperChoice =
     }
 
 /** Options of {@link createKeyward}. */
-export type KeywardOptions = KeywardBaseOptions & PepperChoice
+export type KeywardOptions = KeywardBaseOptions & AnalyticsOptions & PepperChoice
 
 /** Input of `create`. */
 export interface CreateKeyInput<S extends string = string> {
@@ -199,8 +203,11 @@ export interface Keyward<S extends string = string> {
   looksLikeKey(candidate: unknown): boolean
   /** `text` with every key of this deployment replaced by its display form `acme_live_8fK2…1b2C`. */
   redact(text: string): string
-  /** Mint a key. Unknown fields are refused (`InvalidInputError`), so a misspelt expiry never yields a key without one. */
-  create(input: CreateKeyInput<S>): Promise<CreatedKey<S>>
+  /**
+   * Mint a key. Unknown fields are refused (`InvalidInputError`), so a misspelt expiry never yields a key without one.
+   * Every mutation takes `{ actor }` last, recorded in the audit log and on the event.
+   */
+  create(input: CreateKeyInput<S>, options?: MutationOptions): Promise<CreatedKey<S>>
   /**
    * Check a presented key. Never throws for any key value (a failure result says why); throws a
    * `TypeError` for options in a wrong shape (see {@link VerifyOptions}).
@@ -214,17 +221,41 @@ export interface Keyward<S extends string = string> {
    */
   identify(key: string): Promise<ApiKeyInfo<S> | null>
   list(options?: ListOptions): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }>
-  update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>>
-  disable(id: string): Promise<ApiKeyInfo<S>>
-  enable(id: string): Promise<ApiKeyInfo<S>>
-  revoke(id: string): Promise<ApiKeyInfo<S>>
-  delete(id: string): Promise<void>
+  update(id: string, input: UpdateKeyInput<S>, options?: MutationOptions): Promise<ApiKeyInfo<S>>
+  disable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>>
+  enable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>>
+  revoke(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>>
+  delete(id: string, options?: MutationOptions): Promise<void>
   /**
    * Replace a live key (an `InvalidStateError` for a revoked, disabled or expired one). The old key
    * works for `gracePeriodMs`, spending from its successor's limits and credits: a key and its
    * successors share one budget. The old key's expiry can then be brought forward, not extended.
    */
-  rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
+  rotate(id: string, options?: RotateOptions, mutation?: MutationOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
+  /**
+   * Record that a key was found in public (a secret scanner, a support ticket): an audit entry
+   * `key.leaked` and, once per key, the `key.leaked` notification. Does not revoke: call `revoke`.
+   */
+  reportLeak(id: string, details?: { url?: string }, options?: MutationOptions): Promise<void>
+  /**
+   * Verifications per bucket, by outcome, for one key, one owner or the whole deployment. Includes
+   * this instance's not yet written counts; other instances' arrive within `usage.flushMs`.
+   * @example await keyward.usage({ keyId, from: Date.now() - 86_400_000, to: Date.now(), granularity: 'hour' })
+   */
+  usage(options: UsageOptions): Promise<UsageReport>
+  /** Keys ranked by verifications in a time range, most used first. */
+  topKeys(options: TopKeysOptions): Promise<KeyUsageTotal[]>
+  /** The audit log, newest first, a page at a time. */
+  auditLog(options?: AuditLogOptions): Promise<{ items: AuditEntry[]; nextCursor?: string }>
+  /**
+   * One pass of notifications (`key.expiring_soon`, `key.unused`, `key.credits_low`,
+   * `key.auth_failures`), pruning past retention, and webhook deliveries that are due. Scans only
+   * while holding the store's maintenance lease, so instances do not scan twice.
+   */
+  runMaintenance(): Promise<MaintenanceReport>
+  /** Run maintenance now and every `intervalMs` (default 60 s) until `stopMaintenance()` or `close()`. */
+  startMaintenance(options?: { intervalMs?: number }): void
+  stopMaintenance(): void
   /**
    * Check that the store answers, at start-up: resolves when it does, rejects with why when it does
    * not (a `StoreUnavailableError` whose message carries the store's own reason, credentials
@@ -234,6 +265,6 @@ export interface Keyward<S extends string = string> {
    * await keyward.ready() // before app.listen(): fail fast on a wrong DATABASE_URL
    */
   ready(): Promise<void>
-  /** Flush pending last-used writes, stop timers and unsubscribe. Does not close the store. */
+  /** Flush pending last-used and usage writes, stop timers and unsubscribe. Does not close the store. */
   close(): Promise<void>
 }

@@ -1,3 +1,4 @@
+import type { MutationOptions } from './analytics-api.js'
 import type {
   CreateKeyInput,
   CreatedKey,
@@ -11,6 +12,8 @@ import type {
 import { ClosedError } from './errors.js'
 import { KeyFormat } from './format.js'
 import { toStoreError } from './instance/store-errors.js'
+import { Analytics } from './instance/analytics.js'
+import type { AuditEntry, AuditLogOptions } from './instance/audit-trail.js'
 import { EventSink } from './instance/events.js'
 import { Lifecycle } from './instance/lifecycle.js'
 import { RecordCache } from './instance/record-cache.js'
@@ -25,6 +28,9 @@ import { Limits } from './limits.js'
 import { currentDefaultLogger, routeEvents, warnOnce } from './logging.js'
 import type { ApiKeyInfo, KeyStore } from './types.js'
 import type { VerifyResult } from './verify-result.js'
+import type { MaintenanceReport } from './notify/maintenance.js'
+import type { KeyUsageTotal, TopKeysOptions, UsageOptions, UsageReport } from './usage/reader.js'
+import { validateOptionsBag } from './validate.js'
 
 /**
  * Create a Keyward instance for one deployment prefix and store.
@@ -56,6 +62,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   readonly #rotation: RotationParts
   readonly #lastUsed: LastUsedWriter | null
   readonly #store: KeyStore
+  readonly #analytics: Analytics
+  readonly #writer: RecordWriter
   #closed = false
 
   constructor(options: KeywardOptions) {
@@ -109,7 +117,16 @@ class KeywardInstance<S extends string> implements Keyward<S> {
           })
 
     const isClosed = () => this.#closed
-    const writer = new RecordWriter({ format, store, digesters, cache: records as RecordCache<string>, isClosed })
+    const writer = (this.#writer = new RecordWriter({ format, store, digesters, cache: records as RecordCache<string>, isClosed }))
+    const maintainer = { id: 'keyward:maintenance' }
+    const analytics = (this.#analytics = new Analytics(options, {
+      store,
+      prefix: format.prefix,
+      events,
+      now,
+      isKeyId: (id): id is string => writer.isIdShaped(id),
+      disable: (id) => this.disable(id, { actor: maintainer }),
+    }))
     this.#verifier = new Verifier<S>({
       format,
       store,
@@ -121,9 +138,24 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       now,
       rememberVerifiedKeys: cache !== false && cache.rememberVerifiedKeys !== false,
       isClosed,
+      usage: analytics.usage,
+      metrics: analytics.metrics,
+      onPredecessorUsed: (record, source) => {
+        const event = {
+          type: 'key.used_after_rotation' as const,
+          keyId: record.id,
+          ownerId: record.ownerId,
+          successorId: record.rotatedToId!,
+        }
+        analytics.notifier
+          .notify(`key.used_after_rotation:${record.id}`, source === undefined ? event : { ...event, source })
+          .catch((error: unknown) => events.emit({ type: 'store.error', operation: 'notify', keyId: record.id, cause: causeText(error) }))
+      },
     })
-    this.#lifecycle = new Lifecycle<S>({ format, store, cache: records, writer, limits, events, now })
-    this.#rotation = { format, store, writer, limits, events, now }
+    const audit = analytics.audit
+    const notifier = analytics.notifier
+    this.#lifecycle = new Lifecycle<S>({ format, store, cache: records, writer, limits, events, audit, notifier, now })
+    this.#rotation = { format, store, writer, limits, events, audit, now }
   }
 
   looksLikeKey(candidate: unknown): boolean {
@@ -138,8 +170,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     return this.#verifier.verify(key, options)
   }
 
-  create(input: CreateKeyInput<S>): Promise<CreatedKey<S>> {
-    return this.#lifecycle.create(input)
+  create(input: CreateKeyInput<S>, options?: MutationOptions): Promise<CreatedKey<S>> {
+    return this.#lifecycle.create(input, options)
   }
 
   get(id: string): Promise<ApiKeyInfo<S> | null> {
@@ -154,28 +186,62 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     return this.#lifecycle.list(options)
   }
 
-  update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>> {
-    return this.#lifecycle.update(id, input)
+  update(id: string, input: UpdateKeyInput<S>, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#lifecycle.update(id, input, options)
   }
 
-  disable(id: string): Promise<ApiKeyInfo<S>> {
-    return this.#lifecycle.disable(id)
+  disable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#lifecycle.disable(id, options)
   }
 
-  enable(id: string): Promise<ApiKeyInfo<S>> {
-    return this.#lifecycle.enable(id)
+  enable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#lifecycle.enable(id, options)
   }
 
-  revoke(id: string): Promise<ApiKeyInfo<S>> {
-    return this.#lifecycle.revoke(id)
+  revoke(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#lifecycle.revoke(id, options)
   }
 
-  delete(id: string): Promise<void> {
-    return this.#lifecycle.delete(id)
+  delete(id: string, options?: MutationOptions): Promise<void> {
+    return this.#lifecycle.delete(id, options)
   }
 
-  rotate(id: string, options?: RotateOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }> {
-    return rotate<S>(this.#rotation, id, options)
+  rotate(id: string, options?: RotateOptions, mutation?: MutationOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }> {
+    return rotate<S>(this.#rotation, id, options, mutation)
+  }
+
+  reportLeak(id: string, details?: { url?: string }, options?: MutationOptions): Promise<void> {
+    return this.#lifecycle.reportLeak(id, details, options)
+  }
+
+  usage(options: UsageOptions): Promise<UsageReport> {
+    this.#writer.assertOpen()
+    return this.#analytics.reader.usage(options)
+  }
+
+  topKeys(options: TopKeysOptions): Promise<KeyUsageTotal[]> {
+    this.#writer.assertOpen()
+    return this.#analytics.reader.topKeys(options)
+  }
+
+  auditLog(options?: AuditLogOptions): Promise<{ items: AuditEntry[]; nextCursor?: string }> {
+    this.#writer.assertOpen()
+    return this.#analytics.audit.list(options)
+  }
+
+  runMaintenance(): Promise<MaintenanceReport> {
+    this.#writer.assertOpen()
+    return this.#analytics.runMaintenance()
+  }
+
+  startMaintenance(options: { intervalMs?: number } = {}): void {
+    this.#writer.assertOpen()
+    const fields = validateOptionsBag(options, 'options', ['intervalMs'])
+    this.#analytics.startMaintenance(optionNumber('intervalMs', fields.intervalMs, 60_000, 1_000))
+  }
+
+  stopMaintenance(): void {
+    this.#analytics.stopMaintenance()
   }
 
   async ready(): Promise<void> {
@@ -191,6 +257,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#analytics.close()
     await this.#lastUsed?.flush()
     await this.#cache.close()
   }

@@ -1,3 +1,6 @@
+import type { MutationOptions } from '../analytics-api.js'
+import type { AuditAction, AuditActor } from '../analytics-types.js'
+import { validateMutationOptions } from '../analytics-validate.js'
 import type { CreateKeyInput, CreatedKey, ListOptions, UpdateKeyInput } from '../api.js'
 import { InvalidInputError, InvalidStateError, KeyNotFoundError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
@@ -15,6 +18,8 @@ import {
   validateRateLimit,
   validateScopes,
 } from '../validate.js'
+import type { Notifier } from '../notify/notifier.js'
+import type { AuditTrail } from './audit-trail.js'
 import type { EventSink } from './events.js'
 import type { RecordCache } from './record-cache.js'
 import type { RecordWriter } from './record-writer.js'
@@ -27,6 +32,8 @@ export interface LifecycleParts<S extends string> {
   writer: RecordWriter
   limits: Limits
   events: EventSink
+  audit: AuditTrail
+  notifier: Notifier
   now: () => number
 }
 
@@ -43,9 +50,10 @@ export class Lifecycle<S extends string> {
     this.#p = parts
   }
 
-  async create(input: CreateKeyInput<S>): Promise<CreatedKey<S>> {
+  async create(input: CreateKeyInput<S>, options?: MutationOptions): Promise<CreatedKey<S>> {
     this.#p.writer.assertOpen()
     const fields = validateOptionsBag(input, 'input', CREATE_FIELDS)
+    const actor = validateMutationOptions(options)
     const now = this.#p.now()
     const base = {
       name: validateName(fields.name),
@@ -56,8 +64,9 @@ export class Lifecycle<S extends string> {
       rateLimit: this.#supportedRateLimit(fields.rateLimit),
       credits: this.#supportedCredits(fields.credits, now),
     }
-    const { key, record } = await this.#p.writer.insertNew(base, now, null)
-    this.#p.events.emit({ type: 'key.created', keyId: record.id, ownerId: record.ownerId })
+    const audit = (record: ApiKeyRecord) => this.#auditEntry('key.created', now, record, actor, definedFields(fields))
+    const { key, record } = await this.#p.writer.insertNew(base, now, null, undefined, audit)
+    this.#emit('key.created', record, actor)
     return { key, info: toInfo(record, now) }
   }
 
@@ -109,9 +118,10 @@ export class Lifecycle<S extends string> {
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor }
   }
 
-  async update(id: string, input: UpdateKeyInput<S>): Promise<ApiKeyInfo<S>> {
+  async update(id: string, input: UpdateKeyInput<S>, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
     this.#p.writer.assertOpen()
     const fields = validateOptionsBag(input, 'input', UPDATE_FIELDS)
+    const actor = validateMutationOptions(options)
     const now = this.#p.now()
     const patch: ApiKeyPatch = {}
     if (fields.name !== undefined) patch.name = validateName(fields.name)
@@ -120,59 +130,99 @@ export class Lifecycle<S extends string> {
     if (fields.expiresAt !== undefined) patch.expiresAt = validateExpiresAt(fields.expiresAt, now)
     if (fields.rateLimit !== undefined) patch.rateLimit = this.#supportedRateLimit(fields.rateLimit)
     if (fields.credits !== undefined) patch.credits = this.#supportedCredits(fields.credits, now)
-    const record = await this.#p.writer.change(id, 'update', now, (current) => {
-      if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked and can no longer be changed.`)
-      if (current.rotatedToId !== null) assertGraceUnchanged(current, patch)
-      return patch
-    })
-    this.#p.events.emit({ type: 'key.updated', keyId: id, ownerId: record.ownerId })
+    const record = await this.#p.writer.change(
+      id,
+      'update',
+      now,
+      (current) => {
+        if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked and can no longer be changed.`)
+        if (current.rotatedToId !== null) assertGraceUnchanged(current, patch)
+        return patch
+      },
+      (current) => this.#auditEntry('key.updated', now, current, actor, Object.keys(patch)),
+    )
+    this.#emit('key.updated', record, actor)
     return toInfo(record, now)
   }
 
-  async disable(id: string): Promise<ApiKeyInfo<S>> {
-    return this.#setState(id, 'disable', (current, now) => {
+  async disable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#setState(id, 'disable', options, (current, now) => {
       if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked; it cannot be disabled.`)
       return current.disabledAt === null ? { disabledAt: new Date(now) } : null
     })
   }
 
-  async enable(id: string): Promise<ApiKeyInfo<S>> {
-    return this.#setState(id, 'enable', (current) => {
+  async enable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#setState(id, 'enable', options, (current) => {
       if (current.revokedAt !== null) throw new InvalidStateError(id, `API key "${id}" is revoked; it cannot be enabled again.`)
       return current.disabledAt === null ? null : { disabledAt: null }
     })
   }
 
-  async revoke(id: string): Promise<ApiKeyInfo<S>> {
-    return this.#setState(id, 'revoke', (current, now) => (current.revokedAt === null ? { revokedAt: new Date(now) } : null))
+  async revoke(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
+    return this.#setState(id, 'revoke', options, (current, now) => (current.revokedAt === null ? { revokedAt: new Date(now) } : null))
   }
 
   async #setState(
     id: string,
     operation: 'disable' | 'enable' | 'revoke',
+    options: MutationOptions | undefined,
     decide: (current: ApiKeyRecord, now: number) => ApiKeyPatch | null,
   ): Promise<ApiKeyInfo<S>> {
+    const actor = validateMutationOptions(options)
     const now = this.#p.now()
-    const record = await this.#p.writer.change(id, operation, now, (current) => decide(current, now))
-    this.#p.events.emit({ type: `key.${operation}d`, keyId: id, ownerId: record.ownerId })
+    const action = `key.${operation}d` as const
+    const record = await this.#p.writer.change(
+      id,
+      operation,
+      now,
+      (current) => decide(current, now),
+      (current, patch) => this.#auditEntry(action, now, current, actor, Object.keys(patch)),
+    )
+    this.#emit(action, record, actor)
     return toInfo(record, now)
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, options?: MutationOptions): Promise<void> {
     const { writer, store, cache } = this.#p
     writer.assertOpen()
+    const actor = validateMutationOptions(options)
     // Found first: a record of another deployment's prefix is not this instance's to delete.
-    await writer.require(id, 'delete')
+    const current = await writer.require(id, 'delete')
+    const audit = this.#auditEntry('key.deleted', this.#p.now(), current, actor)
     let existed = false
     try {
-      existed = await store.delete(id)
+      existed = await store.delete(id, audit && { audit })
     } catch (error) {
       throw toStoreError('delete', error)
     } finally {
       cache.invalidate(id)
     }
     if (!existed) throw new KeyNotFoundError(writer.idText(id))
-    this.#p.events.emit({ type: 'key.deleted', keyId: id })
+    this.#emit('key.deleted', current, actor)
+  }
+
+  async reportLeak(id: string, details: { url?: string } = {}, options?: MutationOptions): Promise<void> {
+    this.#p.writer.assertOpen()
+    const { url } = validateOptionsBag(details, 'details', ['url'])
+    if (url !== undefined && (typeof url !== 'string' || !/^https?:\/\/\S{1,2000}$/.test(url)))
+      throw new InvalidInputError('url', 'must be an http(s) URL of at most 2000 characters')
+    const actor = validateMutationOptions(options)
+    const record = await this.#p.writer.require(id, 'report_leak')
+    const now = this.#p.now()
+    await this.#p.audit.append(this.#auditEntry('key.leaked', now, record, actor))
+    const event = { type: 'key.leaked' as const, keyId: record.id, ownerId: record.ownerId, ...(actor && { actor }) }
+    await this.#p.notifier.notify(`key.leaked:${record.id}`, url === undefined ? event : { ...event, url }).catch((error: unknown) => {
+      throw toStoreError('report_leak', error)
+    })
+  }
+
+  #auditEntry(action: AuditAction, now: number, record: ApiKeyRecord, actor: AuditActor | null, fields: string[] | null = null) {
+    return this.#p.audit.entry(action, now, { keyId: record.id, ownerId: record.ownerId }, actor, fields)
+  }
+
+  #emit(type: AuditAction, record: ApiKeyRecord, actor: AuditActor | null): void {
+    this.#p.events.emit({ type, keyId: record.id, ownerId: record.ownerId, ...(actor && { actor }) })
   }
 
   #supportedRateLimit(input: unknown): RateLimit | null {
@@ -188,6 +238,11 @@ export class Lifecycle<S extends string> {
     if (!this.#p.limits.canSpendCredits) throw new InvalidInputError('credits', 'this store cannot spend credits (it has no spendCredits)')
     return credits.refill ? { ...credits, refilledAt: now } : credits
   }
+}
+
+/** The names of the fields a caller set (for the audit log: names only, never values). */
+function definedFields(fields: Record<string, unknown>): string[] {
+  return Object.keys(fields).filter((name) => fields[name] !== undefined)
 }
 
 /**

@@ -3,6 +3,7 @@ import type { KeyFormat } from '../format.js'
 import { cryptoRandom } from '../lib/base62.js'
 import type { DigesterSet } from '../lib/peppers.js'
 import { isDuplicateId, toStoreError } from './store-errors.js'
+import type { AuditRecord } from '../analytics-types.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import type { RecordCache } from './record-cache.js'
 
@@ -40,6 +41,7 @@ export class RecordWriter {
     now: number,
     rotatedFromId: string | null,
     reservedId?: string,
+    audit?: (record: ApiKeyRecord) => AuditRecord | undefined,
   ): Promise<{ key: string; record: ApiKeyRecord }> {
     const { format, digesters, store, cache } = this.#p
     const digester = digesters.current
@@ -63,7 +65,8 @@ export class RecordWriter {
         revision: 0,
       }
       try {
-        await store.insert(record)
+        const entry = audit?.(record)
+        await store.insert(record, entry && { audit: entry })
         cache.invalidate(id)
         return { key, record }
       } catch (error) {
@@ -73,23 +76,38 @@ export class RecordWriter {
     }
   }
 
-  /** Read, decide a patch, write it conditionally; retried when a concurrent change wins. */
-  async change(id: string, operation: string, now: number, decide: (current: ApiKeyRecord) => ApiKeyPatch | null): Promise<ApiKeyRecord> {
+  /**
+   * Read, decide a patch, write it conditionally (with the audit entry made for it, in the same
+   * transaction); retried when a concurrent change wins.
+   */
+  async change(
+    id: string,
+    operation: string,
+    now: number,
+    decide: (current: ApiKeyRecord) => ApiKeyPatch | null,
+    audit?: (current: ApiKeyRecord, patch: ApiKeyPatch) => AuditRecord | undefined,
+  ): Promise<ApiKeyRecord> {
     this.assertOpen()
     for (let attempt = 1; ; attempt++) {
       const current = await this.require(id, operation)
       const patch = decide(current)
       if (patch === null) return current
-      const updated = await this.update(id, { ...patch, updatedAt: new Date(now) }, current.revision, operation)
+      const updated = await this.update(id, { ...patch, updatedAt: new Date(now) }, current.revision, operation, audit?.(current, patch))
       if (updated !== null) return updated
       if (attempt >= 5) throw new ConflictError(id, `API key "${id}" kept changing during ${operation}; try again.`)
     }
   }
 
   /** One conditional write: the updated record, or null when the revision no longer matches. */
-  async update(id: string, patch: ApiKeyPatch, expectedRevision: number, operation: string): Promise<ApiKeyRecord | null> {
+  async update(
+    id: string,
+    patch: ApiKeyPatch,
+    expectedRevision: number,
+    operation: string,
+    audit?: AuditRecord,
+  ): Promise<ApiKeyRecord | null> {
     try {
-      return await this.#p.store.update(id, patch, { expectedRevision })
+      return await this.#p.store.update(id, patch, audit ? { expectedRevision, audit } : { expectedRevision })
     } catch (error) {
       throw toStoreError(operation, error)
     } finally {

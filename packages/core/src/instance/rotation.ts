@@ -1,3 +1,5 @@
+import type { MutationOptions } from '../analytics-api.js'
+import { validateMutationOptions } from '../analytics-validate.js'
 import type { CreatedKey, RotateOptions } from '../api.js'
 import { ConflictError, InvalidStateError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
@@ -8,6 +10,7 @@ import { statusOf } from './view.js'
 import { rateCounterName, type Limits } from '../limits.js'
 import type { ApiKeyInfo, ApiKeyRecord, Credits, KeyStore } from '../types.js'
 import { validateDuration, validateExpiresAt, validateOptionsBag } from '../validate.js'
+import type { AuditTrail } from './audit-trail.js'
 import type { EventSink } from './events.js'
 import type { RecordWriter } from './record-writer.js'
 import { toInfo } from './view.js'
@@ -18,6 +21,7 @@ export interface RotationParts {
   writer: RecordWriter
   limits: Limits
   events: EventSink
+  audit: AuditTrail
   now: () => number
 }
 
@@ -33,9 +37,11 @@ export async function rotate<S extends string>(
   p: RotationParts,
   id: string,
   options: RotateOptions = {},
+  mutation?: MutationOptions,
 ): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }> {
   p.writer.assertOpen()
   const fields = validateOptionsBag(options, 'options', ROTATE_FIELDS)
+  const actor = validateMutationOptions(mutation)
   const now = p.now()
   const grace = validateDuration(fields.gracePeriodMs ?? 0, 'gracePeriodMs')
   const requestedExpiry = fields.expiresAt === undefined ? undefined : validateExpiresAt(fields.expiresAt, now)
@@ -63,14 +69,16 @@ export async function rotate<S extends string>(
     credits = await takeCredits(p, old, now)
     const successor = { name: old.name, ownerId: old.ownerId, scopes: old.scopes, metadata: old.metadata, rateLimit: old.rateLimit }
     const expiresAt = requestedExpiry !== undefined ? requestedExpiry : old.expiresAt
-    created = await p.writer.insertNew({ ...successor, expiresAt, credits }, now, id, successorId)
+    // The rotation's audit entry goes with the successor's insert: the step that makes it final.
+    const audit = () => p.audit.entry('key.rotated', now, { keyId: id, ownerId: old.ownerId }, actor, ['rotatedToId', 'expiresAt'])
+    created = await p.writer.insertNew({ ...successor, expiresAt, credits }, now, id, successorId, audit)
   } catch (error) {
     const restore = { rotatedToId: null, expiresAt: old.expiresAt, updatedAt: new Date(now), ...(credits !== null && { credits }) }
     await p.writer.update(id, restore, claimed.revision, 'rotate').catch(() => undefined)
     throw error
   }
   await carryRateWindow(p, old, successorId, now)
-  p.events.emit({ type: 'key.rotated', keyId: id, successorId, ownerId: old.ownerId })
+  p.events.emit({ type: 'key.rotated', keyId: id, successorId, ownerId: old.ownerId, ...(actor && { actor }) })
   return { key: created.key, info: toInfo(created.record, now), previous: toInfo(claimed, now) }
 }
 

@@ -10,6 +10,9 @@ import type { Admission, Limits } from '../limits.js'
 import { checkScopeRequirement, unmetScopes } from '../scopes.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import { failure, type VerifyFailure, type VerifyResult, type VerifySuccess } from '../verify-result.js'
+import type { UsageOutcome } from '../analytics-types.js'
+import type { UsageCounter } from '../usage/counter.js'
+import type { VerifyMetrics } from './analytics.js'
 import type { EventSink } from './events.js'
 import type { RecordCache } from './record-cache.js'
 import { toInfo } from './view.js'
@@ -25,6 +28,10 @@ export interface VerifierParts<S extends string> {
   now: () => number
   rememberVerifiedKeys: boolean
   isClosed: () => boolean
+  usage: UsageCounter | null
+  metrics: VerifyMetrics | null
+  /** A key in its rotation grace period was used: for `key.used_after_rotation`. */
+  onPredecessorUsed: (record: ApiKeyRecord, source: string | undefined) => void
 }
 
 const STORE_RETRY_AFTER_MS = 1_000
@@ -46,7 +53,17 @@ export class Verifier<S extends string> {
     this.#p = parts
   }
 
-  async verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>> {
+  verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>> {
+    const metrics = this.#p.metrics
+    if (metrics === null) return this.#verify(key, options)
+    const started = performance.now()
+    return this.#verify(key, options).then((result) => {
+      metrics.record(result.ok ? 'ok' : result.code, performance.now() - started)
+      return result
+    })
+  }
+
+  async #verify(key: unknown, options?: VerifyOptions<S>): Promise<VerifyResult<S>> {
     const { format, limits, cache } = this.#p
     // Options are the application's own code: a wrong shape is a programming error and throws.
     // The key is the caller's input: whatever it is, verify answers with a result.
@@ -97,6 +114,7 @@ export class Verifier<S extends string> {
       entry.digester.digestInto(key as string, this.#scratch)
       matched = digestsEqual(this.#scratch, entry.digest ?? decoy.digest!) && now < entry.acceptUntil
       if (!matched || entry.record === null) {
+        if (entry.record !== null) this.#count(entry.record, 'invalid', now)
         await limits.recordFailure(reservation, now)
         return this.#fail(failure('invalid'), parsed.id, source)
       }
@@ -107,10 +125,16 @@ export class Verifier<S extends string> {
     const record = entry.record!
 
     const state = statusOf(record, now)
-    if (state !== 'active') return this.#fail(failure(state, { keyId: record.id }), record.id)
+    if (state !== 'active') {
+      this.#count(record, state, now)
+      return this.#fail(failure(state, { keyId: record.id }), record.id)
+    }
     if (requirement.scopes.length > 0) {
       const missing = unmetScopes(record.scopes, requirement)
-      if (missing.length > 0) return this.#fail(insufficientScope(record.id, missing, requirement.mode), record.id)
+      if (missing.length > 0) {
+        this.#count(record, 'insufficient_scope', now)
+        return this.#fail(insufficientScope(record.id, missing, requirement.mode), record.id)
+      }
     }
 
     const success: VerifySuccess<S> = { ok: true, key: (entry.info ??= deepFreeze(toInfo<S>(record, now))) }
@@ -122,12 +146,17 @@ export class Verifier<S extends string> {
       } catch (error) {
         return this.#storeFailure(record.id, error)
       }
-      if ('ok' in admission) return this.#fail(admission, record.id)
+      if ('ok' in admission) {
+        this.#count(record, admission.code as UsageOutcome, now)
+        return this.#fail(admission, record.id)
+      }
       if (admission.rateLimit) success.rateLimit = admission.rateLimit
       if (admission.creditsRemaining !== undefined) success.creditsRemaining = admission.creditsRemaining
     }
 
     this.#p.lastUsed?.record(record.id, now)
+    this.#count(record, 'ok', now)
+    if (record.rotatedToId !== null) this.#p.onPredecessorUsed(record, source)
     if (this.#p.events.enabled) this.#p.events.emit({ type: 'key.verified', keyId: record.id, ownerId: record.ownerId })
     return success
   }
@@ -167,6 +196,10 @@ export class Verifier<S extends string> {
         (error: unknown) => events.emit({ type: 'store.error', operation: 'digest_upgrade', keyId: record.id, cause: causeText(error) }),
       )
       .finally(() => this.#upgrading.delete(record.id))
+  }
+
+  #count(record: ApiKeyRecord, outcome: UsageOutcome, now: number): void {
+    this.#p.usage?.count(record.id, record.ownerId, outcome, now)
   }
 
   #storeFailure(keyId: string, error: unknown): VerifyFailure {

@@ -18,21 +18,21 @@ const tables = (t: string) => ({ u: q(`${t}_usage`), a: q(`${t}_audit`), n: q(`$
 export function analyticsSchema(t: string): string[] {
   const { u, a, n, l } = tables(t)
   return [
-    `CREATE TABLE ${u} (prefix TEXT NOT NULL, granularity TEXT NOT NULL, start INTEGER NOT NULL, key_id TEXT NOT NULL,
+    `CREATE TABLE IF NOT EXISTS ${u} (prefix TEXT NOT NULL, granularity TEXT NOT NULL, start INTEGER NOT NULL, key_id TEXT NOT NULL,
   owner_id TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (prefix, granularity, start, key_id, owner_id, outcome)) WITHOUT ROWID`,
-    `CREATE INDEX ${q(`${t}_usage_key_idx`)} ON ${u} (prefix, granularity, key_id, start)`,
-    `CREATE INDEX ${q(`${t}_usage_owner_idx`)} ON ${u} (prefix, granularity, owner_id, start)`,
-    `CREATE TABLE ${a} (id TEXT PRIMARY KEY NOT NULL, at INTEGER NOT NULL, action TEXT NOT NULL, prefix TEXT NOT NULL,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t}_usage_key_idx`)} ON ${u} (prefix, granularity, key_id, start)`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t}_usage_owner_idx`)} ON ${u} (prefix, granularity, owner_id, start)`,
+    `CREATE TABLE IF NOT EXISTS ${a} (id TEXT PRIMARY KEY NOT NULL, at INTEGER NOT NULL, action TEXT NOT NULL, prefix TEXT NOT NULL,
   key_id TEXT, owner_id TEXT, actor TEXT, fields TEXT)`,
-    `CREATE INDEX ${q(`${t}_audit_prefix_idx`)} ON ${a} (prefix, at DESC, id DESC)`,
-    `CREATE INDEX ${q(`${t}_audit_key_idx`)} ON ${a} (key_id, at DESC, id DESC)`,
-    `CREATE INDEX ${q(`${t}_audit_owner_idx`)} ON ${a} (owner_id, at DESC, id DESC)`,
-    `CREATE TABLE ${n} (id TEXT PRIMARY KEY NOT NULL, type TEXT NOT NULL, key_id TEXT, payload TEXT NOT NULL,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t}_audit_prefix_idx`)} ON ${a} (prefix, at DESC, id DESC)`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t}_audit_key_idx`)} ON ${a} (key_id, at DESC, id DESC)`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t}_audit_owner_idx`)} ON ${a} (owner_id, at DESC, id DESC)`,
+    `CREATE TABLE IF NOT EXISTS ${n} (id TEXT PRIMARY KEY NOT NULL, type TEXT NOT NULL, key_id TEXT, payload TEXT NOT NULL,
   created_at INTEGER NOT NULL, pending INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
   claimed_until INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, last_error TEXT)`,
-    `CREATE INDEX ${q(`${t}_notifications_due_idx`)} ON ${n} (pending, created_at, id)`,
-    `CREATE TABLE ${l} (name TEXT PRIMARY KEY NOT NULL, holder TEXT NOT NULL, "until" INTEGER NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t}_notifications_due_idx`)} ON ${n} (pending, created_at, id)`,
+    `CREATE TABLE IF NOT EXISTS ${l} (name TEXT PRIMARY KEY NOT NULL, holder TEXT NOT NULL, "until" INTEGER NOT NULL)`,
   ]
 }
 
