@@ -4,6 +4,8 @@ import { qualified, type PgNames } from './migrations.js'
 import { statementName, type Statement } from './statements.js'
 
 const named = (text: string): Statement => ({ name: statementName(text), text })
+/** A timestamptz column as epoch milliseconds, the SQLite tables' shape. */
+const ms = (column: string, as = column.replace(/^\w+\./, '')): string => `(extract(epoch FROM ${column}) * 1000)::float8 AS ${as}`
 
 /** A statement and its parameter values. */
 export interface Bound {
@@ -48,8 +50,8 @@ export function buildAnalyticsStatements(names: PgNames) {
         ],
       )
       const statement = cached(
-        `SELECT key_id, owner_id, start, outcome, count::float8 AS count FROM ${u}
-         WHERE prefix = $1 AND granularity = $2 AND start >= $3 AND start < $4${where} ORDER BY start, key_id, outcome`,
+        `SELECT key_id, owner_id, ${ms('start')}, outcome, count::float8 AS count FROM ${u} AS t
+         WHERE prefix = $1 AND granularity = $2 AND start >= $3 AND start < $4${where} ORDER BY t.start, key_id, outcome`,
       )
       return { statement, values }
     },
@@ -90,7 +92,7 @@ export function buildAnalyticsStatements(names: PgNames) {
       const position = after ? ` AND (at, id) < ($${values.push(new Date(after.createdAt))}::timestamptz, $${values.push(after.id)})` : ''
       values.push(query.limit + 1)
       const statement = cached(
-        `SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${a} WHERE prefix = $1${where}${position} ORDER BY at DESC, id DESC LIMIT $${values.length}`,
+        `SELECT id, ${ms('at')}, action, prefix, key_id, owner_id, actor::text AS actor, fields::text AS fields FROM ${a} AS t WHERE prefix = $1${where}${position} ORDER BY t.at DESC, t.id DESC LIMIT $${values.length}`,
       )
       return { statement, values }
     },
@@ -113,7 +115,7 @@ export function buildAnalyticsStatements(names: PgNames) {
          ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
        )
        UPDATE ${n} AS t SET claimed_until = $2, claimed_by = $3 FROM due WHERE t.id = due.id
-       RETURNING t.id, t.type, t.key_id, t.payload, t.created_at, t.attempts`,
+       RETURNING t.id, t.type, t.key_id, t.payload, ${ms('t.created_at')}, t.attempts`,
     ),
     /** $1 id. */
     settleDelivered: named(`UPDATE ${n} SET pending = false, claimed_until = NULL, claimed_by = NULL WHERE id = $1`),

@@ -1,19 +1,24 @@
 import {
   decodeCursor,
+  sqliteAuditPageOf,
+  sqliteClaimedNotifications,
+  sqliteUsageRowFrom,
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
   type DeliveryOutcome,
   type LedgerEntry,
   type PendingNotification,
+  type SqliteAuditRow,
+  type SqliteNotificationRow,
+  type SqliteUsageRow,
   type UsageCutoffs,
   type UsageIncrement,
   type UsageQuery,
   type UsageRow,
 } from '@keyward/core/store'
 import type pg from 'pg'
-import { auditPageOf, auditValues, claimedNotifications, usageColumns, usageRowFrom } from './analytics-rows.js'
-import type { AuditTableRow, NotificationTableRow, UsageTableRow } from './analytics-rows.js'
+import { auditValues, usageColumns } from './analytics-rows.js'
 import { buildAnalyticsStatements, type AnalyticsStatements } from './analytics-sql.js'
 import type { PgNames } from './migrations.js'
 import type { Statement } from './statements.js'
@@ -38,8 +43,8 @@ export class PostgresAnalytics {
 
   async readUsage(query: UsageQuery): Promise<UsageRow[]> {
     const { statement, values } = this.statements.readUsage(query)
-    const { rows } = await this.#run<UsageTableRow>('readUsage', statement, values)
-    return rows.map(usageRowFrom)
+    const { rows } = await this.#run<SqliteUsageRow>('readUsage', statement, values)
+    return rows.map(sqliteUsageRowFrom)
   }
 
   async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
@@ -60,8 +65,8 @@ export class PostgresAnalytics {
   async listAudit(query: AuditQuery): Promise<AuditPage> {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
     const { statement, values } = this.statements.listAudit(query, after)
-    const { rows } = await this.#run<AuditTableRow>('listAudit', statement, values)
-    return auditPageOf(rows, query.limit)
+    const { rows } = await this.#run<SqliteAuditRow>('listAudit', statement, values)
+    return sqliteAuditPageOf(rows, query.limit)
   }
 
   async pruneAudit(before: number): Promise<void> {
@@ -86,13 +91,13 @@ export class PostgresAnalytics {
   }
 
   async claimNotifications(holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]> {
-    const { rows } = await this.#run<NotificationTableRow>('claimNotifications', this.statements.claimNotifications, [
+    const { rows } = await this.#run<SqliteNotificationRow>('claimNotifications', this.statements.claimNotifications, [
       new Date(now),
       new Date(now + leaseMs),
       holder,
       limit,
     ])
-    return claimedNotifications(rows)
+    return sqliteClaimedNotifications(rows)
   }
 
   async settleNotification(id: string, outcome: DeliveryOutcome): Promise<void> {
