@@ -68,16 +68,19 @@ describe('built package', () => {
     expect(cjs.toString()).toBe(esm.toString())
   })
 
-  it.each(['express', 'koa', 'fastify', 'sqlite', 'postgres', 'redis'])('@keyward/%s loads through import and require', (name) => {
-    const cwd = fileURLToPath(new URL(`../../${name}/`, import.meta.url))
-    const esm = node(
-      ['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`],
-      cwd,
-    )
-    const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/${name}')).sort().join(','))`], cwd)
-    expect(esm.toString().length).toBeGreaterThan(0)
-    expect(cjs.toString()).toBe(esm.toString())
-  })
+  it.each(['express', 'koa', 'fastify', 'sqlite', 'postgres', 'redis', 'webhooks'])(
+    '@keyward/%s loads through import and require',
+    (name) => {
+      const cwd = fileURLToPath(new URL(`../../${name}/`, import.meta.url))
+      const esm = node(
+        ['--input-type=module', '-e', `const m = await import('@keyward/${name}'); process.stdout.write(Object.keys(m).sort().join(','))`],
+        cwd,
+      )
+      const cjs = node(['-e', `process.stdout.write(Object.keys(require('@keyward/${name}')).sort().join(','))`], cwd)
+      expect(esm.toString().length).toBeGreaterThan(0)
+      expect(cjs.toString()).toBe(esm.toString())
+    },
+  )
 
   it.each(['index', 'http', 'store', 'secret-scanning'])('bundles %s for a browser with no Node built-in', async (entry) => {
     const result = await build({
