@@ -1,9 +1,8 @@
 /** The D1 schema: versioned migrations, applied once per table, oldest first. */
+import { sqliteAnalyticsSchema } from '@keyward/core/store'
 
 /** A SQL identifier, quoted. Table names are checked when the store is built. */
 export const q = (name: string): string => `"${name}"`
-
-export const LATEST_VERSION = 1
 
 /** The statements of each migration, for table `t`. Never edit one that has shipped: add a new one. */
 const MIGRATIONS: readonly { version: number; name: string; statements: (t: string) => string[] }[] = [
@@ -24,7 +23,11 @@ const MIGRATIONS: readonly { version: number; name: string; statements: (t: stri
       `CREATE INDEX IF NOT EXISTS ${q(`${t}_counters_reset_idx`)} ON ${q(`${t}_counters`)} (reset_at)`,
     ],
   },
+  { version: 2, name: 'usage counts, audit log, notification ledger and leases', statements: sqliteAnalyticsSchema },
 ]
+
+/** The newest schema version this package knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
 /** The migrations table of `t`. */
 export const migrationsTable = (t: string): string => `${t}_migrations`

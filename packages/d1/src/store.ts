@@ -8,14 +8,26 @@ import {
   storeFailure,
   type ApiKeyPatch,
   type ApiKeyRecord,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
   type CounterState,
   type Credits,
   type CreditSpend,
+  type DeliveryOutcome,
   type KeyStore,
   type LastUsedEntry,
+  type LedgerEntry,
+  type PendingNotification,
   type StoreListPage,
   type StoreListQuery,
+  type UsageCutoffs,
+  type UsageIncrement,
+  type UsageQuery,
+  type UsageRow,
+  type WriteOptions,
 } from '@keyward/core/store'
+import { D1Analytics } from './analytics.js'
 import {
   encodeSqlitePatchValue as encodePatchValue,
   SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
@@ -86,6 +98,7 @@ export class D1KeyStore implements KeyStore {
   readonly #table: string
   readonly #migrate: boolean
   readonly #updates = new Map<string, string>()
+  readonly #analytics: D1Analytics
   #ready: Promise<void> | undefined
   #increments = 0
   #closed = false
@@ -100,6 +113,7 @@ export class D1KeyStore implements KeyStore {
     this.#db = options.connection
     this.#table = table
     this.#migrate = migrate
+    this.#analytics = new D1Analytics(options.connection, table)
   }
 
   /** The schema version of the table (0 when none). */
@@ -171,17 +185,22 @@ export class D1KeyStore implements KeyStore {
     }
   }
 
-  async insert(record: ApiKeyRecord): Promise<void> {
+  /** Run `change` alone, or in one batch (a transaction) with `audit`, appended only when `change` changed a row. */
+  async #audited(change: D1StatementLike, audit: AuditRecord | undefined) {
+    const results = await this.#db.batch<KeyRow>(audit ? [change, this.#analytics.appendStatement(audit, true)] : [change])
+    return results[0]!
+  }
+
+  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
     const row = recordToRow(record) as unknown as Record<string, unknown>
     const sql = `INSERT INTO ${q(this.#table)} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`
     await this.#run('insert', async () => {
       try {
-        await this.#db
-          .prepare(sql)
-          .bind(...COLUMNS.map((c) => row[c] ?? null))
-          .run()
+        await this.#audited(this.#db.prepare(sql).bind(...COLUMNS.map((c) => row[c] ?? null)), options?.audit)
       } catch (error) {
-        if (/UNIQUE constraint failed/.test(String((error as Error)?.message))) throw new DuplicateKeyIdError(record.id)
+        // The keys table's id, not the audit log's.
+        if (String((error as Error)?.message).includes(`UNIQUE constraint failed: ${this.#table}.id`))
+          throw new DuplicateKeyIdError(record.id)
         throw error
       }
     })
@@ -197,17 +216,14 @@ export class D1KeyStore implements KeyStore {
     return row === null ? null : rowToRecord(row)
   }
 
-  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number }): Promise<ApiKeyRecord | null> {
+  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
     const fields = patchFields(patch)
     const conditional = options?.expectedRevision !== undefined
     const values = [...fields.map((f) => encodePatchValue(f, patch)), id, ...(conditional ? [options!.expectedRevision] : [])]
-    const row = await this.#run('update', () =>
-      this.#db
-        .prepare(this.#updateSql(fields, conditional))
-        .bind(...values)
-        .first<KeyRow>(),
+    const { results } = await this.#run('update', () =>
+      this.#audited(this.#db.prepare(this.#updateSql(fields, conditional)).bind(...values), options?.audit),
     )
-    return row === null ? null : rowToRecord(row)
+    return results.length === 0 ? null : rowToRecord(results[0]!)
   }
 
   #updateSql(fields: readonly (keyof ApiKeyPatch)[], conditional: boolean): string {
@@ -221,12 +237,9 @@ export class D1KeyStore implements KeyStore {
     return sql
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options?: WriteOptions): Promise<boolean> {
     const result = await this.#run('delete', () =>
-      this.#db
-        .prepare(`DELETE FROM ${q(this.#table)} WHERE id = ?`)
-        .bind(id)
-        .run(),
+      this.#audited(this.#db.prepare(`DELETE FROM ${q(this.#table)} WHERE id = ?`).bind(id), options?.audit),
     )
     return (result.meta.changes ?? 0) > 0
   }
@@ -289,6 +302,50 @@ export class D1KeyStore implements KeyStore {
       remaining: credits.remaining,
       nextRefillAt: refill !== null ? credits.refilledAt! + refill.intervalMs : null,
     }
+  }
+
+  async addUsage(increments: UsageIncrement[]): Promise<void> {
+    await this.#run('addUsage', () => this.#analytics.addUsage(increments))
+  }
+
+  async readUsage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.#run('readUsage', () => this.#analytics.readUsage(query))
+  }
+
+  async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
+    await this.#run('pruneUsage', () => this.#analytics.pruneUsage(cutoffs))
+  }
+
+  async appendAudit(entries: AuditRecord[]): Promise<void> {
+    await this.#run('appendAudit', () => this.#analytics.appendAudit(entries))
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.#run('listAudit', () => this.#analytics.listAudit(query))
+  }
+
+  async pruneAudit(before: number): Promise<void> {
+    await this.#run('pruneAudit', () => this.#analytics.pruneAudit(before))
+  }
+
+  async recordNotifications(entries: LedgerEntry[]): Promise<string[]> {
+    return this.#run('recordNotifications', () => this.#analytics.recordNotifications(entries))
+  }
+
+  async claimNotifications(holder: string, now: number, leaseMs: number, limit: number): Promise<PendingNotification[]> {
+    return this.#run('claimNotifications', () => this.#analytics.claimNotifications(holder, now, leaseMs, limit))
+  }
+
+  async settleNotification(id: string, outcome: DeliveryOutcome): Promise<void> {
+    await this.#run('settleNotification', () => this.#analytics.settleNotification(id, outcome))
+  }
+
+  async pruneNotifications(before: number): Promise<void> {
+    await this.#run('pruneNotifications', () => this.#analytics.pruneNotifications(before))
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#run('acquireLease', () => this.#analytics.acquireLease(name, holder, ttlMs, now))
   }
 
   /** Nothing to release (the binding belongs to the Worker); later calls reject with `ClosedError`. */

@@ -90,6 +90,21 @@ async function remoteStore(table: string): Promise<KeyStore> {
     touch: method('touch'),
     incrementCounter: method('incrementCounter'),
     spendCredits: method('spendCredits'),
+    ...Object.fromEntries(
+      [
+        'addUsage',
+        'readUsage',
+        'pruneUsage',
+        'appendAudit',
+        'listAudit',
+        'pruneAudit',
+        'recordNotifications',
+        'claimNotifications',
+        'settleNotification',
+        'pruneNotifications',
+        'acquireLease',
+      ].map((name) => [name, method(name)]),
+    ),
     close: method('close'),
     table,
   } as KeyStore & { table: string }
