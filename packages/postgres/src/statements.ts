@@ -1,5 +1,6 @@
+import type { ApiKeyPatch } from '@keyward/core/store'
 import { qualified, type PgNames } from './migrations.js'
-import { INSERT_COLUMNS } from './rows.js'
+import { INSERT_COLUMNS, PATCH_COLUMNS } from './rows.js'
 
 /** A named (prepared per connection) statement. */
 export interface Statement {
@@ -23,6 +24,7 @@ export function buildStatements(names: PgNames) {
   const t = qualified(names)
   const counters = qualified(names, '_counters')
   const lists = new Map<string, Statement>()
+  const updates = new Map<string, Statement>()
   return {
     insert: named(`INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`),
     findById: named(`SELECT * FROM ${t} WHERE id = $1`),
@@ -43,6 +45,22 @@ export function buildStatements(names: PgNames) {
           `SELECT * FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${++n}`,
         )
         lists.set(key, statement)
+      }
+      return statement
+    },
+    /**
+     * Sets `fields` and increments `revision`, returning the row. Parameters in order: id, the
+     * expected revision (conditional), the fields' values.
+     */
+    update(fields: (keyof ApiKeyPatch)[], conditional: boolean): Statement {
+      const key = `${fields.join(',')}|${conditional}`
+      let statement = updates.get(key)
+      if (statement === undefined) {
+        const first = conditional ? 3 : 2
+        const sets = fields.map((f, i) => `${PATCH_COLUMNS[f][0]} = $${first + i}`)
+        sets.push('revision = revision + 1')
+        statement = named(`UPDATE ${t} SET ${sets.join(', ')} WHERE id = $1${conditional ? ' AND revision = $2' : ''} RETURNING *`)
+        updates.set(key, statement)
       }
       return statement
     },

@@ -5,7 +5,6 @@ import {
   counterWindow,
   decodeCursor,
   DuplicateKeyIdError,
-  KeyStoreSchemaError,
   pageOf,
   renameOptions,
   storeFailure,
@@ -34,22 +33,11 @@ import {
 import { auditValues } from './analytics-rows.js'
 import { PostgresAnalytics } from './analytics.js'
 import { ChangeListener } from './listener.js'
-import {
-  CHANNEL,
-  createMigrationsTableSql,
-  DEFAULT_SCHEMA,
-  DEFAULT_TABLE,
-  LATEST_VERSION,
-  MIGRATIONS,
-  qualified,
-  type PgNames,
-} from './migrations.js'
+import { CHANNEL, DEFAULT_SCHEMA, DEFAULT_TABLE, type PgNames } from './migrations.js'
 import { positive, RENAMED, type PostgresKeyStoreOptions } from './options.js'
+import { PgSchema } from './schema.js'
 import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
-import { buildStatements, statementName, type Statement, type Statements } from './statements.js'
-
-/** Named in schema errors: which package to upgrade, and which function prints its SQL. */
-const SCHEMA_ERROR_STORE = { packageName: '@keyward/postgres', migrationSql: 'postgresMigrationSql' }
+import { buildStatements, type Statement, type Statements } from './statements.js'
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
 const COUNTER_SWEEP_EVERY = 1000
@@ -78,20 +66,17 @@ export class PostgresKeyStore implements KeyStore {
   readonly table: string
   readonly #names: PgNames
   readonly #ownsPool: boolean
-  readonly #migrateOnUse: boolean
+  readonly #schema: PgSchema
   readonly #requestTimeoutMs: number
   readonly #managementTimeoutMs: number
   readonly #connectTimeoutMs: number
   /** The connection's password, kept out of every error. */
   readonly #secrets: string[]
   readonly #s: Statements
-  readonly #updates = new Map<string, { name: string; text: string }>()
   readonly #listeners = new ChangeListeners()
   readonly #payloadPrefix: string
   readonly #analytics: PostgresAnalytics
   #listener: ChangeListener | undefined
-  #ready: Promise<void> | undefined
-  #isReady = false
   #increments = 0
   #closed = false
 
@@ -113,7 +98,6 @@ export class PostgresKeyStore implements KeyStore {
     this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs, 5_000)
     this.#managementTimeoutMs = positive('managementTimeoutMs', opts.managementTimeoutMs, 5_000)
     this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs, 5_000)
-    this.#migrateOnUse = opts.migrate ?? true
     this.#ownsPool = typeof opts.connection === 'string'
     // The server cancels a statement after the longer of the two; each query's own deadline is its path's.
     const longest = Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs)
@@ -131,6 +115,7 @@ export class PostgresKeyStore implements KeyStore {
     const password = this.pool.options.password
     this.#secrets = [...urlPasswords(this.pool.options.connectionString), ...(typeof password === 'string' ? [password] : [])]
     this.pool.on('error', () => undefined)
+    this.#schema = new PgSchema(this.pool, this.#names, opts.migrate ?? true)
     this.#s = buildStatements(this.#names)
     this.#payloadPrefix = `${schema}.${table}:`
     this.#analytics = new PostgresAnalytics(this.#names, (operation, statement, values) => this.#query(operation, statement, values))
@@ -148,31 +133,9 @@ export class PostgresKeyStore implements KeyStore {
   async migrate(): Promise<void> {
     this.#checkOpen()
     try {
-      await this.#migrate()
+      await this.#schema.migrate()
     } catch (error) {
       throw storeFailure('migrate', error, this.#secrets)
-    }
-  }
-
-  async #migrate(): Promise<void> {
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`keyward:${this.#names.schema}.${this.#names.table}`])
-      await client.query(createMigrationsTableSql(this.#names))
-      const version = await this.#version(client)
-      if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
-      for (const m of MIGRATIONS) {
-        if (m.version <= version) continue
-        await client.query(m.sql(this.#names))
-        await client.query(`INSERT INTO ${qualified(this.#names, '_migrations')} (version, name) VALUES ($1, $2)`, [m.version, m.name])
-      }
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw error
-    } finally {
-      client.release()
     }
   }
 
@@ -180,7 +143,7 @@ export class PostgresKeyStore implements KeyStore {
   async schemaVersion(): Promise<number> {
     this.#checkOpen()
     try {
-      return await this.#version(this.pool)
+      return await this.#schema.version()
     } catch (error) {
       throw storeFailure('schemaVersion', error, this.#secrets)
     }
@@ -188,42 +151,6 @@ export class PostgresKeyStore implements KeyStore {
 
   #checkOpen(): void {
     if (this.#closed) throw new ClosedError('This PostgresKeyStore')
-  }
-
-  async #version(runner: pg.Pool | pg.PoolClient): Promise<number> {
-    const exists = await runner.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [qualified(this.#names, '_migrations')])
-    if (exists.rows[0]?.t == null) return 0
-    const result = await runner.query<{ v: number }>(
-      `SELECT COALESCE(MAX(version), 0)::int AS v FROM ${qualified(this.#names, '_migrations')}`,
-    )
-    return result.rows[0]!.v
-  }
-
-  #schemaError(code: 'schema_missing' | 'schema_outdated' | 'schema_too_new', version: number): KeyStoreSchemaError {
-    return new KeyStoreSchemaError(
-      code,
-      version,
-      LATEST_VERSION,
-      `schema "${this.#names.schema}", table "${this.#names.table}"`,
-      SCHEMA_ERROR_STORE,
-    )
-  }
-
-  /** Check (and with `migrate`, bring up to date) the schema once; retried after a failure. */
-  #ensureReady(): Promise<void> {
-    this.#ready ??= (async () => {
-      const version = await this.#version(this.pool)
-      if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
-      if (version < LATEST_VERSION) {
-        if (!this.#migrateOnUse) throw this.#schemaError(version === 0 ? 'schema_missing' : 'schema_outdated', version)
-        await this.#migrate()
-      }
-      this.#isReady = true
-    })().catch((error: unknown) => {
-      this.#ready = undefined
-      throw error
-    })
-    return this.#ready
   }
 
   /**
@@ -240,7 +167,7 @@ export class PostgresKeyStore implements KeyStore {
     this.#checkOpen()
     const timeout = path === 'request' ? this.#requestTimeoutMs : this.#managementTimeoutMs
     try {
-      if (!this.#isReady) await this.#ensureReady()
+      if (!this.#schema.isReady) await this.#schema.ensureReady()
       return await this.pool.query<R>({ name: statement.name, text: statement.text, values, query_timeout: timeout } as pg.QueryConfig)
     } catch (error) {
       throw storeFailure(operation, error, this.#secrets)
@@ -268,16 +195,7 @@ export class PostgresKeyStore implements KeyStore {
   async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
     const fields = patchFields(patch)
     const conditional = options?.expectedRevision !== undefined
-    const signature = `${fields.join(',')}|${conditional}`
-    let statement = this.#updates.get(signature)
-    if (statement === undefined) {
-      const first = conditional ? 3 : 2
-      const sets = fields.map((f, i) => `${PATCH_COLUMNS[f][0]} = $${first + i}`)
-      sets.push('revision = revision + 1')
-      const text = `UPDATE ${qualified(this.#names)} SET ${sets.join(', ')} WHERE id = $1${conditional ? ' AND revision = $2' : ''} RETURNING *`
-      statement = { name: statementName(text), text }
-      this.#updates.set(signature, statement)
-    }
+    const statement = this.#s.update(fields, conditional)
     const values: unknown[] = [id]
     if (conditional) values.push(options!.expectedRevision)
     for (const f of fields) values.push(PATCH_COLUMNS[f][1](patch[f] ?? null))
