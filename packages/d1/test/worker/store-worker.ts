@@ -19,11 +19,21 @@ const wire = codec(
 
 export default {
   async fetch(request: Request, env: { DB: D1DatabaseLike }): Promise<Response> {
-    const message = wire.decode(await request.text()) as { open?: { table: string }; store?: number; method?: string; args?: unknown[] }
+    const message = wire.decode(await request.text()) as {
+      open?: { table: string; migrate?: boolean }
+      exec?: string[]
+      store?: number
+      method?: string
+      args?: unknown[]
+    }
     try {
+      if (message.exec) {
+        await env.DB.batch(message.exec.map((sql) => env.DB.prepare(sql)))
+        return new Response(wire.encode(null))
+      }
       if (message.open) {
         const id = next++
-        stores.set(id, new D1KeyStore({ connection: env.DB, table: message.open.table }))
+        stores.set(id, new D1KeyStore({ connection: env.DB, table: message.open.table, migrate: message.open.migrate ?? true }))
         return new Response(wire.encode(id))
       }
       const store = stores.get(message.store!) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>

@@ -1,0 +1,48 @@
+import { sampleRecord } from '@keyward/core/testing'
+import { d1MigrationSql } from '@keyward/d1'
+import { describe, expect, it } from 'vitest'
+import { LATEST_VERSION } from '../src/schema.js'
+import { execSql, remoteStore } from './remote.js'
+
+/** The statements of migration 1 alone, as a table made by the previous release has them. */
+function version1(table: string): string[] {
+  const statements = d1MigrationSql(table).split(';\n')
+  return statements.slice(0, statements.findIndex((sql) => sql.includes('VALUES (1,')) + 1)
+}
+
+describe('D1KeyStore schema', () => {
+  it('is at version 2: migration 2 adds usage counts, the audit log, the notification ledger and leases', async () => {
+    expect(LATEST_VERSION).toBe(2)
+    const store = await remoteStore('schema_new')
+    expect(await store.schemaVersion()).toBe(0)
+    await store.insert(sampleRecord(), {
+      audit: {
+        id: 'a1',
+        at: new Date(),
+        action: 'key.created',
+        prefix: 'conf_test',
+        keyId: null,
+        ownerId: null,
+        actor: null,
+        fields: null,
+      },
+    })
+    expect(await store.schemaVersion()).toBe(2)
+    expect((await store.listAudit!({ prefix: 'conf_test', limit: 10 })).items.map((e) => e.id)).toEqual(['a1'])
+  })
+
+  it('upgrades a version-1 table in place, keeping its data; with migrate: false it refuses it as outdated', async () => {
+    const table = 'schema_v1'
+    await execSql(version1(table))
+    const now = Date.UTC(2026, 0, 1)
+    await execSql([`INSERT INTO "${table}_counters" (slot, count, reset_at) VALUES ('c@3600000:${now}', 7, ${now + 3_600_000})`])
+    const strict = await remoteStore(table, false)
+    await expect(strict.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_outdated' })
+    expect(await strict.schemaVersion()).toBe(1)
+    const store = await remoteStore(table)
+    expect(await store.incrementCounter!('c', 0, 3_600_000, now)).toEqual({ count: 7, resetAt: now + 3_600_000 })
+    expect(await store.schemaVersion()).toBe(2)
+    expect(await store.acquireLease!('maintenance', 'h1', 1_000, now)).toBe(true)
+    expect(await strict.acquireLease!('maintenance', 'h2', 1_000, now)).toBe(false) // the schema is current now
+  })
+})
