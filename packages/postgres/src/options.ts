@@ -15,7 +15,8 @@ export interface PostgresKeyStoreOptions {
    */
   namespace?: string
   /**
-   * Name of the keys table; companion objects get it as prefix (`_migrations`, `_counters`, `_notify`).
+   * Name of the keys table; companion objects get it as prefix (`_migrations`, `_counters`, `_notify`, `_usage`, `_audit`,
+   * `_notifications`, `_leases`).
    * @default 'keyward_keys'
    */
   table?: string
