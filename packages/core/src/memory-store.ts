@@ -108,9 +108,13 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
-    for (const { id, lastUsedAt } of entries) {
+    for (const { id, lastUsedAt, from } of entries) {
       const record = this.#records.get(id)
-      if (record && (record.lastUsedAt === null || record.lastUsedAt < lastUsedAt)) record.lastUsedAt = new Date(lastUsedAt.getTime())
+      if (record && (record.lastUsedAt === null || record.lastUsedAt < lastUsedAt)) {
+        record.lastUsedAt = new Date(lastUsedAt.getTime())
+        if (from === undefined) delete record.lastUsedFrom
+        else record.lastUsedFrom = from
+      }
     }
   }
 

@@ -89,6 +89,11 @@ export interface ApiKeyRecord {
   disabledAt: Date | null
   revokedAt: Date | null
   lastUsedAt: Date | null
+  /**
+   * The client address of the use recorded at `lastUsedAt`, for stores that keep it. Absent when
+   * unknown (a store returns the property only when it has an address).
+   */
+  lastUsedFrom?: string | null
   /** On a key made by `rotate`, the id of the key it replaced. */
   rotatedFromId: string | null
   /** On a rotated key, the id of its successor. */
@@ -141,6 +146,8 @@ export interface ApiKeyInfo<S extends string = string> {
   disabledAt: Date | null
   revokedAt: Date | null
   lastUsedAt: Date | null
+  /** The client address of the last recorded use (adapters pass it), when the store keeps it. */
+  lastUsedFrom: string | null
   rotatedFromId: string | null
   rotatedToId: string | null
   rateLimit: RateLimit | null
@@ -175,6 +182,8 @@ export interface StoreListPage {
 export interface LastUsedEntry {
   id: string
   lastUsedAt: Date
+  /** The client address of that use, when known: kept with `lastUsedAt` by stores that keep it. */
+  from?: string
 }
 
 /** A change notification: the record with this id was inserted, updated or deleted. */

@@ -154,7 +154,7 @@ export class Verifier<S extends string> {
       if (admission.creditsRemaining !== undefined) success.creditsRemaining = admission.creditsRemaining
     }
 
-    this.#p.lastUsed?.record(record.id, now)
+    this.#p.lastUsed?.record(record.id, now, source)
     this.#count(record, 'ok', now)
     if (record.rotatedToId !== null) this.#p.onPredecessorUsed(record, source)
     if (this.#p.events.enabled) this.#p.events.emit({ type: 'key.verified', keyId: record.id, ownerId: record.ownerId })

@@ -18,6 +18,7 @@ export function toInfo<S extends string>(record: ApiKeyRecord, now: number): Api
     disabledAt: copyDate(record.disabledAt),
     revokedAt: copyDate(record.revokedAt),
     lastUsedAt: copyDate(record.lastUsedAt),
+    lastUsedFrom: record.lastUsedFrom ?? null,
     rotatedFromId: record.rotatedFromId,
     rotatedToId: record.rotatedToId,
     rateLimit: record.rateLimit && { ...record.rateLimit },

@@ -2,6 +2,7 @@
 interface LastUsedEntry {
   id: string
   lastUsedAt: Date
+  from?: string
 }
 
 /**
@@ -15,7 +16,7 @@ export class LastUsedWriter {
   readonly #onError: (error: unknown) => void
   /** Per key, when a write was last scheduled. Pruned of entries older than the interval. */
   readonly #scheduledAt = new Map<string, number>()
-  #pending = new Map<string, number>()
+  #pending = new Map<string, { at: number; from: string | undefined }>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #inFlight: Promise<void> = Promise.resolve()
 
@@ -29,12 +30,12 @@ export class LastUsedWriter {
     this.#onError = options.onError
   }
 
-  /** Note a use of key `id` at `now`; cheap when a write for it is already recent. */
-  record(id: string, now: number): void {
+  /** Note a use of key `id` at `now` (from client address `from`); cheap when a write for it is already recent. */
+  record(id: string, now: number, from?: string): void {
     const last = this.#scheduledAt.get(id)
     if (last !== undefined && now - last < this.#intervalMs) return
     this.#scheduledAt.set(id, now)
-    this.#pending.set(id, now)
+    this.#pending.set(id, { at: now, from })
     this.#timer ??= setTimeoutUnref(() => void this.flush(), Math.min(1000, this.#intervalMs))
   }
 
@@ -45,7 +46,9 @@ export class LastUsedWriter {
     const pending = this.#pending
     if (pending.size > 0) {
       this.#pending = new Map()
-      const entries = [...pending].map(([id, at]) => ({ id, lastUsedAt: new Date(at) }))
+      const entries = [...pending].map(([id, { at, from }]) =>
+        from === undefined ? { id, lastUsedAt: new Date(at) } : { id, lastUsedAt: new Date(at), from },
+      )
       this.#inFlight = this.#inFlight.then(() => this.#write(entries)).catch(this.#onError)
       this.#prune(entries[entries.length - 1]!.lastUsedAt.getTime())
     }

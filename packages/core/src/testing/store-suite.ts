@@ -168,6 +168,11 @@ export function runKeyStoreConformance(
       expect(await store.findById(a.id)).toEqual({ ...a, lastUsedAt: t2 })
       expect(await store.findById(b.id)).toEqual({ ...b, lastUsedAt: t1 })
       await store.touch([])
+      // With the client address of that use, for stores that keep it (every store in this repository does).
+      await store.touch([{ id: b.id, lastUsedAt: t2, from: '2001:db8::7' }])
+      const found = await store.findById(b.id)
+      expect(found?.lastUsedAt).toEqual(t2)
+      if (found !== null && 'lastUsedFrom' in found) expect(found.lastUsedFrom).toBe('2001:db8::7')
     })
 
     it('notifies subscribers of inserts, updates and deletes (when it supports subscribe)', async () => {
