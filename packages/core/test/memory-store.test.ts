@@ -1,4 +1,4 @@
-import { runKeyStoreConformance } from '@keyward/core/testing'
+import { runKeyStoreConformance, runUsageExactness } from '@keyward/core/testing'
 import { MemoryKeyStore } from '@keyward/core'
 import { describe, expect, it } from 'vitest'
 
@@ -46,4 +46,9 @@ describe('MemoryKeyStore counters', () => {
     expect(await store.incrementCounter('fail:source:a', 0, windowMs, resetAt - 1)).toEqual({ count: 5, resetAt })
     expect(await store.incrementCounter('fail:source:a', 1, windowMs, resetAt)).toEqual({ count: 1, resetAt: resetAt + windowMs })
   })
+})
+
+describe('MemoryKeyStore usage', () => {
+  const shared = new MemoryKeyStore()
+  runUsageExactness('MemoryKeyStore', { open: () => shared })
 })

@@ -17,3 +17,4 @@ export {
   type RawSocket,
   type SuiteProbe,
 } from './adapter-conformance.js'
+export { runUsageExactness, type UsageExactnessOptions } from './usage-exactness.js'
