@@ -55,5 +55,7 @@ export function hashToRecord(h: KeyHash): ApiKeyRecord | null {
   for (const f of JSON_FIELDS) record[f] = h[f] === undefined ? null : JSON.parse(h[f])
   record.scopes ??= []
   record.metadata ??= {}
+  // Present only when an address is stored (never null), as the KeyStore contract asks.
+  if (h.lastUsedFrom !== undefined) record.lastUsedFrom = h.lastUsedFrom
   return record as unknown as ApiKeyRecord
 }

@@ -122,14 +122,21 @@ end
 return out
 `
 
-/** ARGV: prefix, then id/epoch-ms pairs → keeps the later last-used time of existing records. */
+/**
+ * ARGV: prefix, then id, epoch ms, client address ('a' + address, '' = unknown) triples → keeps the
+ * later last-used time of existing records, with the address of that use (cleared when unknown).
+ */
 export const TOUCH = `
 local p = ARGV[1]
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   local k = p .. 'key:' .. ARGV[i]
   if redis.call('EXISTS', k) == 1 then
     local cur = redis.call('HGET', k, 'lastUsedAt')
-    if (not cur) or tonumber(cur) < tonumber(ARGV[i + 1]) then redis.call('HSET', k, 'lastUsedAt', ARGV[i + 1]) end
+    if (not cur) or tonumber(cur) < tonumber(ARGV[i + 1]) then
+      redis.call('HSET', k, 'lastUsedAt', ARGV[i + 1])
+      if ARGV[i + 2] == '' then redis.call('HDEL', k, 'lastUsedFrom')
+      else redis.call('HSET', k, 'lastUsedFrom', string.sub(ARGV[i + 2], 2)) end
+    end
   end
 end
 return #ARGV

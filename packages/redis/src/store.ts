@@ -439,7 +439,7 @@ export class RedisKeyStore implements KeyStore {
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
     const args: string[] = [this.#prefix]
-    for (const { id, lastUsedAt } of entries) args.push(id, String(lastUsedAt.getTime()))
+    for (const { id, lastUsedAt, from } of entries) args.push(id, String(lastUsedAt.getTime()), from === undefined ? '' : `a${from}`)
     await this.#script('touch', 'request', 'TOUCH', [], args)
   }
 
