@@ -22,7 +22,7 @@ import {
   type UsageQuery,
   type UsageRow,
 } from '@keyward/core/store'
-import type { D1DatabaseLike, D1StatementLike } from './store.js'
+import type { D1DatabaseLike, D1StatementLike } from './options.js'
 
 /** D1 binds at most 100 values per statement: usage rows per upsert. */
 const USAGE_ROWS_PER_STATEMENT = Math.floor(100 / USAGE_ROW_PARAMS)

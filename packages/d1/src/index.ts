@@ -1,2 +1,3 @@
-export { D1KeyStore, type D1DatabaseLike, type D1KeyStoreOptions, type D1StatementLike } from './store.js'
+export { D1KeyStore } from './store.js'
+export type { D1DatabaseLike, D1KeyStoreOptions, D1StatementLike } from './options.js'
 export { d1MigrationSql } from './schema.js'

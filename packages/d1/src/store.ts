@@ -28,6 +28,7 @@ import {
   type WriteOptions,
 } from '@keyward/core/store'
 import { D1Analytics } from './analytics.js'
+import type { D1DatabaseLike, D1KeyStoreOptions, D1StatementLike } from './options.js'
 import {
   encodeSqlitePatchValue as encodePatchValue,
   SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
@@ -37,35 +38,6 @@ import {
   type SqliteKeyRow as KeyRow,
 } from '@keyward/core/store'
 import { LATEST_VERSION, migrationStatements, migrationsTable, q, spendSql } from './schema.js'
-
-/** What the store uses of a D1 binding (`env.DB`): typed structurally, no Workers types needed. */
-export interface D1DatabaseLike {
-  prepare(sql: string): D1StatementLike
-  batch<T = unknown>(statements: D1StatementLike[]): Promise<{ results: T[]; meta: { changes?: number } }[]>
-}
-export interface D1StatementLike {
-  bind(...values: unknown[]): D1StatementLike
-  first<T = Record<string, unknown>>(): Promise<T | null>
-  all<T = Record<string, unknown>>(): Promise<{ results: T[] }>
-  run(): Promise<{ meta: { changes?: number } }>
-}
-
-/** Options of {@link D1KeyStore}. */
-export interface D1KeyStoreOptions {
-  /** The D1 database binding of your Worker, like `env.DB`. */
-  connection: D1DatabaseLike
-  /**
-   * Name of the keys table; `_counters` and `_migrations` tables get it as prefix.
-   * @default 'keyward_keys'
-   */
-  table?: string
-  /**
-   * Create or migrate the schema on first use. With `false`, a missing or outdated schema is an
-   * error (apply `d1MigrationSql()` with `wrangler d1 execute`).
-   * @default true
-   */
-  migrate?: boolean
-}
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const SCHEMA_ERROR_STORE = { packageName: '@keyward/d1', migrationSql: 'd1MigrationSql' }

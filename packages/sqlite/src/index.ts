@@ -1,4 +1,5 @@
-export { SqliteKeyStore, type DeprecatedSqliteKeyStoreOptions, type SqliteKeyStoreOptions } from './store.js'
+export { SqliteKeyStore } from './store.js'
+export type { DeprecatedSqliteKeyStoreOptions, SqliteKeyStoreOptions } from './options.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core/store'
 export {
   sqliteMigrationSql,

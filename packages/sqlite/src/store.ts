@@ -8,7 +8,6 @@ import {
   KeyStoreSchemaError,
   pageOf,
   renameOptions,
-  spendFromCredits,
   storeFailure,
   type ApiKeyPatch,
   type ApiKeyRecord,
@@ -16,7 +15,6 @@ import {
   type AuditQuery,
   type AuditRecord,
   type CounterState,
-  type Credits,
   type CreditSpend,
   type DeliveryOutcome,
   type KeyChange,
@@ -33,6 +31,8 @@ import {
   type WriteOptions,
 } from '@keyward/core/store'
 import { SqliteAnalytics } from './analytics.js'
+import { RENAMED, timeout, type DeprecatedSqliteKeyStoreOptions, type SqliteKeyStoreOptions } from './options.js'
+import { prepareStatements, type SqliteStatements } from './statements.js'
 import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
 import {
   encodeSqlitePatchValue as encodePatchValue,
@@ -49,60 +49,6 @@ const SCHEMA_ERROR_STORE = { packageName: '@keyward/sqlite', migrationSql: 'sqli
 type Db = Database.Database
 type Statement = Database.Statement
 
-/** Options of {@link SqliteKeyStore}. */
-export interface SqliteKeyStoreOptions {
-  /**
-   * A file path (`':memory:'` for a private in-memory database) or an open better-sqlite3
-   * `Database`. A database passed in is not closed by `close()`.
-   * @example './keys.db'
-   */
-  connection: string | Db
-  /**
-   * Name of the keys table; companion tables get it as prefix (`_changes`, `_counters`, `_migrations`).
-   * Several deployments may share a file, each with its own table.
-   * @default 'keyward_keys'
-   */
-  table?: string
-  /**
-   * Run pending migrations when the store opens. With `false`, a missing or outdated schema is an
-   * error (apply {@link sqliteMigrationSql} yourself).
-   * @default true
-   */
-  migrate?: boolean
-  /**
-   * How often `subscribe` checks the file for changes made by other processes (the CLI, another
-   * server). A check is one `PRAGMA data_version` unless something changed.
-   * @default 200
-   */
-  pollIntervalMs?: number
-  /**
-   * How long an operation on the request path (finding a key, rate-limit and throttle counters,
-   * credits, last-used times) waits for another process's write lock before it fails, and with it
-   * the request (`store_unavailable`, fail closed). Waited asynchronously, so the event loop keeps
-   * serving requests.
-   * @default 100
-   */
-  requestTimeoutMs?: number
-  /**
-   * How long a management operation (create, list, update, revoke, rotate, delete, and the
-   * migrations when the store opens) waits for another process's write lock before failing. After
-   * the store has opened, waited asynchronously like `requestTimeoutMs`.
-   * @default 5000
-   */
-  managementTimeoutMs?: number
-  /** @deprecated Renamed {@link SqliteKeyStoreOptions.managementTimeoutMs}; accepted, with a warning, until the next release. */
-  busyTimeoutMs?: number
-}
-
-/** The options of the previous release: `database` for `connection` (accepted, with a warning, until the next). */
-export type DeprecatedSqliteKeyStoreOptions = Omit<SqliteKeyStoreOptions, 'connection'> & {
-  /** @deprecated Renamed {@link SqliteKeyStoreOptions.connection}. */
-  database: string | Db
-}
-
-/** Old option names and the new ones they now set. */
-const RENAMED = { database: ['connection'], busyTimeoutMs: ['managementTimeoutMs'] } as const
-
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const COUNTER_SWEEP_EVERY = 1000
 /** Longest pause between two tries while another connection holds the lock. */
@@ -111,12 +57,6 @@ const MAX_RETRY_PAUSE_MS = 20
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT, BUSY_RECOVERY, BUSY_TIMEOUT). */
 const isBusy = (error: unknown): boolean => String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY')
-
-function timeout(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer of at least 0, got ${String(value)}`)
-  return value
-}
 
 /**
  * A `KeyStore` on SQLite through better-sqlite3: the embedded default. WAL mode, prepared
@@ -137,7 +77,7 @@ export class SqliteKeyStore implements KeyStore {
   readonly #pollIntervalMs: number
   readonly #managementTimeoutMs: number
   readonly #requestTimeoutMs: number
-  readonly #s: ReturnType<typeof prepareStatements>
+  readonly #s: SqliteStatements
   readonly #a: SqliteAnalytics
   readonly #updates = new Map<string, Statement>()
   readonly #listeners = new ChangeListeners()
@@ -485,61 +425,5 @@ export class SqliteKeyStore implements KeyStore {
     } catch {
       // The file is busy or gone; the next tick tries again.
     }
-  }
-}
-
-function prepareStatements(db: Db, table: string) {
-  const t = q(table)
-  const columns =
-    'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
-  const lists = new Map<string, Statement>()
-  /** The list query for one combination of filters, prepared on first use. */
-  const list = (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement => {
-    const variant = `${byOwner}${byPrefix}${includeRevoked}${after}`
-    let statement = lists.get(variant)
-    if (statement === undefined) {
-      const where = [
-        byOwner && 'owner_id = @ownerId',
-        byPrefix && 'prefix = @prefix',
-        !includeRevoked && 'revoked_at IS NULL',
-        after && '(created_at, id) < (@createdAt, @afterId)',
-      ].filter(Boolean)
-      statement = db.prepare(
-        `SELECT * FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-      )
-      lists.set(variant, statement)
-    }
-    return statement
-  }
-  const touch = db.prepare(`UPDATE ${t} SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)`)
-  const readCredits = db.prepare(`SELECT credits FROM ${t} WHERE id = ?`).pluck()
-  const writeCredits = db.prepare(`UPDATE ${t} SET credits = ? WHERE id = ?`)
-  return {
-    insert: db.prepare(
-      `INSERT INTO ${t} (${columns}) VALUES (${columns
-        .split(', ')
-        .map((c) => `@${c}`)
-        .join(', ')})`,
-    ),
-    findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
-    delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
-    list,
-    touchMany: db.transaction((entries: (readonly [number, string])[]) => {
-      for (const [at, id] of entries) touch.run({ at, id })
-    }),
-    increment: db.prepare(
-      `INSERT INTO ${q(`${table}_counters`)} (slot, count, reset_at) VALUES (?, ?, ?)
-       ON CONFLICT (slot) DO UPDATE SET count = count + excluded.count RETURNING count, reset_at`,
-    ),
-    sweepCounters: db.prepare(`DELETE FROM ${q(`${table}_counters`)} WHERE reset_at <= ?`),
-    spend: db.transaction((id: string, cost: number, now: number): CreditSpend | null => {
-      const stored = readCredits.get(id) as string | null | undefined
-      if (stored === undefined || stored === null) return null
-      const { credits, spend } = spendFromCredits(JSON.parse(stored) as Credits, cost, now)
-      writeCredits.run(JSON.stringify(credits), id)
-      return spend
-    }),
-    maxSeq: db.prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${q(`${table}_changes`)}`),
-    changesSince: db.prepare(`SELECT seq, key_id FROM ${q(`${table}_changes`)} WHERE seq > ? ORDER BY seq`),
   }
 }
