@@ -109,6 +109,8 @@ export const SCHEMA_VERSION = 2
 /** Records indexed per script call while upgrading from version 1 (bounds how long Redis is busy). */
 const UPGRADE_BATCH = 500
 const COUNTER_GRACE_MS = 1_000
+/** How far past the longer deadline the client's own command timeout lies. */
+const BACKSTOP_MS = 30_000
 
 type ScriptName = keyof typeof lua | keyof typeof analyticsLua
 /** The Lua sources by name (a plain object: looked up by name on every call). */
@@ -169,8 +171,11 @@ export class RedisKeyStore implements KeyStore {
     this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs, 2_000)
     const failFast: RedisOptions = {
       enableOfflineQueue: false,
-      // A backstop (the subscriber connection inherits it); each call also has its path's deadline.
-      commandTimeout: Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs),
+      // A backstop that frees commands no call waits for any more (the subscriber connection inherits
+      // it); each call has its path's deadline. Well above the deadlines: ioredis's timer cannot tell a
+      // silent server from a reply that arrived while the event loop was busy, and a write it failed
+      // after Redis applied it (usage counts) would be retried and counted twice.
+      commandTimeout: Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs) + BACKSTOP_MS,
       connectTimeout: this.#connectTimeoutMs,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
@@ -330,7 +335,9 @@ export class RedisKeyStore implements KeyStore {
       return await Promise.race([
         command(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs)
+          // Rejected after the poll phase (setImmediate): when the event loop was busy past the deadline,
+          // a reply that arrived meanwhile is read first and wins, instead of failing a command Redis ran.
+          timer = setTimeout(() => setImmediate(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`))), timeoutMs)
         }),
       ])
     } catch (error) {

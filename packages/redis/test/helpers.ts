@@ -10,7 +10,7 @@ let n = 0
 /** A key prefix no other test uses. */
 export const freshPrefix = (): string => `kwtest:${process.pid}:${Date.now().toString(36)}:${++n}:`
 
-const prefixes: string[] = []
+const prefixes = new Set<string>()
 afterAll(async () => {
   const admin = new Redis(REDIS_URL)
   try {
@@ -26,6 +26,6 @@ afterAll(async () => {
 /** A store on a fresh key prefix of the shared server; its keys are deleted after the file. */
 export function freshStore(options: Partial<RedisKeyStoreOptions> = {}): RedisKeyStore {
   const namespace = options.namespace ?? freshPrefix()
-  prefixes.push(namespace)
+  prefixes.add(namespace)
   return new RedisKeyStore({ connection: REDIS_URL, ...options, namespace })
 }
