@@ -52,6 +52,16 @@ describe('PostgreSQL going away and coming back', () => {
     await expect(direct.create({ name: 'during outage' })).rejects.toMatchObject({ code: 'store_unavailable' })
     await expect(direct.revoke(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
     await expect(direct.rotate(info.id)).rejects.toMatchObject({ code: 'store_unavailable' })
+    // Usage, audit, ledger and lease calls fail the same way, naming the operation.
+    const T = Date.UTC(2026, 0, 1)
+    const outage = { code: 'store_unavailable' }
+    await expect(
+      store.addUsage([{ keyId: info.id, ownerId: null, prefix: 'fail_test', minute: T, outcome: 'ok', count: 1 }]),
+    ).rejects.toMatchObject(outage)
+    await expect(store.readUsage({ prefix: 'fail_test', granularity: 'day', from: 0, to: T })).rejects.toMatchObject(outage)
+    await expect(store.listAudit({ prefix: 'fail_test', limit: 5 })).rejects.toThrow(/failed during listAudit/)
+    await expect(store.claimNotifications('h', T, 1_000, 5)).rejects.toMatchObject(outage)
+    await expect(store.acquireLease('maintenance', 'h', 1_000, T)).rejects.toMatchObject(outage)
     await sleep(300)
     expect(store.listening).toBe(false)
     // The cached instance refuses too: with notifications down its cache cannot be trusted (fail closed).
