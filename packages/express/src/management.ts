@@ -24,7 +24,7 @@ export type KeyManagementOptions = Omit<CoreOptions<Request>, 'basePath'>
  * }))
  */
 export function keyManagementRouter<S extends string = string>(keyward: Keyward<S>, options: KeyManagementOptions): RequestHandler {
-  const handle = keyManagementHandler<Request, S>(keyward, options)
+  const handle = keyManagementHandler<Request, S>(keyward, { clientAddress: (req) => req.ip, ...options })
   return async function keywardKeyManagement(req: Request, res: Response, next: NextFunction): Promise<void> {
     if (!handle.handles(req.path)) return next()
     await sendWeb(res, await handle(toWebRequest(req), req))

@@ -28,7 +28,11 @@ export interface KeyManagementPluginOptions extends Omit<KeyManagementOptions<Fa
  */
 export const keyManagementPlugin: FastifyPluginAsync<KeyManagementPluginOptions> = async (fastify, opts) => {
   const { keyward, ...options } = ownOptions(opts)
-  const handle = keyManagementHandler<FastifyRequest>(keyward, { ...options, basePath: fastify.prefix })
+  const handle = keyManagementHandler<FastifyRequest>(keyward, {
+    clientAddress: (request) => request.ip,
+    ...options,
+    basePath: fastify.prefix,
+  })
   keepRawBodies(fastify)
   async function keywardKeyManagement(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     if (!handle.handles(request.url.split('?', 1)[0]!)) {

@@ -25,7 +25,7 @@ export type KeyManagementOptions = CoreOptions<Context>
  * }))
  */
 export function keyManagementMiddleware<S extends string = string>(keyward: Keyward<S>, options: KeyManagementOptions): Middleware {
-  const handle = keyManagementHandler<Context, S>(keyward, options)
+  const handle = keyManagementHandler<Context, S>(keyward, { clientAddress: (ctx) => ctx.ip, ...options })
   return async function keywardKeyManagement(ctx: Context, next: Next): Promise<void> {
     if (!handle.handles(ctx.path)) return next()
     await sendWeb(ctx, await handle(toWebRequest(ctx), ctx))

@@ -2,9 +2,11 @@
  * `keyManagementHandler`: the JSON API behind an "API Keys" page, framework-free (Web `Request` in,
  * Web `Response` out). Express, Koa and Fastify mount it in a few lines.
  */
+import type { AuditActor } from '../../analytics-types.js'
 import type { Keyward } from '../../api.js'
 import { extractCredential } from '../credentials.js'
 import { onAction, onCollection, onKey, ownKey, type Operation } from './operations.js'
+import { onView } from './views.js'
 import { resolveManagementOptions, type KeyManagementActor, type KeyManagementOptions, type ManagementConfig } from './options.js'
 import { originRefusal } from './origin.js'
 import { errorResponse, jsonResponse, ManagementProblem } from './respond.js'
@@ -116,10 +118,11 @@ export function keyManagementHandler<R = Request, S extends string = string>(
       request,
       method: method === 'HEAD' ? 'GET' : method,
       ownerId,
-      actorId,
+      mutation: { actor: actorFrom(actorId, request, config.clientAddress?.(context)) },
     }
     if (target.kind === 'collection') return onCollection(op)
     const current = await ownKey(op, target.id)
+    if (target.kind === 'view') return onView(op, current, target.view)
     return target.kind === 'key' ? onKey(op, current) : onAction(op, current, target.action)
   }
 
@@ -136,4 +139,16 @@ export function keyManagementHandler<R = Request, S extends string = string>(
     }
   }
   return Object.assign(handler, { handles: (pathname: string) => route(pathname, config.basePath) !== null }) as KeyManagementHandler<R>
+}
+
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/** The audit actor of a request: who (from `authorize`), from which address, with which browser (bounded, cleaned). */
+function actorFrom(id: string, request: Request, ip: string | null | undefined): AuditActor {
+  const actor: AuditActor = { id: id.replace(CONTROL_RE, '').slice(0, 200) || 'unknown' }
+  const address = typeof ip === 'string' ? ip.replace(CONTROL_RE, '').slice(0, 100) : ''
+  if (address !== '') actor.ip = address
+  const userAgent = (request.headers.get('user-agent') ?? '').replace(CONTROL_RE, '').slice(0, 500)
+  if (userAgent !== '') actor.userAgent = userAgent
+  return actor
 }

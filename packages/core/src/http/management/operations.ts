@@ -2,6 +2,7 @@
  * The operations of the key management API, each on the keys of one owner: list and create on the
  * collection; get, update and delete on a key; disable, enable, revoke and rotate as actions.
  */
+import type { MutationOptions } from '../../analytics-api.js'
 import type { Keyward } from '../../api.js'
 import type { ApiKeyInfo, Metadata } from '../../types.js'
 import { ACTION_FIELDS, checkName, dateField, fieldsOf, onlyFields, readJsonBody } from './body.js'
@@ -19,8 +20,8 @@ export interface Operation {
   /** GET for HEAD. */
   method: string
   ownerId: string
-  /** Who acts for the owner: for the audit log (DESIGN §12), once mutations take an actor. */
-  actorId: string
+  /** Who acts for the owner, and from where: passed to every mutation for the audit log. */
+  mutation: MutationOptions
 }
 
 /** A query parameter given at most once. */
@@ -49,15 +50,18 @@ export async function onCollection(op: Operation): Promise<Response> {
   const { limits } = op.config
   onlyFields(body, fieldsOf(limits).create)
   checkName(keyward, body.name)
-  const created = await keyward.create({
-    name: body.name as string,
-    ownerId,
-    scopes: grantableScopes(body.scopes, op.config.allowedScopes),
-    expiresAt: dateField(body.expiresAt, 'expiresAt'),
-    ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
-    ...(limits.rateLimit !== null && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
-    ...(limits.credits !== null && { credits: cappedCredits(body.credits, limits.credits, undefined, Date.now()) }),
-  })
+  const created = await keyward.create(
+    {
+      name: body.name as string,
+      ownerId,
+      scopes: grantableScopes(body.scopes, op.config.allowedScopes),
+      expiresAt: dateField(body.expiresAt, 'expiresAt'),
+      ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
+      ...(limits.rateLimit !== null && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
+      ...(limits.credits !== null && { credits: cappedCredits(body.credits, limits.credits, undefined, Date.now()) }),
+    },
+    op.mutation,
+  )
   return jsonResponse(201, created)
 }
 
@@ -78,7 +82,7 @@ export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Respons
   const { keyward } = op
   if (op.method === 'GET') return jsonResponse(200, current)
   if (op.method === 'DELETE') {
-    await keyward.delete(current.id)
+    await keyward.delete(current.id, op.mutation)
     return jsonResponse(204)
   }
   const body = await readJsonBody(op.request, op.config.maxBodyBytes)
@@ -88,15 +92,19 @@ export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Respons
   const expiresAt = dateField(body.expiresAt, 'expiresAt')
   // New scopes are checked on their own; without them, the key keeps the scopes it has.
   if (!Array.isArray(body.scopes)) assertWithinAllowed(current, op.config.allowedScopes, 'updated')
-  const updated = await keyward.update(current.id, {
-    ...(body.name !== undefined && { name: body.name as string }),
-    ...(body.scopes !== undefined && { scopes: grantableScopes(body.scopes, op.config.allowedScopes) }),
-    ...(expiresAt !== undefined && { expiresAt }),
-    ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
-    ...(limits.rateLimit !== null && body.rateLimit !== undefined && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
-    ...(limits.credits !== null &&
-      body.credits !== undefined && { credits: cappedCredits(body.credits, limits.credits, current.credits, Date.now()) }),
-  })
+  const updated = await keyward.update(
+    current.id,
+    {
+      ...(body.name !== undefined && { name: body.name as string }),
+      ...(body.scopes !== undefined && { scopes: grantableScopes(body.scopes, op.config.allowedScopes) }),
+      ...(expiresAt !== undefined && { expiresAt }),
+      ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
+      ...(limits.rateLimit !== null && body.rateLimit !== undefined && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
+      ...(limits.credits !== null &&
+        body.credits !== undefined && { credits: cappedCredits(body.credits, limits.credits, current.credits, Date.now()) }),
+    },
+    op.mutation,
+  )
   return jsonResponse(200, updated)
 }
 
@@ -108,13 +116,17 @@ export async function onAction(op: Operation, current: ApiKeyInfo, action: KeyAc
     onlyFields(body, ACTION_FIELDS.rotate)
     assertWithinAllowed(current, op.config.allowedScopes, 'rotated')
     const expiresAt = dateField(body.expiresAt, 'expiresAt')
-    const rotated = await keyward.rotate(current.id, {
-      ...(body.gracePeriodMs !== undefined && { gracePeriodMs: body.gracePeriodMs as number }),
-      ...(expiresAt !== undefined && { expiresAt }),
-    })
+    const rotated = await keyward.rotate(
+      current.id,
+      {
+        ...(body.gracePeriodMs !== undefined && { gracePeriodMs: body.gracePeriodMs as number }),
+        ...(expiresAt !== undefined && { expiresAt }),
+      },
+      op.mutation,
+    )
     return jsonResponse(200, rotated)
   }
   onlyFields(body, ACTION_FIELDS.none)
   if (action === 'enable') assertWithinAllowed(current, op.config.allowedScopes, 'enabled')
-  return jsonResponse(200, await keyward[action](current.id))
+  return jsonResponse(200, await keyward[action](current.id, op.mutation))
 }

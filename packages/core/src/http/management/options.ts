@@ -80,9 +80,17 @@ export interface KeyManagementOptions<R = Request> {
    * It never receives a key.
    */
   onError?: (error: unknown, request: R) => void
+  /**
+   * The client address of a request, recorded with each change in the audit log (`actor.ip`). The
+   * Express, Koa and Fastify mounts default to the framework's `ip` (which honours its proxy
+   * setting); a Web `Request` carries none, so pass it on Bun, Deno or Workers.
+   * @example clientAddress: (request) => request.headers.get('cf-connecting-ip')
+   */
+  clientAddress?: (request: R) => string | null | undefined
 }
 
 export interface ManagementConfig<R> {
+  clientAddress: ((request: R) => string | null | undefined) | undefined
   authorize: KeyManagementOptions<R>['authorize']
   allowedOrigins: ReadonlySet<string>
   apiKeyHeaders: readonly string[]
@@ -104,6 +112,7 @@ const OPTION_NAMES = new Set([
   'maxBodyBytes',
   'basePath',
   'onError',
+  'clientAddress',
 ])
 
 /** Validate the options once; a `TypeError` names the option at fault (an unknown name included). */
@@ -130,7 +139,10 @@ export function resolveManagementOptions<R>(keyward: unknown, options: KeyManage
   if (typeof options.basePath !== 'undefined' && (typeof options.basePath !== 'string' || !BASE_PATH_RE.test(basePath)))
     throw new TypeError('options.basePath must be a path like "/api/keys"')
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function')
+  if (options.clientAddress !== undefined && typeof options.clientAddress !== 'function')
+    throw new TypeError('options.clientAddress must be a function')
   return {
+    clientAddress: options.clientAddress,
     authorize: options.authorize,
     allowedOrigins,
     apiKeyHeaders: [...headers],

@@ -1,12 +1,24 @@
 /** Which endpoint of the key management API a path names, and the methods each endpoint allows. */
 
-export type Route = { kind: 'collection' } | { kind: 'key'; id: string } | { kind: 'action'; id: string; action: KeyAction }
+export type Route =
+  | { kind: 'collection' }
+  | { kind: 'key'; id: string }
+  | { kind: 'action'; id: string; action: KeyAction }
+  | { kind: 'view'; id: string; view: KeyView }
 export type KeyAction = 'disable' | 'enable' | 'revoke' | 'rotate'
+/** Read-only views of one key: its usage chart data and its audit log. */
+export type KeyView = 'usage' | 'activity'
 
 const ACTIONS = new Set<string>(['disable', 'enable', 'revoke', 'rotate'])
+const VIEWS = new Set<string>(['usage', 'activity'])
 
 /** The `Allow` header of each endpoint. */
-export const ALLOW: Record<Route['kind'], string> = { collection: 'GET, HEAD, POST', key: 'GET, HEAD, PATCH, DELETE', action: 'POST' }
+export const ALLOW: Record<Route['kind'], string> = {
+  collection: 'GET, HEAD, POST',
+  key: 'GET, HEAD, PATCH, DELETE',
+  action: 'POST',
+  view: 'GET, HEAD',
+}
 
 /** `pathname` without `basePath` (`/api/keys`), or null when it lies outside it. */
 function relative(pathname: string, basePath: string): string | null {
@@ -30,6 +42,7 @@ export function route(pathname: string, basePath: string): Route | null {
   }
   if (parts.length === 1) return { kind: 'key', id }
   if (parts.length === 2 && ACTIONS.has(parts[1]!)) return { kind: 'action', id, action: parts[1] as KeyAction }
+  if (parts.length === 2 && VIEWS.has(parts[1]!)) return { kind: 'view', id, view: parts[1] as KeyView }
   return null
 }
 

@@ -5,6 +5,7 @@ import { requestChecks } from './management-checks.js'
 import { DETAILS, expectJson, expectProblem, managementContext, type ManagementContext } from './management-context.js'
 import { failureTests } from './management-failures.js'
 import { limitCapTests } from './management-limits.js'
+import { viewTests } from './management-views.js'
 
 export function managementTests(adapter: ConformanceAdapter): void {
   const ctx = managementContext(adapter)
@@ -13,6 +14,7 @@ export function managementTests(adapter: ConformanceAdapter): void {
   describe('request checks', () => requestChecks(ctx))
   describe('limits within caps', () => limitCapTests(ctx))
   describe('failures', () => failureTests(ctx))
+  describe('activity and usage views', () => viewTests(ctx))
 }
 
 function lifecycleTests(ctx: ManagementContext): void {
