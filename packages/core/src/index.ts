@@ -44,3 +44,7 @@ export type {
   UsageGranularity,
   UsageOutcome,
 } from './analytics-types.js'
+export type { AnalyticsOptions, MeterLike, MutationOptions } from './analytics-api.js'
+export type { AuditEntry, AuditLogOptions } from './instance/audit-trail.js'
+export type { MaintenanceReport, NotifyOptions } from './notify/maintenance.js'
+export type { KeyUsageTotal, TopKeysOptions, UsageBucket, UsageCounts, UsageOptions, UsageReport } from './usage/reader.js'

@@ -21,7 +21,7 @@ const MAX_RETRY_MS = 3_600_000
 const MAX_SEEN = 10_000
 
 /** The wait before the attempt after `attempts` failed ones: 5 s, doubling, at most an hour. */
-export function retryDelayMs(attempts: number): number {
+function retryDelayMs(attempts: number): number {
   return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), MAX_RETRY_MS)
 }
 
