@@ -9,11 +9,14 @@ import type { Keyward, KeywardOptions, KeyStore } from '@keyward/core'
  * (me, messages, contacts sync) on another framework, so one suite checks all three.
  */
 
-/** Run the example's entry point on a free port (as `pnpm start` would) and read its keys and address. */
-export async function startExample(entry: URL): Promise<{ base: string; keys: Record<string, string>; stop(): Promise<void> }> {
+/** Run the example's entry point on a free port (as `pnpm start` would), with `env` besides, and read its keys and address. */
+export async function startExample(
+  entry: URL,
+  env: Record<string, string> = {},
+): Promise<{ base: string; keys: Record<string, string>; output: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(entry)], {
     cwd: fileURLToPath(new URL('..', entry)),
-    env: { ...process.env, PORT: '0', KEYWARD_PEPPER: 'an-example-test-pepper-of-32-bytes!!' },
+    env: { ...process.env, PORT: '0', KEYWARD_PEPPER: 'an-example-test-pepper-of-32-bytes!!', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
@@ -41,7 +44,7 @@ export async function startExample(entry: URL): Promise<{ base: string; keys: Re
   }
   const keys: Record<string, string> = {}
   for (const [, scope, key] of out.matchAll(/^\s+(\S+:\S+)\s+(acme_live_\S+)$/gm)) keys[scope!] = key!
-  return { base: out.match(/Listening on (http:\/\/\S+)/)![1]!, keys, stop }
+  return { base: out.match(/Listening on (http:\/\/\S+)/)![1]!, keys, output: out, stop }
 }
 
 /** Run an entry point that is expected to stop by itself (a refusal), with `env` over the test's own; collect what it wrote. */
