@@ -74,10 +74,17 @@ async function opsPerSecond(run: (key: string) => unknown, keys: string[], async
 
 type CacheMode = 'warm' | 'warm, no key memo' | 'off'
 
-async function setup(pepper: boolean, mode: CacheMode) {
+async function setup(pepper: boolean, mode: CacheMode, usage: boolean) {
   const store = new MemoryKeyStore()
   const cache = mode === 'off' ? false : mode === 'warm' ? {} : { rememberVerifiedKeys: false }
-  const keyward = createKeyward({ prefix: 'acme_live', store, pepper: pepper ? PEPPER : false, cache, throttle: false })
+  const keyward = createKeyward({
+    prefix: 'acme_live',
+    store,
+    pepper: pepper ? PEPPER : false,
+    cache,
+    throttle: false,
+    ...(!usage && { usage: false as const }),
+  })
   const keys: { key: string; digest: Uint8Array }[] = []
   for (let i = 0; i < KEYS; i++) {
     const { key, info } = await keyward.create({ name: `bench ${i}` })
@@ -105,9 +112,14 @@ async function measureCreate(): Promise<number> {
 }
 
 const rows: string[] = []
-for (const pepper of [true, false]) {
-  for (const mode of ['warm', 'warm, no key memo', 'off'] as const) {
-    const { keyward, keys, floor } = await setup(pepper, mode)
+// Usage counting is on by default (MemoryKeyStore keeps usage); the "usage off" rows measure its cost.
+const CONFIGS = [true, false].flatMap((pepper) => [
+  ...(['warm', 'warm, no key memo', 'off'] as const).map((mode) => ({ pepper, mode, usage: true })),
+  { pepper, mode: 'warm' as const, usage: false },
+])
+for (const { pepper, mode, usage } of CONFIGS) {
+  {
+    const { keyward, keys, floor } = await setup(pepper, mode, usage)
     const plain = keys.map((k) => k.key)
     const floorRates: number[] = []
     const keywardRates: number[] = []
@@ -122,14 +134,14 @@ for (const pepper of [true, false]) {
     // per-round ratios is steadier than the ratio of medians when the machine is busy.
     const ratio = median(keywardRates.map((rate, i) => rate / floorRates[i]!))
     rows.push(
-      `| ${pepper ? 'HMAC-SHA256 (pepper)' : 'SHA-256'} | ${mode === 'off' ? 'off (MemoryKeyStore)' : mode} | ${Math.round(f).toLocaleString('en')} | ${Math.round(k).toLocaleString('en')} | ${ratio.toFixed(2)} | ${(1e6 / k).toFixed(2)} µs |`,
+      `| ${pepper ? 'HMAC-SHA256 (pepper)' : 'SHA-256'} | ${mode === 'off' ? 'off (MemoryKeyStore)' : mode} | ${usage ? 'on' : 'off'} | ${Math.round(f).toLocaleString('en')} | ${Math.round(k).toLocaleString('en')} | ${ratio.toFixed(2)} | ${(1e6 / k).toFixed(2)} µs |`,
     )
   }
 }
 const create = await measureCreate()
 
 console.log(`verify(): ${ROUNDS} interleaved rounds of ${ROUND_MS} ms, ${KEYS} keys, medians (Node ${process.version})\n`)
-console.log('| digest | cache | floor ops/s | keyward.verify ops/s | ratio (median of paired rounds) | per verify |')
-console.log('| --- | --- | ---: | ---: | ---: | ---: |')
+console.log('| digest | cache | usage | floor ops/s | keyward.verify ops/s | ratio (median of paired rounds) | per verify |')
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |')
 for (const row of rows) console.log(row)
 console.log(`\ncreate(): ${Math.round(create).toLocaleString('en')} keys/s (MemoryKeyStore, HMAC-SHA256, median of ${ROUNDS})`)
