@@ -32,6 +32,24 @@ const MAX_MATCHES = 1000
 const MAX_KEY_IDENTIFIER = 256
 const OPTION_NAMES = new Set(['fetchPublicKeys', 'action', 'onLeak', 'cacheMs', 'refreshIntervalMs', 'fetchTimeoutMs', 'dedupe', 'now'])
 
+/** Who the audit log names for what the handler does. */
+const ACTOR = { id: 'github-secret-scanning' }
+
+/**
+ * `key.leaked` in the audit log (and the notification, once per key) with the public URL GitHub
+ * gave; a URL Keyward refuses (not http(s), too long) is left out rather than losing the report.
+ */
+async function reportLeak(keyward: Keyward, id: string, url: string | undefined): Promise<void> {
+  try {
+    await keyward.reportLeak(id, url ? { url } : {}, { actor: ACTOR })
+  } catch (error) {
+    // By code and field, not class: the bundled entry points need not share one InvalidInputError.
+    const refused = error as { code?: unknown; field?: unknown } | null
+    if (!url || refused?.code !== 'invalid_input' || refused.field !== 'url') throw error
+    await keyward.reportLeak(id, {}, { actor: ACTOR })
+  }
+}
+
 function isMatchList(value: unknown): value is SecretScanningMatch[] {
   return (
     Array.isArray(value) &&
@@ -122,11 +140,12 @@ export function secretScanningHandler(
       if (!handled.claim(digest)) continue
       let done: LeakReport['action'] = 'none'
       try {
+        await reportLeak(keyward, info.id, match.url)
         if (action === 'revoke' && info.status !== 'revoked') {
-          await keyward.revoke(info.id)
+          await keyward.revoke(info.id, { actor: ACTOR })
           done = 'revoked'
         } else if (action === 'disable' && info.status !== 'revoked' && info.status !== 'disabled') {
-          await keyward.disable(info.id)
+          await keyward.disable(info.id, { actor: ACTOR })
           done = 'disabled'
         }
       } catch (error) {

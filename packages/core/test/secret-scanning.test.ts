@@ -2,6 +2,8 @@ import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createKeyward, MemoryKeyStore } from '../src/index.js'
 import { derToRawSignature, type LeakReport, secretScanningHandler, type SecretScanningPublicKey } from '../src/secret-scanning.js'
+import type { Keyward } from '../src/api.js'
+import type { AuditLogOptions } from '../src/instance/audit-trail.js'
 import type { KeyStore } from '../src/types.js'
 import { CountingStore, manualClock, PEPPER } from './helpers.js'
 
@@ -30,6 +32,12 @@ async function setup(options: Parameters<typeof secretScanningHandler>[1] = {}, 
     ...options,
   })
   return { keyward, handle, leaks, fetches: () => fetches, store }
+}
+
+/** The audit entries `query` selects as [action, actor id, owner], by action (entries of one millisecond have no order). */
+async function auditOf(keyward: Keyward, query: AuditLogOptions) {
+  const { items } = await keyward.auditLog(query)
+  return items.map((e) => [e.action, e.actor?.id, e.ownerId]).sort((a, b) => a[0]!.localeCompare(b[0]!))
 }
 
 describe('secretScanningHandler', () => {
@@ -61,17 +69,44 @@ describe('secretScanningHandler', () => {
       key: { id: info.id, ownerId: 'team-1' },
     })
     expect(JSON.stringify(leaks)).not.toContain(key.slice(-38))
-    // A second report of the same key: still a true positive, nothing left to do.
+    // The audit log names the handler: the leak, then the revocation.
+    expect(await auditOf(keyward, { keyId: info.id })).toEqual([
+      ['key.created', undefined, 'team-1'],
+      ['key.leaked', 'github-secret-scanning', 'team-1'],
+      ['key.revoked', 'github-secret-scanning', 'team-1'],
+    ])
+    // A second report of the same key: still a true positive, nothing left to do but record it.
     const again = await handle(signed(JSON.stringify([{ token: key, type: 'acme_api_key' }])))
     expect(again.body).toEqual([{ token_hash: sha(key), token_type: 'acme_api_key', label: 'true_positive' }])
     expect(leaks[1]).toMatchObject({ action: 'none' })
+    expect((await auditOf(keyward, { actorId: 'github-secret-scanning' })).map(([action]) => action)).toEqual([
+      'key.leaked',
+      'key.leaked',
+      'key.revoked',
+    ])
   })
 
-  it('can disable instead of revoking', async () => {
+  it('can disable instead of revoking, and records the leak even when told to do nothing', async () => {
     const { keyward, handle } = await setup({ action: 'disable' })
-    const { key } = await keyward.create({ name: 'CRM' })
+    const { key, info } = await keyward.create({ name: 'CRM' })
     await handle(signed(JSON.stringify([{ token: key, type: 't' }])))
     expect(await keyward.verify(key)).toMatchObject({ code: 'disabled' })
+    expect(await auditOf(keyward, { keyId: info.id })).toEqual([
+      ['key.created', undefined, undefined],
+      ['key.disabled', 'github-secret-scanning', undefined],
+      ['key.leaked', 'github-secret-scanning', undefined],
+    ])
+
+    const watching = await setup({ action: 'none' })
+    const found = await watching.keyward.create({ name: 'CRM' })
+    // A URL Keyward would refuse in a notification is left out; the leak is still recorded.
+    const report = [{ token: found.key, type: 't', url: `https://github.com/${'x'.repeat(2100)}` }]
+    expect((await watching.handle(signed(JSON.stringify(report)))).status).toBe(200)
+    expect((await watching.keyward.verify(found.key)).ok).toBe(true)
+    expect(await auditOf(watching.keyward, { keyId: found.info.id })).toEqual([
+      ['key.created', undefined, undefined],
+      ['key.leaked', 'github-secret-scanning', undefined],
+    ])
   })
 
   it('refuses unsigned, tampered and foreign-signed reports without touching any key', async () => {

@@ -35,7 +35,9 @@ export interface SecretScanningOptions {
    */
   fetchPublicKeys?: (options: { signal: AbortSignal }) => Promise<SecretScanningPublicKey[]>
   /**
-   * What to do with a real key found in public.
+   * What to do with a real key found in public. Whatever it is, the find is reported first
+   * (`keyward.reportLeak` with GitHub's public URL): `key.leaked` in the audit log, and the
+   * notification once per key. The audit log names the actor `github-secret-scanning`.
    * @default 'revoke'
    */
   action?: 'revoke' | 'disable' | 'none'
