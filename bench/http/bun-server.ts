@@ -16,7 +16,13 @@ declare const Bun: {
 }
 
 const variant = process.argv[2] as Variant
-const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: 'bench-pepper-0123456789-0123456789-abcdef' })
+// Usage counting is on by default; `pnpm bench:http -- --usage off` measures without it.
+const keyward = createKeyward({
+  prefix: 'acme_live',
+  store: new MemoryKeyStore(),
+  pepper: 'bench-pepper-0123456789-0123456789-abcdef',
+  ...(process.env.KEYWARD_BENCH_USAGE === 'off' && { usage: false as const }),
+})
 const { key } = await keyward.create({ name: 'bench' })
 const users = new Map([[key, { id: 'user-0' }]])
 const BODY = { hello: 'world' }

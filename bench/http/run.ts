@@ -4,7 +4,7 @@
  * common alternative, each server in its own process, driven by autocannon over loopback in
  * interleaved rounds; then each middleware alone and Keyward's cost as the store grows.
  *
- * Usage: pnpm bench:http [-- --frameworks express,koa,fastify,hono,bun --rounds 8 --duration 2 --connections 16
+ * Usage: pnpm bench:http [-- --frameworks express,koa,fastify,hono,bun --rounds 8 --duration 2 --connections 16 --usage off
  *   --micro-ms 150 --max-keys 1000000 --skip-micro]
  * Prints a Markdown report (paste it into BENCHMARKS.md, "## HTTP adapters").
  */
@@ -24,6 +24,8 @@ const DURATION = Number(args.get('duration') ?? 2)
 const CONNECTIONS = Number(args.get('connections') ?? 16)
 const MICRO_MS = Number(args.get('micro-ms') ?? 150)
 const MAX_KEYS = Number(args.get('max-keys') ?? 1_000_000)
+// Servers read it at start: `--usage off` turns usage counting off in every bench server.
+if (args.get('usage') === 'off') process.env.KEYWARD_BENCH_USAGE = 'off'
 const FRAMEWORKS: HttpFramework[] = listArg(args, 'frameworks', HTTP_FRAMEWORKS, HTTP_FRAMEWORKS)
 const SKIP_MICRO = args.has('skip-micro')
 const VARIANTS: Variant[] = ['bare', 'noop', 'keyward', 'alternative']

@@ -10,7 +10,13 @@ import { answerRequests } from '../lib/children.js'
 const [framework, variant] = process.argv.slice(2) as [Framework, Variant]
 // Bun's server is its own script, under the Bun binary.
 if ((framework as string) === 'bun') throw new Error('server.ts serves the Node frameworks; Bun runs bun-server.ts')
-const keyward = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: 'bench-pepper-0123456789-0123456789-abcdef' })
+// Usage counting is on by default; `pnpm bench:http -- --usage off` measures without it.
+const keyward = createKeyward({
+  prefix: 'acme_live',
+  store: new MemoryKeyStore(),
+  pepper: 'bench-pepper-0123456789-0123456789-abcdef',
+  ...(process.env.KEYWARD_BENCH_USAGE === 'off' && { usage: false as const }),
+})
 const { key } = await keyward.create({ name: 'bench' })
 const app = await buildApp(framework, variant, keyward, [key])
 const port = await app.listen()
