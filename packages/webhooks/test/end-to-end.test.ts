@@ -149,6 +149,46 @@ describe('webhook delivery end to end', () => {
     )
   })
 
+  it('a slow receiver: an instance sends no notification whose claim may have passed to another instance', async () => {
+    const clock = new Clock()
+    const secret = newSecret()
+    // Each answer takes 15 s of the clock, so a batch of 8 outlasts the 60 s claim on it.
+    const server = owned(
+      await switchboard(
+        clock,
+        () => {
+          clock.advance(15_000)
+          return 200
+        },
+        20,
+      ),
+    )
+    const file = dbFile()
+    const [a, b] = [0, 1].map(() => owned(keywardOn(owned(new SqliteKeyStore(file)), { clock, url: server.url, secret })))
+    const expiresAt = clock.t + DAY_MS
+    const keys = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => a!.create({ name: `expiring ${i}`, expiresAt: new Date(expiresAt) })),
+    )
+
+    const running = a!.runMaintenance() // records all 8, claims them in one batch, sends them one by one
+    let done = false
+    void running.finally(() => (done = true))
+    await until(() => server.deliveries.length > 0)
+    while (!done) {
+      await b!.runMaintenance() // delivers whatever is due and unclaimed meanwhile
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await running
+    for (let round = 0; round < 10 && server.deliveries.length < keys.length; round++) {
+      clock.advance(61_000) // claims left unsent lapse
+      await Promise.all([a!.runMaintenance(), b!.runMaintenance()])
+    }
+
+    const expected = keys.map(({ info }) => expiringId(info.id, expiresAt))
+    expectDeliveredOnce(server.deliveries, secret, expected)
+    expect(server.deliveries).toHaveLength(expected.length)
+  })
+
   it('a process killed mid-delivery loses nothing: a new instance past the claim delivers every notification once', async () => {
     const clock = new Clock()
     const secret = newSecret()

@@ -15,6 +15,12 @@ export interface NotifierParts {
 
 /** How long a claimed delivery is this instance's before another may take it over. */
 const CLAIM_MS = 60_000
+/**
+ * A claimed batch is sent one by one only while this much of its claim is left: the rest waits for
+ * the claim to lapse, so no send (at most the sender's timeout, 10 s by default) outlasts the claim
+ * and overlaps another instance's claim of the same notification.
+ */
+const SEND_WITHIN_MS = CLAIM_MS / 2
 const BATCH = 20
 const FIRST_RETRY_MS = 5_000
 const MAX_RETRY_MS = 3_600_000
@@ -67,8 +73,12 @@ export class Notifier {
     const tally = { delivered: 0, failed: 0 }
     if (sender === null) return tally
     for (let round = 0; round < 50; round++) {
-      const batch = await store.claimNotifications!(holder, this.#p.now(), CLAIM_MS, BATCH)
-      for (const notification of batch) await this.#attempt(sender, notification, tally)
+      const claimedAt = this.#p.now()
+      const batch = await store.claimNotifications!(holder, claimedAt, CLAIM_MS, BATCH)
+      for (const notification of batch) {
+        if (this.#p.now() - claimedAt >= SEND_WITHIN_MS) return tally
+        await this.#attempt(sender, notification, tally)
+      }
       if (batch.length < BATCH) break
     }
     return tally
