@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import type { Keyward } from '@keyward/core'
 import { keyManagementRouter } from '@keyward/express'
 import express, { type Express, type Request, type Response } from 'express'
@@ -13,8 +15,15 @@ import type { Html } from './pages/html.js'
 import { layout, type Section } from './pages/layout.js'
 import { SCOPES, type DemoScope } from './scopes.js'
 
-/** The page script, inlined with a CSP nonce (no build step). */
-const KEYS_SCRIPT = readFileSync(new URL('./client/keys.js', import.meta.url), 'utf8')
+/** The page scripts, inlined with a CSP nonce (no build step): the key list, then each key's usage and activity. */
+const KEYS_SCRIPT = [new URL('./client/keys.js', import.meta.url), new URL('./client/key-details.js', import.meta.url)]
+  .map((file) => readFileSync(file, 'utf8'))
+  .join('\n')
+
+/** Chart.js's browser build, served from node_modules (the page loads nothing from other sites). */
+const require = createRequire(import.meta.url)
+const CHART_JS = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'))
+const CHART_PATH = '/assets/chart.umd.min.js'
 
 export interface DemoAppOptions {
   /** The signed-in team of this demo: every key is created for it. */
@@ -27,6 +36,7 @@ export interface DemoAppOptions {
 }
 
 function sendPage(res: Response, owner: string, title: string, section: Section | null, body: Html, script?: string): void {
+  const scriptFiles = script === undefined ? [] : [CHART_PATH]
   const nonce = randomBytes(16).toString('base64')
   res.set({
     'content-type': 'text/html; charset=utf-8',
@@ -35,7 +45,7 @@ function sendPage(res: Response, owner: string, title: string, section: Section 
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
   })
-  res.send(layout({ title, section, owner, nonce, body, ...(script !== undefined && { script }) }))
+  res.send(layout({ title, section, owner, nonce, body, scriptFiles, ...(script !== undefined && { script }) }))
 }
 
 /**
@@ -64,6 +74,9 @@ export function createDemoApp(keyward: Keyward<DemoScope>, { owner, origins }: D
     }),
   )
   app.use('/v1', protectedApi(keyward))
+  app.get(CHART_PATH, (_req, res) => {
+    res.set({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' }).send(CHART_JS)
+  })
 
   app.get('/', (_req, res) => sendPage(res, owner, 'Home', 'home', homePage()))
   app.get('/settings', (_req, res) => sendPage(res, owner, 'Settings', 'settings', settingsPage()))

@@ -60,6 +60,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     pepper: loadPepper(dataDir),
     // Show "last used" within seconds on the page (the default batches writes per minute).
     lastUsed: { intervalMs: 1_000 },
+    // Usage counts reach the store every second (the usage view reads this instance's pending counts too).
+    usage: { flushMs: 1_000 },
   })
   const server = createServer()
   const host = options.host ?? '127.0.0.1'

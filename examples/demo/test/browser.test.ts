@@ -7,25 +7,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type RunningDemo } from '../src/demo.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-]
-// The committed screenshots (1280 px and 375 px wide) are refreshed with KEYWARD_UPDATE_SCREENSHOTS=1; other runs leave the tree clean.
-const SCREENSHOTS =
-  process.env.KEYWARD_UPDATE_SCREENSHOTS === '1'
-    ? fileURLToPath(new URL('../screenshots/', import.meta.url))
-    : join(tmpdir(), 'keyward-demo-screenshots')
+import { CHROMIUM, launchChromium, SCREENSHOTS } from './chromium.js'
 
 let demo: RunningDemo
 let context: BrowserContext
@@ -62,13 +47,7 @@ describe('the API Keys page in Chromium', () => {
     tmp = mkdtempSync(join(tmpdir(), 'keyward-demo-'))
     demo = await startDemo({ port: 0, dataDir: join(tmp, 'data') })
     // A persistent context on a fresh profile folder: the launch never touches a real profile.
-    context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 800 },
-      baseURL: demo.url,
-    })
+    context = await launchChromium(join(tmp, 'profile'), demo.url)
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: demo.url })
     page = await context.newPage()
     page.setDefaultTimeout(10_000)
@@ -274,7 +253,7 @@ describe('the API Keys page in Chromium', () => {
     await revoke.getByRole('button', { name: 'Yes, Revoke Key' }).click()
     await page.getByRole('status').filter({ hasText: 'revoked' }).waitFor()
     await expect.poll(() => rowOf('Temporary import').locator('.status').textContent()).toBe('Revoked')
-    expect(await rowOf('Temporary import').getByRole('button').allTextContents()).toEqual(['Delete'])
+    expect(await rowOf('Temporary import').getByRole('button').allTextContents()).toEqual(['View usage', 'Delete'])
     const refused = await fetch(`${demo.url}/v1/me`, { headers: { authorization: `Bearer ${temporary}` } })
     expect(await refused.json()).toMatchObject({ status: 401, code: 'revoked' })
 
@@ -368,15 +347,7 @@ describe('the API Keys page in Chromium', () => {
   })
 
   it('fits a 375 px phone: no zoomed-out page, no sideways scroll, every action reachable, the icons labelled on focus', async () => {
-    const phone = await chromium.launchPersistentContext(join(tmp, 'phone-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 375, height: 812 },
-      isMobile: true,
-      hasTouch: true,
-      baseURL: demo.url,
-    })
+    const phone = await launchChromium(join(tmp, 'phone-profile'), demo.url, 'phone')
     try {
       const small = await phone.newPage()
       small.setDefaultTimeout(10_000)

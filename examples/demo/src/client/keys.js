@@ -298,7 +298,8 @@
     else body.name = c.name.value.trim()
 
     const scopes = c.scopes.filter((box) => box.checked).map((box) => box.value)
-    body.scopes = scopes
+    // On edit, only a change is sent: the audit log then names just what changed.
+    if (original === null || [...scopes].sort().join() !== [...original.scopes].sort().join()) body.scopes = scopes
 
     const expiresAt = expiryOf(c.expiry)
     if (expiresAt !== undefined && !(original === null && expiresAt === null)) body.expiresAt = expiresAt

@@ -7,6 +7,7 @@ import { SCOPES } from '../scopes.js'
 import { formatAgo, formatDate, formatFullDate, formatIn } from './format.js'
 import { html, type Html } from './html.js'
 import { icons } from './icons.js'
+import { detailsButton, detailsDialog } from './key-details.js'
 
 type Tab = 'api-keys' | 'endpoints'
 
@@ -124,7 +125,7 @@ function lastUsedCell(key: AnyKey, now: number): Html {
     key.lastUsedAt === null
       ? html`<span class="muted last-used">Never</span>`
       : html`<time class="last-used" datetime="${key.lastUsedAt.toISOString()}" title="${formatFullDate(key.lastUsedAt)}">${formatAgo(key.lastUsedAt, now)}</time>`
-  return html`${used}<span class="sub">Created <time datetime="${key.createdAt.toISOString()}" title="${formatFullDate(key.createdAt)}">${formatDate(key.createdAt, now)}</time></span>`
+  return html`${used}<span class="sub">Created <time datetime="${key.createdAt.toISOString()}" title="${formatFullDate(key.createdAt)}">${formatDate(key.createdAt, now)}</time></span>${detailsButton(key.name)}`
 }
 
 function row(key: AnyKey, now: number, byId: ReadonlyMap<string, AnyKey>): Html {
@@ -272,7 +273,8 @@ function dialogs(): Html {
     <p class="warning" role="note" id="delete-hint">${icons.warning()}<span>To stop a key, <strong>revoke</strong> it instead: it stops just as fast and keeps its record.</span></p>
     ${dialogFooter('delete', 'Yes, Delete Key', 'btn-danger-solid', html`<button type="button" class="btn" id="revoke-instead">Revoke Instead</button>`)}
   </form>
-</dialog>`
+</dialog>
+${detailsDialog()}`
 }
 
 function newKeyPanel(): Html {

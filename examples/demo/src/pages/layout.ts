@@ -14,6 +14,8 @@ interface LayoutInput {
   nonce: string
   body: Html
   script?: string
+  /** Same-origin script files to load (with the nonce) before `script`, such as the chart library. */
+  scriptFiles?: readonly string[]
 }
 
 const NAV: { section: Section; href: string; label: string; icon: () => Html }[] = [
@@ -32,7 +34,7 @@ function initials(name: string): string {
 }
 
 /** The page chrome: top navigation bar (Home, Developers `<>`, Settings) and the main region. */
-export function layout({ title, section, owner, nonce, body, script }: LayoutInput): string {
+export function layout({ title, section, owner, nonce, body, script, scriptFiles = [] }: LayoutInput): string {
   return `<!doctype html>${html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -60,6 +62,7 @@ export function layout({ title, section, owner, nonce, body, script }: LayoutInp
 <main id="main">
 ${body}
 </main>
+${scriptFiles.map((src) => html`<script nonce="${nonce}" src="${src}"></script>`)}
 ${script === undefined ? '' : html`<script nonce="${nonce}">${new Html(script)}</script>`}
 </body>
 </html>`}`

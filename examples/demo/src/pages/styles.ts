@@ -170,4 +170,44 @@ fieldset.field { border: 0; padding: 0; margin: 0 0 16px; }
   table.keys .actions .btn { min-height: 36px; }
 }
 .after-table { margin-top: 16px; }
+
+/* A key's details: usage chart and activity, in a dialog that fits a phone. */
+.btn-link { display: inline-block; margin-top: 4px; padding: 0; border: 0; background: none; font: inherit; font-size: 12px; font-weight: 500; color: var(--accent); text-decoration: underline; text-underline-offset: 2px; cursor: pointer; }
+.btn-link:hover { color: var(--accent-hover); }
+table.keys .btn-link { min-height: 24px; }
+dialog.details-dialog { width: min(820px, calc(100vw - 24px)); }
+.details { padding: 20px 24px 24px; }
+.details-head { display: flex; align-items: flex-start; justify-content: space-between; gap: 12px; }
+.details-head h2 { margin: 0 0 2px; overflow-wrap: anywhere; }
+.details-head code { font-size: 12px; overflow-wrap: anywhere; }
+.details-head .btn-icon { border-color: transparent; }
+.details-tabs { display: flex; gap: 20px; border-bottom: 1px solid var(--line); margin: 14px 0 16px; }
+.details-tabs [role="tab"] { border: 0; background: none; font: inherit; font-weight: 500; color: var(--muted); padding: 8px 2px; border-bottom: 2px solid transparent; margin-bottom: -1px; cursor: pointer; }
+.details-tabs [role="tab"][aria-selected="true"] { color: var(--accent); border-bottom-color: var(--accent); }
+.details-panel[hidden] { display: none; }
+.usage-head { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 8px 16px; }
+.last-used-line { margin: 0; font-size: 14px; overflow-wrap: anywhere; }
+.range { display: inline-flex; }
+.range .btn { border-radius: 0; }
+.range .btn:first-child { border-radius: 8px 0 0 8px; }
+.range .btn:last-child { border-radius: 0 8px 8px 0; margin-left: -1px; }
+.range .btn[aria-pressed="true"] { background: var(--accent-soft); border-color: #c7d2fe; color: var(--accent); }
+dialog .usage-summary { margin: 10px 0 8px; color: var(--text); }
+.chart-box { position: relative; height: 300px; width: 100%; min-width: 0; }
+.activity-scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+table.activity th, table.activity td { padding: 8px 12px; font-size: 13px; }
+table.activity thead th { border-radius: 0; }
+table.activity td:first-child { white-space: nowrap; }
+.activity-more { display: flex; justify-content: center; margin-top: 12px; }
+@media (max-width: 640px) {
+  .details { padding: 16px; }
+  .chart-box { height: 260px; }
+  table.activity thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.activity, table.activity tbody, table.activity tr { display: block; }
+  table.activity tr { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 2px 12px; padding: 10px 12px; border-bottom: 1px solid var(--line); }
+  table.activity tr:last-child { border-bottom: 0; }
+  table.activity td { display: block; padding: 0; border: 0; overflow-wrap: anywhere; }
+  table.activity td[data-label="What"] { font-weight: 600; }
+  table.activity td[data-label="Who"], table.activity td[data-label="From"] { color: var(--muted); }
+}
 `
