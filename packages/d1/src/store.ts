@@ -35,6 +35,8 @@ import {
   sqlitePatchFields as patchFields,
   sqliteRecordToRow as recordToRow,
   sqliteRowToRecord as rowToRecord,
+  sqliteTouchSql,
+  sqliteTouchValues,
   type SqliteKeyRow as KeyRow,
 } from '@keyward/core/store'
 import { LATEST_VERSION, migrationStatements, migrationsTable, q, spendSql } from './schema.js'
@@ -44,7 +46,7 @@ const SCHEMA_ERROR_STORE = { packageName: '@keyward/d1', migrationSql: 'd1Migrat
 const COUNTER_SWEEP_EVERY = 1000
 const COLUMNS = (
   'id prefix digest algorithm pepper_id hint name owner_id scopes metadata created_at updated_at expires_at disabled_at revoked_at ' +
-  'last_used_at rotated_from_id rotated_to_id rate_limit credits revision'
+  'last_used_at last_used_from rotated_from_id rotated_to_id rate_limit credits revision'
 ).split(' ')
 
 /**
@@ -120,6 +122,15 @@ export class D1KeyStore implements KeyStore {
       // One batch is one transaction: a schema is there whole or not at all.
       await this.#db.batch(migrationStatements(this.#table, version, Date.now()).map((sql) => this.#db.prepare(sql)))
     } catch (error) {
+      // Another isolate migrating at the same moment wins (an ALTER TABLE cannot be IF NOT EXISTS):
+      // this batch rolled back, and the schema is current all the same.
+      if (
+        await this.#schemaVersion().then(
+          (v) => v === LATEST_VERSION,
+          () => false,
+        )
+      )
+        return
       throw storeFailure('migrate', error)
     }
   }
@@ -237,8 +248,8 @@ export class D1KeyStore implements KeyStore {
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
-    const sql = `UPDATE ${q(this.#table)} SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`
-    await this.#run('touch', () => this.#db.batch(entries.map((e) => this.#db.prepare(sql).bind(e.lastUsedAt.getTime(), e.id))))
+    const sql = sqliteTouchSql(this.#table)
+    await this.#run('touch', () => this.#db.batch(entries.map((e) => this.#db.prepare(sql).bind(...sqliteTouchValues(e)))))
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {

@@ -1,3 +1,4 @@
+import { sqliteRecordToRow } from '@keyward/core/store'
 import { sampleRecord } from '@keyward/core/testing'
 import { d1MigrationSql } from '@keyward/d1'
 import { describe, expect, it } from 'vitest'
@@ -11,8 +12,8 @@ function version1(table: string): string[] {
 }
 
 describe('D1KeyStore schema', () => {
-  it('is at version 2: migration 2 adds usage counts, the audit log, the notification ledger and leases', async () => {
-    expect(LATEST_VERSION).toBe(2)
+  it('is at version 3: migration 2 adds usage counts, the audit log, the notification ledger and leases, 3 the last-use address', async () => {
+    expect(LATEST_VERSION).toBe(3)
     const store = await remoteStore('schema_new')
     expect(await store.schemaVersion()).toBe(0)
     await store.insert(sampleRecord(), {
@@ -27,7 +28,7 @@ describe('D1KeyStore schema', () => {
         fields: null,
       },
     })
-    expect(await store.schemaVersion()).toBe(2)
+    expect(await store.schemaVersion()).toBe(3)
     expect((await store.listAudit!({ prefix: 'conf_test', limit: 10 })).items.map((e) => e.id)).toEqual(['a1'])
   })
 
@@ -36,13 +37,21 @@ describe('D1KeyStore schema', () => {
     await execSql(version1(table))
     const now = Date.UTC(2026, 0, 1)
     await execSql([`INSERT INTO "${table}_counters" (slot, count, reset_at) VALUES ('c@3600000:${now}', 7, ${now + 3_600_000})`])
+    const record = sampleRecord({ lastUsedAt: new Date(now) })
+    const row = Object.entries(sqliteRecordToRow(record)).filter(([column]) => column !== 'last_used_from')
+    const sql = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`)
+    await execSql([`INSERT INTO "${table}" (${row.map(([c]) => c)}) VALUES (${row.map(([, v]) => sql(v))})`])
     const strict = await remoteStore(table, false)
     await expect(strict.findById('AAAAAAAAAAAA')).rejects.toMatchObject({ code: 'schema_outdated' })
     expect(await strict.schemaVersion()).toBe(1)
     const store = await remoteStore(table)
     expect(await store.incrementCounter!('c', 0, 3_600_000, now)).toEqual({ count: 7, resetAt: now + 3_600_000 })
-    expect(await store.schemaVersion()).toBe(2)
+    expect(await store.schemaVersion()).toBe(3)
     expect(await store.acquireLease!('maintenance', 'h1', 1_000, now)).toBe(true)
     expect(await strict.acquireLease!('maintenance', 'h2', 1_000, now)).toBe(false) // the schema is current now
+    // The key of version 1 reads back as it was (no address), and keeps one from its next use.
+    expect(await store.findById(record.id)).toEqual(record) // toEqual tells a null lastUsedFrom from an absent one
+    await store.touch([{ id: record.id, lastUsedAt: new Date(now + 1), from: '192.0.2.44' }])
+    expect(await strict.findById(record.id)).toEqual({ ...record, lastUsedAt: new Date(now + 1), lastUsedFrom: '192.0.2.44' })
   })
 })

@@ -1,4 +1,4 @@
-import { sqliteAnalyticsSchema } from '@keyward/core/store'
+import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema } from '@keyward/core/store'
 
 /** One versioned schema change. Applied in order; each version once. */
 export interface SqliteMigration {
@@ -90,6 +90,13 @@ CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DES
     version: 3,
     name: 'usage counts, audit log, notification ledger and leases',
     sql: (t) => `${sqliteAnalyticsSchema(t).join(';\n')};\n`,
+  },
+  {
+    version: 4,
+    name: 'client address of the last use',
+    // Written with `last_used_at` on the hot path; like it, left out of the update trigger of
+    // version 2 (which names its columns), so a touch notifies no cache.
+    sql: (t) => `${sqliteAddLastUsedFromSql(t)};\n`,
   },
 ]
 

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3'
-import { spendFromCredits, type Credits, type CreditSpend } from '@keyward/core/store'
+import {
+  spendFromCredits,
+  sqliteTouchSql,
+  sqliteTouchValues,
+  type Credits,
+  type CreditSpend,
+  type LastUsedEntry,
+} from '@keyward/core/store'
 import { q } from './migrations.js'
 
 type Db = Database.Database
@@ -12,7 +19,7 @@ export interface SqliteStatements {
   delete: Statement
   /** The list query for one combination of filters. */
   list: (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean) => Statement
-  touchMany: Database.Transaction<(entries: (readonly [number, string])[]) => void>
+  touchMany: Database.Transaction<(entries: LastUsedEntry[]) => void>
   increment: Statement
   sweepCounters: Statement
   spend: Database.Transaction<(id: string, cost: number, now: number) => CreditSpend | null>
@@ -24,7 +31,7 @@ export interface SqliteStatements {
 export function prepareStatements(db: Db, table: string): SqliteStatements {
   const t = q(table)
   const columns =
-    'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
+    'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, last_used_from, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
   const lists = new Map<string, Statement>()
   /** The list query for one combination of filters, prepared on first use. */
   const list = (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement => {
@@ -44,7 +51,7 @@ export function prepareStatements(db: Db, table: string): SqliteStatements {
     }
     return statement
   }
-  const touch = db.prepare(`UPDATE ${t} SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)`)
+  const touch = db.prepare(sqliteTouchSql(table))
   const readCredits = db.prepare(`SELECT credits FROM ${t} WHERE id = ?`).pluck()
   const writeCredits = db.prepare(`UPDATE ${t} SET credits = ? WHERE id = ?`)
   return {
@@ -57,8 +64,8 @@ export function prepareStatements(db: Db, table: string): SqliteStatements {
     findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
     delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
     list,
-    touchMany: db.transaction((entries: (readonly [number, string])[]) => {
-      for (const [at, id] of entries) touch.run({ at, id })
+    touchMany: db.transaction((entries: LastUsedEntry[]) => {
+      for (const entry of entries) touch.run(sqliteTouchValues(entry))
     }),
     increment: db.prepare(
       `INSERT INTO ${q(`${table}_counters`)} (slot, count, reset_at) VALUES (?, ?, ?)

@@ -307,8 +307,7 @@ export class SqliteKeyStore implements KeyStore {
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
-    const rows = entries.map((e) => [e.lastUsedAt.getTime(), e.id] as const)
-    await this.#attempt('touch', this.#requestTimeoutMs, () => this.#s.touchMany(rows))
+    await this.#attempt('touch', this.#requestTimeoutMs, () => this.#s.touchMany(entries))
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {

@@ -73,7 +73,7 @@ describe('a change made outside Keyward (raw SQL on the file) reaches a cached i
     }
   })
 
-  it('does not notify for the writes Keyward makes on the hot path (last-used times, credit balance)', async () => {
+  it('does not notify for the writes Keyward makes on the hot path (last-used time and address, credit balance)', async () => {
     const file = dbPath(dir)
     const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     const peer = new SqliteKeyStore(file)
@@ -82,10 +82,11 @@ describe('a change made outside Keyward (raw SQL on the file) reaches a cached i
     const seen: string[] = []
     const unsubscribe = await store.subscribe((change) => seen.push(change.id))
     try {
-      await peer.touch([{ id: record.id, lastUsedAt: new Date() }])
+      await peer.touch([{ id: record.id, lastUsedAt: new Date(), from: '203.0.113.9' }])
       await peer.spendCredits(record.id, 1, Date.now())
       await sleep(300)
       expect(seen).toEqual([])
+      expect((await store.findById(record.id))?.lastUsedFrom).toBe('203.0.113.9') // written, yet no notification
       // A hand edit of the credit settings does notify: it changes what a cached record says.
       const raw = new Database(file)
       raw.prepare(`UPDATE keyward_keys SET credits = json_set(credits, '$.refill.amount', 99) WHERE id = ?`).run(record.id)

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { KeyStoreSchemaError, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, SqliteKeyStore, sqliteMigrationSql } from '@keyward/sqlite'
+import { sqliteRecordToRow } from '@keyward/core/store'
 import { sampleRecord } from '@keyward/core/testing'
 import { describe, expect, it } from 'vitest'
 import { eventually } from '../../../test/eventually.js'
@@ -99,9 +100,9 @@ describe('SqliteKeyStore schema', () => {
     await store.close()
   })
 
-  it('upgrades a version-2 file to version 3 (usage, audit, notifications, leases); an audited change still notifies', async () => {
-    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3])
-    expect(SQLITE_SCHEMA_VERSION).toBe(3)
+  it('upgrades a version-2 file to the latest (usage, audit, notifications, leases; last-use address); an audited change still notifies', async () => {
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4])
+    expect(SQLITE_SCHEMA_VERSION).toBe(4)
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec('CREATE TABLE keyward_keys_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);')
@@ -115,7 +116,7 @@ describe('SqliteKeyStore schema', () => {
     )
     const record = sampleRecord()
     const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
-    expect(store.schemaVersion).toBe(3)
+    expect(store.schemaVersion).toBe(4)
     const watcher = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     const seen: string[] = []
     const unsubscribe = await watcher.subscribe((change) => seen.push(change.id))
@@ -144,6 +145,22 @@ describe('SqliteKeyStore schema', () => {
     ])
     await unsubscribe()
     await Promise.all([store.close(), watcher.close()])
+  })
+
+  it('upgrades a version-3 file to version 4 in place: its keys keep their data and gain no address until a later use', async () => {
+    const file = dbPath(dir)
+    const db = new Database(file)
+    db.exec(sqliteMigrationSql().replace(/-- 4:[\s\S]*(?=COMMIT;)/, ''))
+    const record = sampleRecord({ lastUsedAt: new Date(Date.UTC(2026, 1, 2)) })
+    const old = Object.fromEntries(Object.entries(sqliteRecordToRow(record)).filter(([column]) => column !== 'last_used_from'))
+    db.prepare(`INSERT INTO keyward_keys (${Object.keys(old)}) VALUES (${Object.keys(old).map((c) => `@${c}`)})`).run(old)
+    db.close()
+    const store = new SqliteKeyStore({ connection: file })
+    expect(store.schemaVersion).toBe(4)
+    expect(await store.findById(record.id)).toStrictEqual(record)
+    await store.touch([{ id: record.id, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), from: '192.0.2.44' }])
+    expect(await store.findById(record.id)).toEqual({ ...record, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), lastUsedFrom: '192.0.2.44' })
+    await store.close()
   })
 
   it('keeps tables apart by name and validates the name', async () => {

@@ -45,11 +45,14 @@ export { ChangeListeners } from './listeners.js'
 export { storeFailure, urlPasswords } from './failures.js'
 export { renameOptions } from './renamed-options.js'
 export {
+  addLastUsedFromSql as sqliteAddLastUsedFromSql,
   encodePatchValue as encodeSqlitePatchValue,
   PATCH_COLUMNS as SQLITE_PATCH_COLUMNS,
   patchFields as sqlitePatchFields,
   recordToRow as sqliteRecordToRow,
   rowToRecord as sqliteRowToRecord,
+  touchSql as sqliteTouchSql,
+  touchValues as sqliteTouchValues,
   type KeyRow as SqliteKeyRow,
 } from './sqlite-rows.js'
 export {

@@ -3,7 +3,7 @@
  * and objects as JSON text. Shared by `@keyward/sqlite` and `@keyward/d1`, whose tables have the
  * same columns.
  */
-import type { ApiKeyPatch, ApiKeyRecord } from '../types.js'
+import type { ApiKeyPatch, ApiKeyRecord, LastUsedEntry } from '../types.js'
 
 /** A row of the keys table as the driver returns it. */
 export interface KeyRow {
@@ -23,6 +23,8 @@ export interface KeyRow {
   disabled_at: number | null
   revoked_at: number | null
   last_used_at: number | null
+  /** The client address of the use at `last_used_at` (schema: sqlite 4, d1 3); null when unknown. */
+  last_used_from: string | null
   rotated_from_id: string | null
   rotated_to_id: string | null
   rate_limit: string | null
@@ -52,6 +54,8 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
     disabledAt: date(row.disabled_at),
     revokedAt: date(row.revoked_at),
     lastUsedAt: date(row.last_used_at),
+    // Present only when an address is stored (never null), as the KeyStore contract asks.
+    ...(row.last_used_from === null || row.last_used_from === undefined ? {} : { lastUsedFrom: row.last_used_from }),
     rotatedFromId: row.rotated_from_id,
     rotatedToId: row.rotated_to_id,
     rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as ApiKeyRecord['rateLimit']),
@@ -78,12 +82,30 @@ export function recordToRow(r: ApiKeyRecord): KeyRow {
     disabled_at: ms(r.disabledAt),
     revoked_at: ms(r.revokedAt),
     last_used_at: ms(r.lastUsedAt),
+    last_used_from: r.lastUsedFrom ?? null,
     rotated_from_id: r.rotatedFromId,
     rotated_to_id: r.rotatedToId,
     rate_limit: json(r.rateLimit),
     credits: json(r.credits),
     revision: r.revision,
   }
+}
+
+/** The migration that adds `last_used_from` to keys table `t` (sqlite 4, d1 3). Shipped: never edit. */
+export const addLastUsedFromSql = (t: string): string => `ALTER TABLE "${t}" ADD COLUMN last_used_from TEXT`
+
+/**
+ * Record the uses of a `touch`: binds {@link touchValues}. The later time wins and brings its
+ * client address (null when that use came without one); an earlier one changes nothing. Leaves
+ * `revision` alone, so no change notification fires.
+ */
+export const touchSql = (t: string): string =>
+  `UPDATE "${t}" SET last_used_at = ?, last_used_from = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`
+
+/** The values {@link touchSql} binds for one entry, in order. */
+export function touchValues(entry: LastUsedEntry): [number, string | null, string, number] {
+  const at = entry.lastUsedAt.getTime()
+  return [at, entry.from ?? null, entry.id, at]
 }
 
 /** Patch field → column and its encoding. */

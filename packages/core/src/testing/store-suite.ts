@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { analyticsConformance } from './analytics-suite.js'
+import { lastUsedConformance } from './last-used-suite.js'
 import { limitsConformance } from './limits-suite.js'
 import { listConformance } from './list-suite.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
@@ -227,6 +228,7 @@ export function runKeyStoreConformance(
 
     limitsConformance(fresh, sampleRecord, options.openPeer)
     listConformance(fresh, sampleRecord)
+    lastUsedConformance(fresh, sampleRecord)
     analyticsConformance(fresh, sampleRecord, options.openPeer)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
