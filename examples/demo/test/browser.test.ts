@@ -4,16 +4,16 @@
  * Yes, Create Key → banner → copy the key → call the API; disable, enable, rotate, edit, revoke,
  * delete; failures that explain themselves; a 404 page; and the page on a 375 px phone.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDemo, type RunningDemo } from '../src/demo.js'
-import { CHROMIUM, launchChromium, SCREENSHOTS } from './chromium.js'
+import type { RunningDemo } from '../src/demo.js'
+import { CHROMIUM, type DemoInChromium, launchChromium, SCREENSHOTS, startDemoInChromium } from './chromium.js'
 
 let demo: RunningDemo
-let context: BrowserContext
+let session: DemoInChromium
 let page: Page
 let tmp: string
 
@@ -44,20 +44,12 @@ describe('the API Keys page in Chromium', () => {
   })
 
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'keyward-demo-'))
-    demo = await startDemo({ port: 0, dataDir: join(tmp, 'data') })
-    // A persistent context on a fresh profile folder: the launch never touches a real profile.
-    context = await launchChromium(join(tmp, 'profile'), demo.url)
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: demo.url })
-    page = await context.newPage()
-    page.setDefaultTimeout(10_000)
+    session = await startDemoInChromium()
+    ;({ demo, page, tmp } = session)
+    await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: demo.url })
   })
 
-  afterAll(async () => {
-    await context?.close()
-    await demo?.close()
-    if (tmp) rmSync(tmp, { recursive: true, force: true })
-  })
+  afterAll(() => session?.close())
 
   it('creates a key, copies it, and the key follows disable, enable, rotate, edit, revoke and delete', async () => {
     const pageErrors: string[] = []

@@ -4,16 +4,15 @@
  * with Chart.js, stacked by outcome, and lists the key's audit log with who changed it and from
  * where, on a desktop and on a 375 px phone.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDemo, type RunningDemo } from '../src/demo.js'
-import { launchChromium, SCREENSHOTS } from './chromium.js'
+import type { RunningDemo } from '../src/demo.js'
+import { type DemoInChromium, launchChromium, SCREENSHOTS, startDemoInChromium } from './chromium.js'
 
 let demo: RunningDemo
-let context: BrowserContext
+let session: DemoInChromium
 let page: Page
 let tmp: string
 const NAME = 'Webhook relay <prod>'
@@ -47,18 +46,11 @@ function chartOf(target: Page) {
 
 describe("a key's usage and activity in Chromium", () => {
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'keyward-demo-usage-'))
-    demo = await startDemo({ port: 0, dataDir: join(tmp, 'data') })
-    context = await launchChromium(join(tmp, 'profile'), demo.url)
-    page = await context.newPage()
-    page.setDefaultTimeout(10_000)
+    session = await startDemoInChromium()
+    ;({ demo, page, tmp } = session)
   })
 
-  afterAll(async () => {
-    await context?.close()
-    await demo?.close()
-    if (tmp) rmSync(tmp, { recursive: true, force: true })
-  })
+  afterAll(() => session?.close())
 
   it('charts the calls by outcome for 24 hours and 30 days, and pages the audit log with who and from where', async () => {
     const pageErrors: string[] = []
