@@ -15,6 +15,7 @@ export function limitsConformance(
   fresh: () => Promise<KeyStore>,
   sample: (overrides?: Partial<ApiKeyRecord>) => ApiKeyRecord,
   openPeer?: (store: KeyStore) => KeyStore | Promise<KeyStore>,
+  heavyTestTimeoutMs = 30_000,
 ): void {
   it('counts atomically in fixed windows (incrementCounter)', async () => {
     const store = await fresh()
@@ -80,5 +81,5 @@ export function limitsConformance(
       for (const keyward of instances) await keyward.close()
       if (peer !== store) await peer.close?.()
     }
-  }, 30_000)
+  }, heavyTestTimeoutMs)
 }
