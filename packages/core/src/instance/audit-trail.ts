@@ -1,7 +1,7 @@
 import type { AuditAction, AuditActor, AuditRecord } from '../analytics-types.js'
 import { validateLimit, validateTime } from '../analytics-validate.js'
 import { InvalidInputError } from '../errors.js'
-import { cryptoRandom, randomBase62 } from '../lib/base62.js'
+import { cryptoRandom, encodeBase62, randomBase62 } from '../lib/base62.js'
 import type { KeyStore } from '../types.js'
 import { validateOptionsBag, validateOwnerId } from '../validate.js'
 import { toStoreError } from './store-errors.js'
@@ -39,7 +39,15 @@ export interface AuditTrailParts {
   isKeyId: (id: unknown) => id is string
 }
 
-const AUDIT_ID_LENGTH = 20
+/**
+ * Audit ids: a per-process sequence (8 base62 characters) then 12 random ones. Entries are ordered
+ * by time then id, so two changes this process makes in one millisecond keep their order.
+ */
+let sequence = 0
+function auditId(): string {
+  sequence = (sequence + 1) % 2 ** 47
+  return encodeBase62(sequence, 8) + randomBase62(12, cryptoRandom)
+}
 
 /** Builds audit entries for the store to append with each change, and pages the log. */
 export class AuditTrail {
@@ -60,7 +68,7 @@ export class AuditTrail {
     fields: string[] | null = null,
   ): AuditRecord | undefined {
     if (!this.enabled) return undefined
-    return { id: randomBase62(AUDIT_ID_LENGTH, cryptoRandom), at: new Date(at), action, prefix: this.#p.prefix, ...subject, actor, fields }
+    return { id: auditId(), at: new Date(at), action, prefix: this.#p.prefix, ...subject, actor, fields }
   }
 
   /** Append an entry that goes with no record change (a leak report, an owner's settings). */
