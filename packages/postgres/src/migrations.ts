@@ -21,6 +21,27 @@ export const qualified = (names: PgNames, suffix = ''): string => `${ident(names
 /** The channel every store notifies on; payloads are `schema.table:id`. */
 export const CHANNEL = 'keyward_changes'
 
+/** The columns of the last recorded use, written on the hot path (version 2: the time only). */
+const LAST_USED_V2 = ['last_used_at']
+
+/**
+ * The update trigger: it notifies when any column changes (columns added later included) except
+ * `lastUsed` and the balance (`remaining`, `refilledAt`) inside `credits`, which Keyward's hot path
+ * writes and reads live from the store, never from a cache.
+ */
+function updateTrigger(n: PgNames, lastUsed: string[]): string {
+  const t = qualified(n)
+  const rest = (row: 'OLD' | 'NEW') => `to_jsonb(${row}) - ${[...lastUsed, 'credits'].map((c) => `'${c}'`).join(' - ')}`
+  const balanceFree = (row: 'OLD' | 'NEW') =>
+    `CASE WHEN jsonb_typeof(${row}.credits) = 'object' THEN ${row}.credits - 'remaining' - 'refilledAt' ELSE ${row}.credits END`
+  return `DROP TRIGGER IF EXISTS ${ident(`${n.table}_notify_update`)} ON ${t};
+CREATE TRIGGER ${ident(`${n.table}_notify_update`)} AFTER UPDATE ON ${t}
+  FOR EACH ROW WHEN (
+    (${rest('OLD')}) IS DISTINCT FROM (${rest('NEW')})
+    OR ${balanceFree('OLD')} IS DISTINCT FROM ${balanceFree('NEW')}
+  ) EXECUTE FUNCTION ${qualified(n, '_notify')}();`
+}
+
 /** The migrations of this package, oldest first. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS: readonly PostgresMigration[] = [
   {
@@ -87,8 +108,6 @@ CREATE INDEX ${ident(`${n.table}_counters_reset_idx`)} ON ${qualified(n, '_count
     // inside `credits`. An id changed by hand notifies the old id as well.
     sql: (n) => {
       const t = qualified(n)
-      const balanceFree = (row: 'OLD' | 'NEW') =>
-        `CASE WHEN jsonb_typeof(${row}.credits) = 'object' THEN ${row}.credits - 'remaining' - 'refilledAt' ELSE ${row}.credits END`
       return `
 CREATE OR REPLACE FUNCTION ${qualified(n, '_notify')}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -103,12 +122,7 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-DROP TRIGGER IF EXISTS ${ident(`${n.table}_notify_update`)} ON ${t};
-CREATE TRIGGER ${ident(`${n.table}_notify_update`)} AFTER UPDATE ON ${t}
-  FOR EACH ROW WHEN (
-    (to_jsonb(OLD) - 'last_used_at' - 'credits') IS DISTINCT FROM (to_jsonb(NEW) - 'last_used_at' - 'credits')
-    OR ${balanceFree('OLD')} IS DISTINCT FROM ${balanceFree('NEW')}
-  ) EXECUTE FUNCTION ${qualified(n, '_notify')}();
+${updateTrigger(n, LAST_USED_V2)}
 CREATE INDEX ${ident(`${n.table}_prefix_idx`)} ON ${t} (prefix, created_at DESC, id DESC);
 `
     },
@@ -171,6 +185,15 @@ CREATE TABLE ${l} (
 );
 `
     },
+  },
+  {
+    version: 4,
+    name: 'client address of the last use',
+    // Written with `last_used_at` by `touch`, so, like it, a change of it alone notifies no one.
+    sql: (n) => `
+ALTER TABLE ${qualified(n)} ADD COLUMN last_used_from text;
+${updateTrigger(n, [...LAST_USED_V2, 'last_used_from'])}
+`,
   },
 ]
 

@@ -18,6 +18,7 @@ export interface KeyRow {
   disabled_at: Date | null
   revoked_at: Date | null
   last_used_at: Date | null
+  last_used_from: string | null
   rotated_from_id: string | null
   rotated_to_id: string | null
   rate_limit: ApiKeyRecord['rateLimit']
@@ -25,8 +26,9 @@ export interface KeyRow {
   revision: number
 }
 
+/** The record of a row; `lastUsedFrom` only when an address is stored (never null). */
 export function rowToRecord(row: KeyRow): ApiKeyRecord {
-  return {
+  const record: ApiKeyRecord = {
     id: row.id,
     prefix: row.prefix,
     digest: row.digest,
@@ -49,6 +51,8 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
     credits: row.credits,
     revision: row.revision,
   }
+  if (row.last_used_from !== null) record.lastUsedFrom = row.last_used_from
+  return record
 }
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v))
@@ -70,6 +74,7 @@ export const INSERT_COLUMNS = [
   'disabled_at',
   'revoked_at',
   'last_used_at',
+  'last_used_from',
   'rotated_from_id',
   'rotated_to_id',
   'rate_limit',
@@ -96,6 +101,7 @@ export function insertValues(r: ApiKeyRecord): unknown[] {
     r.disabledAt,
     r.revokedAt,
     r.lastUsedAt,
+    r.lastUsedFrom ?? null,
     r.rotatedFromId,
     r.rotatedToId,
     json(r.rateLimit),

@@ -64,9 +64,10 @@ export function buildStatements(names: PgNames) {
       }
       return statement
     },
+    /** $1 ids, $2 times, $3 client addresses (null when unknown): a later time replaces both. */
     touch: named(
-      `UPDATE ${t} AS k SET last_used_at = v.at
-       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)
+      `UPDATE ${t} AS k SET last_used_at = v.at, last_used_from = v.from_addr
+       FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS v(id, at, from_addr)
        WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
     ),
     increment: named(

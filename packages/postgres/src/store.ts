@@ -235,9 +235,15 @@ export class PostgresKeyStore implements KeyStore {
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
-    const latest = new Map<string, number>()
-    for (const { id, lastUsedAt } of entries) latest.set(id, Math.max(latest.get(id) ?? -Infinity, lastUsedAt.getTime()))
-    await this.#query('touch', this.#s.touch, [[...latest.keys()], [...latest.values()].map((ms) => new Date(ms))], 'request')
+    // One row per id (an UPDATE … FROM applies one of several matches): the later use, with its address.
+    const latest = new Map<string, LastUsedEntry>()
+    for (const entry of entries) {
+      const seen = latest.get(entry.id)
+      if (seen === undefined || seen.lastUsedAt < entry.lastUsedAt) latest.set(entry.id, entry)
+    }
+    const rows = [...latest.values()]
+    const values = [rows.map((e) => e.id), rows.map((e) => e.lastUsedAt), rows.map((e) => e.from ?? null)]
+    await this.#query('touch', this.#s.touch, values, 'request')
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {

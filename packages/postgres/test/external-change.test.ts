@@ -68,7 +68,7 @@ describe('a change made outside Keyward (raw SQL from another client) reaches a 
     }
   })
 
-  it('does not notify for the writes Keyward makes on the hot path (last-used times, credit balance)', async () => {
+  it('does not notify for the writes Keyward makes on the hot path (last use and its client address, credit balance)', async () => {
     await connected
     const schema = freshSchema()
     const store = freshStore({ namespace: schema })
@@ -79,8 +79,13 @@ describe('a change made outside Keyward (raw SQL from another client) reaches a 
     try {
       await sleep(100)
       seen.length = 0
-      await store.touch([{ id: record.id, lastUsedAt: new Date() }])
+      await store.touch([{ id: record.id, lastUsedAt: new Date(), from: '203.0.113.9' }])
+      await store.touch([{ id: record.id, lastUsedAt: new Date(Date.now() + 1) }])
       await store.spendCredits(record.id, 1, Date.now())
+      // Nor does a hand edit of the last use alone (its time and client address).
+      await psql.query(`UPDATE "${schema}".keyward_keys SET last_used_at = now(), last_used_from = '198.51.100.1' WHERE id = $1`, [
+        record.id,
+      ])
       await sleep(300)
       expect(seen).toEqual([])
       // A hand edit of the credit settings does notify: it changes what a cached record says.
