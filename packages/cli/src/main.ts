@@ -5,9 +5,12 @@ import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.j
 import { parseDuration, parseWhen, relative } from './durations.js'
 import { CliError, describeError, EXIT } from './errors.js'
 import type { Io } from './io.js'
+import { cliActor } from './actor.js'
+import { runAudit } from './audit-command.js'
 import { limitFields } from './limit-flags.js'
 import { generatePepper, PEPPER_GUIDANCE, PEPPERED_STORE, refuseUnpepperedMint, storeIsPeppered, UNPEPPERED_NOTE } from './pepper.js'
-import { keyShape, sanitizer, urlSecrets } from './redact.js'
+import { keyId } from './key-id.js'
+import { sanitizer, urlSecrets } from './redact.js'
 import { runScan } from './scan-command.js'
 import { storeTarget } from './store-target.js'
 import { openStore } from './stores.js'
@@ -32,6 +35,8 @@ Commands:
   verify [<key>|-] [--scope <s>]...      exit 0 when valid, 1 when refused (reads stdin with -)
   scan [paths...] [--revoke [--yes]] [--follow-symlinks] [--max-file-bytes <n|10M>]
                                          find this deployment's keys in files; exit 1 when any
+  audit [--key <id>] [--owner <id>] [--actor <id>] [--since <24h|2027-01-31>] [--limit <n>]
+                                         the audit log, newest first (--json: one entry a line)
   pepper generate                        print a new pepper alone on stdout (how to keep it on stderr)
 
 Options:
@@ -84,6 +89,9 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   'follow-symlinks': { type: 'boolean' },
   'max-file-bytes': { type: 'string' },
+  key: { type: 'string' },
+  actor: { type: 'string' },
+  since: { type: 'string' },
 } satisfies ParseArgsConfig['options']
 
 type Flags = ReturnType<typeof parseCommandLine>['flags']
@@ -123,15 +131,7 @@ function infoRows(info: ApiKeyInfo): string {
 function requireId(positionals: string[], command: string, format: KeyFormat): string {
   const id = positionals[1]
   if (!id || positionals.length > 2) throw new CliError(`usage: keyward ${command} <id>`)
-  if (id.length === format.idLength && /^[0-9A-Za-z]+$/.test(id)) return id
-  const shape = keyShape(id)
-  if (shape)
-    throw new CliError(
-      `that looks like a whole key (${shape.redacted}); pass its id: keyward ${command} ${shape.id}. Treat a key pasted on a command line as leaked.`,
-    )
-  throw new CliError(
-    `usage: keyward ${command} <id>: an id is ${format.idLength} letters and digits (got ${id.length} characters, not shown)`,
-  )
+  return keyId(id, `keyward ${command} <id>`, format)
 }
 
 function parseMetadata(text: string | undefined): Record<string, never> | undefined {
@@ -221,7 +221,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       refusalHint: async () => (!hasPepper && (await storeIsPeppered(store!, config.prefix!)) ? PEPPERED_STORE : undefined),
     }
     // Offline unless revoking: the prefix, length and checksum are all a scan needs.
-    if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open)
+    const mutation = { actor: cliActor(io.env) }
+    if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open, mutation)
     return await runCommand(command, {
       keyward: await open(),
       format: format!,
@@ -230,6 +231,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io: safeIo,
       showOnce: io.out,
       pepper: pepperCheck,
+      mutation,
       // A store's own error reads "store_unavailable: The key store failed during findById: …", as `list` would say it.
       storeFailure: () =>
         storeError && (storeError.cause?.replace(/^store_unavailable: /, '') ?? `The key store failed during ${storeError.operation}.`),
@@ -271,13 +273,15 @@ interface CommandContext {
   /** Prints a new key, unsanitized. */
   showOnce: (text: string) => void
   pepper: PepperCheck
+  /** The last argument of every change: the audit log names the CLI and the OS user. */
+  mutation: { actor: { id: string } }
   /** The last store failure the instance reported, with its (redacted) cause. */
   storeFailure: () => string | undefined
 }
 
 /** A command that needs the store. */
 async function runCommand(command: string, context: CommandContext): Promise<number> {
-  const { keyward, format, positionals, flags, io, showOnce, pepper } = context
+  const { keyward, format, positionals, flags, io, showOnce, pepper, mutation } = context
   const json = flags.json === true
   const print = (info: ApiKeyInfo, note?: string) => {
     if (json) io.out(`${JSON.stringify(info)}\n`)
@@ -300,7 +304,7 @@ async function runCommand(command: string, context: CommandContext): Promise<num
         ...limitFields(flags),
       }
       const note = await pepper.beforeMint()
-      const { key, info } = await keyward.create(input)
+      const { key, info } = await keyward.create(input, mutation)
       if (note) io.err(note)
       if (json) showOnce(`${JSON.stringify({ key, info })}\n`)
       else {
@@ -346,25 +350,29 @@ async function runCommand(command: string, context: CommandContext): Promise<num
       const id = requireId(positionals, 'update', format)
       const expires = flags.expires === undefined ? undefined : flags.expires === 'never' ? null : parseWhen(flags.expires, '--expires')
       return print(
-        await keyward.update(id, {
-          ...(flags.name !== undefined && { name: flags.name }),
-          ...(flags.scope !== undefined && { scopes: flags.scope }),
-          ...(expires !== undefined && { expiresAt: expires }),
-          ...(flags.metadata !== undefined && { metadata: parseMetadata(flags.metadata)! }),
-          ...limitFields(flags),
-        }),
+        await keyward.update(
+          id,
+          {
+            ...(flags.name !== undefined && { name: flags.name }),
+            ...(flags.scope !== undefined && { scopes: flags.scope }),
+            ...(expires !== undefined && { expiresAt: expires }),
+            ...(flags.metadata !== undefined && { metadata: parseMetadata(flags.metadata)! }),
+            ...limitFields(flags),
+          },
+          mutation,
+        ),
         `Updated ${id}.`,
       )
     }
     case 'disable':
-      return print(await keyward.disable(requireId(positionals, 'disable', format)), 'Disabled.')
+      return print(await keyward.disable(requireId(positionals, 'disable', format), mutation), 'Disabled.')
     case 'enable':
-      return print(await keyward.enable(requireId(positionals, 'enable', format)), 'Enabled.')
+      return print(await keyward.enable(requireId(positionals, 'enable', format), mutation), 'Enabled.')
     case 'revoke':
-      return print(await keyward.revoke(requireId(positionals, 'revoke', format)), 'Revoked. This cannot be undone.')
+      return print(await keyward.revoke(requireId(positionals, 'revoke', format), mutation), 'Revoked. This cannot be undone.')
     case 'delete': {
       const id = requireId(positionals, 'delete', format)
-      await keyward.delete(id)
+      await keyward.delete(id, mutation)
       if (json) io.out(`${JSON.stringify({ deleted: id })}\n`)
       else io.err(`Deleted ${id}.\n`)
       return EXIT.ok
@@ -373,7 +381,7 @@ async function runCommand(command: string, context: CommandContext): Promise<num
       const id = requireId(positionals, 'rotate', format)
       const gracePeriodMs = flags.grace === undefined ? 0 : parseDuration(flags.grace, '--grace')
       const note = await pepper.beforeMint()
-      const { key, info, previous } = await keyward.rotate(id, { gracePeriodMs })
+      const { key, info, previous } = await keyward.rotate(id, { gracePeriodMs }, mutation)
       if (note) io.err(note)
       if (json) showOnce(`${JSON.stringify({ key, info, previous })}\n`)
       else {
@@ -384,6 +392,8 @@ async function runCommand(command: string, context: CommandContext): Promise<num
       }
       return EXIT.ok
     }
+    case 'audit':
+      return runAudit(keyward, format, positionals, flags, io)
     case 'verify': {
       const given = positionals[1]
       const key = given === undefined || given === '-' ? (await io.readStdin()).trim() : given

@@ -68,7 +68,8 @@ async function revocable(keyward: Keyward, findings: Finding[]) {
 
 /**
  * `keyward scan [paths…]`: exit 0 when no key is found, 1 when any is. With `--revoke`, the keys found
- * that exist in the store are revoked after the person at the terminal confirms, or with `--yes`.
+ * that exist in the store are revoked after the person at the terminal confirms, or with `--yes`:
+ * each reported as leaked (`key.leaked` in the audit log) then revoked, both by `mutation.actor`.
  */
 export async function runScan(
   prefix: string,
@@ -76,6 +77,7 @@ export async function runScan(
   flags: ScanFlags,
   io: Io,
   openKeyward: () => Promise<Keyward>,
+  mutation: { actor: { id: string } },
 ): Promise<number> {
   const ask = io.stdinIsTTY === true ? io.ask : undefined
   if (flags.revoke && !flags.yes && !ask)
@@ -112,7 +114,8 @@ export async function runScan(
     }
     if (!declined)
       for (const { info } of targets) {
-        await keyward.revoke(info.id)
+        await keyward.reportLeak(info.id, {}, mutation)
+        await keyward.revoke(info.id, mutation)
         revoked.push(info.id)
       }
   }

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { confirm } from '../src/scan-command.js'
@@ -55,6 +55,18 @@ describe.each([
     expect(revoked.stderr).toMatch(/Revoked 1\./)
     expect(keyward(['verify', key], { env, cwd: dir }).stdout).toMatch(/revoked/)
     expect(keyward(['verify', other], { env, cwd: dir }).code).toBe(0)
+    // The audit log: created, reported as leaked and revoked (the last two in one millisecond, in either order), all by the CLI as the OS user.
+    const audit = keyward(['audit', '--key', key.split('_')[2]!, '--json'], { env, cwd: dir })
+    const entries = audit.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    const actor = { id: `cli:${userInfo().username}` }
+    expect(entries.map(({ action, actor }) => ({ action, actor })).sort((a, b) => a.action.localeCompare(b.action))).toEqual([
+      { action: 'key.created', actor },
+      { action: 'key.leaked', actor },
+      { action: 'key.revoked', actor },
+    ])
 
     writeFileSync(join(dir, 'src', 'config.ts'), 'export const config = { apiKey: process.env.ACME_KEY }\n')
     expect(keyward(['scan'], { env: { KEYWARD_PREFIX: 'acme_live' }, cwd: dir })).toMatchObject({
