@@ -2,19 +2,14 @@
  * What stores keep beside key records: usage counts, the audit log, the notification ledger and
  * the maintenance lease. Each is optional for a store; Keyward uses what a store has.
  */
+import type { VerifyFailureCode } from './verify-result.js'
 
-/** How a verification that reached a record ended. `invalid` is a wrong secret for a known id. */
-export type UsageOutcome =
-  | 'ok'
-  | 'invalid'
-  | 'disabled'
-  | 'expired'
-  | 'revoked'
-  | 'insufficient_scope'
-  | 'rate_limited'
-  | 'usage_exceeded'
-  | 'ip_not_allowed'
-  | 'not_yet_valid'
+/**
+ * How a verification that reached a record ended: `ok`, or a failure code other than those decided
+ * before any record (`malformed`, `store_unavailable`). `invalid` is a wrong secret for a known id.
+ * `ip_not_allowed` and `not_yet_valid` are the outcomes of access rules (DESIGN §13).
+ */
+export type UsageOutcome = 'ok' | Exclude<VerifyFailureCode, 'malformed' | 'store_unavailable'> | 'ip_not_allowed' | 'not_yet_valid'
 
 /** The size of a usage bucket. Buckets start at UTC minute, hour and day boundaries. */
 export type UsageGranularity = 'minute' | 'hour' | 'day'
