@@ -59,27 +59,31 @@ export function limitsConformance(
     expect(await store.spendCredits('ZZZZZZZZZZZZ', 1, t0)).toBeNull()
   })
 
-  it('lets exactly the limit through among 1,000 concurrent verifies, for a rate limit and for credits, across two instances', async () => {
-    const store = await fresh()
-    if (typeof store.incrementCounter !== 'function' || typeof store.spendCredits !== 'function') return
-    // A second instance on its own store object over the same data, when the suite can open one.
-    const peer = openPeer ? await openPeer(store) : store
-    const options = { prefix: 'conf_test', throttle: false, lastUsed: false } as const
-    const instances = [createKeyward({ ...options, store }), createKeyward({ ...options, store: peer })]
-    try {
-      const limited = await instances[0]!.create({ name: 'limited', rateLimit: { limit: 100, windowMs: 3_600_000 } })
-      const credited = await instances[0]!.create({ name: 'credited', credits: { remaining: 100 } })
-      for (const [created, code] of [
-        [limited, 'rate_limited'],
-        [credited, 'usage_exceeded'],
-      ] as const) {
-        const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => instances[i % 2]!.verify(created.key)))
-        expect(results.filter((r) => r.ok)).toHaveLength(100)
-        expect(results.filter((r) => !r.ok && r.code === code)).toHaveLength(900)
+  it(
+    'lets exactly the limit through among 1,000 concurrent verifies, for a rate limit and for credits, across two instances',
+    async () => {
+      const store = await fresh()
+      if (typeof store.incrementCounter !== 'function' || typeof store.spendCredits !== 'function') return
+      // A second instance on its own store object over the same data, when the suite can open one.
+      const peer = openPeer ? await openPeer(store) : store
+      const options = { prefix: 'conf_test', throttle: false, lastUsed: false } as const
+      const instances = [createKeyward({ ...options, store }), createKeyward({ ...options, store: peer })]
+      try {
+        const limited = await instances[0]!.create({ name: 'limited', rateLimit: { limit: 100, windowMs: 3_600_000 } })
+        const credited = await instances[0]!.create({ name: 'credited', credits: { remaining: 100 } })
+        for (const [created, code] of [
+          [limited, 'rate_limited'],
+          [credited, 'usage_exceeded'],
+        ] as const) {
+          const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => instances[i % 2]!.verify(created.key)))
+          expect(results.filter((r) => r.ok)).toHaveLength(100)
+          expect(results.filter((r) => !r.ok && r.code === code)).toHaveLength(900)
+        }
+      } finally {
+        for (const keyward of instances) await keyward.close()
+        if (peer !== store) await peer.close?.()
       }
-    } finally {
-      for (const keyward of instances) await keyward.close()
-      if (peer !== store) await peer.close?.()
-    }
-  }, heavyTestTimeoutMs)
+    },
+    heavyTestTimeoutMs,
+  )
 }
