@@ -24,11 +24,17 @@ interface LedgerRow extends PendingNotification {
 export class MemoryAnalytics {
   readonly #usage = new Map<string, UsageRow & { granularity: UsageGranularity; prefix: string }>()
   readonly #audit: AuditRecord[] = []
+  /** Applied usage batch ids, by their earliest minute. */
+  readonly #batches = new Map<string, number>()
   readonly #auditIds = new Set<string>()
   readonly #ledger = new Map<string, LedgerRow>()
   readonly #leases = new Map<string, { holder: string; until: number }>()
 
-  addUsage(increments: UsageIncrement[]): void {
+  addUsage(increments: UsageIncrement[], batchId?: string): void {
+    if (batchId !== undefined) {
+      if (this.#batches.has(batchId)) return
+      this.#batches.set(batchId, Math.min(...increments.map((increment) => increment.minute)))
+    }
     for (const { keyId, ownerId, prefix, minute, outcome, count } of increments)
       for (const [granularity, start] of usageBuckets(minute)) {
         const slot = `${granularity}|${start}|${keyId}|${ownerId}|${outcome}`
@@ -55,6 +61,7 @@ export class MemoryAnalytics {
 
   pruneUsage(cutoffs: UsageCutoffs): void {
     for (const [slot, row] of this.#usage) if (row.start < cutoffs[row.granularity]) this.#usage.delete(slot)
+    for (const [id, minute] of this.#batches) if (minute < cutoffs.minute) this.#batches.delete(id)
   }
 
   /** Throws when an entry's id was appended before (checked for all before any is appended). */

@@ -163,8 +163,8 @@ export class MemoryKeyStore implements KeyStore {
     return slots
   }
 
-  async addUsage(increments: UsageIncrement[]): Promise<void> {
-    this.#analytics.addUsage(increments)
+  async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
+    this.#analytics.addUsage(increments, batchId)
   }
 
   async readUsage(query: UsageQuery): Promise<UsageRow[]> {

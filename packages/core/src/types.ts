@@ -246,8 +246,12 @@ export interface KeyStore {
    * Optional, for usage analytics: add each increment's `count` to its key's and outcome's minute
    * bucket and to the UTC hour and day buckets that contain that minute (`usageBuckets` from
    * `@keyward/core/store`). Concurrent calls from any number of processes must never lose an add.
+   * With a `batchId`, a batch is applied at most once: a call whose id was applied before (by any
+   * connection) changes nothing, and the check and the adds are one atomic step, so a retry after
+   * a lost reply does not count twice. Ids may be forgotten with the minute buckets of their
+   * batch's earliest minute (`pruneUsage`).
    */
-  addUsage?(increments: UsageIncrement[]): Promise<void>
+  addUsage?(increments: UsageIncrement[], batchId?: string): Promise<void>
   /** Optional, with `addUsage`: the rows of one granularity whose bucket starts in `[from, to)`. */
   readUsage?(query: UsageQuery): Promise<UsageRow[]>
   /** Optional, with `addUsage`: remove buckets that start before the cutoff of their granularity. */

@@ -9,13 +9,19 @@ const T0 = Date.UTC(2026, 10, 30, 22, 58, 0)
 class RecordingStore extends MemoryKeyStore {
   calls: UsageIncrement[][] = []
   failNext = 0
-  override async addUsage(increments: UsageIncrement[]): Promise<void> {
+  /** Apply the next batches, then fail as if the reply was lost. */
+  loseReplyNext = 0
+  override async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
     this.calls.push(increments)
     if (this.failNext > 0) {
       this.failNext--
       throw new Error('connection reset')
     }
-    return super.addUsage(increments)
+    await super.addUsage(increments, batchId)
+    if (this.loseReplyNext > 0) {
+      this.loseReplyNext--
+      throw new Error('connection reset after commit')
+    }
   }
 }
 
@@ -108,6 +114,20 @@ describe('usage counting', () => {
     const reader = createKeyward({ prefix: 'acme_test', store, pepper: PEPPER })
     const [row] = await reader.topKeys({ from: Date.UTC(2026, 10, 30), to: Date.UTC(2026, 11, 1) })
     expect(row).toEqual({ keyId: info.id, total: sent + 10, counts: { ok: sent + 10 } })
+  })
+
+  it('retries a batch whose reply was lost under its id, so it is counted once', async () => {
+    const { keyward, store } = setup({ usage: { flushMs: 50 } })
+    const { key, info } = await keyward.create({ name: 'CRM' })
+    store.loseReplyNext = 2
+    for (let i = 0; i < 7; i++) await keyward.verify(key)
+    await new Promise((resolve) => setTimeout(resolve, 120)) // a flush whose reply is lost, and its retry
+    for (let i = 0; i < 5; i++) await keyward.verify(key)
+    await keyward.close()
+    expect(store.calls.length).toBeGreaterThanOrEqual(3)
+    const reader = createKeyward({ prefix: 'acme_test', store, pepper: PEPPER })
+    const [row] = await reader.topKeys({ from: Date.UTC(2026, 10, 30), to: Date.UTC(2026, 11, 1) })
+    expect(row).toEqual({ keyId: info.id, total: 12, counts: { ok: 12 } })
   })
 
   it('refuses bad queries with a clear error, a whole key in place of an id included', async () => {

@@ -52,7 +52,7 @@ export class Analytics {
         : new UsageCounter({
             prefix,
             flushMs: optionNumber('usage.flushMs', usage.flushMs, 10_000, 10),
-            write: (increments) => store.addUsage!(increments),
+            write: (increments, batchId) => store.addUsage!(increments, batchId),
             onError: (error) => events.emit({ type: 'store.error', operation: 'usage', cause: causeText(error) }),
           })
     const flushUsage = () => this.usage?.flush() ?? Promise.resolve()

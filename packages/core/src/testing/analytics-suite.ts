@@ -94,6 +94,25 @@ export function analyticsConformance(
     }
   })
 
+  it('applies a usage batch once however often it is retried, across connections (addUsage with a batch id)', async () => {
+    const store = await fresh()
+    if (typeof store.addUsage !== 'function') return
+    const peer = openPeer ? await openPeer(store) : store
+    try {
+      const batch = [usage({ count: 2 }), usage({ outcome: 'invalid', count: 1 }), usage({ keyId: 'K2K2K2K2K2K2', count: 5 })]
+      await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? peer : store).addUsage!(batch, 'batch-1')))
+      await store.addUsage(batch, 'batch-1')
+      await store.addUsage([usage({ count: 10 })], 'batch-2')
+      await store.addUsage([usage({ count: 100 })])
+      await store.addUsage([usage({ count: 100 })])
+      const rows = await store.readUsage!({ prefix: PREFIX, granularity: 'day', from: T0 - DAY, to: T0 + DAY })
+      const day = Date.UTC(2026, 2, 4)
+      expect(totals(rows)).toEqual({ [`${day}|ok`]: 2 + 5 + 10 + 200, [`${day}|invalid`]: 1 })
+    } finally {
+      if (peer !== store) await peer.close?.()
+    }
+  })
+
   it('prunes each granularity at its own cutoff (pruneUsage)', async () => {
     const store = await fresh()
     if (typeof store.addUsage !== 'function' || typeof store.pruneUsage !== 'function') return

@@ -1,4 +1,5 @@
 import type { UsageIncrement, UsageOutcome } from '../analytics-types.js'
+import { cryptoRandom, randomBase62 } from '../lib/base62.js'
 
 const OUTCOMES: readonly UsageOutcome[] = [
   'ok',
@@ -25,21 +26,25 @@ interface Tally {
 export interface UsageCounterOptions {
   prefix: string
   flushMs: number
-  write: (increments: UsageIncrement[]) => Promise<void>
+  /** Write a batch; the store applies a batch id at most once. */
+  write: (increments: UsageIncrement[], batchId: string) => Promise<void>
   onError: (error: unknown) => void
 }
 
 /**
  * Counts verifications per key, outcome and minute in process memory (a map lookup and an
- * increment on the request path) and writes them in one batch per `flushMs`. A failed write is
- * kept and retried with the next batch, so no count is lost while the process lives; `flush()` on
- * close writes the rest.
+ * increment on the request path) and writes them in one batch per `flushMs`. A failed batch is
+ * retried whole, under its id, with the next flush: no count is lost while the process lives, and
+ * a batch that was applied although its reply was lost is not applied twice. `flush()` on close
+ * writes the rest.
  */
 export class UsageCounter {
   readonly #p: UsageCounterOptions
   #tallies = new Map<string, Tally>()
-  /** Increments of minutes that ended, or of failed writes, waiting for the next flush. */
+  /** Increments of minutes that ended, waiting for the next flush. */
   #carried: UsageIncrement[] = []
+  /** Batches whose write failed, to retry under the same id. */
+  #retry: { id: string; increments: UsageIncrement[] }[] = []
   #timer: ReturnType<typeof setInterval> | undefined
   #inFlight: Promise<void> = Promise.resolve()
 
@@ -69,17 +74,19 @@ export class UsageCounter {
     this.#tallies = new Map()
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
-    const batch = this.#carried
-    if (batch.length === 0) return this.#inFlight
+    const batches = this.#retry.splice(0)
+    if (this.#carried.length > 0) batches.push({ id: randomBase62(16, cryptoRandom), increments: this.#carried })
     this.#carried = []
-    this.#inFlight = this.#inFlight.then(() =>
-      this.#p.write(batch).catch((error: unknown) => {
-        // Kept for the next flush: counts survive a store outage as long as the process does.
-        this.#carried.push(...batch)
-        this.#timer ??= startTimer(() => void this.flush(), this.#p.flushMs)
-        this.#p.onError(error)
-      }),
-    )
+    if (batches.length === 0) return this.#inFlight
+    this.#inFlight = this.#inFlight.then(async () => {
+      for (const batch of batches)
+        await this.#p.write(batch.increments, batch.id).catch((error: unknown) => {
+          // Kept for the next flush: counts survive a store outage as long as the process does.
+          this.#retry.push(batch)
+          this.#timer ??= startTimer(() => void this.flush(), this.#p.flushMs)
+          this.#p.onError(error)
+        })
+    })
     return this.#inFlight
   }
 
