@@ -4,12 +4,18 @@
  */
 
 /**
- * KEYS: the prefixes set, then per bucket its hash and its index; ARGV: per bucket start, field,
- * count, deployment prefix. Adds each count to its bucket and indexes the bucket by its start.
+ * KEYS: the prefixes set, the applied batch ids (sorted set scored by earliest minute), then per
+ * bucket its hash and its index; ARGV: batch id ('' for none), its earliest minute, then per bucket
+ * start, field, count, deployment prefix. Adds each count to its bucket and indexes the bucket by its
+ * start, unless the batch id was applied before: → 1 applied, 0 skipped.
  */
 export const ADD_USAGE = `
-for i = 2, #KEYS, 2 do
-  local a = (i - 2) * 2 + 1
+if ARGV[1] ~= '' then
+  if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+end
+for i = 3, #KEYS, 2 do
+  local a = (i - 3) * 2 + 3
   redis.call('HINCRBY', KEYS[i], ARGV[a + 1], ARGV[a + 2])
   redis.call('ZADD', KEYS[i + 1], ARGV[a], ARGV[a])
   redis.call('SADD', KEYS[1], ARGV[a + 3])

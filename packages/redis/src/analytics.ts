@@ -34,7 +34,8 @@ const GRANULARITIES: UsageGranularity[] = ['minute', 'hour', 'day']
  * Usage counts, the audit log, the notification ledger and leases of a `RedisKeyStore`, under its
  * namespace `ns`:
  * - `usage:<granularity>:<start>:<prefix>`: a hash of `[keyId, ownerId, outcome]` (JSON) → count;
- *   `usage:idx:<granularity>:<prefix>` the bucket starts (sorted set); `usage:prefixes` the prefixes.
+ *   `usage:idx:<granularity>:<prefix>` the bucket starts (sorted set); `usage:prefixes` the prefixes;
+ *   `usage:batches` the applied batch chunk ids (`<batchId>.<index>`), scored by earliest minute.
  * - `audit`: id → entry JSON, with sorted-set indexes (see `audit-codec.ts`).
  * - `ntf`: id → notification JSON; `ntf:att` id → failed attempts; `ntf:due` pending ids scored by
  *   when each is next free; `ntf:done` delivered or never-pending ids scored by creation.
@@ -59,16 +60,28 @@ export class RedisAnalytics {
     return `${this.#ns}usage:idx:${granularity}:${prefix}`
   }
 
+  /** Applied usage batch (chunk) ids, scored by their earliest minute. */
+  get #batches(): string {
+    return `${this.#ns}usage:batches`
+  }
+
   get #ledger(): string[] {
     const n = `${this.#ns}ntf`
     return [n, `${n}:att`, `${n}:due`, `${n}:done`]
   }
 
-  async addUsage(increments: UsageIncrement[]): Promise<void> {
+  /**
+   * One script call per chunk of {@link BATCH} increments; with a `batchId`, chunk `i` is applied at
+   * most once under the id `<batchId>.<i>` (a retry sends the same increments in the same order), so a
+   * batch cut off after some chunks resumes where it stopped.
+   */
+  async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
     for (let i = 0; i < increments.length; i += BATCH) {
-      const keys = [`${this.#ns}usage:prefixes`]
-      const args: string[] = []
-      for (const { keyId, ownerId, prefix, minute, outcome, count } of increments.slice(i, i + BATCH))
+      const chunk = increments.slice(i, i + BATCH)
+      const keys = [`${this.#ns}usage:prefixes`, this.#batches]
+      const id = batchId === undefined ? '' : `${batchId}.${i / BATCH}`
+      const args = [id, String(Math.min(...chunk.map((increment) => increment.minute)))]
+      for (const { keyId, ownerId, prefix, minute, outcome, count } of chunk)
         for (const [granularity, start] of usageBuckets(minute)) {
           keys.push(this.#bucket(granularity, start, prefix), this.#bucketIndex(granularity, prefix))
           args.push(String(start), JSON.stringify([keyId, ownerId, outcome]), String(count), prefix)
@@ -96,6 +109,7 @@ export class RedisAnalytics {
     })
   }
 
+  /** Removes buckets before their granularity's cutoff, and batch ids whose earliest minute is before `cutoffs.minute`. */
   async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
     const prefixes = await this.#runner.run('pruneUsage', () => this.#redis.smembers(`${this.#ns}usage:prefixes`))
     for (const prefix of prefixes)
@@ -115,6 +129,13 @@ export class RedisAnalytics {
             return starts.length === BATCH
           })
       }
+    // After the buckets: an id outlives its minute buckets, so a retry meanwhile is still skipped.
+    for (let more = true; more; )
+      more = await this.#runner.run('pruneUsage', async () => {
+        const ids = await this.#redis.zrangebyscore(this.#batches, '-inf', `(${cutoffs.minute}`, 'LIMIT', 0, BATCH)
+        if (ids.length > 0) await this.#redis.zrem(this.#batches, ...ids)
+        return ids.length === BATCH
+      })
   }
 
   async appendAudit(entries: AuditRecord[]): Promise<void> {

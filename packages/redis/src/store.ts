@@ -468,8 +468,8 @@ export class RedisKeyStore implements KeyStore {
     return { ok: result[0] === 1, remaining: Number(result[1]), nextRefillAt: result[2] === -1 ? null : Number(result[2]) }
   }
 
-  addUsage(increments: UsageIncrement[]): Promise<void> {
-    return this.#analytics.addUsage(increments)
+  addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
+    return this.#analytics.addUsage(increments, batchId)
   }
 
   readUsage(query: UsageQuery): Promise<UsageRow[]> {

@@ -28,7 +28,7 @@ describe('RedisKeyStore usage, audit and ledger keys', () => {
       await store.insert(record, { audit: audit(`a1${marker}`, T0) })
       await store.update(record.id, { name: 'renamed' }, { audit: audit(`a2${marker}`, T0 + 1) })
       await store.appendAudit([audit(`a3${marker}`, T0 + 2)])
-      await store.addUsage([{ keyId: record.id, ownerId: record.ownerId, prefix, minute: T0, outcome: 'ok', count: 2 }])
+      await store.addUsage([{ keyId: record.id, ownerId: record.ownerId, prefix, minute: T0, outcome: 'ok', count: 2 }], `b${marker}`)
       const entry = { type: 'key.unused', keyId: record.id, payload: '{}', createdAt: T0 }
       await store.recordNotifications([
         { ...entry, id: `n1:${marker}`, pending: true },
@@ -44,7 +44,9 @@ describe('RedisKeyStore usage, audit and ledger keys', () => {
       expect(named.length).toBeGreaterThan(8)
       expect(named.filter((key) => !key.startsWith(ns))).toEqual([])
       const before = await admin.keys(`${ns}*`)
-      expect(before).toEqual(expect.arrayContaining([`${ns}audit`, `${ns}ntf`, `${ns}ntf:done`, `${ns}usage:prefixes`]))
+      expect(before).toEqual(
+        expect.arrayContaining([`${ns}audit`, `${ns}ntf`, `${ns}ntf:done`, `${ns}usage:prefixes`, `${ns}usage:batches`]),
+      )
 
       await store.pruneUsage({ minute: LATER, hour: LATER, day: LATER })
       await store.pruneAudit(LATER)
