@@ -17,7 +17,7 @@ export type AnalyticsStatements = ReturnType<typeof buildAnalyticsStatements>
 
 /** The statements over the usage, audit, notification and lease tables of a store over `names`. */
 export function buildAnalyticsStatements(names: PgNames) {
-  const [u, a, n, l] = ['_usage', '_audit', '_notifications', '_leases'].map((s) => qualified(names, s))
+  const [u, a, n, l, b] = ['_usage', '_audit', '_notifications', '_leases', '_usage_batches'].map((s) => qualified(names, s))
   const cache = new Map<string, Statement>()
   const cached = (text: string): Statement => {
     let statement = cache.get(text)
@@ -31,15 +31,26 @@ export function buildAnalyticsStatements(names: PgNames) {
     for (const [condition, value] of filters) if (value !== undefined) where.push(condition(`$${values.push(value)}`))
     return { values, where: where.map((w) => ` AND ${w}`).join('') }
   }
+  /** Adds the rows of `usageColumns` ($1–$7) that pass `where`, in array order, so locks are taken in that order. */
+  const addUsage = (where: string) =>
+    `INSERT INTO ${u} AS t (prefix, granularity, start, key_id, owner_id, outcome, count)
+     SELECT v.prefix, v.granularity, v.start, v.key_id, v.owner_id, v.outcome, v.count
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+       WITH ORDINALITY AS v(prefix, granularity, start, key_id, owner_id, outcome, count, n)${where}
+     ORDER BY v.n
+     ON CONFLICT (prefix, granularity, start, key_id, owner_id, outcome) DO UPDATE SET count = t.count + excluded.count`
   return {
-    /** The seven columns of `usageColumns`; rows inserted in array order, so locks are taken in that order. */
-    addUsage: named(
-      `INSERT INTO ${u} AS t (prefix, granularity, start, key_id, owner_id, outcome, count)
-       SELECT v.prefix, v.granularity, v.start, v.key_id, v.owner_id, v.outcome, v.count
-       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-         WITH ORDINALITY AS v(prefix, granularity, start, key_id, owner_id, outcome, count, n)
-       ORDER BY v.n
-       ON CONFLICT (prefix, granularity, start, key_id, owner_id, outcome) DO UPDATE SET count = t.count + excluded.count`,
+    /** The seven columns of `usageColumns`. */
+    addUsage: named(addUsage('')),
+    /**
+     * The seven columns of `usageColumns`, $8 the batch id, $9 its earliest minute: the id is
+     * recorded and the rows added in one statement, so one transaction, only when the id is new.
+     * A concurrent call with the same id waits on the id's row and, once the first commits,
+     * records and adds nothing (if the first rolls back, it records and adds instead).
+     */
+    addUsageBatch: named(
+      `WITH batch AS (INSERT INTO ${b} (id, minute) VALUES ($8, $9) ON CONFLICT (id) DO NOTHING RETURNING 1)
+       ${addUsage(' WHERE EXISTS (SELECT 1 FROM batch)')}`,
     ),
     readUsage(query: UsageQuery): Bound {
       const { values, where } = filtered(
@@ -55,9 +66,10 @@ export function buildAnalyticsStatements(names: PgNames) {
       )
       return { statement, values }
     },
-    /** $1–$3: the minute, hour and day cutoffs. */
+    /** $1–$3: the minute, hour and day cutoffs; $4 the minute cutoff in epoch ms, for the batch ids. */
     pruneUsage: named(
-      `DELETE FROM ${u} WHERE (granularity = 'minute' AND start < $1) OR (granularity = 'hour' AND start < $2)
+      `WITH batches AS (DELETE FROM ${b} WHERE minute < $4)
+       DELETE FROM ${u} WHERE (granularity = 'minute' AND start < $1) OR (granularity = 'hour' AND start < $2)
        OR (granularity = 'day' AND start < $3)`,
     ),
     /** Column arrays of `AUDIT_COLUMNS`, in order. */

@@ -36,9 +36,15 @@ export class PostgresAnalytics {
     this.#run = run
   }
 
-  async addUsage(increments: UsageIncrement[]): Promise<void> {
+  /** With `batchId`, the batch is added only if that id was never applied (one statement: see `addUsageBatch`). */
+  async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
     if (increments.length === 0) return
-    await this.#run('addUsage', this.statements.addUsage, usageColumns(increments))
+    const columns = usageColumns(increments)
+    if (batchId === undefined) await this.#run('addUsage', this.statements.addUsage, columns)
+    else {
+      const minute = increments.reduce((earliest, { minute }) => Math.min(earliest, minute), Number.POSITIVE_INFINITY)
+      await this.#run('addUsage', this.statements.addUsageBatch, [...columns, batchId, minute])
+    }
   }
 
   async readUsage(query: UsageQuery): Promise<UsageRow[]> {
@@ -48,7 +54,12 @@ export class PostgresAnalytics {
   }
 
   async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
-    await this.#run('pruneUsage', this.statements.pruneUsage, [new Date(cutoffs.minute), new Date(cutoffs.hour), new Date(cutoffs.day)])
+    await this.#run('pruneUsage', this.statements.pruneUsage, [
+      new Date(cutoffs.minute),
+      new Date(cutoffs.hour),
+      new Date(cutoffs.day),
+      cutoffs.minute,
+    ])
   }
 
   async appendAudit(entries: AuditRecord[]): Promise<void> {

@@ -195,6 +195,20 @@ ALTER TABLE ${qualified(n)} ADD COLUMN last_used_from text;
 ${updateTrigger(n, [...LAST_USED_V2, 'last_used_from'])}
 `,
   },
+  {
+    version: 5,
+    name: 'applied usage batch ids',
+    // `addUsage(increments, batchId)` records the id here in the statement that adds the batch, so a
+    // retried batch counts once. `minute` (epoch ms) is the batch's earliest minute: `pruneUsage`
+    // forgets the id with that minute's buckets.
+    sql: (n) => `
+CREATE TABLE ${qualified(n, '_usage_batches')} (
+  id text COLLATE "C" PRIMARY KEY,
+  minute bigint NOT NULL
+);
+CREATE INDEX ${ident(`${n.table}_usage_batches_minute_idx`)} ON ${qualified(n, '_usage_batches')} (minute);
+`,
+  },
 ]
 
 /** The newest schema version this package knows. */

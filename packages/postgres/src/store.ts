@@ -271,8 +271,8 @@ export class PostgresKeyStore implements KeyStore {
     return row === undefined ? null : { ok: row.ok, remaining: row.remaining, nextRefillAt: row.next_refill_at }
   }
 
-  addUsage(increments: UsageIncrement[]): Promise<void> {
-    return this.#analytics.addUsage(increments)
+  addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
+    return this.#analytics.addUsage(increments, batchId)
   }
 
   readUsage(query: UsageQuery): Promise<UsageRow[]> {

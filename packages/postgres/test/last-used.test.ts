@@ -62,7 +62,7 @@ describe('PostgresKeyStore last use', () => {
     try {
       const found = await store.findById(record.id)
       expect(await store.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION)
-      expect(POSTGRES_SCHEMA_VERSION).toBe(4)
+      expect(POSTGRES_SCHEMA_VERSION).toBeGreaterThanOrEqual(4)
       expect(found).toMatchObject({ id: record.id, lastUsedAt: T1 })
       expect(found).not.toHaveProperty('lastUsedFrom')
       await store.touch([{ id: record.id, lastUsedAt: T2, from: '203.0.113.9' }])
