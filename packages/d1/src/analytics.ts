@@ -3,7 +3,9 @@ import {
   SQLITE_USAGE_ROW_PARAMS as USAGE_ROW_PARAMS,
   sqliteAuditPageOf as auditPageOf,
   sqliteAuditValues as auditValues,
+  sqliteBatchMinute as batchMinute,
   sqliteClaimedNotifications as claimedNotifications,
+  sqliteIsAppliedBatchError as isAppliedBatchError,
   sqliteListAuditSql as listAuditSql,
   sqliteReadUsageSql as readUsageSql,
   sqliteUsageRowFrom as usageRowFrom,
@@ -47,14 +49,24 @@ export class D1Analytics {
     return this.#db.prepare(ifChanged ? this.#sql.appendAuditIfChanged : this.#sql.appendAudit).bind(...auditValues(entry))
   }
 
-  async addUsage(increments: readonly UsageIncrement[]): Promise<void> {
+  /**
+   * Add increments in one batch (a transaction). With `batchId`, the batch starts by inserting the
+   * id: when it was applied before, that insert fails and so does the whole batch, adding nothing.
+   */
+  async addUsage(increments: readonly UsageIncrement[], batchId?: string): Promise<void> {
     const rows = usageValues(increments)
+    if (rows.length === 0) return
     const statements: D1StatementLike[] = []
+    if (batchId !== undefined) statements.push(this.#db.prepare(this.#sql.insertBatch).bind(batchId, batchMinute(increments)))
     for (let i = 0; i < rows.length; i += USAGE_ROWS_PER_STATEMENT) {
       const chunk = rows.slice(i, i + USAGE_ROWS_PER_STATEMENT)
       statements.push(this.#db.prepare(this.#sql.addUsage(chunk.length)).bind(...chunk.flat()))
     }
-    if (statements.length > 0) await this.#db.batch(statements)
+    try {
+      await this.#db.batch(statements)
+    } catch (error) {
+      if (!(batchId !== undefined && isAppliedBatchError(this.#table, error))) throw error
+    }
   }
 
   async readUsage(query: UsageQuery): Promise<UsageRow[]> {
@@ -67,9 +79,10 @@ export class D1Analytics {
   }
 
   async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
-    await this.#db.batch(
-      Object.entries(cutoffs).map(([granularity, before]) => this.#db.prepare(this.#sql.pruneUsage).bind(granularity, before)),
-    )
+    await this.#db.batch([
+      ...Object.entries(cutoffs).map(([granularity, before]) => this.#db.prepare(this.#sql.pruneUsage).bind(granularity, before)),
+      this.#db.prepare(this.#sql.pruneBatches).bind(cutoffs.minute),
+    ])
   }
 
   async appendAudit(entries: readonly AuditRecord[]): Promise<void> {

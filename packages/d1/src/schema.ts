@@ -1,5 +1,5 @@
 /** The D1 schema: versioned migrations, applied once per table, oldest first. */
-import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema } from '@keyward/core/store'
+import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
 
 /** A SQL identifier, quoted. Table names are checked when the store is built. */
 export const q = (name: string): string => `"${name}"`
@@ -25,6 +25,7 @@ const MIGRATIONS: readonly { version: number; name: string; statements: (t: stri
   },
   { version: 2, name: 'usage counts, audit log, notification ledger and leases', statements: sqliteAnalyticsSchema },
   { version: 3, name: 'client address of the last use', statements: (t) => [sqliteAddLastUsedFromSql(t)] },
+  { version: 4, name: 'applied usage batch ids', statements: sqliteUsageBatchesSchema },
 ]
 
 /** The newest schema version this package knows. */

@@ -287,8 +287,8 @@ export class D1KeyStore implements KeyStore {
     }
   }
 
-  async addUsage(increments: UsageIncrement[]): Promise<void> {
-    await this.#run('addUsage', () => this.#analytics.addUsage(increments))
+  async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
+    await this.#run('addUsage', () => this.#analytics.addUsage(increments, batchId))
   }
 
   async readUsage(query: UsageQuery): Promise<UsageRow[]> {

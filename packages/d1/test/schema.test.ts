@@ -12,8 +12,8 @@ function version1(table: string): string[] {
 }
 
 describe('D1KeyStore schema', () => {
-  it('is at version 3: migration 2 adds usage counts, the audit log, the notification ledger and leases, 3 the last-use address', async () => {
-    expect(LATEST_VERSION).toBe(3)
+  it('is at version 4: migration 2 adds usage counts, the audit log, the notification ledger and leases, 3 the last-use address, 4 usage batch ids', async () => {
+    expect(LATEST_VERSION).toBe(4)
     const store = await remoteStore('schema_new')
     expect(await store.schemaVersion()).toBe(0)
     await store.insert(sampleRecord(), {
@@ -28,7 +28,7 @@ describe('D1KeyStore schema', () => {
         fields: null,
       },
     })
-    expect(await store.schemaVersion()).toBe(3)
+    expect(await store.schemaVersion()).toBe(4)
     expect((await store.listAudit!({ prefix: 'conf_test', limit: 10 })).items.map((e) => e.id)).toEqual(['a1'])
   })
 
@@ -46,7 +46,7 @@ describe('D1KeyStore schema', () => {
     expect(await strict.schemaVersion()).toBe(1)
     const store = await remoteStore(table)
     expect(await store.incrementCounter!('c', 0, 3_600_000, now)).toEqual({ count: 7, resetAt: now + 3_600_000 })
-    expect(await store.schemaVersion()).toBe(3)
+    expect(await store.schemaVersion()).toBe(4)
     expect(await store.acquireLease!('maintenance', 'h1', 1_000, now)).toBe(true)
     expect(await strict.acquireLease!('maintenance', 'h2', 1_000, now)).toBe(false) // the schema is current now
     // The key of version 1 reads back as it was (no address), and keeps one from its next use.

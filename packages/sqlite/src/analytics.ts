@@ -3,6 +3,7 @@ import {
   sqliteAnalyticsStatements,
   sqliteAuditPageOf as auditPageOf,
   sqliteAuditValues as auditValues,
+  sqliteBatchMinute as batchMinute,
   sqliteClaimedNotifications as claimedNotifications,
   sqliteListAuditSql as listAuditSql,
   sqliteReadUsageSql as readUsageSql,
@@ -37,6 +38,8 @@ export class SqliteAnalytics {
   readonly #queries = new Map<string, Statement>()
   readonly #addUsage: Statement
   readonly #pruneUsage: Statement
+  readonly #markBatch: Statement
+  readonly #pruneBatches: Statement
   readonly #appendAudit: Statement
   readonly #pruneAudit: Statement
   readonly #record: Statement
@@ -52,6 +55,8 @@ export class SqliteAnalytics {
     this.#table = table
     this.#addUsage = db.prepare(sql.addUsage(1))
     this.#pruneUsage = db.prepare(sql.pruneUsage)
+    this.#markBatch = db.prepare(sql.markBatch)
+    this.#pruneBatches = db.prepare(sql.pruneBatches)
     this.#appendAudit = db.prepare(sql.appendAudit)
     this.#pruneAudit = db.prepare(sql.pruneAudit)
     this.#record = db.prepare(sql.recordNotification)
@@ -73,8 +78,10 @@ export class SqliteAnalytics {
     return statement
   }
 
-  addUsage(increments: readonly UsageIncrement[]): void {
+  /** Add increments, in one transaction with noting `batchId`: nothing when that id was noted before. */
+  addUsage(increments: readonly UsageIncrement[], batchId?: string): void {
     this.transaction(() => {
+      if (batchId !== undefined && this.#markBatch.run(batchId, batchMinute(increments)).changes === 0) return
       for (const values of usageValues(increments)) this.#addUsage.run(values)
     })
   }
@@ -87,6 +94,7 @@ export class SqliteAnalytics {
   pruneUsage(cutoffs: UsageCutoffs): void {
     this.transaction(() => {
       for (const [granularity, before] of Object.entries(cutoffs) as [UsageGranularity, number][]) this.#pruneUsage.run(granularity, before)
+      this.#pruneBatches.run(cutoffs.minute)
     })
   }
 

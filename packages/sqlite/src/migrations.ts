@@ -1,4 +1,4 @@
-import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema } from '@keyward/core/store'
+import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
 
 /** One versioned schema change. Applied in order; each version once. */
 export interface SqliteMigration {
@@ -97,6 +97,12 @@ CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DES
     // Written with `last_used_at` on the hot path; like it, left out of the update trigger of
     // version 2 (which names its columns), so a touch notifies no cache.
     sql: (t) => `${sqliteAddLastUsedFromSql(t)};\n`,
+  },
+  {
+    version: 5,
+    name: 'applied usage batch ids',
+    // A usage batch retried after a lost reply is applied once (`addUsage` with a batch id).
+    sql: (t) => `${sqliteUsageBatchesSchema(t).join(';\n')};\n`,
   },
 ]
 

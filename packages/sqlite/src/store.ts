@@ -326,8 +326,8 @@ export class SqliteKeyStore implements KeyStore {
     return this.#attempt('spendCredits', this.#requestTimeoutMs, () => this.#s.spend.immediate(id, cost, now))
   }
 
-  async addUsage(increments: UsageIncrement[]): Promise<void> {
-    if (increments.length > 0) await this.#attempt('addUsage', this.#managementTimeoutMs, () => this.#a.addUsage(increments))
+  async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
+    if (increments.length > 0) await this.#attempt('addUsage', this.#managementTimeoutMs, () => this.#a.addUsage(increments, batchId))
   }
 
   async readUsage(query: UsageQuery): Promise<UsageRow[]> {

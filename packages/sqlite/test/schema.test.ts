@@ -7,6 +7,7 @@ import { eventually } from '../../../test/eventually.js'
 import { dbPath, tempDir } from './helpers.js'
 
 const dir = tempDir()
+const DAY0 = Date.UTC(2026, 2, 4)
 
 describe('SqliteKeyStore schema', () => {
   it('migrates a new file in WAL mode, and opening it again is a no-op', async () => {
@@ -101,8 +102,8 @@ describe('SqliteKeyStore schema', () => {
   })
 
   it('upgrades a version-2 file to the latest (usage, audit, notifications, leases; last-use address); an audited change still notifies', async () => {
-    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4])
-    expect(SQLITE_SCHEMA_VERSION).toBe(4)
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5])
+    expect(SQLITE_SCHEMA_VERSION).toBe(5)
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec('CREATE TABLE keyward_keys_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);')
@@ -116,7 +117,7 @@ describe('SqliteKeyStore schema', () => {
     )
     const record = sampleRecord()
     const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
-    expect(store.schemaVersion).toBe(4)
+    expect(store.schemaVersion).toBe(5)
     const watcher = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     const seen: string[] = []
     const unsubscribe = await watcher.subscribe((change) => seen.push(change.id))
@@ -147,7 +148,7 @@ describe('SqliteKeyStore schema', () => {
     await Promise.all([store.close(), watcher.close()])
   })
 
-  it('upgrades a version-3 file to version 4 in place: its keys keep their data and gain no address until a later use', async () => {
+  it('upgrades a version-3 file to the latest in place: its keys keep their data and gain no address until a later use', async () => {
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec(sqliteMigrationSql().replace(/-- 4:[\s\S]*(?=COMMIT;)/, ''))
@@ -156,10 +157,34 @@ describe('SqliteKeyStore schema', () => {
     db.prepare(`INSERT INTO keyward_keys (${Object.keys(old)}) VALUES (${Object.keys(old).map((c) => `@${c}`)})`).run(old)
     db.close()
     const store = new SqliteKeyStore({ connection: file })
-    expect(store.schemaVersion).toBe(4)
+    expect(store.schemaVersion).toBe(5)
     expect(await store.findById(record.id)).toStrictEqual(record)
     await store.touch([{ id: record.id, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), from: '192.0.2.44' }])
     expect(await store.findById(record.id)).toEqual({ ...record, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), lastUsedFrom: '192.0.2.44' })
+    await store.close()
+  })
+
+  it('upgrades a version-4 file to version 5: its usage counts stay, a retried usage batch counts once, and its id is pruned', async () => {
+    const file = dbPath(dir)
+    const db = new Database(file)
+    db.exec(sqliteMigrationSql().replace(/-- 5:[\s\S]*(?=COMMIT;)/, ''))
+    db.exec(`INSERT INTO keyward_keys_usage VALUES ('kw', 'day', ${DAY0}, 'AAAAAAAAAAAA', '', 'ok', 3)`)
+    db.close()
+    const store = new SqliteKeyStore({ connection: file })
+    expect(store.schemaVersion).toBe(5)
+    const batch = [{ keyId: 'AAAAAAAAAAAA', ownerId: null, prefix: 'kw', minute: DAY0 + 60_000, outcome: 'ok' as const, count: 2 }]
+    await store.addUsage(batch, 'b1')
+    await store.addUsage(batch, 'b1')
+    const day = () => store.readUsage({ prefix: 'kw', granularity: 'day', from: DAY0, to: DAY0 + 1 }).then((rows) => rows[0]?.count)
+    expect(await day()).toBe(5)
+    const ids = () => store.db.prepare('SELECT id, minute FROM keyward_keys_usage_batches').all()
+    expect(ids()).toEqual([{ id: 'b1', minute: DAY0 + 60_000 }])
+    await store.pruneUsage({ minute: DAY0 + 60_000, hour: 0, day: 0 })
+    expect(ids()).toEqual([{ id: 'b1', minute: DAY0 + 60_000 }]) // not before the cutoff
+    await store.pruneUsage({ minute: DAY0 + 120_000, hour: 0, day: 0 })
+    expect(ids()).toEqual([])
+    await store.addUsage(batch, 'b1') // forgotten: applies again
+    expect(await day()).toBe(7)
     await store.close()
   })
 

@@ -8,7 +8,13 @@ import { usageBuckets } from '../usage-buckets.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 
 const q = (name: string): string => `"${name}"`
-const tables = (t: string) => ({ u: q(`${t}_usage`), a: q(`${t}_audit`), n: q(`${t}_notifications`), l: q(`${t}_leases`) })
+const tables = (t: string) => ({
+  u: q(`${t}_usage`),
+  b: q(`${t}_usage_batches`),
+  a: q(`${t}_audit`),
+  n: q(`${t}_notifications`),
+  l: q(`${t}_leases`),
+})
 
 /**
  * The statements that create the tables of keys table `t`. Part of shipped migrations of both
@@ -36,6 +42,14 @@ export function analyticsSchema(t: string): string[] {
   ]
 }
 
+/**
+ * The statement that creates the applied usage batch ids of keys table `t`, each with its batch's
+ * earliest minute (pruned with the minute buckets). Part of shipped migrations of both stores: never edit.
+ */
+export function usageBatchesSchema(t: string): string[] {
+  return [`CREATE TABLE IF NOT EXISTS ${tables(t).b} (id TEXT PRIMARY KEY NOT NULL, minute INTEGER NOT NULL)`]
+}
+
 const USAGE_COLUMNS = 'prefix, granularity, start, key_id, owner_id, outcome, count'
 const AUDIT_COLUMNS = 'id, at, action, prefix, key_id, owner_id, actor, fields'
 const AUDIT_PARAMS = '?, ?, ?, ?, ?, ?, ?, ?'
@@ -44,12 +58,18 @@ export const USAGE_ROW_PARAMS = 7
 
 /** The fixed statements for keys table `t`. */
 export function analyticsStatements(t: string) {
-  const { u, a, n, l } = tables(t)
+  const { u, b, a, n, l } = tables(t)
   return {
     /** Adds `rows` usage rows ({@link usageValues}, flattened) to their buckets. */
     addUsage: (rows: number) =>
       `INSERT INTO ${u} (${USAGE_COLUMNS}) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}
 ON CONFLICT (prefix, granularity, start, key_id, owner_id, outcome) DO UPDATE SET count = count + excluded.count`,
+    /** Binds batch id, its earliest minute; changes no row when the id was applied before. */
+    markBatch: `INSERT OR IGNORE INTO ${b} (id, minute) VALUES (?, ?)`,
+    /** Binds batch id, its earliest minute; fails on a unique constraint ({@link isAppliedBatchError}) when applied before. */
+    insertBatch: `INSERT INTO ${b} (id, minute) VALUES (?, ?)`,
+    /** Binds the minute cutoff: forgets the ids of batches whose earliest minute is before it. */
+    pruneBatches: `DELETE FROM ${b} WHERE minute < ?`,
     /** Binds granularity, cutoff. */
     pruneUsage: `DELETE FROM ${u} WHERE granularity = ? AND start < ?`,
     /** Binds {@link auditValues}. */
@@ -84,6 +104,16 @@ export function usageValues(increments: readonly UsageIncrement[]): unknown[][] 
   return increments.flatMap(({ keyId, ownerId, prefix, minute, outcome, count }) =>
     usageBuckets(minute).map(([granularity, start]) => [prefix, granularity, start, keyId, ownerId ?? '', outcome, count]),
   )
+}
+
+/** The earliest minute of a usage batch, kept with its id. */
+export function batchMinute(increments: readonly UsageIncrement[]): number {
+  return increments.reduce((earliest, { minute }) => Math.min(earliest, minute), Number.POSITIVE_INFINITY)
+}
+
+/** Whether `error` is the one `insertBatch` of keys table `t` fails with: the batch id was applied before. */
+export function isAppliedBatchError(t: string, error: unknown): boolean {
+  return String((error as Error | undefined)?.message).includes(`UNIQUE constraint failed: ${t}_usage_batches.id`)
 }
 
 /** A statement and its values. */
