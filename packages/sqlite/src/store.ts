@@ -1,13 +1,10 @@
 import Database from 'better-sqlite3'
 import {
-  ChangeListeners,
   ClosedError,
   counterWindow,
-  decodeCursor,
-  DuplicateKeyIdError,
-  KeyStoreSchemaError,
   pageOf,
   renameOptions,
+  sqliteRowToRecord as rowToRecord,
   storeFailure,
   type ApiKeyPatch,
   type ApiKeyRecord,
@@ -22,6 +19,7 @@ import {
   type LastUsedEntry,
   type LedgerEntry,
   type PendingNotification,
+  type SqliteKeyRow as KeyRow,
   type StoreListPage,
   type StoreListQuery,
   type UsageCutoffs,
@@ -31,32 +29,18 @@ import {
   type WriteOptions,
 } from '@keyward/core/store'
 import { SqliteAnalytics } from './analytics.js'
+import { SqliteChangeFeed } from './change-feed.js'
+import { DEFAULT_TABLE } from './migrations.js'
 import { RENAMED, timeout, type DeprecatedSqliteKeyStoreOptions, type SqliteKeyStoreOptions } from './options.js'
+import { SqliteRecords } from './records.js'
+import { retryWhileBusy } from './retry.js'
+import { migrateSchema, prepareSchema, schemaVersion } from './schema.js'
 import { prepareStatements, type SqliteStatements } from './statements.js'
-import { createMigrationsTableSql, DEFAULT_TABLE, LATEST_VERSION, MIGRATIONS, migrationsTable, q } from './migrations.js'
-import {
-  encodeSqlitePatchValue as encodePatchValue,
-  SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
-  sqlitePatchFields as patchFields,
-  sqliteRecordToRow as recordToRow,
-  sqliteRowToRecord as rowToRecord,
-  type SqliteKeyRow as KeyRow,
-} from '@keyward/core/store'
-
-/** Named in schema errors: which package to upgrade, and which function prints its SQL. */
-const SCHEMA_ERROR_STORE = { packageName: '@keyward/sqlite', migrationSql: 'sqliteMigrationSql' }
 
 type Db = Database.Database
-type Statement = Database.Statement
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const COUNTER_SWEEP_EVERY = 1000
-/** Longest pause between two tries while another connection holds the lock. */
-const MAX_RETRY_PAUSE_MS = 20
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-/** SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT, BUSY_RECOVERY, BUSY_TIMEOUT). */
-const isBusy = (error: unknown): boolean => String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY')
 
 /**
  * A `KeyStore` on SQLite through better-sqlite3: the embedded default. WAL mode, prepared
@@ -74,16 +58,12 @@ export class SqliteKeyStore implements KeyStore {
   readonly db: Db
   readonly #table: string
   readonly #ownsDb: boolean
-  readonly #pollIntervalMs: number
   readonly #managementTimeoutMs: number
   readonly #requestTimeoutMs: number
   readonly #s: SqliteStatements
   readonly #a: SqliteAnalytics
-  readonly #updates = new Map<string, Statement>()
-  readonly #listeners = new ChangeListeners()
-  #poller: ReturnType<typeof setInterval> | undefined
-  #lastVersion = 0
-  #lastSeq = 0
+  readonly #records: SqliteRecords
+  readonly #feed: SqliteChangeFeed
   #increments = 0
   #closed = false
 
@@ -98,7 +78,6 @@ export class SqliteKeyStore implements KeyStore {
     const poll = opts.pollIntervalMs ?? 200
     if (!Number.isInteger(poll) || poll < 10) throw new RangeError(`pollIntervalMs must be an integer of at least 10, got ${String(poll)}`)
     this.#table = table
-    this.#pollIntervalMs = poll
     this.#managementTimeoutMs = timeout('managementTimeoutMs', opts.managementTimeoutMs, 5_000)
     this.#requestTimeoutMs = timeout('requestTimeoutMs', opts.requestTimeoutMs, 100)
     this.#ownsDb = typeof opts.connection === 'string'
@@ -112,9 +91,11 @@ export class SqliteKeyStore implements KeyStore {
       this.db.pragma(`busy_timeout = ${this.#managementTimeoutMs}`)
       if (this.db.pragma('journal_mode', { simple: true }) !== 'memory') this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = NORMAL')
-      this.#prepareSchema(opts.migrate ?? true)
+      prepareSchema(this.db, table, opts.migrate ?? true)
       this.#s = prepareStatements(this.db, table)
       this.#a = new SqliteAnalytics(this.db, table)
+      this.#records = new SqliteRecords(this.db, table, this.#s)
+      this.#feed = new SqliteChangeFeed(this.db, this.#s, poll)
       // ... but afterwards SQLite never waits: better-sqlite3 is synchronous, so a wait inside SQLite
       // would freeze the event loop for every request. A busy database is retried asynchronously.
       this.db.pragma('busy_timeout = 0')
@@ -128,7 +109,7 @@ export class SqliteKeyStore implements KeyStore {
   get schemaVersion(): number {
     this.#checkOpen()
     try {
-      return this.#schemaVersion()
+      return schemaVersion(this.db, this.#table)
     } catch (error) {
       throw storeFailure('schemaVersion', error)
     }
@@ -140,7 +121,7 @@ export class SqliteKeyStore implements KeyStore {
     try {
       this.db.pragma(`busy_timeout = ${this.#managementTimeoutMs}`)
       try {
-        this.#migrate()
+        migrateSchema(this.db, this.#table)
       } finally {
         this.db.pragma('busy_timeout = 0')
       }
@@ -149,69 +130,13 @@ export class SqliteKeyStore implements KeyStore {
     }
   }
 
-  #checkOpen(): void {
+  #checkOpen = (): void => {
     if (this.#closed) throw new ClosedError('This SqliteKeyStore')
   }
 
-  #schemaVersion(): number {
-    const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(migrationsTable(this.#table))
-    if (!exists) return 0
-    return (this.db.prepare(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q(migrationsTable(this.#table))}`).get() as { v: number }).v
-  }
-
-  #prepareSchema(migrate: boolean): void {
-    const version = this.#schemaVersion()
-    if (version > LATEST_VERSION)
-      throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
-    if (version === LATEST_VERSION) return
-    if (!migrate)
-      throw new KeyStoreSchemaError(
-        version === 0 ? 'schema_missing' : 'schema_outdated',
-        version,
-        LATEST_VERSION,
-        `table "${this.#table}"`,
-        SCHEMA_ERROR_STORE,
-      )
-    this.#migrate()
-  }
-
-  #migrate(): void {
-    const table = this.#table
-    // IMMEDIATE: two processes opening a new file at once migrate one after the other.
-    this.db
-      .transaction(() => {
-        this.db.exec(createMigrationsTableSql(table))
-        const version = this.#schemaVersion()
-        if (version > LATEST_VERSION)
-          throw new KeyStoreSchemaError('schema_too_new', version, LATEST_VERSION, `table "${table}"`, SCHEMA_ERROR_STORE)
-        const record = this.db.prepare(`INSERT INTO ${q(migrationsTable(table))} (version, name, applied_at) VALUES (?, ?, ?)`)
-        for (const m of MIGRATIONS) {
-          if (m.version <= version) continue
-          this.db.exec(m.sql(table))
-          record.run(m.version, m.name, Date.now())
-        }
-      })
-      .immediate()
-  }
-
-  /**
-   * Run `run` (one statement or transaction), trying again while another connection holds the
-   * lock, for up to `timeoutMs`, without blocking the event loop; then it rejects with
-   * `StoreUnavailableError` (`operation`, the SQLITE_BUSY as cause). A busy statement did nothing,
-   * so trying it again is safe. After `close()`: `ClosedError`.
-   */
-  async #attempt<T>(operation: string, timeoutMs: number, run: () => T): Promise<T> {
-    const deadline = performance.now() + timeoutMs
-    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
-      this.#checkOpen()
-      try {
-        return run()
-      } catch (error) {
-        const left = deadline - performance.now()
-        if (!isBusy(error) || left <= 0) throw storeFailure(operation, error)
-        await sleep(Math.min(pause, left))
-      }
-    }
+  /** Run `run`, retried while the database is busy (see `retryWhileBusy`); after `close()`: `ClosedError`. */
+  #attempt<T>(operation: string, timeoutMs: number, run: () => T): Promise<T> {
+    return retryWhileBusy(operation, timeoutMs, this.#checkOpen, run)
   }
 
   /** Run `change` alone, or with `audit` appended when `changed(result)`, in one transaction. */
@@ -225,17 +150,9 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
-    const row = recordToRow(record)
-    const insert = () => {
-      try {
-        return this.#s.insert.run(row)
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
-        throw error
-      }
-    }
+    const insert = this.#records.insert(record)
     await this.#attempt('insert', this.#managementTimeoutMs, () => this.#audited(options?.audit, insert, () => true))
-    this.#listeners.emit(record.id)
+    this.#feed.emit(record.id)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
@@ -245,36 +162,13 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
-    const fields = patchFields(patch)
-    const conditional = options?.expectedRevision !== undefined
-    const params: Record<string, unknown> = { id }
-    for (const f of fields) params[f] = encodePatchValue(f, patch)
-    if (conditional) params.expectedRevision = options!.expectedRevision
+    const update = this.#records.update(id, patch, options?.expectedRevision)
     const row = await this.#attempt('update', this.#managementTimeoutMs, () =>
-      this.#audited(
-        options?.audit,
-        () => this.#updateStatement(fields, conditional).get(params) as KeyRow | undefined,
-        (found) => found !== undefined,
-      ),
+      this.#audited(options?.audit, update, (found) => found !== undefined),
     )
     if (row === undefined) return null
-    this.#listeners.emit(id)
+    this.#feed.emit(id)
     return rowToRecord(row)
-  }
-
-  /** The UPDATE for one set of patched fields, prepared on first use. */
-  #updateStatement(fields: readonly (keyof ApiKeyPatch)[], conditional: boolean): Statement {
-    const signature = `${fields.join(',')}|${conditional}`
-    let statement = this.#updates.get(signature)
-    if (statement === undefined) {
-      const sets = fields.map((f) => `${PATCH_COLUMNS[f][0]} = @${f}`)
-      sets.push('revision = revision + 1')
-      statement = this.db.prepare(
-        `UPDATE ${q(this.#table)} SET ${sets.join(', ')} WHERE id = @id${conditional ? ' AND revision = @expectedRevision' : ''} RETURNING *`,
-      )
-      this.#updates.set(signature, statement)
-    }
-    return statement
   }
 
   async delete(id: string, options?: WriteOptions): Promise<boolean> {
@@ -286,22 +180,13 @@ export class SqliteKeyStore implements KeyStore {
       ),
     )
     const existed = deleted.changes > 0
-    if (existed) this.#listeners.emit(id)
+    if (existed) this.#feed.emit(id)
     return existed
   }
 
   async list(query: StoreListQuery): Promise<StoreListPage> {
     this.#checkOpen()
-    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
-    const statement = this.#s.list(query.ownerId !== undefined, query.prefix !== undefined, query.includeRevoked, after !== null)
-    const params = {
-      ownerId: query.ownerId ?? null,
-      prefix: query.prefix ?? null,
-      createdAt: after?.createdAt ?? null,
-      afterId: after?.id ?? null,
-      limit: query.limit + 1,
-    }
-    const rows = (await this.#attempt('list', this.#managementTimeoutMs, () => statement.all(params))) as KeyRow[]
+    const rows = await this.#attempt('list', this.#managementTimeoutMs, this.#records.list(query))
     return pageOf(rows.map(rowToRecord), query.limit)
   }
 
@@ -373,56 +258,14 @@ export class SqliteKeyStore implements KeyStore {
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
     this.#checkOpen()
-    if (this.#listeners.size === 0) {
-      try {
-        this.#startPolling()
-      } catch (error) {
-        throw storeFailure('subscribe', error)
-      }
-    }
-    this.#listeners.add(listener)
-    return async () => {
-      this.#listeners.delete(listener)
-      if (this.#listeners.size === 0) this.#stopPolling()
-    }
+    return this.#feed.subscribe(listener)
   }
 
   /** Stop polling and, when the store opened the file, close it. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#listeners.clear()
-    this.#stopPolling()
+    this.#feed.close()
     if (this.#ownsDb) this.db.close()
-  }
-
-  #startPolling(): void {
-    this.#lastVersion = this.db.pragma('data_version', { simple: true }) as number
-    this.#lastSeq = (this.#s.maxSeq.get() as { seq: number }).seq
-    this.#poller = setInterval(() => this.#poll(), this.#pollIntervalMs)
-    this.#poller.unref?.()
-  }
-
-  #stopPolling(): void {
-    if (this.#poller !== undefined) clearInterval(this.#poller)
-    this.#poller = undefined
-  }
-
-  /** One check for changes by other connections: cheap unless the file changed. */
-  #poll(): void {
-    try {
-      const version = this.db.pragma('data_version', { simple: true }) as number
-      if (version === this.#lastVersion) return
-      this.#lastVersion = version
-      const rows = this.#s.changesSince.all(this.#lastSeq) as { seq: number; key_id: string }[]
-      if (rows.length === 0) return
-      // The log keeps the latest 10,000 changes; a reader that fell further behind may have
-      // missed some, so subscribers drop everything they cached.
-      if (this.#lastSeq > 0 && rows[0]!.seq > this.#lastSeq + 1) this.#listeners.emit('*')
-      this.#lastSeq = rows[rows.length - 1]!.seq
-      for (const row of rows) this.#listeners.emit(row.key_id)
-    } catch {
-      // The file is busy or gone; the next tick tries again.
-    }
   }
 }

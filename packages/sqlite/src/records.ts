@@ -1,0 +1,87 @@
+import type Database from 'better-sqlite3'
+import {
+  decodeCursor,
+  DuplicateKeyIdError,
+  encodeSqlitePatchValue as encodePatchValue,
+  SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
+  sqlitePatchFields as patchFields,
+  sqliteRecordToRow as recordToRow,
+  type ApiKeyPatch,
+  type ApiKeyRecord,
+  type SqliteKeyRow as KeyRow,
+  type StoreListQuery,
+} from '@keyward/core/store'
+import { q } from './migrations.js'
+import type { SqliteStatements } from './statements.js'
+
+type Db = Database.Database
+type Statement = Database.Statement
+
+/**
+ * The writes and queries of the keys table, each prepared from its arguments (encoded and checked
+ * at once) into a synchronous step for the store to run, and try again while the database is busy.
+ */
+export class SqliteRecords {
+  readonly #db: Db
+  readonly #table: string
+  readonly #s: SqliteStatements
+  readonly #updates = new Map<string, Statement>()
+
+  constructor(db: Db, table: string, statements: SqliteStatements) {
+    this.#db = db
+    this.#table = table
+    this.#s = statements
+  }
+
+  /** Insert `record`; a taken id throws `DuplicateKeyIdError`. */
+  insert(record: ApiKeyRecord): () => Database.RunResult {
+    const row = recordToRow(record)
+    return () => {
+      try {
+        return this.#s.insert.run(row)
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
+        throw error
+      }
+    }
+  }
+
+  /** Apply `patch` to key `id` (only at `expectedRevision` when given); the updated row, or undefined. */
+  update(id: string, patch: ApiKeyPatch, expectedRevision: number | undefined): () => KeyRow | undefined {
+    const fields = patchFields(patch)
+    const conditional = expectedRevision !== undefined
+    const params: Record<string, unknown> = { id }
+    for (const f of fields) params[f] = encodePatchValue(f, patch)
+    if (conditional) params.expectedRevision = expectedRevision
+    return () => this.#updateStatement(fields, conditional).get(params) as KeyRow | undefined
+  }
+
+  /** One page of `query` plus one row (to tell whether more follow). */
+  list(query: StoreListQuery): () => KeyRow[] {
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
+    const statement = this.#s.list(query.ownerId !== undefined, query.prefix !== undefined, query.includeRevoked, after !== null)
+    const params = {
+      ownerId: query.ownerId ?? null,
+      prefix: query.prefix ?? null,
+      createdAt: after?.createdAt ?? null,
+      afterId: after?.id ?? null,
+      limit: query.limit + 1,
+    }
+    return () => statement.all(params) as KeyRow[]
+  }
+
+  /** The UPDATE for one set of patched fields, prepared on first use. */
+  #updateStatement(fields: readonly (keyof ApiKeyPatch)[], conditional: boolean): Statement {
+    const signature = `${fields.join(',')}|${conditional}`
+    let statement = this.#updates.get(signature)
+    if (statement === undefined) {
+      const sets = fields.map((f) => `${PATCH_COLUMNS[f][0]} = @${f}`)
+      sets.push('revision = revision + 1')
+      statement = this.#db.prepare(
+        `UPDATE ${q(this.#table)} SET ${sets.join(', ')} WHERE id = @id${conditional ? ' AND revision = @expectedRevision' : ''} RETURNING *`,
+      )
+      this.#updates.set(signature, statement)
+    }
+    return statement
+  }
+}
