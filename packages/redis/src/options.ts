@@ -1,0 +1,99 @@
+import { renameOptions } from '@keyward/core/store'
+import type { Redis, RedisOptions } from 'ioredis'
+
+/** Options of {@link RedisKeyStore}. */
+export interface RedisKeyStoreOptions {
+  /**
+   * A `redis://` URL, ioredis options, or your own ioredis client (not closed by `close()`). A client
+   * the store creates has no offline queue and a command timeout, so commands fail fast while Redis
+   * is down; give your own client `enableOfflineQueue: false` for the same (the store applies its
+   * timeouts to every call).
+   * @example 'redis://127.0.0.1:6379'
+   */
+  connection: string | RedisOptions | Redis
+  /**
+   * Prefix of every key and of the change channel: keeps deployments apart on one server, as the
+   * schema does in PostgreSQL. Use a hash tag (`{keyward}:`) on Redis Cluster.
+   * @default 'keyward:'
+   */
+  namespace?: string
+  /**
+   * Bring the data up to this package's version on first use (stamp a new namespace, index the
+   * records of an older one). With `false`, data of no or an older version is a `KeyStoreSchemaError`.
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * A command on the request path (finding a key, rate-limit and throttle counters, credits,
+   * last-used times) with no reply after this long rejects, and the request fails closed
+   * (`store_unavailable`).
+   * @default 2000
+   */
+  requestTimeoutMs?: number
+  /**
+   * A management command (create, list, update, revoke, rotate, delete, the version check) with no
+   * reply after this long rejects.
+   * @default 2000
+   */
+  managementTimeoutMs?: number
+  /**
+   * Connecting gives up after this long, and so does a call waiting for a connection being
+   * (re)established.
+   * @default 2000
+   */
+  connectTimeoutMs?: number
+  /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}; accepted, with a warning, until the next release. */
+  redis?: string | RedisOptions | Redis
+  /** @deprecated Renamed {@link RedisKeyStoreOptions.namespace} (Keyward's own `prefix` is the key prefix); accepted, with a warning, until the next release. */
+  prefix?: string
+  /** @deprecated Now {@link RedisKeyStoreOptions.requestTimeoutMs}, `managementTimeoutMs` and `connectTimeoutMs`; accepted, with a warning, until the next release. */
+  timeoutMs?: number
+}
+
+/** The options of the previous release: `redis` for `connection` (accepted, with a warning, until the next). */
+export type DeprecatedRedisKeyStoreOptions = Omit<RedisKeyStoreOptions, 'connection'> & {
+  /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}. */
+  redis: string | RedisOptions | Redis
+}
+
+/** The options checked, old names resolved and defaults applied. */
+export interface ResolvedOptions {
+  connection: string | RedisOptions | Redis
+  namespace: string
+  migrate: boolean
+  requestTimeoutMs: number
+  managementTimeoutMs: number
+  connectTimeoutMs: number
+}
+
+/** Old option names and the new ones they now set. */
+const RENAMED = {
+  redis: ['connection'],
+  prefix: ['namespace'],
+  timeoutMs: ['requestTimeoutMs', 'managementTimeoutMs', 'connectTimeoutMs'],
+} as const
+
+/** Check the options (a URL alone is `{ connection }`), warn about old names and apply the defaults. */
+export function resolveOptions(options: string | RedisKeyStoreOptions | DeprecatedRedisKeyStoreOptions): ResolvedOptions {
+  const needs = 'RedisKeyStore needs { connection }: a URL, ioredis options or an ioredis client'
+  if (!options) throw new TypeError(needs)
+  const opts =
+    typeof options === 'string' ? { connection: options } : renameOptions('@keyward/redis', options as RedisKeyStoreOptions, RENAMED)
+  if (opts.connection === undefined || opts.connection === null) throw new TypeError(needs)
+  const namespace = opts.namespace ?? 'keyward:'
+  if (typeof namespace !== 'string') throw new TypeError('namespace must be a string')
+  return {
+    connection: opts.connection,
+    namespace,
+    migrate: opts.migrate ?? true,
+    requestTimeoutMs: positive('requestTimeoutMs', opts.requestTimeoutMs, 2_000),
+    managementTimeoutMs: positive('managementTimeoutMs', opts.managementTimeoutMs, 2_000),
+    connectTimeoutMs: positive('connectTimeoutMs', opts.connectTimeoutMs, 2_000),
+  }
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`)
+  return value
+}
