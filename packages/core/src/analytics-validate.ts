@@ -1,10 +1,9 @@
 import type { AuditActor, UsageGranularity } from './analytics-types.js'
 import { InvalidInputError } from './errors.js'
-import { validateOptionsBag } from './validate.js'
+import { CONTROL_RE, validateOptionsBag } from './validate.js'
 
 const GRANULARITIES: readonly UsageGranularity[] = ['minute', 'hour', 'day']
 const ACTOR_LIMITS = { id: 200, ip: 100, userAgent: 500 } as const
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
 /** The `{ actor }` a mutation was given, checked: an actor id is required, the rest optional and bounded. */
 export function validateMutationOptions(options: unknown): AuditActor | null {

@@ -9,7 +9,8 @@ const MAX_METADATA_DEPTH = 8
 const MAX_OWNER_ID_LENGTH = 200
 /** 9999-12-31T23:59:59.999Z: every store keeps dates up to here (PostgreSQL's timestamptz and JS Dates go further). */
 const MAX_DATE_MS = 253_402_300_799_999
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+/** Control characters and line separators, refused in names, ids and audit actors. */
+export const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 export function validateName(name: unknown): string {

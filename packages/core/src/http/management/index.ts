@@ -4,6 +4,7 @@
  */
 import type { AuditActor } from '../../analytics-types.js'
 import type { Keyward } from '../../api.js'
+import { CONTROL_RE as CONTROL_CHARACTERS } from '../../validate.js'
 import { extractCredential } from '../credentials.js'
 import { onAction, onCollection, onKey, ownKey, type Operation } from './operations.js'
 import { onView } from './views.js'
@@ -141,7 +142,7 @@ export function keyManagementHandler<R = Request, S extends string = string>(
   return Object.assign(handler, { handles: (pathname: string) => route(pathname, config.basePath) !== null }) as KeyManagementHandler<R>
 }
 
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const CONTROL_RE = new RegExp(CONTROL_CHARACTERS.source, 'g')
 
 /** The audit actor of a request: who (from `authorize`), from which address, with which browser (bounded, cleaned). */
 function actorFrom(id: string, request: Request, ip: string | null | undefined): AuditActor {

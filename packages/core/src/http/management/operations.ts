@@ -25,7 +25,7 @@ export interface Operation {
 }
 
 /** A query parameter given at most once. */
-function single(params: URLSearchParams, name: string): string | undefined {
+export function single(params: URLSearchParams, name: string): string | undefined {
   const values = params.getAll(name)
   if (values.length > 1) throw invalidInput(name, `${name}: must be a single string`)
   return values[0]

@@ -2,7 +2,7 @@
 import { bucketStart } from '../../usage-buckets.js'
 import type { ApiKeyInfo } from '../../types.js'
 import { jsonResponse, invalidInput } from './respond.js'
-import type { Operation } from './operations.js'
+import { single, type Operation } from './operations.js'
 import type { KeyView } from './routes.js'
 
 const HOUR_MS = 3_600_000
@@ -12,12 +12,6 @@ const RANGES = {
   '24h': { granularity: 'hour', span: HOUR_MS, buckets: 24 },
   '30d': { granularity: 'day', span: DAY_MS, buckets: 30 },
 } as const
-
-function single(params: URLSearchParams, name: string): string | undefined {
-  const values = params.getAll(name)
-  if (values.length > 1) throw invalidInput(name, `${name}: must be given once`)
-  return values[0]
-}
 
 /**
  * `GET /:id/usage?range=24h|30d`: verifications per bucket by outcome, and the key's last use
