@@ -15,6 +15,7 @@ export type KeywardErrorCode =
   | 'invalid_state'
   | 'conflict'
   | 'duplicate_id'
+  | 'limit_exceeded'
   | 'store_unavailable'
   | 'closed'
   | 'schema_missing'
@@ -98,6 +99,18 @@ export class DuplicateKeyIdError extends KeywardError<'duplicate_id'> {
   }
 }
 
+/** Creating the key would pass its owner's `maxKeys`. Thrown by stores; HTTP 409 in the management API. */
+export class LimitExceededError extends KeywardError<'limit_exceeded'> {
+  static override readonly code = 'limit_exceeded' as const
+  readonly ownerId: string
+  readonly maxKeys: number
+  constructor(ownerId: string, maxKeys: number) {
+    super('limit_exceeded', `Owner "${ownerId}" already has ${maxKeys} live API keys, the most it may hold. Revoke one first.`)
+    this.ownerId = ownerId
+    this.maxKeys = maxKeys
+  }
+}
+
 /**
  * The store could not be reached or failed. The operation did not take effect through Keyward.
  * The message says why, from the store's own error (credentials, digests and token-like text
@@ -130,6 +143,7 @@ export type AnyKeywardError =
   | InvalidStateError
   | ConflictError
   | DuplicateKeyIdError
+  | LimitExceededError
   | StoreUnavailableError
   | ClosedError
   | KeyStoreSchemaError

@@ -13,7 +13,9 @@ import type {
 } from './analytics-types.js'
 import { counterWindow, spendFromCredits } from './credits.js'
 import { MemoryAnalytics } from './memory-analytics.js'
-import { DuplicateKeyIdError } from './errors.js'
+import { applyCharges } from './charge.js'
+import { DuplicateKeyIdError, LimitExceededError } from './errors.js'
+import { type Charge, type ChargeResult, type InsertCap, type OwnerRecord, ownerChangeId } from './rules-types.js'
 import { decodeCursor, isAfter } from './store/cursor.js'
 import { ChangeListeners } from './store/listeners.js'
 import { pageOf } from './store/page.js'
@@ -50,18 +52,29 @@ export class MemoryKeyStore implements KeyStore {
   /** The keys of `#endingAt`, ascending. Few: one per configured window length and window. */
   readonly #ends: number[] = []
   readonly #analytics = new MemoryAnalytics()
+  readonly #owners = new Map<string, OwnerRecord>()
 
   /** Number of records held. */
   get size(): number {
     return this.#records.size
   }
 
-  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
+  async insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
     if (this.#records.has(record.id)) throw new DuplicateKeyIdError(record.id)
+    const cap = options?.cap
+    if (cap !== undefined && record.ownerId !== null && this.#liveKeys(record.ownerId, cap.now) >= cap.maxKeys)
+      throw new LimitExceededError(record.ownerId, cap.maxKeys)
     this.#analytics.assertAppendable([options?.audit])
     this.#records.set(record.id, copy(record))
     this.#audited(options)
     this.#emit(record.id)
+  }
+
+  #liveKeys(ownerId: string, now: number): number {
+    let live = 0
+    for (const r of this.#records.values())
+      if (r.ownerId === ownerId && r.revokedAt === null && (r.expiresAt === null || r.expiresAt.getTime() > now)) live++
+    return live
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
@@ -139,6 +152,49 @@ export class MemoryKeyStore implements KeyStore {
     const { credits, spend } = spendFromCredits(record.credits, cost, now)
     record.credits = credits
     return spend
+  }
+
+  async charge(charges: Charge[], now: number): Promise<ChargeResult> {
+    this.#forgetEndedWindows(now)
+    const { result, writes } = applyCharges(charges, now, {
+      counter: (name, windowMs, start) => this.#counters.get(`${name}@${windowMs}:${start}`)?.count ?? 0,
+      credits: (holder, id) => (holder === 'key' ? this.#records.get(id)?.credits : this.#owners.get(id)?.credits) ?? null,
+    })
+    for (const { name, windowMs, start, resetAt, amount } of writes.counters) {
+      const slot = `${name}@${windowMs}:${start}`
+      let state = this.#counters.get(slot)
+      if (state === undefined) {
+        state = { count: 0, resetAt }
+        this.#counters.set(slot, state)
+        // Kept one window longer, for sliding limits that weigh the previous window.
+        this.#endsAt(resetAt + windowMs).push(slot)
+      }
+      state.count += amount
+    }
+    for (const { holder, id, credits } of writes.credits) {
+      const target = holder === 'key' ? this.#records.get(id) : this.#owners.get(id)
+      if (target) target.credits = credits
+    }
+    return result
+  }
+
+  async getOwner(id: string): Promise<OwnerRecord | null> {
+    const owner = this.#owners.get(id)
+    return owner ? structuredClone(owner) : null
+  }
+
+  async putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
+    this.#analytics.assertAppendable([options?.audit])
+    const existing = this.#owners.get(owner.id)
+    const stored: OwnerRecord = {
+      ...structuredClone(owner),
+      createdAt: existing?.createdAt ?? owner.createdAt,
+      revision: (existing?.revision ?? 0) + 1,
+    }
+    this.#owners.set(owner.id, stored)
+    this.#audited(options)
+    this.#emit(ownerChangeId(owner.id))
+    return structuredClone(stored)
   }
 
   /** Drop the counters of every window that ended by `now`: each counter is dropped once, so O(1) amortised. */

@@ -77,3 +77,32 @@ export function unmetScopes(granted: readonly string[], requirement: CheckedRequ
   const missing = missingScopes(granted, requirement.scopes)
   return requirement.mode === 'any' && missing.length < requirement.scopes.length ? [] : missing
 }
+
+/**
+ * The grants both lists allow: for each pair, the narrower one when one covers the other
+ * (`contacts:*` and `contacts:read` → `contacts:read`; `*` and anything → that thing). Exact for this
+ * grammar, since every grant is one scope, a namespace prefix or everything.
+ */
+export function intersectGrants(a: readonly string[], b: readonly string[]): string[] {
+  const both = new Set<string>()
+  for (const x of a)
+    for (const y of b) {
+      if (scopeGranted([x], y)) both.add(y)
+      else if (scopeGranted([y], x)) both.add(x)
+    }
+  return [...both]
+}
+
+/** Role name → the scopes it grants, from `createKeyward({ roles })`. */
+export type RoleTable = ReadonlyMap<string, readonly string[]>
+
+/**
+ * What a key may do: its own scopes ∪ those of its roles (a role no longer configured grants
+ * nothing), and ∩ its owner's scopes when the owner has any.
+ */
+export function effectiveScopes(own: readonly string[], roles: readonly string[], table: RoleTable, ownerScopes: readonly string[] | null): string[] {
+  let granted: string[] = [...own]
+  for (const role of roles) for (const scope of table.get(role) ?? []) if (!granted.includes(scope)) granted.push(scope)
+  if (ownerScopes !== null) granted = intersectGrants(granted, ownerScopes)
+  return granted
+}

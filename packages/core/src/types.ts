@@ -12,6 +12,7 @@ import type {
   WriteOptions,
 } from './analytics-types.js'
 import type { DigestAlgorithm } from './lib/digest.js'
+import type { Charge, ChargeResult, InsertCap, NamedRateLimit, OwnerRecord } from './rules-types.js'
 
 export type { DigestAlgorithm }
 
@@ -99,7 +100,15 @@ export interface ApiKeyRecord {
   /** On a rotated key, the id of its successor. */
   rotatedToId: string | null
   rateLimit: RateLimit | null
+  /** Further named limits (`tokens`, …), beside `rateLimit` (the limit named `default`); null for none. */
+  rateLimits: NamedRateLimit[] | null
   credits: Credits | null
+  /** Before this time the key does not work (`not_yet_valid`); null for at once. */
+  notBefore: Date | null
+  /** Role names (from `createKeyward({ roles })`) whose scopes the key holds as well as its own. */
+  roles: string[]
+  /** Addresses and CIDR ranges the key may be used from; null for anywhere. */
+  allowedIps: string[] | null
   /** Incremented by the store on every `update`; used for conditional updates. */
   revision: number
 }
@@ -117,7 +126,11 @@ export type ApiKeyPatch = Partial<
     | 'revokedAt'
     | 'rotatedToId'
     | 'rateLimit'
+    | 'rateLimits'
     | 'credits'
+    | 'notBefore'
+    | 'roles'
+    | 'allowedIps'
     | 'digest'
     | 'algorithm'
     | 'pepperId'
@@ -125,7 +138,7 @@ export type ApiKeyPatch = Partial<
 >
 
 /** The state of a key at the moment its view was made. */
-export type ApiKeyStatus = 'active' | 'disabled' | 'expired' | 'revoked'
+export type ApiKeyStatus = 'active' | 'disabled' | 'expired' | 'revoked' | 'not_yet_valid'
 
 /** The public view of a key: everything but the digest. Safe to return from an API. */
 export interface ApiKeyInfo<S extends string = string> {
@@ -138,6 +151,13 @@ export interface ApiKeyInfo<S extends string = string> {
   name: string
   ownerId: string | null
   scopes: ScopeGrant<S>[]
+  /** Role names the key holds. */
+  roles: string[]
+  /**
+   * What the key may do: its own scopes ∪ its roles' scopes and, on a verified key, ∩ its owner's
+   * scopes. `requireScopes` checks these.
+   */
+  effectiveScopes: ScopeGrant<S>[]
   metadata: Metadata
   status: ApiKeyStatus
   createdAt: Date
@@ -151,7 +171,10 @@ export interface ApiKeyInfo<S extends string = string> {
   rotatedFromId: string | null
   rotatedToId: string | null
   rateLimit: RateLimit | null
+  rateLimits: NamedRateLimit[] | null
   credits: Credits | null
+  notBefore: Date | null
+  allowedIps: string[] | null
 }
 
 /** A query for {@link KeyStore.list}. */
@@ -203,8 +226,12 @@ export interface KeyChange {
  * success.
  */
 export interface KeyStore {
-  /** Insert a new record. Must reject with `DuplicateKeyIdError` when the id exists. */
-  insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void>
+  /**
+   * Insert a new record. Must reject with `DuplicateKeyIdError` when the id exists. With `cap` (for
+   * stores with `putOwner`), must reject with `LimitExceededError` and insert nothing when the
+   * record's owner already has `cap.maxKeys` live keys, checked in the same atomic step.
+   */
+  insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void>
   /** The record with this id, or null. */
   findById(id: string): Promise<ApiKeyRecord | null>
   /**
@@ -287,6 +314,24 @@ export interface KeyStore {
    * `holder` holds it (it was free, lapsed, or already `holder`'s), false when another holds it.
    */
   acquireLease?(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>
+  /**
+   * Optional, needed for named and sliding limits, owner limits and owner credits: admit all of
+   * `charges` or none, atomically across processes. First apply due credit refills (as
+   * `spendCredits`); then each charge admits when a counter's `count + amount ≤ limit` (sliding:
+   * `previous × (windowEnd − now) / windowMs + count + amount ≤ limit`) and credits hold at least
+   * `cost` (a missing holder or one without credits admits). Only when all admit are all spent. A
+   * store without it gets today's single fixed limit and key credits from `incrementCounter` and
+   * `spendCredits`.
+   */
+  charge?(charges: Charge[], now: number): Promise<ChargeResult>
+  /** Optional, for owners: the owner with this id, or null. */
+  getOwner?(id: string): Promise<OwnerRecord | null>
+  /**
+   * Optional, for owners: create or replace an owner (keeping the stored `createdAt`), increment its
+   * `revision`, append `options.audit` in the same transaction, publish the change id
+   * `owner:<id>` to subscribers, and resolve to the stored record.
+   */
+  putOwner?(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord>
   /** Optional: release connections. */
   close?(): Promise<void>
 }

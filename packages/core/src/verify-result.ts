@@ -8,6 +8,8 @@ export type VerifyFailureCode =
   | 'expired'
   | 'revoked'
   | 'insufficient_scope'
+  | 'ip_not_allowed'
+  | 'not_yet_valid'
   | 'rate_limited'
   | 'usage_exceeded'
   | 'store_unavailable'
@@ -61,6 +63,8 @@ const MESSAGES: Record<VerifyFailureCode, string> = {
   expired: 'The API key has expired. Create or rotate a key to get a new one.',
   revoked: 'The API key was revoked and can no longer be used. Create a new key.',
   insufficient_scope: 'The API key does not have the scope this request needs.',
+  ip_not_allowed: 'The API key may not be used from this address. Call from an address the key allows, or add this one to its allowed IPs.',
+  not_yet_valid: 'The API key is not valid yet: it starts working at the time it was given. Try again then.',
   rate_limited: 'Too many requests. Retry after the time given in the Retry-After header.',
   usage_exceeded: 'This API key has used all its credits. Retry after they are refilled.',
   store_unavailable: 'The API key could not be checked because the key store is unavailable. Try again shortly.',

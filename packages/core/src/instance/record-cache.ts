@@ -217,7 +217,11 @@ function decoyRecord(prefix: string, digester: Digester, digest: string): ApiKey
     rotatedFromId: null,
     rotatedToId: null,
     rateLimit: null,
+    rateLimits: null,
     credits: null,
+    notBefore: null,
+    roles: [],
+    allowedIps: null,
     revision: 0,
   }
 }

@@ -16,7 +16,10 @@ export interface RecordWriterParts {
 }
 
 /** The fields a caller chooses for a new record; the rest Keyward sets. */
-export type NewRecordFields = Pick<ApiKeyRecord, 'name' | 'ownerId' | 'scopes' | 'metadata' | 'expiresAt' | 'rateLimit' | 'credits'>
+export type NewRecordFields = Pick<
+  ApiKeyRecord,
+  'name' | 'ownerId' | 'scopes' | 'metadata' | 'expiresAt' | 'rateLimit' | 'rateLimits' | 'credits' | 'notBefore' | 'roles' | 'allowedIps'
+>
 
 const ID_CHARS_RE = /^[0-9A-Za-z]+$/
 

@@ -1,7 +1,14 @@
+import { effectiveScopes, type RoleTable } from '../scopes.js'
 import type { ApiKeyInfo, ApiKeyRecord, ApiKeyStatus, ScopeGrant } from '../types.js'
 
-/** The public view of a record: everything but the digest, in fresh objects throughout, so nothing a caller changes reaches the record. */
-export function toInfo<S extends string>(record: ApiKeyRecord, now: number): ApiKeyInfo<S> {
+const NO_ROLES: RoleTable = new Map()
+
+/**
+ * The public view of a record: everything but the digest, in fresh objects throughout, so nothing a
+ * caller changes reaches the record. `effectiveScopes` come from `roles` and, when given (at
+ * verification), the owner's scopes.
+ */
+export function toInfo<S extends string>(record: ApiKeyRecord, now: number, roles = NO_ROLES, ownerScopes: readonly string[] | null = null): ApiKeyInfo<S> {
   return {
     id: record.id,
     prefix: record.prefix,
@@ -10,6 +17,8 @@ export function toInfo<S extends string>(record: ApiKeyRecord, now: number): Api
     name: record.name,
     ownerId: record.ownerId,
     scopes: [...record.scopes] as ScopeGrant<S>[],
+    roles: [...record.roles],
+    effectiveScopes: effectiveScopes(record.scopes, record.roles, roles, ownerScopes) as ScopeGrant<S>[],
     metadata: structuredClone(record.metadata),
     status: statusOf(record, now),
     createdAt: copyDate(record.createdAt),
@@ -22,7 +31,10 @@ export function toInfo<S extends string>(record: ApiKeyRecord, now: number): Api
     rotatedFromId: record.rotatedFromId,
     rotatedToId: record.rotatedToId,
     rateLimit: record.rateLimit && { ...record.rateLimit },
+    rateLimits: record.rateLimits && record.rateLimits.map((limit) => ({ ...limit })),
     credits: record.credits && { ...record.credits, refill: record.credits.refill ? { ...record.credits.refill } : null },
+    notBefore: copyDate(record.notBefore),
+    allowedIps: record.allowedIps && [...record.allowedIps],
   }
 }
 
@@ -35,6 +47,7 @@ export function statusOf(record: ApiKeyRecord, now: number): ApiKeyStatus {
   if (record.revokedAt !== null) return 'revoked'
   if (record.disabledAt !== null) return 'disabled'
   if (record.expiresAt !== null && record.expiresAt.getTime() <= now) return 'expired'
+  if (record.notBefore !== null && record.notBefore.getTime() > now) return 'not_yet_valid'
   return 'active'
 }
 

@@ -39,7 +39,20 @@ export { bucketSpan, bucketStart, usageBuckets } from '../usage-buckets.js'
 export { decodeCursor, encodeCursor, isAfter, type ListPosition } from './cursor.js'
 export { counterWindow, spendFromCredits } from '../credits.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from './schema-error.js'
-export { ClosedError, DuplicateKeyIdError, InvalidInputError, KeywardError, StoreUnavailableError } from '../errors.js'
+export { ClosedError, DuplicateKeyIdError, InvalidInputError, KeywardError, LimitExceededError, StoreUnavailableError } from '../errors.js'
+export type {
+  Charge,
+  ChargeResult,
+  ChargeState,
+  CounterCharge,
+  CreditCharge,
+  InsertCap,
+  NamedRateLimit,
+  OwnerRecord,
+  RateLimitAlgorithm,
+} from '../rules-types.js'
+export { ownerChangeId } from '../rules-types.js'
+export { applyCharges, type ChargeBook } from '../charge.js'
 export { pageOf } from './page.js'
 export { ChangeListeners } from './listeners.js'
 export { storeFailure, urlPasswords } from './failures.js'

@@ -18,3 +18,4 @@ export {
   type SuiteProbe,
 } from './adapter-conformance.js'
 export { runUsageExactness, type UsageExactnessOptions } from './usage-exactness.js'
+export { sampleOwner } from './rules-suite.js'

@@ -23,7 +23,11 @@ export function sampleRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecor
     rotatedFromId: null,
     rotatedToId: null,
     rateLimit: null,
+    rateLimits: null,
     credits: null,
+    notBefore: null,
+    roles: [],
+    allowedIps: null,
     revision: 0,
     ...overrides,
   }

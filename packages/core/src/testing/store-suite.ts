@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { analyticsConformance } from './analytics-suite.js'
 import { lastUsedConformance } from './last-used-suite.js'
 import { limitsConformance } from './limits-suite.js'
+import { rulesConformance } from './rules-suite.js'
 import { listConformance } from './list-suite.js'
 // Imported by package name so a store and this suite share one copy of the core classes.
 import { createKeyward, type KeyStore } from '@keyward/core'
@@ -73,7 +74,14 @@ export function runKeyStoreConformance(
         lastUsedAt: new Date(Date.UTC(2026, 1, 2)),
         rotatedFromId: 'AAAAAAAAAAAA',
         rateLimit: { limit: 100, windowMs: 60_000 },
+        rateLimits: [
+          { name: 'tokens', limit: 10_000, windowMs: 60_000, algorithm: 'sliding' },
+          { name: 'burst', limit: 5, windowMs: 1_000 },
+        ],
         credits: { remaining: 5, refill: { amount: 10, intervalMs: 86_400_000 } },
+        notBefore: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)),
+        roles: ['reader', 'billing-admin'],
+        allowedIps: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7'],
         metadata: { deep: { a: [{ b: 'ü ✓ "quoted"' }] }, n: -1.5 },
       })
       await store.insert(full)
@@ -236,6 +244,7 @@ export function runKeyStoreConformance(
     listConformance(fresh, sampleRecord)
     lastUsedConformance(fresh, sampleRecord)
     analyticsConformance(fresh, sampleRecord, options.openPeer)
+    rulesConformance(fresh, sampleRecord, options.openPeer, options.heavyTestTimeoutMs)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
       const store = await fresh()
