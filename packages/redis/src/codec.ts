@@ -3,14 +3,16 @@ import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
 /**
  * One Redis hash per key. Every field is a string; an absent field is null. Dates are epoch
  * milliseconds; arrays and objects are JSON. `_m` is the record's member in the sorted-set indexes.
+ * A field a record of an older release lacks (`rateLimits`, `notBefore`, `roles`, `allowedIps`) reads
+ * as its default (null, or `[]` for `roles`), so records need no migration when fields are added.
  */
 export type KeyHash = Record<string, string>
 
 /** The sorted-set member of a record: zero-padded createdAt, then the id, so lex order is list order. */
 export const member = (createdAt: number, id: string): string => `${String(createdAt).padStart(15, '0')}:${id}`
 
-const DATE_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'disabledAt', 'revokedAt', 'lastUsedAt'] as const
-const JSON_FIELDS = ['scopes', 'metadata', 'rateLimit', 'credits'] as const
+const DATE_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'disabledAt', 'revokedAt', 'lastUsedAt', 'notBefore'] as const
+const JSON_FIELDS = ['scopes', 'metadata', 'rateLimit', 'rateLimits', 'credits', 'roles', 'allowedIps'] as const
 const TEXT_FIELDS = ['id', 'prefix', 'digest', 'algorithm', 'pepperId', 'hint', 'name', 'ownerId', 'rotatedFromId', 'rotatedToId'] as const
 
 function encodeValue(field: string, value: unknown): string {
@@ -53,8 +55,10 @@ export function hashToRecord(h: KeyHash): ApiKeyRecord | null {
   for (const f of TEXT_FIELDS) record[f] = h[f] ?? null
   for (const f of DATE_FIELDS) record[f] = h[f] === undefined ? null : new Date(Number(h[f]))
   for (const f of JSON_FIELDS) record[f] = h[f] === undefined ? null : JSON.parse(h[f])
+  // Records written before a field existed lack it and read back with its default: no migration needed.
   record.scopes ??= []
   record.metadata ??= {}
+  record.roles ??= []
   // Present only when an address is stored (never null), as the KeyStore contract asks.
   if (h.lastUsedFrom !== undefined) record.lastUsedFrom = h.lastUsedFrom
   return record as unknown as ApiKeyRecord

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import * as analyticsLua from './analytics-scripts.js'
+import * as rulesLua from './rules-scripts.js'
 import * as lua from './scripts.js'
 
 /** The name of a Lua script of the store or its analytics. */
-export type ScriptName = keyof typeof lua | keyof typeof analyticsLua
+export type ScriptName = keyof typeof lua | keyof typeof analyticsLua | keyof typeof rulesLua
 
 /** The Lua sources by name (a plain object: looked up by name on every call). */
-const SCRIPTS: Record<ScriptName, string> = { ...lua, ...analyticsLua }
+const SCRIPTS: Record<ScriptName, string> = { ...lua, ...analyticsLua, ...rulesLua }
 const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
 ) as Record<ScriptName, string>

@@ -1,4 +1,5 @@
 import { AUDIT_HELPERS } from './lua-audit.js'
+import { CREDITS_HELPERS } from './lua-credits.js'
 
 /**
  * Lua scripts: each runs atomically in Redis, so a record and its indexes never disagree and a
@@ -28,16 +29,32 @@ end
 
 /**
  * KEYS[1] record, KEYS[2…] the audit hash and indexes (optional); ARGV: prefix, channel, id, member,
- * owner ('' = none), revoked ('1'/'0'), record prefix, audit member, audit JSON, field/value pairs…
- * → 1, 0 on a duplicate id, -1 (nothing changed) when the audit id exists.
+ * owner ('' = none), revoked ('1'/'0'), record prefix, audit member, audit JSON, the owner's most live
+ * keys ('' = no cap), now (epoch ms, for the cap), field/value pairs… → 1, 0 on a duplicate id, -2
+ * (nothing changed) when the owner already has that many live keys, -1 (nothing changed) when the
+ * audit id exists.
  */
 export const INSERT = `${INDEX_HELPERS}${AUDIT_HELPERS}
+-- Whether the owner has at least max live keys: not revoked (its owner-live index) and not expired.
+local function live_keys_reach(owner, max, now)
+  if max <= 0 then return true end
+  local live = 0
+  for _, m in ipairs(redis.call('ZRANGE', p .. 'idx:owner-live:' .. owner, 0, -1)) do
+    local expires = redis.call('HGET', p .. 'key:' .. string.sub(m, 17), 'expiresAt')
+    if (not expires) or tonumber(expires) > now then
+      live = live + 1
+      if live >= max then return true end
+    end
+  end
+  return false
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if audit_taken(2, ARGV[8]) then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 10))
-audit_write(2, ARGV[8], ARGV[9])
 local owner = nil
 if ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
+if owner and ARGV[10] ~= '' and live_keys_reach(owner, tonumber(ARGV[10]), tonumber(ARGV[11])) then return -2 end
+if audit_taken(2, ARGV[8]) then return -1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 12))
+audit_write(2, ARGV[8], ARGV[9])
 local all, live = indexes(owner, ARGV[7])
 for _, k in ipairs(all) do redis.call('ZADD', k, 0, ARGV[4]) end
 if ARGV[6] == '0' then for _, k in ipairs(live) do redis.call('ZADD', k, 0, ARGV[4]) end end
@@ -142,43 +159,29 @@ end
 return #ARGV
 `
 
-/** KEYS[1] counter; ARGV: amount, time to live (ms, from the caller's clock) → count. */
+/**
+ * KEYS[1] counter; ARGV: amount, time to live (ms, from the caller's clock) → count. The time to live
+ * is only ever extended: `charge` keeps a slot one window longer for sliding limits.
+ */
 export const INCREMENT = `
 local c = redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return c
 `
 
-/** KEYS[1] record; ARGV: cost, now → { ok 1/0, remaining, next refill or -1 }, or nil without credits. The rule of spendFromCredits. */
-export const SPEND = `
+/**
+ * KEYS[1] record; ARGV: cost, now → { ok 1/0, remaining, next refill or '' } (numbers as strings, so
+ * fractions survive), or nil without credits. The rule of spendFromCredits.
+ */
+export const SPEND = `${CREDITS_HELPERS}
 local raw = redis.call('HGET', KEYS[1], 'credits')
 if not raw then return nil end
-local c = cjson.decode(raw)
-local cost = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local remaining = c.remaining
-local refill = c.refill
-local refilledAt = c.refilledAt
-local hasRefill = type(refill) == 'table'
-if hasRefill then
-  local last = refilledAt or now
-  if now >= last + refill.intervalMs then
-    remaining = refill.amount
-    refilledAt = last + math.floor((now - last) / refill.intervalMs) * refill.intervalMs
-  else
-    refilledAt = last
-  end
-end
-local ok = remaining >= cost
-if ok then remaining = remaining - cost end
-local out = { remaining = remaining, refill = cjson.null }
-if hasRefill then out.refill = refill end
-if refilledAt ~= nil then out.refilledAt = refilledAt end
-redis.call('HSET', KEYS[1], 'credits', cjson.encode(out))
-local nextAt = -1
-if hasRefill then nextAt = refilledAt + refill.intervalMs end
-if ok then return { 1, remaining, nextAt } end
-return { 0, remaining, nextAt }
+local ok, remaining, json, nextAt = spend_credits(raw, tonumber(ARGV[1]), tonumber(ARGV[2]))
+redis.call('HSET', KEYS[1], 'credits', json)
+local next = ''
+if nextAt then next = num(nextAt) end
+if ok then return { 1, num(remaining), next } end
+return { 0, num(remaining), next }
 `
 
 /** KEYS[1] schema marker; ARGV: from, to → 1 when the marker moved from `from` to `to`, else 0. */

@@ -2,19 +2,24 @@ import {
   counterWindow,
   decodeCursor,
   DuplicateKeyIdError,
+  LimitExceededError,
   pageOf,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
+  type Charge,
+  type ChargeResult,
   type CounterState,
   type CreditSpend,
   type DeliveryOutcome,
+  type InsertCap,
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
   type LedgerEntry,
+  type OwnerRecord,
   type PendingNotification,
   type StoreListPage,
   type StoreListQuery,
@@ -28,18 +33,18 @@ import type { Redis } from 'ioredis'
 import { auditIdTaken, RedisAnalytics } from './analytics.js'
 import { auditArgs } from './audit-codec.js'
 import { ChangeFeed } from './changes.js'
+import { chargeAll, COUNTER_GRACE_MS, counterKey } from './charge.js'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
 import { RedisConnection } from './connection.js'
 import { resolveOptions, type DeprecatedRedisKeyStoreOptions, type RedisKeyStoreOptions } from './options.js'
+import { readOwner, writeOwner } from './owners.js'
 
 export type { DeprecatedRedisKeyStoreOptions, RedisKeyStoreOptions } from './options.js'
 export { SCHEMA_VERSION } from './schema.js'
 
-const COUNTER_GRACE_MS = 1_000
-
 /**
- * A `KeyStore` on Redis through ioredis: one hash per key, sorted-set indexes for listing (all,
- * non-revoked, per owner), Lua scripts for atomic changes, pub/sub for `subscribe`. Commands time
+ * A `KeyStore` on Redis through ioredis: one hash per key and per owner, sorted-set indexes for
+ * listing (all, non-revoked, per owner), Lua scripts for atomic changes, pub/sub for `subscribe`. Commands time
  * out instead of queueing while Redis is down, and the client reconnects by itself.
  *
  * @example
@@ -95,7 +100,8 @@ export class RedisKeyStore implements KeyStore {
     return this.#conn.migrate()
   }
 
-  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
+  async insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
+    const cap = options?.cap
     const audit = auditArgs(this.#prefix, options?.audit)
     const inserted = await this.#conn.script<number>(
       'insert',
@@ -111,10 +117,13 @@ export class RedisKeyStore implements KeyStore {
         record.revokedAt === null ? '0' : '1',
         record.prefix,
         ...audit.args,
+        cap === undefined ? '' : cap.maxKeys,
+        cap === undefined ? '' : cap.now,
         ...recordToPairs(record),
       ],
     )
     if (inserted === 0) throw new DuplicateKeyIdError(record.id)
+    if (inserted === -2) throw new LimitExceededError(record.ownerId!, cap!.maxKeys)
     if (inserted === -1) throw auditIdTaken(options!.audit!.id)
   }
 
@@ -188,14 +197,14 @@ export class RedisKeyStore implements KeyStore {
       'incrementCounter',
       'request',
       'INCREMENT',
-      [`${this.#prefix}ctr:${name}@${windowMs}:${start}`],
+      [counterKey(this.#prefix, name, windowMs, start)],
       [amount, resetAt - now + COUNTER_GRACE_MS],
     )
     return { count: Number(count), resetAt }
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    const result = await this.#conn.script<[number, number, number] | null>(
+    const result = await this.#conn.script<[number, string, string] | null>(
       'spendCredits',
       'request',
       'SPEND',
@@ -203,7 +212,19 @@ export class RedisKeyStore implements KeyStore {
       [cost, now],
     )
     if (result === null) return null
-    return { ok: result[0] === 1, remaining: Number(result[1]), nextRefillAt: result[2] === -1 ? null : Number(result[2]) }
+    return { ok: result[0] === 1, remaining: Number(result[1]), nextRefillAt: result[2] === '' ? null : Number(result[2]) }
+  }
+
+  charge(charges: Charge[], now: number): Promise<ChargeResult> {
+    return chargeAll(this.#conn, this.#prefix, charges, now)
+  }
+
+  getOwner(id: string): Promise<OwnerRecord | null> {
+    return readOwner(this.#conn, this.#prefix, id)
+  }
+
+  putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
+    return writeOwner(this.#conn, this.#prefix, this.#channel, owner, options)
   }
 
   addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
