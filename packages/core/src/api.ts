@@ -9,6 +9,9 @@ import type { KeywardLogger } from './logging.js'
 import type { ApiKeyInfo, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } from './types.js'
 import type { ScopeRequirement } from './scopes.js'
 import type { VerifyResult } from './verify-result.js'
+import type { AccessRulesInput, AccessRulesOptions } from './rules/api.js'
+import type { VerifyCost } from './rules/charges.js'
+import type { OwnersApi } from './rules/owners.js'
 
 /** Options of {@link createKeyward} other than the pepper. */
 interface KeywardBaseOptions {
@@ -104,10 +107,10 @@ type PepperChoice =
     }
 
 /** Options of {@link createKeyward}. */
-export type KeywardOptions = KeywardBaseOptions & AnalyticsOptions & PepperChoice
+export type KeywardOptions = KeywardBaseOptions & AnalyticsOptions & AccessRulesOptions & PepperChoice
 
 /** Input of `create`. */
-export interface CreateKeyInput<S extends string = string> {
+export interface CreateKeyInput<S extends string = string> extends AccessRulesInput {
   /** A descriptive name, 1–100 characters, such as `"HubSpot CRM sync"`. */
   name: string
   /** The account or user the key acts for. */
@@ -129,7 +132,7 @@ export interface CreateKeyInput<S extends string = string> {
 }
 
 /** Fields `update` may change. `expiresAt: null` removes the expiry. */
-export interface UpdateKeyInput<S extends string = string> {
+export interface UpdateKeyInput<S extends string = string> extends AccessRulesInput {
   name?: string
   scopes?: ScopeGrant<S>[]
   metadata?: Metadata
@@ -180,10 +183,12 @@ export interface VerifyOptions<S extends string = string> {
    */
   scopes?: ScopeRequirement<S>
   /**
-   * Credits this request spends, for keys with credits: a whole number, 0 or more.
+   * What this request spends: a whole number of credits (each limit then counts 1), or units per
+   * limit name, with `credits` for credits (limits not named count 1).
    * @default 1
+   * @example { tokens: 500 }
    */
-  cost?: number
+  cost?: VerifyCost
   /** The client address, for failed-attempt throttling. Adapters pass it (honouring `trustProxy`). */
   source?: string
 }
@@ -197,6 +202,8 @@ export interface CreatedKey<S extends string = string> {
 /** A Keyward instance. See {@link createKeyward}. */
 export interface Keyward<S extends string = string> {
   readonly prefix: string
+  /** Owners: limits, credits, a key cap, scopes and allowed IPs shared by all of an owner's keys. */
+  readonly owners: OwnersApi
   /** Matches one key of this deployment, for secret scanners. */
   readonly pattern: RegExp
   /** Whether `candidate` has this deployment's shape and a valid checksum. No store call. */

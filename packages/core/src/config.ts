@@ -1,3 +1,7 @@
+import type { NamedRateLimit } from './rules-types.js'
+import { compileRoles, validateRateLimits } from './rules/validate.js'
+import type { RoleTable } from './scopes.js'
+import { validateScopes } from './validate.js'
 import type { ThrottleOptions } from './limits.js'
 import type { RateLimit } from './types.js'
 import { validateRateLimit } from './validate.js'
@@ -29,4 +33,21 @@ export function optionNumber(name: string, value: unknown, fallback: number, min
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
     throw new RangeError(`${name} must be an integer of at least ${min}, got ${String(value)}`)
   return value
+}
+
+/** The `rateLimits` option (named defaults for every key), validated. */
+export function configRateLimits(value: unknown): NamedRateLimit[] | null {
+  try {
+    return validateRateLimits(value)
+  } catch (error) {
+    throw new TypeError(`rateLimits: ${(error as Error).message}`)
+  }
+}
+
+/** The `roles` option, validated: role name → scopes. */
+export function configRoles(value: unknown): RoleTable {
+  return compileRoles(value, (scopes, field) => {
+    if (!Array.isArray(scopes)) throw new TypeError(`${field} must be an array of scopes`)
+    return validateScopes(scopes, field)
+  })
 }

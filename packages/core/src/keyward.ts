@@ -20,7 +20,9 @@ import { RecordCache } from './instance/record-cache.js'
 import { RecordWriter } from './instance/record-writer.js'
 import { rotate, type RotationParts } from './instance/rotation.js'
 import { Verifier } from './instance/verifier.js'
-import { configRateLimit, configThrottle, optionNumber } from './config.js'
+import { configRateLimit, configRateLimits, configRoles, configThrottle, optionNumber } from './config.js'
+import { OwnerCache } from './rules/owner-cache.js'
+import { type OwnersApi, ownersApi } from './rules/owners.js'
 import { causeText } from './lib/cause-text.js'
 import { LastUsedWriter } from './lib/last-used.js'
 import { DigesterSet } from './lib/peppers.js'
@@ -55,6 +57,7 @@ export function createKeyward<S extends string = string>(options: KeywardOptions
 class KeywardInstance<S extends string> implements Keyward<S> {
   readonly prefix: string
   readonly pattern: RegExp
+  readonly owners: OwnersApi
   readonly #format: KeyFormat
   readonly #cache: RecordCache<S>
   readonly #verifier: Verifier<S>
@@ -92,11 +95,19 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       throw new TypeError('cache.rememberVerifiedKeys must be a boolean')
     const limits = new Limits(store, {
       rateLimit: options.rateLimit === undefined ? undefined : configRateLimit(options.rateLimit),
+      rateLimits: configRateLimits(options.rateLimits),
       throttle: configThrottle(options.throttle),
     })
     const lastUsed = options.lastUsed ?? {}
     const lastUsedIntervalMs = lastUsed === false ? 0 : optionNumber('lastUsed.intervalMs', lastUsed.intervalMs, 60_000, 1)
+    const roles = configRoles(options.roles)
+    const owners = new OwnerCache(store, events, {
+      enabled: cache !== false,
+      max: cache === false ? 1 : optionNumber('cache.max', cache.max, 10_000, 1),
+      ttlMs: cache === false ? 0 : optionNumber('cache.ttlMs', cache.ttlMs, 30_000, 0),
+    })
     const records = (this.#cache = new RecordCache<S>({
+      owners,
       prefix: format.prefix,
       keyLength: format.keyLength,
       store,
@@ -132,6 +143,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       store,
       digesters,
       cache: records,
+      owners,
+      roles,
       limits,
       lastUsed: this.#lastUsed,
       events,
@@ -154,7 +167,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     })
     const audit = analytics.audit
     const notifier = analytics.notifier
-    this.#lifecycle = new Lifecycle<S>({ format, store, cache: records, writer, limits, events, audit, notifier, now })
+    this.#lifecycle = new Lifecycle<S>({ format, store, cache: records, owners, roles, writer, limits, events, audit, notifier, now })
+    this.owners = ownersApi({ store, limits, audit, events, owners, now, assertOpen: () => writer.assertOpen() })
     this.#rotation = { format, store, writer, limits, events, audit, now }
   }
 

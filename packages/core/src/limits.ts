@@ -1,6 +1,6 @@
 import { ExpiringLru } from './lib/lru.js'
-import type { ApiKeyRecord, KeyStore, RateLimit } from './types.js'
-import { failure, type RateLimitState, type VerifyFailure } from './verify-result.js'
+import type { NamedRateLimit } from './rules-types.js'
+import type { KeyStore, RateLimit } from './types.js'
 
 /** Failed-attempt throttling. */
 export interface ThrottleOptions {
@@ -22,13 +22,9 @@ export interface ThrottleOptions {
 
 export interface LimitsOptions {
   rateLimit?: RateLimit | undefined
+  /** Checked named default limits. */
+  rateLimits?: NamedRateLimit[] | null | undefined
   throttle?: false | ThrottleOptions | undefined
-}
-
-/** What a successful admission reports, for `RateLimit` headers and credit displays. */
-export interface Admission {
-  rateLimit?: RateLimitState
-  creditsRemaining?: number
 }
 
 /** Failed attempts of one source or key id in the current window. */
@@ -51,12 +47,14 @@ const DEFAULT_PER_SOURCE: RateLimit = { limit: 100, windowMs: 3_600_000 }
 const MAX_TRACKED = 100_000
 
 /**
- * Rate limits, usage credits and failure throttling. Decisions that must be exact across instances
- * (rate limits, credits) are atomic store operations; throttling consults a local memory of counts
+ * The defaults of rate limits, and failure throttling. Decisions that must be exact across instances
+ * (rate limits, credits: see `rules/charges.ts`) are atomic store operations; throttling consults a local memory of counts
  * the store returned, so a request from an address in good standing costs no I/O.
  */
 export class Limits {
   readonly defaultRateLimit: RateLimit | null
+  /** Every key's limits unless it has its own of the same name: `rateLimit` (as `default`) and `rateLimits`. */
+  readonly defaults: NamedRateLimit[]
   readonly #perSource: RateLimit | null
   readonly #perKey: RateLimit | null
   readonly #store: KeyStore
@@ -68,12 +66,15 @@ export class Limits {
   constructor(store: KeyStore, options: LimitsOptions) {
     this.#store = store
     this.defaultRateLimit = options.rateLimit ?? null
+    this.defaults = [...(this.defaultRateLimit ? [{ name: 'default', ...this.defaultRateLimit }] : []), ...(options.rateLimits ?? [])]
+    if (options.rateLimits?.some((limit) => limit.name === 'default' || limit.algorithm === 'sliding') && !store.charge)
+      throw new TypeError('this store has no charge(): sliding limits and a named "default" limit need it')
     const canCount = typeof store.incrementCounter === 'function'
     // The default throttle applies to stores that can count; asking for limits a store cannot keep is an error.
     const throttle = options.throttle ?? (canCount ? {} : false)
     this.#perSource = throttle === false || throttle.perSource === false ? null : (throttle.perSource ?? DEFAULT_PER_SOURCE)
     this.#perKey = throttle === false || !throttle.perKey ? null : throttle.perKey
-    const needsCounters = this.defaultRateLimit !== null || this.#perSource !== null || this.#perKey !== null
+    const needsCounters = this.defaults.length > 0 || this.#perSource !== null || this.#perKey !== null
     if (needsCounters && !canCount) throw new TypeError('this store has no incrementCounter(): rate limits and throttling need it')
   }
 
@@ -82,7 +83,11 @@ export class Limits {
     return typeof this.#store.incrementCounter === 'function'
   }
   get canSpendCredits(): boolean {
-    return typeof this.#store.spendCredits === 'function'
+    return typeof this.#store.spendCredits === 'function' || this.canCharge
+  }
+  /** Whether the store admits several limits and credits at once (named, sliding and owner limits need it). */
+  get canCharge(): boolean {
+    return typeof this.#store.charge === 'function'
   }
 
   /** A local, I/O-free check: the retry delay when the source or key id is throttled. */
@@ -151,39 +156,4 @@ export class Limits {
       slot.pending--
     }
   }
-
-  /**
-   * Admit a verified key: the rate limit first, then the credits, both of its budget record (the
-   * key itself, or for a key still in its rotation grace period the newest key of its rotation
-   * chain, so that rotating never multiplies a budget). Resolves to a failure, or to what to
-   * report. Rejects when the store fails (the caller fails closed).
-   */
-  async admit(keyId: string, budget: ApiKeyRecord, cost: number, now: number): Promise<VerifyFailure | Admission> {
-    const admission: Admission = {}
-    const rateLimit = budget.rateLimit ?? this.defaultRateLimit
-    if (rateLimit !== null) {
-      const { count, resetAt } = await this.#store.incrementCounter!(rateCounterName(budget.id), 1, rateLimit.windowMs, now)
-      const state: RateLimitState = { ...rateLimit, remaining: Math.max(0, rateLimit.limit - count), resetAt, resetInMs: resetAt - now }
-      if (count > rateLimit.limit) return failure('rate_limited', { keyId, retryAfterMs: resetAt - now, rateLimit: state })
-      admission.rateLimit = state
-    }
-    if (budget.credits !== null && this.canSpendCredits) {
-      const spend = await this.#store.spendCredits!(budget.id, cost, now)
-      if (spend !== null) {
-        if (!spend.ok)
-          return failure('usage_exceeded', {
-            keyId,
-            creditsRemaining: spend.remaining,
-            ...(spend.nextRefillAt !== null && { retryAfterMs: spend.nextRefillAt - now }),
-          })
-        admission.creditsRemaining = spend.remaining
-      }
-    }
-    return admission
-  }
-}
-
-/** The store counter of a key's rate limit. */
-export function rateCounterName(keyId: string): string {
-  return `rate:${keyId}`
 }

@@ -100,7 +100,12 @@ export type RoleTable = ReadonlyMap<string, readonly string[]>
  * What a key may do: its own scopes ∪ those of its roles (a role no longer configured grants
  * nothing), and ∩ its owner's scopes when the owner has any.
  */
-export function effectiveScopes(own: readonly string[], roles: readonly string[], table: RoleTable, ownerScopes: readonly string[] | null): string[] {
+export function effectiveScopes(
+  own: readonly string[],
+  roles: readonly string[],
+  table: RoleTable,
+  ownerScopes: readonly string[] | null,
+): string[] {
   let granted: string[] = [...own]
   for (const role of roles) for (const scope of table.get(role) ?? []) if (!granted.includes(scope)) granted.push(scope)
   if (ownerScopes !== null) granted = intersectGrants(granted, ownerScopes)

@@ -16,6 +16,8 @@ export type VerifyFailureCode =
 
 /** A key's rate-limit window after this request, for `RateLimit` headers. */
 export interface RateLimitState {
+  /** The policy's name: the limit's name (`default`, `tokens`), `owner.<name>` for the owner's. */
+  policy?: string
   limit: number
   windowMs: number
   remaining: number
@@ -38,8 +40,10 @@ export interface VerifyFailure {
   retryAfterMs?: number
   /** The key id, present only on failures reached after the digest matched. */
   keyId?: string
-  /** On `rate_limited` by the key's own limit: its window. */
+  /** On `rate_limited` by a limit: the window of the limit that refused. */
   rateLimit?: RateLimitState
+  /** On `rate_limited` by a limit: every policy the request was counted against. */
+  rateLimits?: RateLimitState[]
   /** On `usage_exceeded`: the credits left (fewer than the request's cost). */
   creditsRemaining?: number
 }
@@ -48,8 +52,10 @@ export interface VerifyFailure {
 export interface VerifySuccess<S extends string = string> {
   ok: true
   key: ApiKeyInfo<S>
-  /** When the key is rate limited: its window after this request. */
+  /** When the key is rate limited: its `default` window (else the policy with least left) after this request. */
   rateLimit?: RateLimitState
+  /** When the key or its owner has limits: every policy, by name, after this request. */
+  rateLimits?: RateLimitState[]
   /** When the key has credits: what is left after this request. */
   creditsRemaining?: number
 }

@@ -38,6 +38,8 @@ describe('typed scopes', () => {
         | 'expired'
         | 'revoked'
         | 'insufficient_scope'
+        | 'ip_not_allowed'
+        | 'not_yet_valid'
         | 'rate_limited'
         | 'usage_exceeded'
         | 'store_unavailable'

@@ -19,6 +19,11 @@ import {
   validateScopes,
 } from '../validate.js'
 import type { Notifier } from '../notify/notifier.js'
+import { validateAllowList } from '../ip/index.js'
+import type { InsertCap } from '../rules-types.js'
+import type { OwnerCache } from '../rules/owner-cache.js'
+import { validateNotBefore, validateRateLimits, validateRoles } from '../rules/validate.js'
+import type { RoleTable } from '../scopes.js'
 import type { AuditTrail } from './audit-trail.js'
 import type { EventSink } from './events.js'
 import type { RecordCache } from './record-cache.js'
@@ -29,6 +34,8 @@ export interface LifecycleParts<S extends string> {
   format: KeyFormat
   store: KeyStore
   cache: RecordCache<S>
+  owners: OwnerCache
+  roles: RoleTable
   writer: RecordWriter
   limits: Limits
   events: EventSink
@@ -38,8 +45,9 @@ export interface LifecycleParts<S extends string> {
 }
 
 const MAX_LIST_LIMIT = 100
-const CREATE_FIELDS = ['name', 'ownerId', 'scopes', 'expiresAt', 'metadata', 'rateLimit', 'credits'] as const
-const UPDATE_FIELDS = ['name', 'scopes', 'expiresAt', 'metadata', 'rateLimit', 'credits'] as const
+const RULE_FIELDS = ['rateLimits', 'notBefore', 'roles', 'allowedIps'] as const
+const CREATE_FIELDS = ['name', 'ownerId', 'scopes', 'expiresAt', 'metadata', 'rateLimit', 'credits', ...RULE_FIELDS] as const
+const UPDATE_FIELDS = ['name', 'scopes', 'expiresAt', 'metadata', 'rateLimit', 'credits', ...RULE_FIELDS] as const
 const LIST_FIELDS = ['ownerId', 'includeRevoked', 'limit', 'cursor'] as const
 
 /** Create, read, change and remove keys (rotation has its own module). */
@@ -63,17 +71,25 @@ export class Lifecycle<S extends string> {
       expiresAt: validateExpiresAt(fields.expiresAt, now),
       rateLimit: this.#supportedRateLimit(fields.rateLimit),
       credits: this.#supportedCredits(fields.credits, now),
+      rateLimits: null,
+      notBefore: null,
+      roles: [],
+      allowedIps: null,
+      ...this.#rules(fields),
     }
+    if (base.rateLimits?.some((limit) => limit.name === 'default') && base.rateLimit !== null)
+      throw new InvalidInputError('rateLimits', 'names "default", the limit rateLimit sets: give one or the other')
     const audit = (record: ApiKeyRecord) => this.#auditEntry('key.created', now, record, actor, definedFields(fields))
-    const { key, record } = await this.#p.writer.insertNew(base, now, null, undefined, audit)
+    const cap = await this.#capFor(base.ownerId, now)
+    const { key, record } = await this.#p.writer.insertNew(base, now, null, undefined, audit, cap)
     this.#emit('key.created', record, actor)
-    return { key, info: toInfo(record, now) }
+    return { key, info: this.#view(record, now) }
   }
 
   async get(id: string): Promise<ApiKeyInfo<S> | null> {
     this.#p.writer.assertOpen()
     const record = await this.#p.writer.find(id, 'get')
-    return record && toInfo(record, this.#p.now())
+    return record && this.#view(record, this.#p.now())
   }
 
   async identify(key: string): Promise<ApiKeyInfo<S> | null> {
@@ -86,7 +102,7 @@ export class Lifecycle<S extends string> {
     const trust = this.#p.cache.trustFor(record)
     const computed = new Uint8Array(DIGEST_LENGTH)
     trust.digester.digestInto(key, computed)
-    return digestsEqual(computed, decodeDigest(record.digest)!) && now < trust.acceptUntil ? toInfo(record, now) : null
+    return digestsEqual(computed, decodeDigest(record.digest)!) && now < trust.acceptUntil ? this.#view(record, now) : null
   }
 
   async list(options: ListOptions = {}): Promise<{ items: ApiKeyInfo<S>[]; nextCursor?: string }> {
@@ -114,7 +130,7 @@ export class Lifecycle<S extends string> {
     // A store that ignores `prefix` (written before it existed) still shows no other deployment's keys.
     const items = page.items
       .filter((record) => this.#p.cache.checked(record, (record as { id?: string } | null)?.id as string, 'list') !== null)
-      .map((record) => toInfo<S>(record, now))
+      .map((record) => this.#view(record, now))
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor }
   }
 
@@ -130,6 +146,7 @@ export class Lifecycle<S extends string> {
     if (fields.expiresAt !== undefined) patch.expiresAt = validateExpiresAt(fields.expiresAt, now)
     if (fields.rateLimit !== undefined) patch.rateLimit = this.#supportedRateLimit(fields.rateLimit)
     if (fields.credits !== undefined) patch.credits = this.#supportedCredits(fields.credits, now)
+    Object.assign(patch, this.#rules(fields))
     const record = await this.#p.writer.change(
       id,
       'update',
@@ -142,7 +159,7 @@ export class Lifecycle<S extends string> {
       (current) => this.#auditEntry('key.updated', now, current, actor, Object.keys(patch)),
     )
     this.#emit('key.updated', record, actor)
-    return toInfo(record, now)
+    return this.#view(record, now)
   }
 
   async disable(id: string, options?: MutationOptions): Promise<ApiKeyInfo<S>> {
@@ -180,7 +197,7 @@ export class Lifecycle<S extends string> {
       (current, patch) => this.#auditEntry(action, now, current, actor, Object.keys(patch)),
     )
     this.#emit(action, record, actor)
-    return toInfo(record, now)
+    return this.#view(record, now)
   }
 
   async delete(id: string, options?: MutationOptions): Promise<void> {
@@ -225,6 +242,33 @@ export class Lifecycle<S extends string> {
     this.#p.events.emit({ type, keyId: record.id, ownerId: record.ownerId, ...(actor && { actor }) })
   }
 
+  /** The public view, with effective scopes from the configured roles. */
+  #view(record: ApiKeyRecord, now: number): ApiKeyInfo<S> {
+    return toInfo<S>(record, now, this.#p.roles)
+  }
+
+  /** The access-rule fields given in `fields`, checked (for update: only those given). */
+  #rules(fields: Record<string, unknown>): Pick<ApiKeyPatch, 'rateLimits' | 'notBefore' | 'roles' | 'allowedIps'> {
+    const rules: Pick<ApiKeyPatch, 'rateLimits' | 'notBefore' | 'roles' | 'allowedIps'> = {}
+    if (fields.rateLimits !== undefined) {
+      rules.rateLimits = validateRateLimits(fields.rateLimits)
+      if (rules.rateLimits !== null && !this.#p.limits.canCharge)
+        throw new InvalidInputError('rateLimits', 'this store cannot keep named limits (it has no charge)')
+    }
+    if (fields.notBefore !== undefined) rules.notBefore = validateNotBefore(fields.notBefore)
+    if (fields.roles !== undefined) rules.roles = validateRoles(fields.roles, this.#p.roles)
+    if (fields.allowedIps !== undefined)
+      rules.allowedIps = fields.allowedIps === null ? null : validateAllowList(fields.allowedIps, 'allowedIps')
+    return rules
+  }
+
+  /** The live-key cap of the new key's owner, read fresh from the store (undefined for none). */
+  async #capFor(ownerId: string | null, now: number): Promise<InsertCap | undefined> {
+    if (ownerId === null || !this.#p.owners.enabled) return undefined
+    const owner = await this.#p.owners.read(ownerId, 'create')
+    return owner?.maxKeys == null ? undefined : { maxKeys: owner.maxKeys, now }
+  }
+
   #supportedRateLimit(input: unknown): RateLimit | null {
     const rateLimit = validateRateLimit(input)
     if (rateLimit !== null && !this.#p.limits.canRateLimit)
@@ -251,7 +295,7 @@ function definedFields(fields: Record<string, unknown>): string[] {
  */
 function assertGraceUnchanged(current: ApiKeyRecord, patch: ApiKeyPatch): void {
   const id = current.id
-  if (patch.rateLimit !== undefined || patch.credits !== undefined)
+  if (patch.rateLimit !== undefined || patch.rateLimits !== undefined || patch.credits !== undefined)
     throw new InvalidStateError(
       id,
       `API key "${id}" was rotated: it spends its successor's limits and credits; change those on "${current.rotatedToId}".`,

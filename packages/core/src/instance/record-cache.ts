@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '../errors.js'
 import { cryptoRandom } from '../lib/base62.js'
 import { causeText } from '../lib/cause-text.js'
 import { decodeDigest, DIGEST_LENGTH, keyBytes, type Digester } from '../lib/digest.js'
+import type { AllowList } from '../ip/index.js'
 import { ExpiringLru } from '../lib/lru.js'
 import type { DigesterSet, DigestTrust } from '../lib/peppers.js'
 import { isWellFormedRecord } from './record-check.js'
@@ -22,6 +23,10 @@ export interface CacheEntry<S extends string> {
   acceptUntil: number
   /** Frozen public view returned by every successful verify; made on the first one. */
   info: ApiKeyInfo<S> | null
+  /** The owner revision `info`'s effective scopes were made with (-1: no owner settings). */
+  infoOwnerRevision?: number
+  /** The record's compiled allow-list, made on first use. */
+  allowList?: AllowList
   /**
    * The key that last matched this record's digest (while cached), so a repeat verification is a
    * constant-time string compare instead of a digest. Never stored, logged or returned.
@@ -30,6 +35,8 @@ export interface CacheEntry<S extends string> {
 }
 
 export interface RecordCacheOptions {
+  /** Told of every invalidation too (owners are named `owner:<id>` on the change channel). */
+  owners: { invalidate(id: string): void }
   prefix: string
   keyLength: number
   store: KeyStore
@@ -61,6 +68,7 @@ export class RecordCache<S extends string> {
   readonly #decoys: ExpiringLru<CacheEntry<S>> | null
   readonly #ttlMs: number
   readonly #negativeTtlMs: number
+  readonly #owners: RecordCacheOptions['owners']
   /** A well-formed record no key matches: what an unknown id is checked against. */
   readonly #decoyRecord: ApiKeyRecord
   /** Bumped by every invalidation, so a store read that raced one is not cached. */
@@ -70,6 +78,7 @@ export class RecordCache<S extends string> {
 
   constructor(options: RecordCacheOptions) {
     this.#prefix = options.prefix
+    this.#owners = options.owners
     this.#store = options.store
     this.#digesters = options.digesters
     this.#events = options.events
@@ -165,6 +174,7 @@ export class RecordCache<S extends string> {
   /** Forget `id` (or everything, for `'*'`): a write through this instance or a change from the store. */
   invalidate(id: string): void {
     this.#epoch++
+    this.#owners.invalidate(id)
     if (id === '*') {
       this.#entries?.clear()
       this.#decoys?.clear()

@@ -1,9 +1,10 @@
-import { ClosedError, ConflictError, KeyNotFoundError } from '../errors.js'
+import { ClosedError, ConflictError, KeyNotFoundError, LimitExceededError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
 import { cryptoRandom } from '../lib/base62.js'
 import type { DigesterSet } from '../lib/peppers.js'
 import { isDuplicateId, toStoreError } from './store-errors.js'
 import type { AuditRecord } from '../analytics-types.js'
+import type { InsertCap } from '../rules-types.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import type { RecordCache } from './record-cache.js'
 
@@ -45,6 +46,7 @@ export class RecordWriter {
     rotatedFromId: string | null,
     reservedId?: string,
     audit?: (record: ApiKeyRecord) => AuditRecord | undefined,
+    cap?: InsertCap,
   ): Promise<{ key: string; record: ApiKeyRecord }> {
     const { format, digesters, store, cache } = this.#p
     const digester = digesters.current
@@ -69,11 +71,12 @@ export class RecordWriter {
       }
       try {
         const entry = audit?.(record)
-        await store.insert(record, entry && { audit: entry })
+        await store.insert(record, entry || cap ? { ...(entry && { audit: entry }), ...(cap && { cap }) } : undefined)
         cache.invalidate(id)
         return { key, record }
       } catch (error) {
         if (isDuplicateId(error) && reservedId === undefined && attempt < 3) continue
+        if (error instanceof LimitExceededError) throw error
         throw toStoreError('create', error)
       }
     }

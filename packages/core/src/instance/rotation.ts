@@ -7,7 +7,8 @@ import { cryptoRandom } from '../lib/base62.js'
 import { causeText } from '../lib/cause-text.js'
 import { toStoreError } from './store-errors.js'
 import { statusOf } from './view.js'
-import { rateCounterName, type Limits } from '../limits.js'
+import type { Limits } from '../limits.js'
+import { keyLimits, rateCounterName } from '../rules/charges.js'
 import type { ApiKeyInfo, ApiKeyRecord, Credits, KeyStore } from '../types.js'
 import { validateDuration, validateExpiresAt, validateOptionsBag } from '../validate.js'
 import type { AuditTrail } from './audit-trail.js'
@@ -67,7 +68,8 @@ export async function rotate<S extends string>(
   let credits: Credits | null = null
   try {
     credits = await takeCredits(p, old, now)
-    const successor = { name: old.name, ownerId: old.ownerId, scopes: old.scopes, metadata: old.metadata, rateLimit: old.rateLimit }
+    const { name, ownerId, scopes, metadata, rateLimit, rateLimits, roles, allowedIps } = old
+    const successor = { name, ownerId, scopes, metadata, rateLimit, rateLimits, roles, allowedIps, notBefore: null }
     const expiresAt = requestedExpiry !== undefined ? requestedExpiry : old.expiresAt
     // The rotation's audit entry goes with the successor's insert: the step that makes it final.
     const audit = () => p.audit.entry('key.rotated', now, { keyId: id, ownerId: old.ownerId }, actor, ['rotatedToId', 'expiresAt'])
@@ -105,13 +107,14 @@ async function takeCredits(p: RotationParts, record: ApiKeyRecord, now: number):
   return { remaining: taken, refill, ...(refilledAt !== undefined && { refilledAt }) }
 }
 
-/** Count the old key's use in the current rate-limit window against its successor, too. */
+/** Count the old key's use in the current window of each of its limits against its successor, too. */
 async function carryRateWindow(p: RotationParts, old: ApiKeyRecord, successorId: string, now: number): Promise<void> {
-  const rateLimit = old.rateLimit ?? p.limits.defaultRateLimit
-  if (rateLimit === null || !p.limits.canRateLimit) return
+  if (!p.limits.canRateLimit) return
   try {
-    const { count } = await p.store.incrementCounter!(rateCounterName(old.id), 0, rateLimit.windowMs, now)
-    if (count > 0) await p.store.incrementCounter!(rateCounterName(successorId), count, rateLimit.windowMs, now)
+    for (const { name, windowMs } of keyLimits(old, p.limits.defaults)) {
+      const { count } = await p.store.incrementCounter!(rateCounterName(old.id, name), 0, windowMs, now)
+      if (count > 0) await p.store.incrementCounter!(rateCounterName(successorId, name), count, windowMs, now)
+    }
   } catch (error) {
     p.events.emit({ type: 'store.error', operation: 'rotate', keyId: old.id, cause: causeText(error) })
   }

@@ -6,8 +6,12 @@ import { DIGEST_LENGTH, digestsEqual, keyBytes, keysEqual } from '../lib/digest.
 import type { LastUsedWriter } from '../lib/last-used.js'
 import type { DigesterSet } from '../lib/peppers.js'
 import { deepFreeze, statusOf } from './view.js'
-import type { Admission, Limits } from '../limits.js'
-import { checkScopeRequirement, unmetScopes } from '../scopes.js'
+import type { Limits } from '../limits.js'
+import { type Admission, admitAll } from '../rules/charges.js'
+import { checkVerifyCost } from '../rules/cost.js'
+import type { OwnerCache, OwnerEntry } from '../rules/owner-cache.js'
+import { compileAllowList } from '../ip/index.js'
+import { checkScopeRequirement, type RoleTable, unmetScopes } from '../scopes.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import { failure, type VerifyFailure, type VerifyResult, type VerifySuccess } from '../verify-result.js'
 import type { UsageOutcome } from '../analytics-types.js'
@@ -22,6 +26,8 @@ export interface VerifierParts<S extends string> {
   store: KeyStore
   digesters: DigesterSet
   cache: RecordCache<S>
+  owners: OwnerCache
+  roles: RoleTable
   limits: Limits
   lastUsed: LastUsedWriter | null
   events: EventSink
@@ -70,8 +76,7 @@ export class Verifier<S extends string> {
     if (options !== undefined) checkVerifyOptionNames(options)
     const requirement = checkScopeRequirement(options?.scopes)
     const source = options?.source
-    const cost = options?.cost ?? 1
-    if (!Number.isSafeInteger(cost) || cost < 0) throw new TypeError(`cost must be a whole number, 0 or more, got ${String(cost)}`)
+    const cost = checkVerifyCost(options?.cost)
     const now = this.#p.now()
     const sourceWait = limits.throttled('source', source, now)
     if (sourceWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: sourceWait }), undefined, source)
@@ -129,20 +134,48 @@ export class Verifier<S extends string> {
       this.#count(record, state, now)
       return this.#fail(failure(state, { keyId: record.id }), record.id)
     }
+    let owner: OwnerEntry | null = null
+    if (record.ownerId !== null && this.#p.owners.enabled)
+      try {
+        owner = await this.#p.owners.get(record.ownerId, now)
+      } catch (error) {
+        return this.#storeFailure(record.id, error)
+      }
+    if (record.allowedIps !== null || owner?.allowList) {
+      const keyList = record.allowedIps === null ? null : (entry.allowList ??= compileAllowList(record.allowedIps))
+      if ((keyList !== null && !keyList.allows(source)) || (owner?.allowList && !owner.allowList.allows(source))) {
+        this.#count(record, 'ip_not_allowed', now)
+        return this.#fail(failure('ip_not_allowed', { keyId: record.id }), record.id, source)
+      }
+    }
+    // The view (with effective scopes: own ∪ roles, ∩ the owner's) is made once per owner revision.
+    const ownerRevision = owner === null ? -1 : owner.owner.revision
+    if (entry.info === null || entry.infoOwnerRevision !== ownerRevision) {
+      entry.info = deepFreeze(toInfo<S>(record, now, this.#p.roles, owner?.owner.scopes ?? null))
+      entry.infoOwnerRevision = ownerRevision
+    }
+    const info = entry.info
     if (requirement.scopes.length > 0) {
-      const missing = unmetScopes(record.scopes, requirement)
+      const missing = unmetScopes(info.effectiveScopes, requirement)
       if (missing.length > 0) {
         this.#count(record, 'insufficient_scope', now)
         return this.#fail(insufficientScope(record.id, missing, requirement.mode), record.id)
       }
     }
 
-    const success: VerifySuccess<S> = { ok: true, key: (entry.info ??= deepFreeze(toInfo<S>(record, now))) }
-    if (record.rotatedToId !== null || record.rateLimit !== null || record.credits !== null || limits.defaultRateLimit !== null) {
+    const success: VerifySuccess<S> = { ok: true, key: info }
+    if (
+      record.rotatedToId !== null ||
+      record.rateLimit !== null ||
+      record.rateLimits !== null ||
+      record.credits !== null ||
+      limits.defaults.length > 0 ||
+      (owner !== null && (owner.owner.rateLimits.length > 0 || owner.owner.credits !== null))
+    ) {
       let admission: VerifyFailure | Admission
       try {
         const budget = record.rotatedToId === null ? record : await this.#budgetOf(record, now)
-        admission = await limits.admit(record.id, budget, cost, now)
+        admission = await admitAll(this.#p.store, record.id, budget, owner?.owner ?? null, limits.defaults, cost, now)
       } catch (error) {
         return this.#storeFailure(record.id, error)
       }
@@ -151,6 +184,7 @@ export class Verifier<S extends string> {
         return this.#fail(admission, record.id)
       }
       if (admission.rateLimit) success.rateLimit = admission.rateLimit
+      if (admission.rateLimits) success.rateLimits = admission.rateLimits
       if (admission.creditsRemaining !== undefined) success.creditsRemaining = admission.creditsRemaining
     }
 

@@ -8,7 +8,12 @@ const NO_ROLES: RoleTable = new Map()
  * caller changes reaches the record. `effectiveScopes` come from `roles` and, when given (at
  * verification), the owner's scopes.
  */
-export function toInfo<S extends string>(record: ApiKeyRecord, now: number, roles = NO_ROLES, ownerScopes: readonly string[] | null = null): ApiKeyInfo<S> {
+export function toInfo<S extends string>(
+  record: ApiKeyRecord,
+  now: number,
+  roles = NO_ROLES,
+  ownerScopes: readonly string[] | null = null,
+): ApiKeyInfo<S> {
   return {
     id: record.id,
     prefix: record.prefix,

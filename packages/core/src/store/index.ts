@@ -60,6 +60,7 @@ export { renameOptions } from './renamed-options.js'
 export {
   addLastUsedFromSql as sqliteAddLastUsedFromSql,
   encodePatchValue as encodeSqlitePatchValue,
+  KEY_COLUMNS as SQLITE_KEY_COLUMNS,
   PATCH_COLUMNS as SQLITE_PATCH_COLUMNS,
   patchFields as sqlitePatchFields,
   recordToRow as sqliteRecordToRow,
@@ -68,6 +69,17 @@ export {
   touchValues as sqliteTouchValues,
   type KeyRow as SqliteKeyRow,
 } from './sqlite-rows.js'
+export {
+  counterSlot as sqliteCounterSlot,
+  counterStatements as sqliteCounterStatements,
+  insertKeySql as sqliteInsertKeySql,
+  insertKeyValues as sqliteInsertKeyValues,
+  ownerStatements as sqliteOwnerStatements,
+  ownerValues as sqliteOwnerValues,
+  rowToOwner as sqliteRowToOwner,
+  rulesSchema as sqliteRulesSchema,
+  type OwnerRow as SqliteOwnerRow,
+} from './sqlite-rules.js'
 export {
   analyticsSchema as sqliteAnalyticsSchema,
   analyticsStatements as sqliteAnalyticsStatements,

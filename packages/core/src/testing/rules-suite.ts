@@ -1,4 +1,4 @@
-import type { KeyStore } from '@keyward/core'
+import { createKeyward, type Keyward, type KeyStore } from '@keyward/core'
 import { type ApiKeyRecord, type Charge, LimitExceededError, type OwnerRecord } from '@keyward/core/store'
 import { expect, it } from 'vitest'
 
@@ -107,7 +107,9 @@ export function rulesConformance(
   it('spends key and owner credits together, refilling first, or neither (charge)', async () => {
     const store = await fresh()
     if (typeof store.charge !== 'function' || typeof store.putOwner !== 'function') return
-    const owner = await store.putOwner(sampleOwner({ credits: { remaining: 3, refill: { amount: 10, intervalMs: MINUTE }, refilledAt: T0 } }))
+    const owner = await store.putOwner!(
+      sampleOwner({ credits: { remaining: 3, refill: { amount: 10, intervalMs: MINUTE }, refilledAt: T0 } }),
+    )
     const key = sample({ ownerId: owner.id, credits: { remaining: 100, refill: null } })
     await store.insert(key)
     const charges = (cost: number): Charge[] => [
@@ -136,7 +138,11 @@ export function rulesConformance(
       remaining: 6,
       nextRefillAt: T0 + 2 * MINUTE,
     })
-    expect((await store.getOwner(owner.id))?.credits).toEqual({ remaining: 6, refill: { amount: 10, intervalMs: MINUTE }, refilledAt: T0 + MINUTE })
+    expect((await store.getOwner!(owner.id))?.credits).toEqual({
+      remaining: 6,
+      refill: { amount: 10, intervalMs: MINUTE },
+      refilledAt: T0 + MINUTE,
+    })
     // A holder without credits, or missing, admits and spends nothing.
     const free = sample({ credits: null })
     await store.insert(free)
@@ -172,7 +178,10 @@ export function rulesConformance(
           Array.from({ length: 1000 }, (_, i) => (i % 2 ? peer : store).charge!([counter(keys[i % 10]!, 1000), counter(owner, 100)], T0)),
         )
         expect(shared.filter((r) => r.ok)).toHaveLength(100)
-        const keyCounts = await store.charge(keys.map((k) => peek(k)), T0)
+        const keyCounts = await store.charge(
+          keys.map((k) => peek(k)),
+          T0,
+        )
         expect(keyCounts.states.reduce((sum, s) => sum + (s?.type === 'counter' ? s.count : 0), 0)).toBe(100)
       } finally {
         if (peer !== store) await peer.close?.()
@@ -242,7 +251,9 @@ export function rulesConformance(
       try {
         const ownerId = `owner-${randomSuffix()}`
         const cap = { maxKeys: 5, now: Date.UTC(2026, 5, 1) }
-        const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => (i % 2 ? peer : store).insert(sample({ ownerId }), { cap })))
+        const results = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? peer : store).insert(sample({ ownerId }), { cap })),
+        )
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5)
         for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LimitExceededError)
         const page = await store.list({ ownerId, includeRevoked: true, limit: 100 })
@@ -253,4 +264,94 @@ export function rulesConformance(
     },
     heavyTestTimeoutMs,
   )
+
+  it(
+    "lets exactly an owner's shared limit through among 1,000 verifies over 10 keys on two instances, spending no key's budget on a refusal",
+    async () => {
+      const store = await fresh()
+      if (typeof store.charge !== 'function' || typeof store.putOwner !== 'function') return
+      await withTwoInstances(store, openPeer, async ([a, b]) => {
+        const ownerId = `owner-${randomSuffix()}`
+        await a.owners.set(ownerId, { rateLimits: [{ name: 'default', limit: 100, windowMs: 3_600_000 }] })
+        const keys = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => a.create({ name: `k${i}`, ownerId, rateLimit: { limit: 60, windowMs: 3_600_000 } })),
+        )
+        const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? b : a).verify(keys[i % 10]!.key)))
+        expect(results.filter((r) => r.ok)).toHaveLength(100)
+        expect(results.filter((r) => !r.ok && r.code === 'rate_limited')).toHaveLength(900)
+        // Each key's own window holds exactly its admitted requests: the 900 refusals spent nothing of it.
+        const admitted = keys.map((k) => results.filter((r, i) => i % 10 === keys.indexOf(k) && r.ok).length)
+        const peeks = await store.charge!(
+          keys.map((k) => ({ type: 'counter', name: `rate:${k.info.id}`, amount: 0, limit: 60, windowMs: 3_600_000, algorithm: 'fixed' })),
+          T0,
+        )
+        expect(peeks.states.map((s) => s?.type === 'counter' && s.count)).toEqual(admitted)
+        // And the reverse: a key whose own limit refuses spends nothing of its owner's.
+        const other = `owner-${randomSuffix()}`
+        await a.owners.set(other, { rateLimits: [{ name: 'default', limit: 1000, windowMs: 3_600_000 }] })
+        const tight = await a.create({ name: 'tight', ownerId: other, rateLimit: { limit: 5, windowMs: 3_600_000 } })
+        const tries = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? b : a).verify(tight.key)))
+        expect(tries.filter((r) => r.ok)).toHaveLength(5)
+        const owner = await store.charge!(
+          [{ type: 'counter', name: `owner:default:${other}`, amount: 0, limit: 1000, windowMs: 3_600_000, algorithm: 'fixed' }],
+          T0,
+        )
+        expect(owner.states[0]).toMatchObject({ count: 5 })
+      })
+    },
+    heavyTestTimeoutMs,
+  )
+
+  it(
+    'lets exactly 66 of 1,000 verifies costing { tokens: 150 } through requests 100/min and tokens 10,000/min, on two instances',
+    async () => {
+      const store = await fresh()
+      if (typeof store.charge !== 'function') return
+      await withTwoInstances(store, openPeer, async ([a, b]) => {
+        const hour = 3_600_000
+        const { key, info } = await a.create({
+          name: 'llm gateway',
+          rateLimits: [
+            { name: 'requests', limit: 100, windowMs: hour },
+            { name: 'tokens', limit: 10_000, windowMs: hour },
+          ],
+        })
+        const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? b : a).verify(key, { cost: { tokens: 150 } })))
+        expect(results.filter((r) => r.ok)).toHaveLength(66)
+        const refused = results.find((r) => !r.ok)
+        expect(refused).toMatchObject({ code: 'rate_limited', rateLimit: { policy: 'tokens', limit: 10_000, remaining: 100 } })
+        const seen = await store.charge!(
+          ['requests', 'tokens'].map((name) => ({
+            type: 'counter' as const,
+            name: `rate:${info.id}:${name}`,
+            amount: 0,
+            limit: 1e9,
+            windowMs: hour,
+            algorithm: 'fixed' as const,
+          })),
+          T0,
+        )
+        expect(seen.states.map((s) => s?.type === 'counter' && s.count)).toEqual([66, 9900])
+      })
+    },
+    heavyTestTimeoutMs,
+  )
+}
+
+/** Two Keyward instances over `store` and, when the suite can open one, a peer connection to the same data. */
+async function withTwoInstances(
+  store: KeyStore,
+  openPeer: ((store: KeyStore) => KeyStore | Promise<KeyStore>) | undefined,
+  run: (instances: [Keyward, Keyward]) => Promise<void>,
+): Promise<void> {
+  const peer = openPeer ? await openPeer(store) : store
+  // A fixed clock: every verify lands in one window, whatever the time of the run.
+  const options = { prefix: 'conf_test', throttle: false, lastUsed: false, pepper: false, now: () => T0 } as const
+  const instances: [Keyward, Keyward] = [createKeyward({ ...options, store }), createKeyward({ ...options, store: peer })]
+  try {
+    await run(instances)
+  } finally {
+    for (const keyward of instances) await keyward.close()
+    if (peer !== store) await peer.close?.()
+  }
 }
