@@ -20,6 +20,8 @@ export type KeyManagementProblemCode =
   | 'invalid_state'
   | 'conflict'
   | 'duplicate_id'
+  | 'limit_exceeded'
+  | 'owner_settings_not_allowed'
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'store_unavailable'
@@ -73,6 +75,7 @@ export const ERROR_STATUS: Partial<Record<KeywardErrorCode, number>> = {
   invalid_state: 409,
   conflict: 409,
   duplicate_id: 409,
+  limit_exceeded: 409,
   store_unavailable: 503,
   closed: 503,
 }
