@@ -1,6 +1,6 @@
 import type { AuditQuery, UsageQuery } from '@keyward/core/store'
 import { AUDIT_COLUMNS, auditParams } from './analytics-rows.js'
-import { qualified, type PgNames } from './migrations.js'
+import { qualified, type PgNames } from './names.js'
 import { statementName, type Statement } from './statements.js'
 
 const named = (text: string): Statement => ({ name: statementName(text), text })

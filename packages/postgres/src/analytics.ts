@@ -20,7 +20,7 @@ import {
 import type pg from 'pg'
 import { auditValues, usageColumns } from './analytics-rows.js'
 import { buildAnalyticsStatements, type AnalyticsStatements } from './analytics-sql.js'
-import type { PgNames } from './migrations.js'
+import type { PgNames } from './names.js'
 import type { Statement } from './statements.js'
 
 /** Runs one statement the way the store runs its own (schema check, deadline, error wrapping). */

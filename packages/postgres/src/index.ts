@@ -5,6 +5,6 @@ export {
   postgresMigrationSql,
   MIGRATIONS as POSTGRES_MIGRATIONS,
   LATEST_VERSION as POSTGRES_SCHEMA_VERSION,
-  CHANNEL as POSTGRES_CHANNEL,
   type PostgresMigration,
 } from './migrations.js'
+export { CHANNEL as POSTGRES_CHANNEL } from './names.js'

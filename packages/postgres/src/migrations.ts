@@ -1,10 +1,7 @@
 import { renameOptions } from '@keyward/core/store'
-
-/** Where the store's tables live. Names are checked when the store is built. */
-export interface PgNames {
-  schema: string
-  table: string
-}
+import { CHANNEL, ident, type PgNames, qualified } from './names.js'
+import { rulesMigrationSql } from './rules-migration.js'
+import { changedBeyond } from './triggers.js'
 
 /** One versioned schema change. Applied in order, each version once, inside a transaction. */
 export interface PostgresMigration {
@@ -12,14 +9,6 @@ export interface PostgresMigration {
   name: string
   sql: (names: PgNames) => string
 }
-
-/** A quoted identifier. */
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
-/** A schema-qualified, quoted name. */
-export const qualified = (names: PgNames, suffix = ''): string => `${ident(names.schema)}.${ident(names.table + suffix)}`
-
-/** The channel every store notifies on; payloads are `schema.table:id`. */
-export const CHANNEL = 'keyward_changes'
 
 /** The columns of the last recorded use, written on the hot path (version 2: the time only). */
 const LAST_USED_V2 = ['last_used_at']
@@ -31,15 +20,9 @@ const LAST_USED_V2 = ['last_used_at']
  */
 function updateTrigger(n: PgNames, lastUsed: string[]): string {
   const t = qualified(n)
-  const rest = (row: 'OLD' | 'NEW') => `to_jsonb(${row}) - ${[...lastUsed, 'credits'].map((c) => `'${c}'`).join(' - ')}`
-  const balanceFree = (row: 'OLD' | 'NEW') =>
-    `CASE WHEN jsonb_typeof(${row}.credits) = 'object' THEN ${row}.credits - 'remaining' - 'refilledAt' ELSE ${row}.credits END`
   return `DROP TRIGGER IF EXISTS ${ident(`${n.table}_notify_update`)} ON ${t};
 CREATE TRIGGER ${ident(`${n.table}_notify_update`)} AFTER UPDATE ON ${t}
-  FOR EACH ROW WHEN (
-    (${rest('OLD')}) IS DISTINCT FROM (${rest('NEW')})
-    OR ${balanceFree('OLD')} IS DISTINCT FROM ${balanceFree('NEW')}
-  ) EXECUTE FUNCTION ${qualified(n, '_notify')}();`
+  FOR EACH ROW WHEN (${changedBeyond(lastUsed)}) EXECUTE FUNCTION ${qualified(n, '_notify')}();`
 }
 
 /** The migrations of this package, oldest first. Never edit one that has shipped: add a new one. */
@@ -208,6 +191,11 @@ CREATE TABLE ${qualified(n, '_usage_batches')} (
 );
 CREATE INDEX ${ident(`${n.table}_usage_batches_minute_idx`)} ON ${qualified(n, '_usage_batches')} (minute);
 `,
+  },
+  {
+    version: 6,
+    name: 'access rules: key fields, owners, capped inserts, atomic charges',
+    sql: rulesMigrationSql,
   },
 ]
 

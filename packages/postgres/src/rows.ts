@@ -23,6 +23,10 @@ export interface KeyRow {
   rotated_to_id: string | null
   rate_limit: ApiKeyRecord['rateLimit']
   credits: ApiKeyRecord['credits']
+  rate_limits: ApiKeyRecord['rateLimits']
+  not_before: Date | null
+  roles: string[]
+  allowed_ips: string[] | null
   revision: number
 }
 
@@ -49,6 +53,10 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
     rotatedToId: row.rotated_to_id,
     rateLimit: row.rate_limit,
     credits: row.credits,
+    rateLimits: row.rate_limits,
+    notBefore: row.not_before,
+    roles: row.roles,
+    allowedIps: row.allowed_ips,
     revision: row.revision,
   }
   if (row.last_used_from !== null) record.lastUsedFrom = row.last_used_from
@@ -79,6 +87,10 @@ export const INSERT_COLUMNS = [
   'rotated_to_id',
   'rate_limit',
   'credits',
+  'rate_limits',
+  'not_before',
+  'roles',
+  'allowed_ips',
   'revision',
 ] as const
 
@@ -106,6 +118,10 @@ export function insertValues(r: ApiKeyRecord): unknown[] {
     r.rotatedToId,
     json(r.rateLimit),
     json(r.credits),
+    json(r.rateLimits),
+    r.notBefore,
+    JSON.stringify(r.roles),
+    json(r.allowedIps),
     r.revision,
   ]
 }
@@ -122,6 +138,10 @@ export const PATCH_COLUMNS: Record<keyof ApiKeyPatch, [column: string, encode: (
   rotatedToId: ['rotated_to_id', (v) => v],
   rateLimit: ['rate_limit', json],
   credits: ['credits', json],
+  rateLimits: ['rate_limits', json],
+  notBefore: ['not_before', (v) => v],
+  roles: ['roles', json],
+  allowedIps: ['allowed_ips', json],
   digest: ['digest', (v) => v],
   algorithm: ['algorithm', (v) => v],
   pepperId: ['pepper_id', (v) => v],

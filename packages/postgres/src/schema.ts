@@ -1,6 +1,7 @@
 import { KeyStoreSchemaError } from '@keyward/core/store'
 import type pg from 'pg'
-import { createMigrationsTableSql, LATEST_VERSION, MIGRATIONS, qualified, type PgNames } from './migrations.js'
+import { createMigrationsTableSql, LATEST_VERSION, MIGRATIONS } from './migrations.js'
+import { qualified, type PgNames } from './names.js'
 
 /** Named in schema errors: which package to upgrade, and which function prints its SQL. */
 const SCHEMA_ERROR_STORE = { packageName: '@keyward/postgres', migrationSql: 'postgresMigrationSql' }

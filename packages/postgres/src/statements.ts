@@ -1,5 +1,5 @@
 import type { ApiKeyPatch } from '@keyward/core/store'
-import { qualified, type PgNames } from './migrations.js'
+import { qualified, type PgNames } from './names.js'
 import { INSERT_COLUMNS, PATCH_COLUMNS } from './rows.js'
 
 /** A named (prepared per connection) statement. */
@@ -25,8 +25,17 @@ export function buildStatements(names: PgNames) {
   const counters = qualified(names, '_counters')
   const lists = new Map<string, Statement>()
   const updates = new Map<string, Statement>()
+  const params = INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')
   return {
-    insert: named(`INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`),
+    insert: named(`INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) VALUES (${params})`),
+    /**
+     * The insert, made only while the owner has fewer live keys than the cap: parameters as `insert`,
+     * then the cap and `now`. `_live_keys` holds the owner's lock to the end of the transaction.
+     */
+    insertCapped: named(
+      `INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) SELECT ${params}
+       WHERE ${qualified(names, '_live_keys')}($${INSERT_COLUMNS.indexOf('owner_id') + 1}, $${INSERT_COLUMNS.length + 2}) < $${INSERT_COLUMNS.length + 1}`,
+    ),
     findById: named(`SELECT * FROM ${t} WHERE id = $1`),
     delete: named(`DELETE FROM ${t} WHERE id = $1 RETURNING id`),
     /** Parameters in order: owner id (byOwner), prefix (byPrefix), cursor createdAt and id (after), limit. */
@@ -73,8 +82,9 @@ export function buildStatements(names: PgNames) {
     increment: named(
       `INSERT INTO ${counters} AS c (slot, count, reset_at) VALUES ($1, $2, $3)
        ON CONFLICT (slot) DO UPDATE SET count = c.count + EXCLUDED.count
-       RETURNING c.count::float8 AS count, c.reset_at::float8 AS reset_at`,
+       RETURNING c.count::float8 AS count`,
     ),
+    /** `reset_at` holds when a slot may be forgotten: one window after its end, for sliding limits. */
     sweepCounters: named(`DELETE FROM ${counters} WHERE reset_at <= $1`),
     /**
      * The credit rule of `spendFromCredits` in one statement: lock the row, apply a due refill,

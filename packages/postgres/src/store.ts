@@ -4,7 +4,6 @@ import {
   ClosedError,
   counterWindow,
   decodeCursor,
-  DuplicateKeyIdError,
   pageOf,
   renameOptions,
   storeFailure,
@@ -14,13 +13,17 @@ import {
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
+  type Charge,
+  type ChargeResult,
   type CounterState,
   type CreditSpend,
   type DeliveryOutcome,
+  type InsertCap,
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
   type LedgerEntry,
+  type OwnerRecord,
   type PendingNotification,
   type StoreListPage,
   type StoreListQuery,
@@ -32,11 +35,15 @@ import {
 } from '@keyward/core/store'
 import { auditValues } from './analytics-rows.js'
 import { PostgresAnalytics } from './analytics.js'
+import { counterSlot, PgCharges } from './charge.js'
+import { PgInsert } from './insert.js'
 import { ChangeListener } from './listener.js'
-import { CHANNEL, DEFAULT_SCHEMA, DEFAULT_TABLE, type PgNames } from './migrations.js'
+import { DEFAULT_SCHEMA, DEFAULT_TABLE } from './migrations.js'
+import { CHANNEL, type PgNames } from './names.js'
 import { positive, RENAMED, type PostgresKeyStoreOptions } from './options.js'
+import { PgOwners } from './owners.js'
 import { PgSchema } from './schema.js'
-import { insertValues, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
+import { PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
 import { buildStatements, type Statement, type Statements } from './statements.js'
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
@@ -76,6 +83,9 @@ export class PostgresKeyStore implements KeyStore {
   readonly #listeners = new ChangeListeners()
   readonly #payloadPrefix: string
   readonly #analytics: PostgresAnalytics
+  readonly #owners: PgOwners
+  readonly #inserts: PgInsert
+  readonly #charges: PgCharges
   #listener: ChangeListener | undefined
   #increments = 0
   #closed = false
@@ -119,6 +129,14 @@ export class PostgresKeyStore implements KeyStore {
     this.#s = buildStatements(this.#names)
     this.#payloadPrefix = `${schema}.${table}:`
     this.#analytics = new PostgresAnalytics(this.#names, (operation, statement, values) => this.#query(operation, statement, values))
+    const audited = this.#audited.bind(this)
+    this.#owners = new PgOwners(this.#names, (op, statement, values) => this.#query(op, statement, values), audited)
+    this.#inserts = new PgInsert(this.#names, (op, statement, values) => this.#query(op, statement, values), audited, this.#s)
+    this.#charges = new PgCharges(
+      this.#names,
+      (op, statement, values) => this.#query(op, statement, values, 'request'),
+      this.#s.sweepCounters,
+    )
   }
 
   /**
@@ -174,15 +192,8 @@ export class PostgresKeyStore implements KeyStore {
     }
   }
 
-  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
-    const values = insertValues(record)
-    try {
-      await this.#query('insert', this.#audited(this.#s.insert, values, options, ' RETURNING id'), values)
-    } catch (error) {
-      const cause = (error as { cause?: { code?: unknown; constraint?: unknown } }).cause
-      if (cause?.code === '23505' && cause.constraint !== `${this.#names.table}_audit_pkey`) throw new DuplicateKeyIdError(record.id)
-      throw error
-    }
+  insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
+    return this.#inserts.insert(record, options)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
@@ -248,16 +259,16 @@ export class PostgresKeyStore implements KeyStore {
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
     const { start, resetAt } = counterWindow(now, windowMs)
-    const slot = `${name}@${windowMs}:${start}`
-    const { rows } = await this.#query<{ count: number; reset_at: number }>(
+    // Kept one window past its end (`reset_at`), for sliding limits that weigh the previous window.
+    const { rows } = await this.#query<{ count: number }>(
       'incrementCounter',
       this.#s.increment,
-      [slot, amount, resetAt],
+      [counterSlot(name, windowMs, start), amount, resetAt + windowMs],
       'request',
     )
     if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
       this.#query('sweepCounters', this.#s.sweepCounters, [now], 'request').catch(() => undefined)
-    return { count: rows[0]!.count, resetAt: rows[0]!.reset_at }
+    return { count: rows[0]!.count, resetAt }
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
@@ -269,6 +280,19 @@ export class PostgresKeyStore implements KeyStore {
     )
     const row = rows[0]
     return row === undefined ? null : { ok: row.ok, remaining: row.remaining, nextRefillAt: row.next_refill_at }
+  }
+
+  /** All or nothing in one call of the `_charge` function, exact across connections and processes. */
+  charge(charges: Charge[], now: number): Promise<ChargeResult> {
+    return this.#charges.charge(charges, now)
+  }
+
+  getOwner(id: string): Promise<OwnerRecord | null> {
+    return this.#owners.get(id)
+  }
+
+  putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
+    return this.#owners.put(owner, options)
   }
 
   addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
