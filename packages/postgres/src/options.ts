@@ -16,7 +16,7 @@ export interface PostgresKeyStoreOptions {
   namespace?: string
   /**
    * Name of the keys table; companion objects get it as prefix (`_migrations`, `_counters`, `_notify`, `_usage`, `_audit`,
-   * `_notifications`, `_leases`, `_usage_batches`).
+   * `_notifications`, `_leases`, `_usage_batches`, `_owners`, the functions `_live_keys` and `_charge`).
    * @default 'keyward_keys'
    */
   table?: string
