@@ -52,17 +52,21 @@ export function parseAddress(text: string, options: ParseOptions = {}): Address 
  */
 export function parseInto(text: string, start: number, end: number, out: Words, stripZone: boolean): boolean {
   if (end - start > 64) return false // the longest address with a zone a source may carry
-  let colon = false
-  for (let i = start; i < end; i++) {
+  // A dot before any colon is IPv4 (an IPv6's IPv4 tail always follows a colon).
+  let i = start
+  while (i < end) {
     const c = text.charCodeAt(i)
-    if (c === COLON) colon = true
-    else if (c === 37 /* % */) {
-      if (!colon || !stripZone || i === end - 1) return false
-      end = i
-      break
-    }
+    if (c === COLON || c === DOT) break
+    i++
   }
-  if (colon) return parseIPv6(text, start, end, out)
+  if (i < end && text.charCodeAt(i) === COLON) {
+    const zone = text.indexOf('%', i)
+    if (zone >= 0 && zone < end) {
+      if (!stripZone || zone === end - 1) return false
+      end = zone
+    }
+    return parseIPv6(text, start, end, out)
+  }
   const v4 = parseIPv4(text, start, end)
   if (v4 < 0) return false
   out[0] = 0

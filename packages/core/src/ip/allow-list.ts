@@ -61,20 +61,40 @@ function intervalList(starts: Uint32Array, ends: Uint32Array): AllowList {
     intervals: count,
     allows(text) {
       if (typeof text !== 'string' || count === 0 || !parseInto(text, 0, text.length, source, true)) return false
+      const s0 = source[0]!
+      const s1 = source[1]!
+      const s2 = source[2]!
+      const s3 = source[3]!
       // The last interval whose start is <= source, then whether source is <= its end.
       let low = 0
       let high = count - 1
       let found = -1
       while (low <= high) {
         const mid = (low + high) >>> 1
-        if (compare(starts, mid * 4, source, 0) <= 0) {
+        if (atOrBelow(starts, mid * 4, s0, s1, s2, s3)) {
           found = mid
           low = mid + 1
         } else high = mid - 1
       }
-      return found >= 0 && compare(source, 0, ends, found * 4) <= 0
+      return found >= 0 && atOrAbove(ends, found * 4, s0, s1, s2, s3)
     },
   }
+}
+
+/** Whether the four words of `words` at `o` are <= (s0, s1, s2, s3). */
+function atOrBelow(words: Uint32Array, o: number, s0: number, s1: number, s2: number, s3: number): boolean {
+  if (words[o] !== s0) return words[o]! < s0
+  if (words[o + 1] !== s1) return words[o + 1]! < s1
+  if (words[o + 2] !== s2) return words[o + 2]! < s2
+  return words[o + 3]! <= s3
+}
+
+/** Whether the four words of `words` at `o` are >= (s0, s1, s2, s3). */
+function atOrAbove(words: Uint32Array, o: number, s0: number, s1: number, s2: number, s3: number): boolean {
+  if (words[o] !== s0) return words[o]! > s0
+  if (words[o + 1] !== s1) return words[o + 1]! > s1
+  if (words[o + 2] !== s2) return words[o + 2]! > s2
+  return words[o + 3]! >= s3
 }
 
 type Words = { readonly [index: number]: number }
