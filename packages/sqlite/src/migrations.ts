@@ -1,4 +1,4 @@
-import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
+import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteRulesSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
 
 /** One versioned schema change. Applied in order; each version once. */
 export interface SqliteMigration {
@@ -103,6 +103,45 @@ CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DES
     name: 'applied usage batch ids',
     // A usage batch retried after a lost reply is applied once (`addUsage` with a batch id).
     sql: (t) => `${sqliteUsageBatchesSchema(t).join(';\n')};\n`,
+  },
+  {
+    version: 6,
+    name: 'access rules: named limits, not-before, roles, allowed addresses; owners',
+    // The update trigger gains the new columns; owners notify `owner:<id>` through the same change
+    // log, but not when only their credit balance moved (as keys). Counters carry `keep_until`.
+    sql: (t) => `${sqliteRulesSchema(t).join(';\n')};
+DROP TRIGGER IF EXISTS ${q(`${t}_notify_update`)};
+CREATE TRIGGER ${q(`${t}_notify_update`)} AFTER UPDATE ON ${q(t)} WHEN
+  (OLD.id, OLD.prefix, OLD.digest, OLD.algorithm, OLD.pepper_id, OLD.hint, OLD.name, OLD.owner_id, OLD.scopes, OLD.metadata,
+   OLD.created_at, OLD.updated_at, OLD.expires_at, OLD.disabled_at, OLD.revoked_at, OLD.rotated_from_id, OLD.rotated_to_id,
+   OLD.rate_limit, OLD.revision, ${creditTerms('OLD')}, OLD.rate_limits, OLD.not_before, OLD.roles, OLD.allowed_ips)
+  IS NOT
+  (NEW.id, NEW.prefix, NEW.digest, NEW.algorithm, NEW.pepper_id, NEW.hint, NEW.name, NEW.owner_id, NEW.scopes, NEW.metadata,
+   NEW.created_at, NEW.updated_at, NEW.expires_at, NEW.disabled_at, NEW.revoked_at, NEW.rotated_from_id, NEW.rotated_to_id,
+   NEW.rate_limit, NEW.revision, ${creditTerms('NEW')}, NEW.rate_limits, NEW.not_before, NEW.roles, NEW.allowed_ips)
+BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+  INSERT INTO ${q(`${t}_changes`)} (key_id) SELECT OLD.id WHERE OLD.id IS NOT NEW.id;
+END;
+CREATE TRIGGER ${q(`${t}_owners_notify_insert`)} AFTER INSERT ON ${q(`${t}_owners`)} BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES ('owner:' || NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+END;
+CREATE TRIGGER ${q(`${t}_owners_notify_update`)} AFTER UPDATE ON ${q(`${t}_owners`)} WHEN
+  (OLD.id, OLD.rate_limits, OLD.max_keys, OLD.scopes, OLD.allowed_ips, OLD.created_at, OLD.updated_at, OLD.revision, ${creditTerms('OLD')})
+  IS NOT
+  (NEW.id, NEW.rate_limits, NEW.max_keys, NEW.scopes, NEW.allowed_ips, NEW.created_at, NEW.updated_at, NEW.revision, ${creditTerms('NEW')})
+BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES ('owner:' || NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+  INSERT INTO ${q(`${t}_changes`)} (key_id) SELECT 'owner:' || OLD.id WHERE OLD.id IS NOT NEW.id;
+END;
+CREATE TRIGGER ${q(`${t}_owners_notify_delete`)} AFTER DELETE ON ${q(`${t}_owners`)} BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES ('owner:' || OLD.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+END;
+`,
   },
 ]
 

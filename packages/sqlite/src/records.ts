@@ -2,12 +2,15 @@ import type Database from 'better-sqlite3'
 import {
   decodeCursor,
   DuplicateKeyIdError,
+  LimitExceededError,
   encodeSqlitePatchValue as encodePatchValue,
   SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
   sqlitePatchFields as patchFields,
+  sqliteInsertKeyValues as insertKeyValues,
   sqliteRecordToRow as recordToRow,
   type ApiKeyPatch,
   type ApiKeyRecord,
+  type InsertCap,
   type SqliteKeyRow as KeyRow,
   type StoreListQuery,
 } from '@keyward/core/store'
@@ -33,16 +36,24 @@ export class SqliteRecords {
     this.#s = statements
   }
 
-  /** Insert `record`; a taken id throws `DuplicateKeyIdError`. */
-  insert(record: ApiKeyRecord): () => Database.RunResult {
-    const row = recordToRow(record)
+  /**
+   * Insert `record`; a taken id throws `DuplicateKeyIdError`. With `cap` (and an owner), the live
+   * keys are counted in the same statement, and `LimitExceededError` is thrown when it inserted nothing.
+   */
+  insert(record: ApiKeyRecord, cap?: InsertCap): () => Database.RunResult {
+    const capped = cap !== undefined && record.ownerId !== null ? cap : undefined
+    const values = insertKeyValues(recordToRow(record), capped)
+    const statement = capped === undefined ? this.#s.insert : this.#s.insertCapped
     return () => {
+      let result: Database.RunResult
       try {
-        return this.#s.insert.run(row)
+        result = statement.run(values)
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateKeyIdError(record.id)
         throw error
       }
+      if (capped !== undefined && result.changes === 0) throw new LimitExceededError(record.ownerId!, capped.maxKeys)
+      return result
     }
   }
 

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3'
 import {
   spendFromCredits,
+  sqliteCounterStatements,
+  sqliteInsertKeySql,
   sqliteTouchSql,
   sqliteTouchValues,
   type Credits,
@@ -14,14 +16,24 @@ type Statement = Database.Statement
 
 /** The statements of `SqliteKeyStore`. */
 export interface SqliteStatements {
+  /** Binds `sqliteInsertKeyValues` of a record. */
   insert: Statement
+  /** The same with a cap on the owner's live keys: changes nothing when reached. */
+  insertCapped: Statement
   findById: Statement
   delete: Statement
   /** The list query for one combination of filters. */
   list: (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean) => Statement
   touchMany: Database.Transaction<(entries: LastUsedEntry[]) => void>
+  /** Binds slot, amount, reset at, keep until. */
   increment: Statement
+  /** Binds slot; plucks its count. */
+  readCounter: Statement
   sweepCounters: Statement
+  /** Binds id; plucks the key's credits (JSON). */
+  readCredits: Statement
+  /** Binds credits (JSON), id. */
+  writeCredits: Statement
   spend: Database.Transaction<(id: string, cost: number, now: number) => CreditSpend | null>
   maxSeq: Statement
   changesSince: Statement
@@ -30,8 +42,7 @@ export interface SqliteStatements {
 /** The statements of `SqliteKeyStore` on keys table `table`: prepared once, the list variants on first use. */
 export function prepareStatements(db: Db, table: string): SqliteStatements {
   const t = q(table)
-  const columns =
-    'id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, expires_at, disabled_at, revoked_at, last_used_at, last_used_from, rotated_from_id, rotated_to_id, rate_limit, credits, revision'
+  const counters = sqliteCounterStatements(table)
   const lists = new Map<string, Statement>()
   /** The list query for one combination of filters, prepared on first use. */
   const list = (byOwner: boolean, byPrefix: boolean, includeRevoked: boolean, after: boolean): Statement => {
@@ -55,23 +66,19 @@ export function prepareStatements(db: Db, table: string): SqliteStatements {
   const readCredits = db.prepare(`SELECT credits FROM ${t} WHERE id = ?`).pluck()
   const writeCredits = db.prepare(`UPDATE ${t} SET credits = ? WHERE id = ?`)
   return {
-    insert: db.prepare(
-      `INSERT INTO ${t} (${columns}) VALUES (${columns
-        .split(', ')
-        .map((c) => `@${c}`)
-        .join(', ')})`,
-    ),
+    insert: db.prepare(sqliteInsertKeySql(table, false)),
+    insertCapped: db.prepare(sqliteInsertKeySql(table, true)),
     findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
     delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
     list,
     touchMany: db.transaction((entries: LastUsedEntry[]) => {
       for (const entry of entries) touch.run(sqliteTouchValues(entry))
     }),
-    increment: db.prepare(
-      `INSERT INTO ${q(`${table}_counters`)} (slot, count, reset_at) VALUES (?, ?, ?)
-       ON CONFLICT (slot) DO UPDATE SET count = count + excluded.count RETURNING count, reset_at`,
-    ),
-    sweepCounters: db.prepare(`DELETE FROM ${q(`${table}_counters`)} WHERE reset_at <= ?`),
+    increment: db.prepare(counters.add),
+    readCounter: db.prepare(counters.read).pluck(),
+    sweepCounters: db.prepare(counters.sweep),
+    readCredits,
+    writeCredits,
     spend: db.transaction((id: string, cost: number, now: number): CreditSpend | null => {
       const stored = readCredits.get(id) as string | null | undefined
       if (stored === undefined || stored === null) return null

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import {
   ClosedError,
-  counterWindow,
+  ownerChangeId,
   pageOf,
   renameOptions,
   sqliteRowToRecord as rowToRecord,
@@ -11,13 +11,17 @@ import {
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
+  type Charge,
+  type ChargeResult,
   type CounterState,
   type CreditSpend,
   type DeliveryOutcome,
+  type InsertCap,
   type KeyChange,
   type KeyStore,
   type LastUsedEntry,
   type LedgerEntry,
+  type OwnerRecord,
   type PendingNotification,
   type SqliteKeyRow as KeyRow,
   type StoreListPage,
@@ -34,6 +38,7 @@ import { DEFAULT_TABLE } from './migrations.js'
 import { RENAMED, timeout, type DeprecatedSqliteKeyStoreOptions, type SqliteKeyStoreOptions } from './options.js'
 import { SqliteRecords } from './records.js'
 import { retryWhileBusy } from './retry.js'
+import { SqliteRules } from './rules.js'
 import { migrateSchema, prepareSchema, schemaVersion } from './schema.js'
 import { prepareStatements, type SqliteStatements } from './statements.js'
 
@@ -63,6 +68,7 @@ export class SqliteKeyStore implements KeyStore {
   readonly #s: SqliteStatements
   readonly #a: SqliteAnalytics
   readonly #records: SqliteRecords
+  readonly #rules: SqliteRules
   readonly #feed: SqliteChangeFeed
   #increments = 0
   #closed = false
@@ -95,6 +101,7 @@ export class SqliteKeyStore implements KeyStore {
       this.#s = prepareStatements(this.db, table)
       this.#a = new SqliteAnalytics(this.db, table)
       this.#records = new SqliteRecords(this.db, table, this.#s)
+      this.#rules = new SqliteRules(this.db, table, this.#s)
       this.#feed = new SqliteChangeFeed(this.db, this.#s, poll)
       // ... but afterwards SQLite never waits: better-sqlite3 is synchronous, so a wait inside SQLite
       // would freeze the event loop for every request. A busy database is retried asynchronously.
@@ -149,8 +156,8 @@ export class SqliteKeyStore implements KeyStore {
     })
   }
 
-  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
-    const insert = this.#records.insert(record)
+  async insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
+    const insert = this.#records.insert(record, options?.cap)
     await this.#attempt('insert', this.#managementTimeoutMs, () => this.#audited(options?.audit, insert, () => true))
     this.#feed.emit(record.id)
   }
@@ -196,15 +203,32 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
-    const { start, resetAt } = counterWindow(now, windowMs)
-    const slot = `${name}@${windowMs}:${start}`
-    const row = (await this.#attempt('incrementCounter', this.#requestTimeoutMs, () => this.#s.increment.get(slot, amount, resetAt))) as {
-      count: number
-      reset_at: number
-    }
+    const state = await this.#attempt('incrementCounter', this.#requestTimeoutMs, () => this.#rules.increment(name, amount, windowMs, now))
+    this.#sweepSometimes(now)
+    return state
+  }
+
+  /** Every so many counter writes, forget the slots no limit reads any more. */
+  #sweepSometimes(now: number): void {
     if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
       this.#attempt('sweepCounters', this.#requestTimeoutMs, () => this.#s.sweepCounters.run(now)).catch(() => undefined)
-    return { count: row.count, resetAt: row.reset_at }
+  }
+
+  async charge(charges: Charge[], now: number): Promise<ChargeResult> {
+    const result = await this.#attempt('charge', this.#requestTimeoutMs, () => this.#rules.charge(charges, now))
+    this.#sweepSometimes(now)
+    return result
+  }
+
+  async getOwner(id: string): Promise<OwnerRecord | null> {
+    return this.#attempt('getOwner', this.#requestTimeoutMs, () => this.#rules.getOwner(id))
+  }
+
+  async putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
+    const put = this.#rules.putOwner(owner)
+    const stored = await this.#attempt('putOwner', this.#managementTimeoutMs, () => this.#audited(options?.audit, put, () => true))
+    this.#feed.emit(ownerChangeId(owner.id))
+    return stored
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {

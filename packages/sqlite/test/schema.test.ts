@@ -102,8 +102,8 @@ describe('SqliteKeyStore schema', () => {
   })
 
   it('upgrades a version-2 file to the latest (usage, audit, notifications, leases; last-use address); an audited change still notifies', async () => {
-    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5])
-    expect(SQLITE_SCHEMA_VERSION).toBe(5)
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(SQLITE_SCHEMA_VERSION).toBe(6)
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec('CREATE TABLE keyward_keys_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);')
@@ -117,7 +117,7 @@ describe('SqliteKeyStore schema', () => {
     )
     const record = sampleRecord()
     const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
-    expect(store.schemaVersion).toBe(5)
+    expect(store.schemaVersion).toBe(6)
     const watcher = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     const seen: string[] = []
     const unsubscribe = await watcher.subscribe((change) => seen.push(change.id))
@@ -153,25 +153,26 @@ describe('SqliteKeyStore schema', () => {
     const db = new Database(file)
     db.exec(sqliteMigrationSql().replace(/-- 4:[\s\S]*(?=COMMIT;)/, ''))
     const record = sampleRecord({ lastUsedAt: new Date(Date.UTC(2026, 1, 2)) })
-    const old = Object.fromEntries(Object.entries(sqliteRecordToRow(record)).filter(([column]) => column !== 'last_used_from'))
+    const newer = ['last_used_from', 'rate_limits', 'not_before', 'roles', 'allowed_ips']
+    const old = Object.fromEntries(Object.entries(sqliteRecordToRow(record)).filter(([column]) => !newer.includes(column)))
     db.prepare(`INSERT INTO keyward_keys (${Object.keys(old)}) VALUES (${Object.keys(old).map((c) => `@${c}`)})`).run(old)
     db.close()
     const store = new SqliteKeyStore({ connection: file })
-    expect(store.schemaVersion).toBe(5)
+    expect(store.schemaVersion).toBe(6)
     expect(await store.findById(record.id)).toStrictEqual(record)
     await store.touch([{ id: record.id, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), from: '192.0.2.44' }])
     expect(await store.findById(record.id)).toEqual({ ...record, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), lastUsedFrom: '192.0.2.44' })
     await store.close()
   })
 
-  it('upgrades a version-4 file to version 5: its usage counts stay, a retried usage batch counts once, and its id is pruned', async () => {
+  it('upgrades a version-4 file to the latest: its usage counts stay, a retried usage batch counts once, and its id is pruned', async () => {
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec(sqliteMigrationSql().replace(/-- 5:[\s\S]*(?=COMMIT;)/, ''))
     db.exec(`INSERT INTO keyward_keys_usage VALUES ('kw', 'day', ${DAY0}, 'AAAAAAAAAAAA', '', 'ok', 3)`)
     db.close()
     const store = new SqliteKeyStore({ connection: file })
-    expect(store.schemaVersion).toBe(5)
+    expect(store.schemaVersion).toBe(6)
     const batch = [{ keyId: 'AAAAAAAAAAAA', ownerId: null, prefix: 'kw', minute: DAY0 + 60_000, outcome: 'ok' as const, count: 2 }]
     await store.addUsage(batch, 'b1')
     await store.addUsage(batch, 'b1')

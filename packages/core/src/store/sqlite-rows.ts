@@ -29,12 +29,49 @@ export interface KeyRow {
   rotated_to_id: string | null
   rate_limit: string | null
   credits: string | null
+  /** Named limits as JSON (schema: sqlite 6, d1 5); null for none. */
+  rate_limits: string | null
+  not_before: number | null
+  /** Role names as JSON, `'[]'` for rows older than the column. */
+  roles: string
+  allowed_ips: string | null
   revision: number
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime())
 const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v))
+const parsed = <T>(text: string | null | undefined): T | null => (text === null || text === undefined ? null : (JSON.parse(text) as T))
+
+/** The columns of the keys table, in the order of {@link insertKeySql}'s values. */
+export const KEY_COLUMNS = [
+  'id',
+  'prefix',
+  'digest',
+  'algorithm',
+  'pepper_id',
+  'hint',
+  'name',
+  'owner_id',
+  'scopes',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'expires_at',
+  'disabled_at',
+  'revoked_at',
+  'last_used_at',
+  'last_used_from',
+  'rotated_from_id',
+  'rotated_to_id',
+  'rate_limit',
+  'credits',
+  'rate_limits',
+  'not_before',
+  'roles',
+  'allowed_ips',
+  'revision',
+] as const satisfies readonly (keyof KeyRow)[]
 
 export function rowToRecord(row: KeyRow): ApiKeyRecord {
   return {
@@ -60,6 +97,10 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
     rotatedToId: row.rotated_to_id,
     rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as ApiKeyRecord['rateLimit']),
     credits: row.credits === null ? null : (JSON.parse(row.credits) as ApiKeyRecord['credits']),
+    rateLimits: parsed<ApiKeyRecord['rateLimits']>(row.rate_limits),
+    notBefore: date(row.not_before ?? null),
+    roles: parsed<string[]>(row.roles) ?? [],
+    allowedIps: parsed<string[]>(row.allowed_ips),
     revision: row.revision,
   }
 }
@@ -87,6 +128,11 @@ export function recordToRow(r: ApiKeyRecord): KeyRow {
     rotated_to_id: r.rotatedToId,
     rate_limit: json(r.rateLimit),
     credits: json(r.credits),
+    // Records made before these fields existed (by an older caller) store their defaults.
+    rate_limits: json(r.rateLimits ?? null),
+    not_before: ms(r.notBefore ?? null),
+    roles: JSON.stringify(r.roles ?? []),
+    allowed_ips: json(r.allowedIps ?? null),
     revision: r.revision,
   }
 }
@@ -122,6 +168,10 @@ export const PATCH_COLUMNS: {
   rotatedToId: ['rotated_to_id', (v) => v],
   rateLimit: ['rate_limit', (v) => json(v)],
   credits: ['credits', (v) => json(v)],
+  rateLimits: ['rate_limits', (v) => json(v)],
+  notBefore: ['not_before', (v) => ms(v)],
+  roles: ['roles', (v) => JSON.stringify(v)],
+  allowedIps: ['allowed_ips', (v) => json(v)],
   digest: ['digest', (v) => v],
   algorithm: ['algorithm', (v) => v],
   pepperId: ['pepper_id', (v) => v],
