@@ -26,7 +26,7 @@ const DOT = 46
 const COLON = 58
 const ZERO = 48
 /** The mapped prefix `::ffff:0:0/96`, word 2 of every IPv4 address. */
-export const MAPPED_WORD = 0xffff
+const MAPPED_WORD = 0xffff
 
 /**
  * Parses `text` as an IPv4 address or an IPv6 address.
