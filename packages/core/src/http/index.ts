@@ -30,6 +30,7 @@ export {
   type KeyManagementHandler,
   type KeyManagementLimits,
   type KeyManagementOptions,
+  type OwnerSettingName,
 } from './management/index.js'
 export { secretScanningWebHandler } from './secret-scanning.js'
 export {

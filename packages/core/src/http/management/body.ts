@@ -34,8 +34,9 @@ export async function readJsonBody(request: Request, limit: number): Promise<Rec
  * (`limits`): without them a tenant must not give itself a budget.
  */
 export function fieldsOf(limits: LimitCaps): { create: ReadonlySet<string>; update: ReadonlySet<string> } {
-  const fields = ['name', 'scopes', 'expiresAt', 'metadata']
+  const fields = ['name', 'scopes', 'roles', 'expiresAt', 'notBefore', 'allowedIps', 'metadata']
   if (limits.rateLimit !== null) fields.push('rateLimit')
+  if (limits.rateLimits.length > 0) fields.push('rateLimits')
   if (limits.credits !== null) fields.push('credits')
   const set = new Set(fields)
   return { create: set, update: set }
@@ -59,7 +60,7 @@ export function onlyFields(body: Record<string, unknown>, allowed: ReadonlySet<s
       )
 }
 
-/** `expiresAt` from JSON: an ISO 8601 string, epoch milliseconds or null. Core checks it is in the future. */
+/** A date from JSON (`expiresAt`, `notBefore`): an ISO 8601 string, epoch milliseconds or null. Core checks its range. */
 export function dateField(value: unknown, field: string): Date | number | null | undefined {
   if (value === undefined || value === null || typeof value === 'number') return value
   if (typeof value === 'string') {

@@ -7,6 +7,7 @@ import type { Keyward } from '../../api.js'
 import { CONTROL_RE as CONTROL_CHARACTERS } from '../../validate.js'
 import { extractCredential } from '../credentials.js'
 import { onAction, onCollection, onKey, ownKey, type Operation } from './operations.js'
+import { onOwner } from './owner.js'
 import { onView } from './views.js'
 import { resolveManagementOptions, type KeyManagementActor, type KeyManagementOptions, type ManagementConfig } from './options.js'
 import { originRefusal } from './origin.js'
@@ -15,6 +16,7 @@ import { ALLOW, methodAllowed, route } from './routes.js'
 
 export type { KeyManagementLimits } from './limits.js'
 export type { KeyManagementActor, KeyManagementOptions } from './options.js'
+export type { OwnerSettingName } from './owner-options.js'
 
 /**
  * The handler `keyManagementHandler` returns. `context` is what `authorize` and `onError` receive
@@ -58,22 +60,38 @@ async function actorOf<R>(config: ManagementConfig<R>, context: R): Promise<KeyM
  * | request | answer |
  * | --- | --- |
  * | `GET /` (`?limit=&cursor=&includeRevoked=true`) | 200 `{ items: ApiKeyInfo[], nextCursor? }` |
- * | `POST /` `{ name, scopes?, expiresAt?, metadata?, rateLimit?, credits? }` | 201 `{ key, info }`: the key, shown this once |
+ * | `POST /` `{ name, scopes?, roles?, expiresAt?, notBefore?, allowedIps?, metadata?, rateLimit?, rateLimits?, credits? }` | 201 `{ key, info }`: the key, shown this once |
  * | `GET /:id` | 200 `ApiKeyInfo` |
- * | `PATCH /:id` `{ name?, scopes?, expiresAt?, metadata?, rateLimit?, credits? }` | 200 `ApiKeyInfo` |
+ * | `PATCH /:id` (the fields of `POST /` but `name` optional) | 200 `ApiKeyInfo` |
  * | `POST /:id/disable`, `/enable`, `/revoke` | 200 `ApiKeyInfo` |
  * | `POST /:id/rotate` `{ gracePeriodMs?, expiresAt? }` | 200 `{ key, info, previous }`: the old key works for `gracePeriodMs` more |
  * | `DELETE /:id` | 204 |
+ * | `GET /owner` | 200 the owner's settings (`keyward.owners.get`, empty when none) and `editable`: what this request may change |
+ * | `PUT /owner` `{ rateLimits?, credits?, maxKeys?, scopes?, allowedIps? }` | 200 the new settings; every setting it changes must be in `editableOwnerSettings` |
  *
- * `rateLimit` and `credits` are fields only within the caps of `options.limits` (else refused, so a
- * tenant cannot give itself a budget); `metadata` is JSON of at most 8 KiB, as core checks it.
+ * Dates (`expiresAt`, `notBefore`) are ISO 8601 strings or epoch milliseconds, and come back as ISO
+ * strings. `allowedIps` (addresses and CIDR ranges, or null for anywhere) and `notBefore` are the
+ * tenant's own to set: they only narrow a key. `roles` must be configured in `createKeyward` and
+ * listed in `allowedRoles`. `rateLimit`, `rateLimits` and `credits` are fields only within the caps
+ * of `options.limits` (else refused, so a tenant cannot give itself a budget); `metadata` is JSON of
+ * at most 8 KiB, as core checks it.
  *
- * Refusals are `application/problem+json` with a stable `code`: 400 `invalid_input` (with `field`), 401
- * `unauthorized` (`authorize` refused), 403 `api_key_not_accepted` (the request carries an API key:
- * managing keys needs a session), 403 `origin_not_allowed` (a state-changing request whose `Origin`
- * is not in `allowedOrigins`), 403 `scope_not_allowed` (rotating, enabling or updating a key whose
- * scopes exceed `allowedScopes`), 404 `not_found` (also for another owner's key; a path that is not
- * shaped like an id is never quoted back), 405 with `Allow`, 409 `invalid_state` / `conflict`, 413,
+ * Owner settings (`/owner`): always the settings of `authorize`'s owner, never another's. They hold
+ * the limits, credits, key cap and scopes every key of the owner shares, so by default they are
+ * read-only here; `editableOwnerSettings` names what a request may change (operators: all of them;
+ * a tenant: at most `allowedIps`). `PUT` replaces the settings like `owners.set` (send them all, as
+ * `GET` returns them): a setting sent unchanged needs no permission, but credits are a live balance,
+ * so writing any (or clearing them) needs `credits`. A change it may not make is refused whole with
+ * 403 `owner_settings_not_allowed`.
+ *
+ * Refusals are `application/problem+json` with a stable `code`: 400 `invalid_input` (with `field`; a
+ * bad IP entry is named, never quoted back), 401 `unauthorized` (`authorize` refused), 403
+ * `api_key_not_accepted` (the request carries an API key: managing keys needs a session), 403
+ * `origin_not_allowed` (a state-changing request whose `Origin` is not in `allowedOrigins`), 403
+ * `scope_not_allowed` (rotating, enabling or updating a key whose scopes or roles exceed
+ * `allowedScopes` / `allowedRoles`), 403 `owner_settings_not_allowed`, 404 `not_found` (also for
+ * another owner's key; a path that is not shaped like an id is never quoted back), 405 with `Allow`,
+ * 409 `invalid_state` / `conflict`, 409 `limit_exceeded` (creating past the owner's `maxKeys`), 413,
  * 415, 503 `store_unavailable` with `Retry-After`. No response but the 201 of create and the 200 of
  * rotate ever contains a key; every response is `Cache-Control: no-store`. Throws a `TypeError` at
  * once for invalid options, `allowedOrigins` missing or empty included.
@@ -122,6 +140,7 @@ export function keyManagementHandler<R = Request, S extends string = string>(
       mutation: { actor: actorFrom(actorId, request, config.clientAddress?.(context)) },
     }
     if (target.kind === 'collection') return onCollection(op)
+    if (target.kind === 'owner') return onOwner(op, () => config.editableOwnerSettings(context))
     const current = await ownKey(op, target.id)
     if (target.kind === 'view') return onView(op, current, target.view)
     return target.kind === 'key' ? onKey(op, current) : onAction(op, current, target.action)

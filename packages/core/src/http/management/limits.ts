@@ -3,6 +3,8 @@
  * Without caps the fields do not exist in this API (a tenant must not raise its own budget); with
  * them, every key made here is capped, and a tenant can lower a budget but never lift it past a cap.
  */
+import { validateRateLimits } from '../../rules/validate.js'
+import type { NamedRateLimit } from '../../rules-types.js'
 import { validateCredits, validateRateLimit } from '../../validate.js'
 import type { Credits, RateLimit } from '../../types.js'
 import { invalidInput } from './respond.js'
@@ -34,28 +36,43 @@ export interface KeyManagementLimits {
    * @example maxCredits: { remaining: 10_000, refill: { amount: 10_000, intervalMs: 86_400_000 } }
    */
   maxCredits?: CreditsCap
+  /**
+   * Lets a tenant set `rateLimits` (named limits beside `rateLimit`) on create and update, one cap
+   * per name, in that name's unit (`tokens`, …). Every key made here holds each capped limit: at the
+   * cap unless the tenant asks for less (same rule as `maxRateLimit`; a `sliding` cap binds the
+   * algorithm too). A name without a cap is refused, so a tenant can never replace the operator's
+   * `createKeyward({ rateLimits })` default of that name with a larger one.
+   * @example maxRateLimits: [{ name: 'tokens', limit: 100_000, windowMs: 3_600_000 }]
+   */
+  maxRateLimits?: NamedRateLimit[]
 }
 
 /** Resolved caps; an absent cap means the field is refused. */
 export interface LimitCaps {
   rateLimit: RateLimit | null
   credits: Credits | null
+  /** Caps of named limits, by name; empty when `rateLimits` is refused. */
+  rateLimits: NamedRateLimit[]
 }
 
-const LIMIT_NAMES = new Set(['maxRateLimit', 'maxCredits'])
+const LIMIT_NAMES = new Set(['maxRateLimit', 'maxCredits', 'maxRateLimits'])
 
 /** Check `options.limits` once, with a `TypeError` naming what is wrong. */
 export function resolveLimits(limits: unknown): LimitCaps {
-  if (limits === undefined) return { rateLimit: null, credits: null }
+  if (limits === undefined) return { rateLimit: null, credits: null, rateLimits: [] }
   if (limits === null || typeof limits !== 'object' || Array.isArray(limits))
     throw new TypeError('options.limits must be an object like { maxRateLimit: { limit, windowMs }, maxCredits: { remaining } }')
   for (const name of Object.keys(limits))
-    if (!LIMIT_NAMES.has(name)) throw new TypeError(`options.limits: unknown option "${name}": expected maxRateLimit, maxCredits`)
-  const { maxRateLimit, maxCredits } = limits as KeyManagementLimits
+    if (!LIMIT_NAMES.has(name))
+      throw new TypeError(`options.limits: unknown option "${name}": expected maxRateLimit, maxCredits, maxRateLimits`)
+  const { maxRateLimit, maxCredits, maxRateLimits } = limits as KeyManagementLimits
   try {
+    const named = maxRateLimits === undefined ? [] : nonNull(validateRateLimits(maxRateLimits, 'maxRateLimits'))
+    if (named.some((cap) => cap.name === 'default')) throw new Error('maxRateLimits: name the default limit in maxRateLimit instead')
     return {
       rateLimit: maxRateLimit === undefined ? null : nonNull(validateRateLimit(maxRateLimit, 'maxRateLimit')),
       credits: maxCredits === undefined ? null : nonNull(validateCredits(maxCredits)),
+      rateLimits: named,
     }
   } catch (error) {
     throw new TypeError(`options.limits: ${(error as Error).message}`)
@@ -80,6 +97,36 @@ export function cappedRateLimit(value: unknown, cap: RateLimit): RateLimit {
   if (asked === null) throw invalidInput('rateLimit', `rateLimit: a key made here needs a rate limit, ${allowed}`)
   if (!withinRate(asked.limit, asked.windowMs, cap.limit, cap.windowMs)) throw invalidInput('rateLimit', `rateLimit: ${allowed}`)
   return asked
+}
+
+/**
+ * The named limits a tenant asked for, each within its name's cap, with every capped name the
+ * tenant left out at its cap; or 400. Core checks the shape first.
+ */
+export function cappedRateLimits(value: unknown, caps: readonly NamedRateLimit[]): NamedRateLimit[] {
+  const asked = value === undefined ? [] : validateRateLimits(value)
+  if (asked === null)
+    throw invalidInput('rateLimits', `rateLimits: a key made here needs its limits (${caps.map((c) => c.name).join(', ')})`)
+  const byName = new Map(asked.map((limit, index) => [limit.name, { limit, index }]))
+  for (const { limit, index } of byName.values())
+    if (!caps.some((cap) => cap.name === limit.name))
+      throw invalidInput(
+        `rateLimits[${index}].name`,
+        `rateLimits[${index}].name: no limit of this name can be set here; expected ${caps.map((c) => `"${c.name}"`).join(', ')}`,
+      )
+  return caps.map((cap) => {
+    const own = byName.get(cap.name)
+    if (own === undefined) return { ...cap }
+    const { limit, index } = own
+    const algorithm = limit.algorithm ?? cap.algorithm
+    if (!withinRate(limit.limit, limit.windowMs, cap.limit, cap.windowMs) || (cap.algorithm === 'sliding' && algorithm !== 'sliding'))
+      throw invalidInput(
+        `rateLimits[${index}]`,
+        `rateLimits[${index}]: at most ${cap.limit} per ${cap.windowMs} ms here (and no more on average)` +
+          (cap.algorithm === 'sliding' ? ', sliding' : ''),
+      )
+    return algorithm === undefined ? { name: cap.name, limit: limit.limit, windowMs: limit.windowMs } : { ...limit, algorithm }
+  })
 }
 
 /** What a key has left now: a refill that fell due counts as done. */

@@ -10,6 +10,7 @@ import { cappedCredits, cappedRateLimit } from './limits.js'
 import type { ManagementConfig } from './options.js'
 import { invalidInput, jsonResponse, ManagementProblem } from './respond.js'
 import type { KeyAction } from './routes.js'
+import { accessRules } from './rules.js'
 import { assertWithinAllowed, grantableScopes } from './scopes.js'
 
 /** What every operation works with. */
@@ -56,6 +57,7 @@ export async function onCollection(op: Operation): Promise<Response> {
       ownerId,
       scopes: grantableScopes(body.scopes, op.config.allowedScopes),
       expiresAt: dateField(body.expiresAt, 'expiresAt'),
+      ...accessRules(body, op.config, true),
       ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
       ...(limits.rateLimit !== null && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
       ...(limits.credits !== null && { credits: cappedCredits(body.credits, limits.credits, undefined, Date.now()) }),
@@ -77,7 +79,7 @@ export async function ownKey(op: Operation, id: string): Promise<ApiKeyInfo> {
   return info
 }
 
-/** `GET /:id`, `PATCH /:id` (name, scopes, expiry, metadata; limits within the caps) and `DELETE /:id`. */
+/** `GET /:id`, `PATCH /:id` (name, scopes, roles, dates, allowed IPs, metadata; limits within the caps) and `DELETE /:id`. */
 export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Response> {
   const { keyward } = op
   if (op.method === 'GET') return jsonResponse(200, current)
@@ -90,14 +92,15 @@ export async function onKey(op: Operation, current: ApiKeyInfo): Promise<Respons
   onlyFields(body, fieldsOf(limits).update)
   checkName(keyward, body.name)
   const expiresAt = dateField(body.expiresAt, 'expiresAt')
-  // New scopes are checked on their own; without them, the key keeps the scopes it has.
-  if (!Array.isArray(body.scopes)) assertWithinAllowed(current, op.config.allowedScopes, 'updated')
+  // New scopes and roles are checked on their own; without them, the key keeps those it has.
+  assertWithinAllowed(current, op.config, 'updated', { scopes: Array.isArray(body.scopes), roles: Array.isArray(body.roles) })
   const updated = await keyward.update(
     current.id,
     {
       ...(body.name !== undefined && { name: body.name as string }),
       ...(body.scopes !== undefined && { scopes: grantableScopes(body.scopes, op.config.allowedScopes) }),
       ...(expiresAt !== undefined && { expiresAt }),
+      ...accessRules(body, op.config, false),
       ...(body.metadata !== undefined && { metadata: body.metadata as Metadata }),
       ...(limits.rateLimit !== null && body.rateLimit !== undefined && { rateLimit: cappedRateLimit(body.rateLimit, limits.rateLimit) }),
       ...(limits.credits !== null &&
@@ -114,7 +117,7 @@ export async function onAction(op: Operation, current: ApiKeyInfo, action: KeyAc
   const body = await readJsonBody(op.request, op.config.maxBodyBytes)
   if (action === 'rotate') {
     onlyFields(body, ACTION_FIELDS.rotate)
-    assertWithinAllowed(current, op.config.allowedScopes, 'rotated')
+    assertWithinAllowed(current, op.config, 'rotated')
     const expiresAt = dateField(body.expiresAt, 'expiresAt')
     const rotated = await keyward.rotate(
       current.id,
@@ -127,6 +130,6 @@ export async function onAction(op: Operation, current: ApiKeyInfo, action: KeyAc
     return jsonResponse(200, rotated)
   }
   onlyFields(body, ACTION_FIELDS.none)
-  if (action === 'enable') assertWithinAllowed(current, op.config.allowedScopes, 'enabled')
+  if (action === 'enable') assertWithinAllowed(current, op.config, 'enabled')
   return jsonResponse(200, await keyward[action](current.id, op.mutation))
 }

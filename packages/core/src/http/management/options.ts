@@ -3,6 +3,7 @@ import type { Keyward } from '../../api.js'
 import { isValidScope } from '../../scopes.js'
 import { type KeyManagementLimits, type LimitCaps, resolveLimits } from './limits.js'
 import { parseAllowedOrigins } from './origin.js'
+import { type OwnerSettingName, resolveEditable } from './owner-options.js'
 
 /** Who is asking: the owner whose keys the request may manage, and who acts (for the audit log). */
 export interface KeyManagementActor {
@@ -54,6 +55,26 @@ export interface KeyManagementOptions<R = Request> {
    */
   allowedScopes?: readonly string[]
   /**
+   * The roles (of `createKeyward({ roles })`) a key created or updated here may hold. Keys holding
+   * another role are treated like keys beyond `allowedScopes`. With `allowedScopes` set, roles are
+   * refused unless listed here: the handler does not see what a role grants, so list only roles
+   * whose scopes you would grant.
+   * @default every configured role without `allowedScopes`; none with it
+   * @example allowedRoles: ['reader', 'sender']
+   */
+  allowedRoles?: readonly string[]
+  /**
+   * Which of the owner's own settings (`GET /owner`, `PUT /owner`) the signed-in user may change:
+   * a list, or a function of the request (your session) returning one. Anything not listed is
+   * read-only, and a `PUT /owner` naming it is refused with 403 `owner_settings_not_allowed`. Give
+   * `rateLimits`, `credits`, `maxKeys` or `scopes` only to operators: a tenant holding them can raise
+   * its own budget. `allowedIps` lets the tenant replace its owner allow-list, so do not grant it when
+   * you set that list as a restriction of your own. A function that throws grants nothing.
+   * @default [] (owner settings are read-only here)
+   * @example editableOwnerSettings: (request) => (isOperator(request) ? ['rateLimits', 'credits', 'maxKeys', 'scopes', 'allowedIps'] : [])
+   */
+  editableOwnerSettings?: readonly OwnerSettingName[] | ((request: R) => readonly OwnerSettingName[] | Promise<readonly OwnerSettingName[]>)
+  /**
    * Caps within which a tenant may set `rateLimit` and `credits` on its keys. Without them those
    * fields are refused (400 `invalid_input`): a tenant must not give itself a budget. With them,
    * every key created here is capped (a key created without a limit gets the cap), and a tenant can
@@ -95,6 +116,8 @@ export interface ManagementConfig<R> {
   allowedOrigins: ReadonlySet<string>
   apiKeyHeaders: readonly string[]
   allowedScopes: readonly string[] | undefined
+  allowedRoles: readonly string[] | undefined
+  editableOwnerSettings: (request: R) => Promise<ReadonlySet<OwnerSettingName>>
   limits: LimitCaps
   maxBodyBytes: number
   basePath: string
@@ -108,6 +131,8 @@ const OPTION_NAMES = new Set([
   'allowedOrigins',
   'apiKeyHeaders',
   'allowedScopes',
+  'allowedRoles',
+  'editableOwnerSettings',
   'limits',
   'maxBodyBytes',
   'basePath',
@@ -132,6 +157,9 @@ export function resolveManagementOptions<R>(keyward: unknown, options: KeyManage
   const scopes = options.allowedScopes
   if (scopes !== undefined && (!Array.isArray(scopes) || !scopes.every(isValidScope)))
     throw new TypeError('options.allowedScopes must be an array of scopes like ["messages:send", "contacts:*"]')
+  const roles = options.allowedRoles ?? (scopes === undefined ? undefined : [])
+  if (roles !== undefined && (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string' && role !== '')))
+    throw new TypeError('options.allowedRoles must be an array of role names like ["reader", "sender"]')
   const maxBodyBytes = options.maxBodyBytes ?? 16_384
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 256 || maxBodyBytes > 1_048_576)
     throw new TypeError('options.maxBodyBytes must be an integer from 256 to 1048576')
@@ -147,6 +175,8 @@ export function resolveManagementOptions<R>(keyward: unknown, options: KeyManage
     allowedOrigins,
     apiKeyHeaders: [...headers],
     allowedScopes: scopes && [...scopes],
+    allowedRoles: roles && [...roles],
+    editableOwnerSettings: resolveEditable(options.editableOwnerSettings),
     limits: resolveLimits(options.limits),
     maxBodyBytes,
     basePath,

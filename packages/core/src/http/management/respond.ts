@@ -31,6 +31,14 @@ export function jsonResponse(status: number, body?: unknown, headers: Record<str
 
 const STORE_DOWN = 'The key store is unavailable. Nothing was changed; try again shortly.'
 
+/** The detail of a Keyward error: its message, but for those written for people using this API. */
+function detailOf(error: Error & { code: string; maxKeys?: unknown }): string {
+  if (error.code === 'store_unavailable') return STORE_DOWN
+  if (error.code === 'limit_exceeded')
+    return `You already have ${Number(error.maxKeys)} live API keys, the most allowed. Revoke or delete one before creating another.`
+  return error.message
+}
+
 /**
  * The problem response for `error`: the handler's own refusals as they are, Keyward's errors by
  * their code (`ERROR_STATUS`), anything else a 500 without details, reported to `onError`.
@@ -48,7 +56,7 @@ export function errorResponse(error: unknown, keyward: Keyward<string>, onError:
       refusal = new ManagementProblem(
         status,
         code as KeyManagementProblemCode,
-        code === 'store_unavailable' ? STORE_DOWN : (error as Error).message,
+        detailOf(error as Error & { code: string }),
         typeof field === 'string' ? field : undefined,
         status === 503 ? { 'retry-after': '1' } : {},
       )

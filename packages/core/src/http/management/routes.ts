@@ -2,6 +2,7 @@
 
 export type Route =
   | { kind: 'collection' }
+  | { kind: 'owner' }
   | { kind: 'key'; id: string }
   | { kind: 'action'; id: string; action: KeyAction }
   | { kind: 'view'; id: string; view: KeyView }
@@ -15,6 +16,7 @@ const VIEWS = new Set<string>(['usage', 'activity'])
 /** The `Allow` header of each endpoint. */
 export const ALLOW: Record<Route['kind'], string> = {
   collection: 'GET, HEAD, POST',
+  owner: 'GET, HEAD, PUT',
   key: 'GET, HEAD, PATCH, DELETE',
   action: 'POST',
   view: 'GET, HEAD',
@@ -40,7 +42,8 @@ export function route(pathname: string, basePath: string): Route | null {
   } catch {
     return null
   }
-  if (parts.length === 1) return { kind: 'key', id }
+  // Key ids are 8 to 32 characters, so `owner` never names a key.
+  if (parts.length === 1) return id === 'owner' ? { kind: 'owner' } : { kind: 'key', id }
   if (parts.length === 2 && ACTIONS.has(parts[1]!)) return { kind: 'action', id, action: parts[1] as KeyAction }
   if (parts.length === 2 && VIEWS.has(parts[1]!)) return { kind: 'view', id, view: parts[1] as KeyView }
   return null

@@ -26,6 +26,8 @@ class FlakyStore extends MemoryKeyStore {
 /** The page allowed to change keys in the suite's apps. */
 export const ORIGIN = 'https://app.acme.test'
 export const MANAGEMENT_PEPPER = 'a-management-suite-pepper-of-32-bytes!!'
+/** The roles of the suite's instance. */
+export const ROLES = { reader: ['contacts:read'], sender: ['messages:send'], admin: ['*'] }
 
 export interface Call {
   status: number
@@ -70,7 +72,7 @@ export function managementContext(adapter: ConformanceAdapter): ManagementContex
   const ctx: ManagementContext = {
     adapter,
     store,
-    keyward: createKeyward({ prefix: 'acme_test', store, pepper: MANAGEMENT_PEPPER, cache: false, throttle: false }),
+    keyward: createKeyward({ prefix: 'acme_test', store, pepper: MANAGEMENT_PEPPER, cache: false, throttle: false, roles: ROLES }),
     owner: 'team-a',
     authorized: [],
     onError: vi.fn<(error: unknown, request: unknown) => void>(),

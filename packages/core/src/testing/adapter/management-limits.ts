@@ -77,7 +77,7 @@ export function limitCapTests(ctx: ManagementContext): void {
       await ctx.call('POST', '/', { body: { name: 'Too much', rateLimit: { limit: 1, windowMs: 1000 } }, port: noRefill }),
       400,
       'invalid_input',
-      'Unknown field "rateLimit": expected name, scopes, expiresAt, metadata, credits.',
+      'Unknown field "rateLimit": expected name, scopes, roles, expiresAt, notBefore, allowedIps, metadata, credits.',
       { field: 'rateLimit' },
     )
     const names = (await ctx.store.list({ ownerId: 'team-a', limit: 1000, includeRevoked: true })).items.map((record) => record.name)

@@ -5,6 +5,8 @@ import { requestChecks } from './management-checks.js'
 import { DETAILS, expectJson, expectProblem, managementContext, type ManagementContext } from './management-context.js'
 import { failureTests } from './management-failures.js'
 import { limitCapTests } from './management-limits.js'
+import { ownerSettingTests } from './management-owner.js'
+import { accessRuleTests } from './management-rules.js'
 import { viewTests } from './management-views.js'
 
 export function managementTests(adapter: ConformanceAdapter): void {
@@ -15,6 +17,8 @@ export function managementTests(adapter: ConformanceAdapter): void {
   describe('limits within caps', () => limitCapTests(ctx))
   describe('failures', () => failureTests(ctx))
   describe('activity and usage views', () => viewTests(ctx))
+  describe('access rules', () => accessRuleTests(ctx))
+  describe('owner settings', () => ownerSettingTests(ctx))
 }
 
 function lifecycleTests(ctx: ManagementContext): void {
@@ -126,7 +130,7 @@ function lifecycleTests(ctx: ManagementContext): void {
     const { id } = await ctx.createKey('Budget')
     for (const field of ['rateLimit', 'credits'] as const) {
       for (const value of field === 'rateLimit' ? [{ limit: 1_000_000, windowMs: 1000 }, null] : [{ remaining: 1_000_000 }, null]) {
-        const expected = 'Unknown field "' + field + '": expected name, scopes, expiresAt, metadata.'
+        const expected = 'Unknown field "' + field + '": expected name, scopes, roles, expiresAt, notBefore, allowedIps, metadata.'
         expectProblem(await ctx.call('POST', '/', { body: { name: 'More', [field]: value } }), 400, 'invalid_input', expected, { field })
         expectProblem(await ctx.call('PATCH', `/${id}`, { body: { [field]: value } }), 400, 'invalid_input', expected, { field })
         expectProblem(
@@ -192,7 +196,7 @@ function ownerTests(ctx: ManagementContext): void {
       await ctx.call('POST', '/', { body: { name: 'Sneaky', ownerId: 'team-b' } }),
       400,
       'invalid_input',
-      'Unknown field "ownerId": expected name, scopes, expiresAt, metadata.',
+      'Unknown field "ownerId": expected name, scopes, roles, expiresAt, notBefore, allowedIps, metadata.',
       {
         field: 'ownerId',
       },
