@@ -6,7 +6,8 @@ import { formatAddress, parseAddress } from '../src/ip/address.js'
 import { compileAllowList, validateAllowList } from '../src/ip/index.js'
 import { anyAddress, cidr, oracleAllows, rfc, oracleValue, referenceIntervals, sourceNear, toBigint, v4Text, v4Value } from './ip-oracle.js'
 
-describe('parseAddress against ipaddr.js', () => {
+// Property runs take seconds on a loaded 2-core machine.
+describe('parseAddress against ipaddr.js', { timeout: 60_000 }, () => {
   it('reads every address as ipaddr.js does, IPv4 in the mapped space', () => {
     fc.assert(
       fc.property(anyAddress, (text) => {
@@ -99,7 +100,7 @@ describe('parseAddress against ipaddr.js', () => {
   })
 })
 
-describe('compileAllowList against ipaddr.js', () => {
+describe('compileAllowList against ipaddr.js', { timeout: 60_000 }, () => {
   it('allows exactly the sources some entry matches', () => {
     const listAndSources = fc
       .array(cidr, { minLength: 1, maxLength: 20 })
@@ -190,7 +191,7 @@ describe('compileAllowList against ipaddr.js', () => {
   })
 })
 
-describe('validateAllowList', () => {
+describe('validateAllowList', { timeout: 60_000 }, () => {
   it('returns canonical, deduplicated entries that allow exactly what the input allowed', () => {
     fc.assert(
       fc.property(fc.array(cidr, { maxLength: 20 }), fc.array(anyAddress, { minLength: 1, maxLength: 10 }), (entries, sources) => {
