@@ -9,8 +9,8 @@
 /** A 128-bit address as four unsigned 32-bit words, most significant first. */
 export type Address = readonly [number, number, number, number]
 
-/** Anything four words can be written into: a `Uint32Array(4)` or a plain array. */
-export type Words = { [index: number]: number }
+/** Four words to read: an {@link Address} or a `Uint32Array(4)`. */
+export type Words = { readonly [index: number]: number }
 
 /** Options of {@link parseAddress}. */
 export type ParseOptions = {
@@ -42,15 +42,16 @@ const MAPPED_WORD = 0xffff
  * parseAddress('fe80::1%eth0')       // null; with { stripZone: true } the address of fe80::1
  */
 export function parseAddress(text: string, options: ParseOptions = {}): Address | null {
-  const out: [number, number, number, number] = [0, 0, 0, 0]
-  return parseInto(text, 0, text.length, out, options.stripZone === true) ? out : null
+  const out = new Uint32Array(4)
+  if (!parseInto(text, 0, text.length, out, options.stripZone === true)) return null
+  return [out[0]!, out[1]!, out[2]!, out[3]!]
 }
 
 /**
  * Parses `text[start, end)` into `out` (four words); false when it is not an address. Writes
  * nothing on failure that a caller may rely on.
  */
-export function parseInto(text: string, start: number, end: number, out: Words, stripZone: boolean): boolean {
+export function parseInto(text: string, start: number, end: number, out: Uint32Array, stripZone: boolean): boolean {
   if (end - start > 64) return false // the longest address with a zone a source may carry
   // A dot before any colon is IPv4 (an IPv6's IPv4 tail always follows a colon).
   let i = start
@@ -113,7 +114,7 @@ function hexValue(c: number): number {
 const groups = new Uint16Array(8)
 
 /** IPv6 in `text[start, end)` into `out`; false when malformed. */
-function parseIPv6(text: string, start: number, end: number, out: Words): boolean {
+function parseIPv6(text: string, start: number, end: number, out: Uint32Array): boolean {
   let n = 0 // groups read
   let gap = -1 // groups before `::`, or -1 without one
   let i = start

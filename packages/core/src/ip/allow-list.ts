@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js'
-import { parseInto } from './address.js'
+import { parseInto, type Words } from './address.js'
 import { isRangeRefusal, parseRange, type Range } from './range.js'
 
 /**
@@ -96,8 +96,6 @@ function atOrAbove(words: Uint32Array, o: number, s0: number, s1: number, s2: nu
   if (words[o + 2] !== s2) return words[o + 2]! > s2
   return words[o + 3]! >= s3
 }
-
-type Words = { readonly [index: number]: number }
 
 /** Sign of (a at offset i) − (b at offset j), both four unsigned words. */
 function compare(a: Words, i: number, b: Words, j: number): number {

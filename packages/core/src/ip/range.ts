@@ -33,7 +33,7 @@ export function parseRange(entry: string): Range | RangeRefusal {
   if (entry.startsWith('[')) return { reason: 'must not be in brackets: write 2001:db8::1, not [2001:db8::1]' }
   const slash = entry.indexOf('/')
   const end = slash < 0 ? entry.length : slash
-  const words = [0, 0, 0, 0]
+  const words = new Uint32Array(4) // the type allows() parses into, so parseInto sees one shape
   if (!parseInto(entry, 0, end, words, false)) return { reason: `is not an IPv4 or IPv6 address or CIDR range, ${EXAMPLE}` }
   const v4 = !entry.slice(0, end).includes(':')
   const max = v4 ? 32 : 128
@@ -45,8 +45,8 @@ export function parseRange(entry: string): Range | RangeRefusal {
     prefix = Number(digits)
   }
   if (v4) prefix += 96
-  const first = words.map((w, k) => (w & maskWord(prefix, k)) >>> 0) as unknown as Address
-  const last = words.map((w, k) => (w | ~maskWord(prefix, k)) >>> 0) as unknown as Address
+  const first = Array.from(words, (w, k) => (w & maskWord(prefix, k)) >>> 0) as unknown as Address
+  const last = Array.from(words, (w, k) => (w | ~maskWord(prefix, k)) >>> 0) as unknown as Address
   return { first, last, prefix, text: formatRange(first, prefix) }
 }
 
