@@ -1,14 +1,9 @@
-import { counterWindow, type Charge, type ChargeResult } from '@keyward/core/store'
+import { counterWindow, sqliteCounterSlot as counterSlot, type Charge, type ChargeResult } from '@keyward/core/store'
 import type { Run } from './analytics.js'
 import { qualified, type PgNames } from './names.js'
 import { statementName, type Statement } from './statements.js'
 
 const SWEEP_EVERY = 1000
-
-/** The counter slot `incrementCounter` and `charge` share: a name's fixed window of `windowMs` starting at `start`. */
-export function counterSlot(name: string, windowMs: number, start: number): string {
-  return `${name}@${windowMs}:${start}`
-}
 
 /**
  * `KeyStore.charge` on PostgreSQL: one call of the `_charge` function (migration 6), which locks

@@ -3,6 +3,7 @@ import {
   ChangeListeners,
   ClosedError,
   counterWindow,
+  sqliteCounterSlot,
   decodeCursor,
   pageOf,
   renameOptions,
@@ -35,7 +36,7 @@ import {
 } from '@keyward/core/store'
 import { auditValues } from './analytics-rows.js'
 import { PostgresAnalytics } from './analytics.js'
-import { counterSlot, PgCharges } from './charge.js'
+import { PgCharges } from './charge.js'
 import { PgInsert } from './insert.js'
 import { ChangeListener } from './listener.js'
 import { DEFAULT_SCHEMA, DEFAULT_TABLE } from './migrations.js'
@@ -263,7 +264,7 @@ export class PostgresKeyStore implements KeyStore {
     const { rows } = await this.#query<{ count: number }>(
       'incrementCounter',
       this.#s.increment,
-      [counterSlot(name, windowMs, start), amount, resetAt + windowMs],
+      [sqliteCounterSlot(name, windowMs, start), amount, resetAt + windowMs],
       'request',
     )
     if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
