@@ -1,5 +1,5 @@
 /** The D1 schema: versioned migrations, applied once per table, oldest first. */
-import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
+import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteRulesSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
 
 /** A SQL identifier, quoted. Table names are checked when the store is built. */
 export const q = (name: string): string => `"${name}"`
@@ -26,6 +26,15 @@ const MIGRATIONS: readonly { version: number; name: string; statements: (t: stri
   { version: 2, name: 'usage counts, audit log, notification ledger and leases', statements: sqliteAnalyticsSchema },
   { version: 3, name: 'client address of the last use', statements: (t) => [sqliteAddLastUsedFromSql(t)] },
   { version: 4, name: 'applied usage batch ids', statements: sqliteUsageBatchesSchema },
+  {
+    version: 5,
+    name: 'access rules: named limits, not-before, roles, allowed addresses, owners',
+    // `<t>_charges` holds one row while a charge's batch runs: its admission, which the writes after it read.
+    statements: (t) => [
+      ...sqliteRulesSchema(t),
+      `CREATE TABLE IF NOT EXISTS ${q(`${t}_charges`)} (id TEXT PRIMARY KEY NOT NULL, ok INTEGER NOT NULL, seen TEXT NOT NULL)`,
+    ],
+  },
 ]
 
 /** The newest schema version this package knows. */

@@ -1,9 +1,9 @@
 import {
   ClosedError,
-  counterWindow,
   decodeCursor,
   DuplicateKeyIdError,
   KeyStoreSchemaError,
+  LimitExceededError,
   pageOf,
   storeFailure,
   type ApiKeyPatch,
@@ -11,13 +11,16 @@ import {
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
+  type Charge,
+  type ChargeResult,
   type CounterState,
-  type Credits,
   type CreditSpend,
   type DeliveryOutcome,
+  type InsertCap,
   type KeyStore,
   type LastUsedEntry,
   type LedgerEntry,
+  type OwnerRecord,
   type PendingNotification,
   type StoreListPage,
   type StoreListQuery,
@@ -33,21 +36,21 @@ import {
   encodeSqlitePatchValue as encodePatchValue,
   SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
   sqlitePatchFields as patchFields,
+  sqliteInsertKeySql as insertKeySql,
+  sqliteInsertKeyValues as insertKeyValues,
   sqliteRecordToRow as recordToRow,
+  sqliteRowToOwner as rowToOwner,
   sqliteRowToRecord as rowToRecord,
+  type SqliteOwnerRow as OwnerRow,
   sqliteTouchSql,
   sqliteTouchValues,
   type SqliteKeyRow as KeyRow,
 } from '@keyward/core/store'
-import { LATEST_VERSION, migrationStatements, migrationsTable, q, spendSql } from './schema.js'
+import { D1Rules } from './rules.js'
+import { LATEST_VERSION, migrationStatements, migrationsTable, q } from './schema.js'
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const SCHEMA_ERROR_STORE = { packageName: '@keyward/d1', migrationSql: 'd1MigrationSql' }
-const COUNTER_SWEEP_EVERY = 1000
-const COLUMNS = (
-  'id prefix digest algorithm pepper_id hint name owner_id scopes metadata created_at updated_at expires_at disabled_at revoked_at ' +
-  'last_used_at last_used_from rotated_from_id rotated_to_id rate_limit credits revision'
-).split(' ')
 
 /**
  * A `KeyStore` on Cloudflare D1 (SQLite at the edge), for Keyward in a Worker. Counters and credits
@@ -73,8 +76,8 @@ export class D1KeyStore implements KeyStore {
   readonly #migrate: boolean
   readonly #updates = new Map<string, string>()
   readonly #analytics: D1Analytics
+  readonly #rules: D1Rules
   #ready: Promise<void> | undefined
-  #increments = 0
   #closed = false
 
   constructor(options: D1KeyStoreOptions) {
@@ -88,6 +91,7 @@ export class D1KeyStore implements KeyStore {
     this.#table = table
     this.#migrate = migrate
     this.#analytics = new D1Analytics(options.connection, table)
+    this.#rules = new D1Rules(options.connection, table)
   }
 
   /** The schema version of the table (0 when none). */
@@ -169,17 +173,18 @@ export class D1KeyStore implements KeyStore {
   }
 
   /** Run `change` alone, or in one batch (a transaction) with `audit`, appended only when `change` changed a row. */
-  async #audited(change: D1StatementLike, audit: AuditRecord | undefined) {
-    const results = await this.#db.batch<KeyRow>(audit ? [change, this.#analytics.appendStatement(audit, true)] : [change])
+  async #audited<Row = KeyRow>(change: D1StatementLike, audit: AuditRecord | undefined) {
+    const results = await this.#db.batch<Row>(audit ? [change, this.#analytics.appendStatement(audit, true)] : [change])
     return results[0]!
   }
 
-  async insert(record: ApiKeyRecord, options?: WriteOptions): Promise<void> {
-    const row = recordToRow(record) as unknown as Record<string, unknown>
-    const sql = `INSERT INTO ${q(this.#table)} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`
-    await this.#run('insert', async () => {
+  async insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
+    // The cap counts the owner's live keys in the INSERT … SELECT itself: nothing inserted when reached.
+    const cap = options?.cap !== undefined && record.ownerId !== null ? options.cap : undefined
+    const insert = this.#db.prepare(insertKeySql(this.#table, cap !== undefined)).bind(...insertKeyValues(recordToRow(record), cap))
+    const inserted = await this.#run('insert', async () => {
       try {
-        await this.#audited(this.#db.prepare(sql).bind(...COLUMNS.map((c) => row[c] ?? null)), options?.audit)
+        return await this.#audited(insert, options?.audit)
       } catch (error) {
         // The keys table's id, not the audit log's.
         if (String((error as Error)?.message).includes(`UNIQUE constraint failed: ${this.#table}.id`))
@@ -187,6 +192,7 @@ export class D1KeyStore implements KeyStore {
         throw error
       }
     })
+    if (cap !== undefined && (inserted.meta.changes ?? 0) === 0) throw new LimitExceededError(record.ownerId!, cap.maxKeys)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
@@ -253,38 +259,25 @@ export class D1KeyStore implements KeyStore {
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
-    const { start, resetAt } = counterWindow(now, windowMs)
-    const counters = q(`${this.#table}_counters`)
-    const row = await this.#run('incrementCounter', () =>
-      this.#db
-        .prepare(
-          `INSERT INTO ${counters} (slot, count, reset_at) VALUES (?, ?, ?)
-           ON CONFLICT (slot) DO UPDATE SET count = count + excluded.count RETURNING count, reset_at`,
-        )
-        .bind(`${name}@${windowMs}:${start}`, amount, resetAt)
-        .first<{ count: number; reset_at: number }>(),
-    )
-    if (++this.#increments % COUNTER_SWEEP_EVERY === 0)
-      this.#db
-        .prepare(`DELETE FROM ${counters} WHERE reset_at <= ?`)
-        .bind(now)
-        .run()
-        .catch(() => undefined)
-    return { count: row!.count, resetAt: row!.reset_at }
+    return this.#run('incrementCounter', () => this.#rules.increment(name, amount, windowMs, now))
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    const row = await this.#run('spendCredits', () =>
-      this.#db.prepare(spendSql(this.#table)).bind(id, cost, now).first<{ credits: string; spend_ok: number }>(),
-    )
-    if (row === null) return null
-    const credits = JSON.parse(row.credits) as Credits
-    const refill = credits.refill ?? null
-    return {
-      ok: row.spend_ok === 1,
-      remaining: credits.remaining,
-      nextRefillAt: refill !== null ? credits.refilledAt! + refill.intervalMs : null,
-    }
+    return this.#run('spendCredits', () => this.#rules.spendCredits(id, cost, now))
+  }
+
+  async charge(charges: Charge[], now: number): Promise<ChargeResult> {
+    return this.#run('charge', () => this.#rules.charge(charges, now))
+  }
+
+  async getOwner(id: string): Promise<OwnerRecord | null> {
+    return this.#run('getOwner', () => this.#rules.getOwner(id))
+  }
+
+  /** Create or replace an owner, with `options.audit` in the same batch. D1 publishes no changes: others see it within their cache's TTL. */
+  async putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
+    const { results } = await this.#run('putOwner', () => this.#audited<OwnerRow>(this.#rules.putStatement(owner), options?.audit))
+    return rowToOwner(results[0]!)
   }
 
   async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DuplicateKeyIdError, InvalidInputError, KeywardError, type KeyStore } from '@keyward/core/store'
+import { DuplicateKeyIdError, InvalidInputError, KeywardError, LimitExceededError, type KeyStore } from '@keyward/core/store'
 import { bundle, codec } from '@keyward/runtime-tests'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll } from 'vitest'
@@ -53,7 +53,8 @@ async function call(message: unknown): Promise<unknown> {
   try {
     const response = await mf.dispatchFetch('http://store/', { method: 'POST', body: wire.encode(message) })
     const answer = wire.decode(await response.text())
-    if (answer !== null && typeof answer === 'object' && '$rpcError' in answer) throw keywardError(answer.$rpcError as Error)
+    if (answer !== null && typeof answer === 'object' && '$rpcError' in answer)
+      throw keywardError(answer.$rpcError as Error, (answer as { limit?: { ownerId: string; maxKeys: number } }).limit)
     return answer
   } finally {
     inFlight--
@@ -62,14 +63,16 @@ async function call(message: unknown): Promise<unknown> {
 }
 
 /** An error from the Worker as this process's class for its code (Keyward tells its own errors by class). */
-function keywardError(error: Error & { code?: string; field?: string }): Error {
+function keywardError(error: Error & { code?: string; field?: string }, limit?: { ownerId: string; maxKeys: number }): Error {
   if (error.code === undefined) return error
   const rebuilt =
     error.code === 'invalid_input'
       ? new InvalidInputError(error.field ?? '', '')
       : error.code === 'duplicate_id'
         ? new DuplicateKeyIdError('')
-        : new KeywardError(error.code as never, '')
+        : error.code === 'limit_exceeded' && limit !== undefined
+          ? new LimitExceededError(limit.ownerId, limit.maxKeys)
+          : new KeywardError(error.code as never, '')
   return Object.assign(rebuilt, { message: error.message })
 }
 
@@ -110,6 +113,9 @@ export async function remoteStore(table: string, migrate = true): Promise<Remote
         'settleNotification',
         'pruneNotifications',
         'acquireLease',
+        'charge',
+        'getOwner',
+        'putOwner',
       ].map((name) => [name, method(name)]),
     ),
     close: method('close'),

@@ -39,7 +39,9 @@ export default {
       const store = stores.get(message.store!) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
       return new Response(wire.encode(await store[message.method!]!(...message.args!)))
     } catch (error) {
-      return new Response(wire.encode({ $rpcError: error }))
+      // A LimitExceededError's owner and cap cross beside it (the codec carries an error's code and field only).
+      const { ownerId, maxKeys } = error as { ownerId?: unknown; maxKeys?: unknown }
+      return new Response(wire.encode({ $rpcError: error, ...(maxKeys !== undefined && { limit: { ownerId, maxKeys } }) }))
     }
   },
 }
