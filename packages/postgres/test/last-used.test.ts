@@ -1,7 +1,7 @@
 import { sampleRecord } from '@keyward/core/testing'
-import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from '@keyward/postgres'
+import { POSTGRES_SCHEMA_VERSION } from '@keyward/postgres'
 import { describe, expect, it } from 'vitest'
-import { admin, freshSchema, freshStore } from './helpers.js'
+import { admin, freshStore, schemaAtVersion } from './helpers.js'
 
 const T1 = new Date(Date.UTC(2026, 3, 1, 12))
 const T2 = new Date(T1.getTime() + 60_000)
@@ -43,15 +43,7 @@ describe('PostgresKeyStore last use', () => {
   })
 
   it('upgrades a version-3 schema to 4 in place: records kept without an address, then touched with one', async () => {
-    const namespace = freshSchema()
-    const names = { schema: namespace, table: 'keyward_keys' }
-    await admin.query(
-      `CREATE SCHEMA "${namespace}"; CREATE TABLE "${namespace}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
-    )
-    for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version <= 3)) {
-      await admin.query(m.sql(names))
-      await admin.query(`INSERT INTO "${namespace}".keyward_keys_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name])
-    }
+    const namespace = await schemaAtVersion(3)
     const record = sampleRecord()
     await admin.query(
       `INSERT INTO "${namespace}".keyward_keys (id, prefix, digest, algorithm, hint, name, scopes, metadata, created_at, updated_at, last_used_at)

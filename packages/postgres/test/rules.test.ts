@@ -1,9 +1,9 @@
 import type { Charge } from '@keyward/core/store'
 import { sampleOwner, sampleRecord } from '@keyward/core/testing'
-import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from '@keyward/postgres'
+import { POSTGRES_SCHEMA_VERSION } from '@keyward/postgres'
 import { describe, expect, it } from 'vitest'
 import { eventually } from '../../../test/eventually.js'
-import { admin, freshSchema, freshStore } from './helpers.js'
+import { admin, freshSchema, freshStore, schemaAtVersion } from './helpers.js'
 
 const MINUTE = 60_000
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 30)
@@ -19,15 +19,7 @@ const counter = (name: string, limit: number, amount = 1): Charge => ({
 
 describe('PostgresKeyStore access rules (schema version 6)', () => {
   it('upgrades a version-5 schema in place: old rows read back with roles [] and no rules, then take the new fields', async () => {
-    const namespace = freshSchema()
-    const names = { schema: namespace, table: 'keyward_keys' }
-    await admin.query(
-      `CREATE SCHEMA "${namespace}"; CREATE TABLE "${namespace}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
-    )
-    for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version <= 5)) {
-      await admin.query(m.sql(names))
-      await admin.query(`INSERT INTO "${namespace}".keyward_keys_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name])
-    }
+    const namespace = await schemaAtVersion(5)
     const old = sampleRecord({ credits: { remaining: 5, refill: null } })
     await admin.query(
       `INSERT INTO "${namespace}".keyward_keys (id, prefix, digest, algorithm, pepper_id, hint, name, owner_id, scopes, metadata, created_at, updated_at, credits)

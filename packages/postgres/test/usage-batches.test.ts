@@ -1,7 +1,7 @@
 import type { UsageIncrement } from '@keyward/core/store'
-import { POSTGRES_MIGRATIONS, type PostgresKeyStore } from '@keyward/postgres'
+import type { PostgresKeyStore } from '@keyward/postgres'
 import { describe, expect, it } from 'vitest'
-import { admin, freshSchema, freshStore } from './helpers.js'
+import { admin, freshSchema, freshStore, schemaAtVersion } from './helpers.js'
 
 const T0 = Date.UTC(2026, 2, 4, 5, 6)
 const DAY = 86_400_000
@@ -65,15 +65,7 @@ describe('PostgresKeyStore usage batches (addUsage with a batch id)', () => {
   })
 
   it('upgrades a version-4 schema to 5 in place: usage kept, then batches apply once', async () => {
-    const namespace = freshSchema()
-    const names = { schema: namespace, table: 'keyward_keys' }
-    await admin.query(
-      `CREATE SCHEMA "${namespace}"; CREATE TABLE "${namespace}".keyward_keys_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
-    )
-    for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version <= 4)) {
-      await admin.query(m.sql(names))
-      await admin.query(`INSERT INTO "${namespace}".keyward_keys_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name])
-    }
+    const namespace = await schemaAtVersion(4)
     await admin.query(
       `INSERT INTO "${namespace}".keyward_keys_usage (prefix, granularity, start, key_id, owner_id, outcome, count)
        VALUES ('pg_test', 'day', $1, 'K1', '', 'ok', 7)`,
