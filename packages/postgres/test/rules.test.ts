@@ -162,4 +162,27 @@ describe('PostgresKeyStore access rules (schema version 6)', () => {
       await store.close()
     }
   })
+
+  it('appends the audit entry of putOwner in the upsert statement: a failing entry leaves the owner as it was', async () => {
+    const store = freshStore()
+    try {
+      const entry = (id: string) => ({
+        id,
+        at: new Date(T0),
+        action: 'owner.updated' as const,
+        prefix: 'pg_test',
+        keyId: null,
+        ownerId: 'o1',
+        actor: null,
+        fields: ['maxKeys'],
+      })
+      const first = await store.putOwner(sampleOwner({ id: 'o1', maxKeys: 1 }), { audit: entry('e1') })
+      expect(first).toMatchObject({ id: 'o1', maxKeys: 1, revision: 1 })
+      await expect(store.putOwner(sampleOwner({ id: 'o1', maxKeys: 2 }), { audit: entry('e1') })).rejects.toThrow()
+      expect(await store.getOwner('o1')).toEqual(first)
+      expect((await store.listAudit({ prefix: 'pg_test', limit: 10 })).items.map((e) => e.id)).toEqual(['e1'])
+    } finally {
+      await store.close()
+    }
+  })
 })
