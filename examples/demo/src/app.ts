@@ -13,10 +13,12 @@ import { LIMITS } from './limits.js'
 import { errorPage, homePage, notFoundPage, settingsPage } from './pages/home.js'
 import type { Html } from './pages/html.js'
 import { layout, type Section } from './pages/layout.js'
+import { ROLE_NAMES } from './roles.js'
 import { SCOPES, type DemoScope } from './scopes.js'
 
 /** The page scripts, inlined with a CSP nonce (no build step): the key list, then each key's usage and activity. */
-const KEYS_SCRIPT = [new URL('./client/keys.js', import.meta.url), new URL('./client/key-details.js', import.meta.url)]
+const KEYS_SCRIPT = ['keys.js', 'key-details.js', 'access-rules.js', 'team.js']
+  .map((name) => new URL(`./client/${name}`, import.meta.url))
   .map((file) => readFileSync(file, 'utf8'))
   .join('\n')
 
@@ -69,8 +71,13 @@ export function createDemoApp(keyward: Keyward<DemoScope>, { owner, origins }: D
       authorize,
       allowedOrigins: origins,
       allowedScopes: SCOPES.map((s) => s.name),
+      allowedRoles: ROLE_NAMES,
       // A single-team admin page: its users may set a key's rate limit and credits, within these caps.
       limits: LIMITS,
+      // The demo's user is also the operator of Acme Relay, so it may set the team's key cap and
+      // shared limits. In a real product, grant these from your session only to operators: a
+      // tenant holding them could raise its own budget (the default leaves them read-only).
+      editableOwnerSettings: ['maxKeys', 'rateLimits', 'credits', 'scopes', 'allowedIps'],
     }),
   )
   app.use('/v1', protectedApi(keyward))

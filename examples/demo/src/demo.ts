@@ -7,6 +7,7 @@ import { createKeyward, type Keyward } from '@keyward/core'
 import { SqliteKeyStore } from '@keyward/sqlite'
 import { createDemoApp } from './app.js'
 import { loadPepper } from './pepper.js'
+import { ROLES } from './roles.js'
 import type { DemoScope } from './scopes.js'
 
 export interface DemoOptions {
@@ -62,6 +63,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     lastUsed: { intervalMs: 1_000 },
     // Usage counts reach the store every second (the usage view reads this instance's pending counts too).
     usage: { flushMs: 1_000 },
+    // Roles a key may hold beside its own scopes (src/roles.ts).
+    roles: { sender: [...ROLES.sender], syncer: [...ROLES.syncer] },
   })
   const server = createServer()
   const host = options.host ?? '127.0.0.1'

@@ -605,4 +605,7 @@
       })
     }
   })
+
+  // For the page's other scripts (access rules, team limits): the same calls, banners and refresh.
+  Object.assign(window, { demoKeys: { api, refreshOrReport, showBanner } })
 })()

@@ -7,7 +7,9 @@ import { SCOPES } from '../scopes.js'
 import { formatAgo, formatDate, formatFullDate, formatIn } from './format.js'
 import { html, type Html } from './html.js'
 import { icons } from './icons.js'
+import { accessButton, accessData, accessDialog, accessNote } from './access-rules.js'
 import { detailsButton, detailsDialog } from './key-details.js'
+import { teamDialog, teamPanel } from './team.js'
 
 type Tab = 'api-keys' | 'endpoints'
 
@@ -42,7 +44,7 @@ function statusCell(key: AnyKey, now: number): Html {
         : key.status === 'revoked' && key.revokedAt !== null
           ? html`<span class="sub" title="${formatFullDate(key.revokedAt)}">Revoked ${formatDate(key.revokedAt, now)}</span>`
           : ''
-  const label = key.status[0]!.toUpperCase() + key.status.slice(1)
+  const label = key.status[0]!.toUpperCase() + key.status.slice(1).replaceAll('_', ' ')
   return html`<span class="status status-${key.status}">${label}</span>${note}`
 }
 
@@ -108,7 +110,7 @@ function actions(key: AnyKey): Html {
   const canRotate = key.rotatedToId === null && (key.status === 'active' || key.status === 'disabled')
   return html`<div class="actions">
     <button type="button" class="btn btn-sm" data-action="edit" aria-label="Edit ${name}">Edit</button>
-    ${toggle}
+    ${accessButton(name)}${toggle}
     <button type="button" class="btn btn-sm" data-action="rotate" aria-label="Rotate ${name}"${canRotate ? '' : html` disabled`}>Rotate</button>
     <button type="button" class="btn btn-sm btn-danger" data-action="revoke" aria-label="Revoke ${name}">Revoke</button>
     <button type="button" class="btn btn-sm btn-quiet-danger" data-action="delete" aria-label="Delete ${name}">Delete</button>
@@ -129,8 +131,8 @@ function lastUsedCell(key: AnyKey, now: number): Html {
 }
 
 function row(key: AnyKey, now: number, byId: ReadonlyMap<string, AnyKey>): Html {
-  return html`<tr id="key-${key.id}" data-key-id="${key.id}" data-key-name="${key.name}" data-status="${key.status}" class="status-row-${key.status}"${editData(key)}>
-  <th scope="row"><span class="key-name">${key.name}</span><code class="mono key-redacted">${key.redacted}</code>${rotationNote(key, byId)}</th>
+  return html`<tr id="key-${key.id}" data-key-id="${key.id}" data-key-name="${key.name}" data-status="${key.status}" class="status-row-${key.status}"${editData(key)}${accessData(key)}>
+  <th scope="row"><span class="key-name">${key.name}</span><code class="mono key-redacted">${key.redacted}</code>${rotationNote(key, byId)}${accessNote(key, now)}</th>
   ${cell('Scopes', scopesCell(key))}
   ${cell('Limits', limitsCell(key))}
   ${cell('Last used', lastUsedCell(key, now))}
@@ -274,7 +276,9 @@ function dialogs(): Html {
     ${dialogFooter('delete', 'Yes, Delete Key', 'btn-danger-solid', html`<button type="button" class="btn" id="revoke-instead">Revoke Instead</button>`)}
   </form>
 </dialog>
-${detailsDialog()}`
+${detailsDialog()}
+${accessDialog()}
+${teamDialog()}`
 }
 
 function newKeyPanel(): Html {
@@ -307,6 +311,7 @@ export function apiKeysTab(keys: readonly AnyKey[]): Html {
 <div class="banner banner-success" id="banner" role="status" hidden>${icons.success()}<p id="banner-text"></p><button type="button" class="btn btn-icon" id="banner-close" aria-label="Dismiss message">${icons.close()}</button></div>
 <div class="banner banner-error" id="error-banner" role="alert" hidden>${icons.warning()}<p id="error-text"></p></div>
 ${newKeyPanel()}
+${teamPanel()}
 <div id="keys-region">${keysRegion(keys)}</div>
 ${dialogs()}`
 }

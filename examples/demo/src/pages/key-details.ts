@@ -3,6 +3,7 @@
  * outcome, and the key's last use) and an Activity tab (its audit log). The page script
  * `client/key-details.js` fills both from `GET /api/keys/:id/usage` and `GET /api/keys/:id/activity`.
  */
+import { accessDetails } from './access-rules.js'
 import { html, type Html } from './html.js'
 import { icons } from './icons.js'
 
@@ -48,6 +49,7 @@ export function detailsDialog(): Html {
       <div><h2 id="details-title">API key</h2><code class="mono muted" id="details-redacted"></code></div>
       <button type="button" class="btn btn-icon" data-close aria-label="Close">${icons.close()}</button>
     </header>
+    ${accessDetails()}
     <div class="details-tabs" role="tablist" aria-label="Key details">
       <button type="button" role="tab" id="tab-usage" aria-controls="panel-usage" aria-selected="true">Usage</button>
       <button type="button" role="tab" id="tab-activity" aria-controls="panel-activity" aria-selected="false" tabindex="-1">Activity</button>

@@ -71,6 +71,13 @@ h2 { font-size: 18px; margin: 0; }
 
 .new-key { padding: 20px; margin-bottom: 20px; border-color: #c7d2fe; }
 .new-key[hidden] { display: none; }
+.team { padding: 14px 20px; margin-bottom: 20px; }
+.team-head { display: flex; align-items: center; justify-content: space-between; gap: 12px; }
+.team-head h2 { margin: 0; font-size: 15px; }
+.team-facts, .details-access { display: flex; flex-wrap: wrap; gap: 6px 32px; margin: 10px 0 0; }
+.team-facts dt, .details-access dt { font-size: 12px; color: var(--muted); }
+.team-facts dd, .details-access dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+.details-access { margin: 8px 0 12px; font-size: 13px; }
 .new-key h2 { margin-bottom: 4px; }
 .new-key .field-label { font-size: 13px; font-weight: 600; color: var(--muted); margin: 14px 0 6px; }
 .secret-row { display: flex; align-items: center; gap: 8px; }
@@ -91,7 +98,7 @@ tbody th { min-width: 190px; }
 .key-redacted { display: block; margin-top: 2px; color: #374151; white-space: nowrap; }
 table.keys td, table.keys tbody th { padding: 14px 12px; }
 table.keys td:first-child, table.keys tbody th { padding-left: 16px; }
-table.keys .actions { flex-wrap: nowrap; }
+table.keys .actions { flex-wrap: wrap; width: 272px; margin-left: auto; }
 .rotation a { color: var(--accent); }
 .rotation code { font-size: 12px; }
 tr:target > * { background: var(--accent-soft); }
@@ -105,6 +112,7 @@ tr:target > * { background: var(--accent-soft); }
 .status::before { content: ""; width: 6px; height: 6px; border-radius: 50%; background: currentColor; }
 .status-active { background: var(--ok-soft); color: var(--ok); }
 .status-disabled { background: #f3f4f6; color: #4b5563; }
+.status-not_yet_valid { background: #cffafe; color: #155e75; white-space: nowrap; }
 .status-expired, .status-revoked { background: var(--danger-soft); color: var(--danger); }
 .actions { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-end; }
 .muted { color: var(--muted); }
