@@ -28,6 +28,7 @@ export {
   InvalidStateError,
   KeyNotFoundError,
   KeywardError,
+  LimitExceededError,
   StoreUnavailableError,
   type AnyKeywardError,
   type KeywardErrorCode,
@@ -48,3 +49,7 @@ export type { AnalyticsOptions, MeterLike, MutationOptions } from './analytics-a
 export type { AuditEntry, AuditLogOptions } from './instance/audit-trail.js'
 export type { MaintenanceReport, NotifyOptions } from './notify/maintenance.js'
 export type { KeyUsageTotal, TopKeysOptions, UsageBucket, UsageCounts, UsageOptions, UsageReport } from './usage/reader.js'
+export type { AccessRulesInput, AccessRulesOptions } from './rules/api.js'
+export type { VerifyCost } from './rules/charges.js'
+export type { OwnerInfo, OwnerSettings, OwnersApi } from './rules/owners.js'
+export type { NamedRateLimit, RateLimitAlgorithm } from './rules-types.js'

@@ -83,7 +83,7 @@ export function unmetScopes(granted: readonly string[], requirement: CheckedRequ
  * (`contacts:*` and `contacts:read` → `contacts:read`; `*` and anything → that thing). Exact for this
  * grammar, since every grant is one scope, a namespace prefix or everything.
  */
-export function intersectGrants(a: readonly string[], b: readonly string[]): string[] {
+function intersectGrants(a: readonly string[], b: readonly string[]): string[] {
   const both = new Set<string>()
   for (const x of a)
     for (const y of b) {

@@ -21,6 +21,32 @@ function isCredits(value: unknown): boolean {
   return refill === undefined || refill === null || (typeof refill === 'object' && isCount(refill.amount) && isCount(refill.intervalMs))
 }
 
+const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string')
+
+function isNamedLimits(value: unknown): boolean {
+  if (value === null) return true
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (limit: { name?: unknown; algorithm?: unknown } | null) =>
+        isRateLimit(limit) &&
+        typeof limit?.name === 'string' &&
+        (limit.algorithm === undefined || limit.algorithm === 'fixed' || limit.algorithm === 'sliding'),
+    )
+  )
+}
+
+/**
+ * The access-rule fields of a record from a store written before they existed read as "no rule"
+ * (a store that keeps them returns them: the conformance suite checks the round trip).
+ */
+function withRuleDefaults(r: Record<string, unknown>): void {
+  r.rateLimits ??= null
+  r.notBefore ??= null
+  r.roles ??= []
+  r.allowedIps ??= null
+}
+
 /**
  * Whether a store returned a record Keyward can act on: every field of the right type, dates valid,
  * the digest 64 lowercase hex characters, and the id the one asked for. Anything else is a broken
@@ -29,6 +55,7 @@ function isCredits(value: unknown): boolean {
 export function isWellFormedRecord(record: unknown, id: string): record is ApiKeyRecord {
   if (record === null || typeof record !== 'object') return false
   const r = record as Record<keyof ApiKeyRecord, unknown>
+  withRuleDefaults(r)
   return (
     r.id === id &&
     typeof r.prefix === 'string' &&
@@ -53,6 +80,10 @@ export function isWellFormedRecord(record: unknown, id: string): record is ApiKe
     isOptionalString(r.rotatedToId) &&
     isRateLimit(r.rateLimit) &&
     isCredits(r.credits) &&
+    isNamedLimits(r.rateLimits) &&
+    isOptionalDate(r.notBefore) &&
+    isStringList(r.roles) &&
+    (r.allowedIps === null || isStringList(r.allowedIps)) &&
     isCount(r.revision)
   )
 }

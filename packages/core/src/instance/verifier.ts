@@ -10,7 +10,7 @@ import type { Limits } from '../limits.js'
 import { type Admission, admitAll } from '../rules/charges.js'
 import { checkVerifyCost } from '../rules/cost.js'
 import type { OwnerCache, OwnerEntry } from '../rules/owner-cache.js'
-import { compileAllowList } from '../ip/index.js'
+import { type AllowList, compileAllowList } from '../ip/index.js'
 import { checkScopeRequirement, type RoleTable, unmetScopes } from '../scopes.js'
 import type { ApiKeyPatch, ApiKeyRecord, KeyStore } from '../types.js'
 import { failure, type VerifyFailure, type VerifyResult, type VerifySuccess } from '../verify-result.js'
@@ -142,7 +142,13 @@ export class Verifier<S extends string> {
         return this.#storeFailure(record.id, error)
       }
     if (record.allowedIps !== null || owner?.allowList) {
-      const keyList = record.allowedIps === null ? null : (entry.allowList ??= compileAllowList(record.allowedIps))
+      let keyList: AllowList | null
+      try {
+        keyList = record.allowedIps === null ? null : (entry.allowList ??= compileAllowList(record.allowedIps))
+      } catch {
+        // Stored entries were checked when written: one that does not parse was written by someone else.
+        return this.#storeFailure(record.id, new TypeError('the store returned a malformed allow-list'))
+      }
       if ((keyList !== null && !keyList.allows(source)) || (owner?.allowList && !owner.allowList.allows(source))) {
         this.#count(record, 'ip_not_allowed', now)
         return this.#fail(failure('ip_not_allowed', { keyId: record.id }), record.id, source)
