@@ -2,7 +2,6 @@ import {
   ClosedError,
   decodeCursor,
   DuplicateKeyIdError,
-  KeyStoreSchemaError,
   LimitExceededError,
   pageOf,
   storeFailure,
@@ -47,16 +46,16 @@ import {
   type SqliteKeyRow as KeyRow,
 } from '@keyward/core/store'
 import { D1Rules } from './rules.js'
-import { LATEST_VERSION, migrationStatements, migrationsTable, q } from './schema.js'
+import { q } from './schema.js'
+import { checkSchema, migrateTable, readSchemaVersion } from './schema-check.js'
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
-const SCHEMA_ERROR_STORE = { packageName: '@keyward/d1', migrationSql: 'd1MigrationSql' }
 
 /**
  * A `KeyStore` on Cloudflare D1 (SQLite at the edge), for Keyward in a Worker. Counters and credits
  * are single statements (an upsert for rate-limit and throttle counters, one `UPDATE … RETURNING`
- * that refills and spends credits), so concurrent requests in any number of isolates let exactly
- * the limit through. The schema is created on first use. D1 publishes no changes: other instances
+ * that refills and spends credits) and `charge` one batch, so concurrent requests in any number of
+ * isolates let exactly the limit through. The schema is created on first use. D1 publishes no changes: other instances
  * see a change within the record cache's TTL (`cache.ttlMs`), and keep a short one.
  *
  * @example
@@ -98,58 +97,27 @@ export class D1KeyStore implements KeyStore {
   async schemaVersion(): Promise<number> {
     this.#checkOpen()
     try {
-      return await this.#schemaVersion()
+      return await readSchemaVersion(this.#db, this.#table)
     } catch (error) {
       throw storeFailure('schemaVersion', error)
     }
-  }
-
-  async #schemaVersion(): Promise<number> {
-    const exists = await this.#db
-      .prepare(`SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?`)
-      .bind(migrationsTable(this.#table))
-      .first()
-    if (exists === null) return 0
-    const row = await this.#db
-      .prepare(`SELECT COALESCE(MAX(version), 0) AS v FROM ${q(migrationsTable(this.#table))}`)
-      .first<{ v: number }>()
-    return row?.v ?? 0
   }
 
   /** Apply pending migrations in one batch (a transaction); a no-op when the schema is current. */
   async migrate(): Promise<void> {
     this.#checkOpen()
     try {
-      const version = await this.#schemaVersion()
-      if (version > LATEST_VERSION) throw this.#schemaError('schema_too_new', version)
-      if (version === LATEST_VERSION) return
-      // One batch is one transaction: a schema is there whole or not at all.
-      await this.#db.batch(migrationStatements(this.#table, version, Date.now()).map((sql) => this.#db.prepare(sql)))
+      await migrateTable(this.#db, this.#table)
     } catch (error) {
-      // Another isolate migrating at the same moment wins (an ALTER TABLE cannot be IF NOT EXISTS):
-      // this batch rolled back, and the schema is current all the same.
-      if (
-        await this.#schemaVersion().then(
-          (v) => v === LATEST_VERSION,
-          () => false,
-        )
-      )
-        return
       throw storeFailure('migrate', error)
     }
-  }
-
-  #schemaError(code: 'schema_too_new' | 'schema_missing' | 'schema_outdated', version: number): KeyStoreSchemaError {
-    return new KeyStoreSchemaError(code, version, LATEST_VERSION, `table "${this.#table}"`, SCHEMA_ERROR_STORE)
   }
 
   /** The schema checked (and migrated, unless `migrate: false`) once, before the first operation. */
   #prepared(): Promise<void> {
     this.#ready ??= (async () => {
       if (this.#migrate) return this.migrate()
-      const version = await this.#schemaVersion()
-      if (version !== LATEST_VERSION)
-        throw this.#schemaError(version > LATEST_VERSION ? 'schema_too_new' : version === 0 ? 'schema_missing' : 'schema_outdated', version)
+      await checkSchema(this.#db, this.#table)
     })().catch((error: unknown) => {
       this.#ready = undefined // a failed check is tried again by the next operation
       throw error
