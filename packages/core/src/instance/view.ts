@@ -36,7 +36,7 @@ export function toInfo<S extends string>(
     rotatedFromId: record.rotatedFromId,
     rotatedToId: record.rotatedToId,
     rateLimit: record.rateLimit && { ...record.rateLimit },
-    rateLimits: record.rateLimits && record.rateLimits.map((limit) => ({ ...limit })),
+    rateLimits: record.rateLimits === null ? null : record.rateLimits.map((limit) => ({ ...limit })),
     credits: record.credits && { ...record.credits, refill: record.credits.refill ? { ...record.credits.refill } : null },
     notBefore: copyDate(record.notBefore),
     allowedIps: record.allowedIps && [...record.allowedIps],
