@@ -1,3 +1,4 @@
+import { throttlingSource } from './http/source.js'
 import { ExpiringLru } from './lib/lru.js'
 import type { NamedRateLimit } from './rules-types.js'
 import type { KeyStore, RateLimit } from './types.js'
@@ -93,7 +94,9 @@ export class Limits {
   /** A local, I/O-free check: the retry delay when the source or key id is throttled. */
   throttled(kind: 'source' | 'key', value: string | undefined, now: number): number | undefined {
     if (value === undefined || (kind === 'source' ? this.#perSource : this.#perKey) === null) return undefined
-    return this.#blocked.get(`${kind}:${value}`, now) ? this.#retryAfter(kind, now) : undefined
+    return this.#blocked.get(`${kind}:${kind === 'source' ? throttlingSource(value) : value}`, now)
+      ? this.#retryAfter(kind, now)
+      : undefined
   }
 
   #retryAfter(kind: 'source' | 'key', now: number): number {
@@ -130,7 +133,8 @@ export class Limits {
   /** The attempt slot of one source or key id in the current window; undefined when not throttled. */
   #slot(kind: 'source' | 'key', value: string | undefined, limit: RateLimit | null, now: number): AttemptSlot | undefined {
     if (value === undefined || limit === null) return undefined
-    const name = `${kind}:${value}`
+    // A source is counted as throttlingSource writes it: an IPv6 client by its /64.
+    const name = `${kind}:${kind === 'source' ? throttlingSource(value) : value}`
     let slot = this.#attempts.get(name, now)
     if (slot === undefined) {
       slot = { name: `fail:${name}`, confirmed: 0, pending: 0 }

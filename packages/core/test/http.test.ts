@@ -117,7 +117,16 @@ describe('throttlingSource', () => {
 
 describe('resolveHttpAuthOptions', () => {
   it('fills defaults and rejects what is wrong, naming it', () => {
-    expect(resolveHttpAuthOptions()).toMatchObject({ headers: DEFAULT, optional: false, scopes: [], realm: 'api', onFailure: undefined })
+    expect(resolveHttpAuthOptions()).toMatchObject({
+      headers: DEFAULT,
+      optional: false,
+      scopes: { mode: 'all', scopes: [] },
+      realm: 'api',
+      onFailure: undefined,
+    })
+    expect(resolveHttpAuthOptions({ scopes: { anyOf: ['a:b', 'c'] } }).scopes).toEqual({ mode: 'any', scopes: ['a:b', 'c'] })
+    for (const scopes of [{ anyOf: [] }, { oneOf: ['a'] }, { anyOf: ['a'], allOf: ['b'] }, new Set(['a']), null, 'a'])
+      expect(() => resolveHttpAuthOptions({ scopes } as never), JSON.stringify(scopes)).toThrow(TypeError)
     expect(() => resolveHttpAuthOptions({ scope: ['a'] } as never)).toThrow(/unknown option "scope"/)
     expect(() => resolveHttpAuthOptions({ headers: ['X-Api-Key'] })).toThrow(TypeError)
     expect(() => resolveHttpAuthOptions({ scopes: ['ok', 'Not OK'] })).toThrow(/"Not OK"/)
@@ -157,13 +166,51 @@ describe('responses', () => {
 
   it('puts RateLimit headers on a 429 from the key window', () => {
     const state = { limit: 10, windowMs: 60_000, remaining: 0, resetAt: 1_000_000, resetInMs: 12_001 }
-    expect(rateLimitHeaders(state, 12_001)).toEqual({ 'ratelimit-policy': '"key";q=10;w=60', ratelimit: '"key";r=0;t=13' })
+    expect(rateLimitHeaders(state)).toEqual({ 'ratelimit-policy': '"default";q=10;w=60', ratelimit: '"default";r=0;t=13' })
     const response = verifyFailureResponse(failure('rate_limited', { retryAfterMs: 12_001, rateLimit: state }), 'api')
-    expect(response.headers).toMatchObject({ 'retry-after': '13', ratelimit: '"key";r=0;t=13' })
+    expect(response.headers).toMatchObject({ 'retry-after': '13', ratelimit: '"default";r=0;t=13' })
+  })
+
+  it('lists every named policy in RateLimit-Policy and RateLimit; the refusing one resets at Retry-After', () => {
+    const states = [
+      { policy: 'default', limit: 100, windowMs: 60_000, remaining: 99, resetAt: 0, resetInMs: 29_500 },
+      { policy: 'tokens', limit: 10_000, windowMs: 60_000, remaining: 9_850, resetAt: 0, resetInMs: 29_500 },
+      { policy: 'owner.default', limit: 1_000, windowMs: 3_600_000, remaining: 0, resetAt: 0, resetInMs: 1_800_000 },
+    ]
+    expect(rateLimitHeaders(states)).toEqual({
+      'ratelimit-policy': '"default";q=100;w=60, "tokens";q=10000;w=60, "owner.default";q=1000;w=3600',
+      ratelimit: '"default";r=99;t=30, "tokens";r=9850;t=30, "owner.default";r=0;t=1800',
+    })
+    const refused = { ...states[2]! }
+    const response = verifyFailureResponse(
+      failure('rate_limited', { retryAfterMs: 1_200_000, rateLimit: refused, rateLimits: [states[0]!, states[1]!, refused] }),
+      'api',
+    )
+    expect(response.headers).toMatchObject({
+      'retry-after': '1200',
+      ratelimit: '"default";r=99;t=30, "tokens";r=9850;t=30, "owner.default";r=0;t=1200',
+    })
+    expect(rateLimitHeaders({ ...states[0]!, policy: 'a"b\\c' })['ratelimit-policy']).toBe('"a\\"b\\\\c";q=100;w=60')
+  })
+
+  it('ip_not_allowed is a 403 with a realm-only challenge; not_yet_valid a 401 invalid_token', () => {
+    const ip = verifyFailureResponse(failure('ip_not_allowed'), 'api', 'acme_live_abcd…wxyz')
+    expect([ip.status, ip.headers['www-authenticate'], ip.body.code, ip.body.key]).toEqual([
+      403,
+      'Bearer realm="api"',
+      'ip_not_allowed',
+      'acme_live_abcd…wxyz',
+    ])
+    const early = verifyFailureResponse(failure('not_yet_valid'), 'api')
+    expect([early.status, early.headers['www-authenticate'], early.body.code]).toEqual([
+      401,
+      'Bearer realm="api", error="invalid_token"',
+      'not_yet_valid',
+    ])
   })
 
   it('requireScopesResponse: 401 without a key, 403 naming every missing scope, null when covered', () => {
-    const key = { scopes: ['contacts:*'], redacted: 'acme_live_abcd…wxyz' } as never
+    const key = { scopes: ['contacts:*'], effectiveScopes: ['contacts:*'], redacted: 'acme_live_abcd…wxyz' } as never
     expect(requireScopesResponse(null, ['contacts:sync'], 'api')?.status).toBe(401)
     expect(requireScopesResponse(key, ['contacts:sync'], 'api')).toBeNull()
     const refusal = requireScopesResponse(key, ['messages:send', 'contacts:sync', 'workflows:run'], 'api')!
@@ -184,11 +231,27 @@ describe('responses', () => {
   })
 
   it('a 403 from verify names every missing scope, the same bytes as requireScopes', () => {
-    const key = { scopes: [], redacted: 'acme_live_abcd…wxyz' } as never
+    const key = { scopes: [], effectiveScopes: [], redacted: 'acme_live_abcd…wxyz' } as never
     const failed = failure('insufficient_scope', { scope: 'a:b', missingScopes: ['a:b', 'c:d'] })
     const response = verifyFailureResponse(failed, 'api', 'acme_live_abcd…wxyz')
     expect(response.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope", scope="a:b c:d"')
     expect(response).toEqual(requireScopesResponse(key, ['a:b', 'c:d'], 'api'))
+  })
+
+  it('requireScopesResponse checks effective scopes, and names every alternative of { anyOf }', () => {
+    // Own scopes the owner does not allow count for nothing; a role's scope counts.
+    const key = { scopes: ['messages:send'], effectiveScopes: ['contacts:read'], redacted: 'acme_live_abcd…wxyz' } as never
+    expect(requireScopesResponse(key, ['messages:send'], 'api')?.status).toBe(403)
+    expect(requireScopesResponse(key, ['contacts:read'], 'api')).toBeNull()
+    expect(requireScopesResponse(key, { mode: 'any', scopes: ['contacts:write', 'contacts:read'] }, 'api')).toBeNull()
+    const refusal = requireScopesResponse(key, { mode: 'any', scopes: ['messages:send', 'workflows:run'] }, 'api')!
+    expect([refusal.headers['www-authenticate'], refusal.body.detail, refusal.body.missingScopes]).toEqual([
+      'Bearer realm="api", error="insufficient_scope", scope="messages:send workflows:run"',
+      'The API key has none of the scopes "messages:send", "workflows:run", and this request needs one of them.',
+      ['messages:send', 'workflows:run'],
+    ])
+    // Fail closed: a view without effective scopes holds nothing.
+    expect(requireScopesResponse({ scopes: ['*'], redacted: 'x' } as never, ['a'], 'api')?.status).toBe(403)
   })
 
   it('usage_exceeded: Retry-After only when the credits refill; the body says how many remain', () => {

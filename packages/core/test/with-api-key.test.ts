@@ -64,7 +64,7 @@ describe('withApiKey (fetch handlers: Next.js, Bun, Deno, Workers)', () => {
     expect([response.status, response.headers.get('location'), response.headers.get('ratelimit-policy')]).toEqual([
       302,
       'https://acme.test/elsewhere',
-      '"key";q=5;w=60',
+      '"default";q=5;w=60',
     ])
   })
 

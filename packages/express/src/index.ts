@@ -8,6 +8,7 @@ import {
   authenticateRequest,
   requireScopesResponse,
   resolveHttpAuthOptions,
+  scopeRequirementOf,
   type HttpAuthConfig,
   type HttpAuthOptions,
 } from '@keyward/core/http'
@@ -71,8 +72,9 @@ function assertKeyward(keyward: unknown): asserts keyward is Keyward<string> {
  * Authenticate every request under this middleware with an API key from
  * `Authorization: Bearer <key>` or `X-API-Key`, and put the key's public view at `req.apiKey`.
  * Refusals: 401 (missing or bad key), 400 (malformed credential, two different keys), 403 (missing
- * scopes), 429 (limits), 503 (store unreachable, fail closed) — always with `WWW-Authenticate` and a
- * problem+json body. Throws a `TypeError` at once for invalid options.
+ * scopes, or an address the key's `allowedIps` leave out), 429 (limits), 503 (store unreachable, fail
+ * closed) — always with `WWW-Authenticate` and a problem+json body. Throws a `TypeError` at once for
+ * invalid options.
  *
  * The client address for failed-attempt throttling is `req.ip`: behind a proxy, trust exactly
  * your proxies (`app.set('trust proxy', 1)` for one hop, or their addresses), never `true`, with
@@ -105,17 +107,23 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
 }
 
 /**
- * Guard one route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
- * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * naming every missing scope otherwise, and 401 when no key was verified
- * (also when `apiKeyAuth` did not run: fail closed).
+ * Guard one route: the effective scopes of the key `apiKeyAuth` verified (its own and its roles',
+ * within its owner's; `contacts:*` and `*` grants count) must hold every one of `scopes`, or one of
+ * them with `requireScopes({ anyOf: [...] })`. 403 with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="…"` naming every missing scope (every alternative for `anyOf`)
+ * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ * Throws a `TypeError` at once for a malformed requirement.
  *
  * @example
  * app.post('/v1/contacts/sync', requireScopes('contacts:sync'), syncContacts)
+ * app.get('/v1/contacts', requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }), listContacts)
  */
-export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): RequestHandler {
-  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
-  const required = resolveHttpAuthOptions({ scopes }).scopes
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): RequestHandler
+export function requireScopes<S extends string = string>(
+  requirement: { readonly anyOf: readonly S[] } | { readonly allOf: readonly S[] },
+): RequestHandler
+export function requireScopes(...args: unknown[]): RequestHandler {
+  const required = scopeRequirementOf(args)
   return async function keywardRequireScopes(req: Request, res: Response, next: NextFunction): Promise<void> {
     const config =
       ((res.locals as Record<symbol, unknown> | undefined)?.[CONFIG] as HttpAuthConfig<string, Request> | undefined) ?? DEFAULT_CONFIG

@@ -43,6 +43,10 @@ export function expressAdapter(name: string, express: Express): ConformanceAdapt
         probe.handled.push('workflows')
         res.json({ run: true })
       })
+      v1.post('/contacts', requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }), (_req, res) => {
+        probe.handled.push('contacts')
+        res.json({ listed: true })
+      })
       app.use('/v1', v1)
       return listen(app)
     },

@@ -25,6 +25,13 @@ describe('@keyward/express types', () => {
     requireScopes<'messages:send' | 'contacts:sync'>('contacts:sync')
     // @ts-expect-error not one of the typed scopes
     requireScopes<'messages:send' | 'contacts:sync'>('contacts:delete')
+    expectTypeOf(requireScopes({ anyOf: ['messages:send', 'contacts:sync'] })).toEqualTypeOf<RequestHandler>()
+    requireScopes<'messages:send' | 'contacts:sync'>({ allOf: ['contacts:sync'] })
+    // @ts-expect-error not one of the typed scopes
+    requireScopes<'messages:send' | 'contacts:sync'>({ anyOf: ['contacts:delete'] })
+    apiKeyAuth(keyward, { scopes: { anyOf: ['contacts:sync', 'messages:send'] } })
+    // @ts-expect-error not one of the typed scopes
+    apiKeyAuth(keyward, { scopes: { anyOf: ['contacts:delete'] } })
   })
 
   it('gives onFailure the Express request', () => {

@@ -11,7 +11,10 @@ import {
   problemJson,
   requireScopesResponse,
   resolveHttpAuthOptions,
+  scopeRequirementOf,
+  type CheckedRequirement,
   type HttpAuthConfig,
+  type ScopeRequirement,
   type HttpAuthOptions,
   type HttpFailureResponse,
 } from '@keyward/core/http'
@@ -37,11 +40,12 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /**
-     * Per-route API-key settings read by `apiKeyAuth`: extra `scopes` this route needs, or
-     * `false` to leave this route public (no key needed, none verified).
+     * Per-route API-key settings read by `apiKeyAuth`: extra `scopes` this route needs (all of a
+     * list, or `{ anyOf: [...] }` / `{ allOf: [...] }`), or `false` to leave this route public (no
+     * key needed, none verified).
      * @example app.post('/v1/messages', { config: { apiKey: { scopes: ['messages:send'] } } }, handler)
      */
-    apiKey?: false | { scopes?: readonly string[] }
+    apiKey?: false | { scopes?: ScopeRequirement }
   }
 }
 
@@ -60,7 +64,7 @@ type Config = HttpAuthConfig<string, FastifyRequest>
  * Route-level settings resolved once per route: the plugin's config and the scopes the route's
  * `config.apiKey.scopes` adds (checked as `requireScopes` checks them), or null for a public route.
  */
-type RouteAuth = { config: Config; scopes: readonly string[] | null } | null
+type RouteAuth = { config: Config; scopes: CheckedRequirement | null } | null
 
 /** Request decorator holding the config that authenticated it, for `requireScopes`. */
 const CONFIG = Symbol.for('keyward.fastify.config')
@@ -121,14 +125,18 @@ function resolveRoute(base: Config, routeConfig: unknown, where: string): RouteA
   if (setting === undefined) return { config: base, scopes: null }
   if (setting === false) return null
   if (setting === null || typeof setting !== 'object' || Array.isArray(setting))
-    throw new TypeError(`${where}: config.apiKey must be false or { scopes: [...] }`)
+    throw new TypeError(`${where}: config.apiKey must be false or { scopes: [...] } (or { scopes: { anyOf: [...] } })`)
   const { scopes, ...rest } = setting as { scopes?: unknown }
   if (Object.keys(rest).length > 0)
     throw new TypeError(`${where}: config.apiKey accepts only "scopes", got ${Object.keys(rest).join(', ')}`)
   if (scopes === undefined) return { config: base, scopes: null }
-  if (!Array.isArray(scopes)) throw new TypeError(`${where}: config.apiKey.scopes must be an array of scope strings`)
-  const extra = resolveHttpAuthOptions({ scopes }).scopes
-  return { config: base, scopes: extra.length > 0 ? extra : null }
+  let extra: CheckedRequirement
+  try {
+    extra = resolveHttpAuthOptions({ scopes: scopes as ScopeRequirement }).scopes
+  } catch (error) {
+    throw new TypeError(`${where}: config.apiKey.${(error as Error).message.replace(/^options\./, '')}`)
+  }
+  return { config: base, scopes: extra.scopes.length > 0 ? extra : null }
 }
 
 const plugin: FastifyPluginCallback<ApiKeyAuthOptions> = (fastify: FastifyInstance, opts, done) => {
@@ -186,8 +194,9 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
  * `Authorization: Bearer <key>` or `X-API-Key`; the key's public view is at `request.apiKey`.
  * Built with `fastify-plugin`, so it guards the context you register it in and its children, and no
  * sibling. Refusals: 401 (missing or bad key), 400 (malformed credential, two different keys), 403
- * (missing scopes), 429 (limits), 503 (store unreachable, fail closed) — always with
- * `WWW-Authenticate` and a problem+json body. Invalid options throw a `TypeError` at registration.
+ * (missing scopes, or an address the key's `allowedIps` leave out), 429 (limits), 503 (store
+ * unreachable, fail closed) — always with `WWW-Authenticate` and a problem+json body. Invalid
+ * options throw a `TypeError` at registration.
  *
  * The client address for failed-attempt throttling is `request.ip`: behind a proxy, trust exactly
  * your proxies' addresses (`Fastify({ trustProxy: ['10.0.0.1'] })`), never `true`, with which the
@@ -205,17 +214,23 @@ function setUp(fastify: FastifyInstance, opts: ApiKeyAuthOptions): void {
 export const apiKeyAuth = fp(plugin, { name: '@keyward/fastify', fastify: '4.x || 5.x' })
 
 /**
- * A `preHandler` that needs every one of `scopes` on the key the plugin verified (`contacts:*` and
- * `*` grants count): 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * naming every missing scope otherwise, and 401 when no key was verified
- * (also outside the plugin's scope: fail closed).
+ * A `preHandler`: the effective scopes of the key the plugin verified (its own and its roles',
+ * within its owner's; `contacts:*` and `*` grants count) must hold every one of `scopes`, or one of
+ * them with `requireScopes({ anyOf: [...] })`. 403 with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="…"` naming every missing scope (every alternative for `anyOf`)
+ * otherwise, and 401 when no key was verified (also outside the plugin's scope: fail closed).
+ * Throws a `TypeError` at once for a malformed requirement.
  *
  * @example
  * app.post('/v1/contacts/sync', { preHandler: requireScopes('contacts:sync') }, syncContacts)
+ * app.get('/v1/contacts', { preHandler: requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }) }, listContacts)
  */
-export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): preHandlerAsyncHookHandler {
-  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
-  const required = resolveHttpAuthOptions({ scopes }).scopes
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): preHandlerAsyncHookHandler
+export function requireScopes<S extends string = string>(
+  requirement: { readonly anyOf: readonly S[] } | { readonly allOf: readonly S[] },
+): preHandlerAsyncHookHandler
+export function requireScopes(...args: unknown[]): preHandlerAsyncHookHandler {
+  const required = scopeRequirementOf(args)
   return async function keywardRequireScopes(request: FastifyRequest, reply: FastifyReply) {
     const config = (request as WithConfig)[CONFIG] ?? DEFAULT_CONFIG
     const refusal = requireScopesResponse(request.apiKey, required, config.realm)

@@ -53,6 +53,11 @@ export function fastifyAdapter(name: string, Fastify: FastifyFactory): Conforman
             probe.handled.push('workflows')
             return { run: true }
           })
+          // The route's own config (checked in the plugin's onRequest), where the others use requireScopes.
+          v1.post('/contacts', { config: { apiKey: { scopes: { anyOf: ['contacts:read', 'contacts:write'] } } } }, async () => {
+            probe.handled.push('contacts')
+            return { listed: true }
+          })
         },
         { prefix: '/v1' },
       )

@@ -76,15 +76,15 @@ describe('@keyward/fastify', () => {
     const refused = await instance.inject({ method: 'POST', url: '/messages', headers: auth(limited) })
     const viaPreHandler = await instance.inject({ method: 'POST', url: '/guarded-by-prehandler', headers: auth(limited) })
     expect(refused.statusCode).toBe(403)
-    expect(refused.headers['ratelimit-policy']).toBe('"key";q=10;w=3600')
-    expect(refused.headers.ratelimit).toMatch(/^"key";r=9;t=\d+$/)
+    expect(refused.headers['ratelimit-policy']).toBe('"default";q=10;w=3600')
+    expect(refused.headers.ratelimit).toMatch(/^"default";r=9;t=\d+$/)
     // The same answer, but for the request the second one spent.
     expect([viaPreHandler.statusCode, viaPreHandler.headers, viaPreHandler.body]).toEqual([
       403,
       { ...refused.headers, date: viaPreHandler.headers.date, ratelimit: viaPreHandler.headers.ratelimit },
       refused.body,
     ])
-    expect(viaPreHandler.headers.ratelimit).toMatch(/^"key";r=8;t=\d+$/)
+    expect(viaPreHandler.headers.ratelimit).toMatch(/^"default";r=8;t=\d+$/)
   })
 
   it("route scopes add to the plugin's, and an anonymous request on an optional route needs none", async () => {

@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, Keyward } from '@keyward/core'
+import type { ApiKeyInfo, Keyward, ScopeRequirement } from '@keyward/core'
 import Fastify, { type FastifyContextConfig, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
 import { describe, expectTypeOf, it } from 'vitest'
 import { apiKeyAuth, keyManagementPlugin, requireScopes, type ApiKeyAuthOptions, type KeyManagementPluginOptions } from '../src/index.js'
@@ -21,7 +21,9 @@ describe('@keyward/fastify types', () => {
     await app.register(apiKeyAuth, { optional: true })
     app.get('/x', { config: { apiKey: { scopes: ['messages:send'] } } }, async () => 'x')
     app.get('/health', { config: { apiKey: false } }, async () => 'ok')
-    expectTypeOf<FastifyContextConfig['apiKey']>().toEqualTypeOf<false | { scopes?: readonly string[] } | undefined>()
+    expectTypeOf<FastifyContextConfig['apiKey']>().toEqualTypeOf<false | { scopes?: ScopeRequirement } | undefined>()
+    app.get('/y', { config: { apiKey: { scopes: { anyOf: ['a', 'b'] } } } }, async () => 'y')
+    expectTypeOf(requireScopes({ anyOf: ['messages:send'] })).toEqualTypeOf<preHandlerAsyncHookHandler>()
     expectTypeOf(requireScopes('messages:send')).toEqualTypeOf<preHandlerAsyncHookHandler>()
     // @ts-expect-error at least one scope
     requireScopes()

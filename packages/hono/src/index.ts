@@ -8,6 +8,7 @@ import type { ApiKeyInfo, Keyward } from '@keyward/core'
 import {
   getApiKey,
   requireScopes as requireScopesFor,
+  scopeRequirementOf,
   withApiKey,
   type HttpAuthOptions,
   type HttpFailureResponse,
@@ -62,9 +63,9 @@ function onto(c: Context, response: Response): void {
 /**
  * Authenticate every request under this middleware with an API key from `Authorization: Bearer
  * <key>` or `X-API-Key`; the key's public view is then `c.get('apiKey')`. Refusals: 401 (missing or
- * bad key), 400 (malformed credential, two different keys), 403 (missing scopes), 429 (limits), 503
- * (store unreachable, fail closed), always with `WWW-Authenticate` and a problem+json body. Throws a
- * `TypeError` at once for invalid options.
+ * bad key), 400 (malformed credential, two different keys), 403 (missing scopes, or an address the
+ * key's `allowedIps` leave out), 429 (limits), 503 (store unreachable, fail closed), always with
+ * `WWW-Authenticate` and a problem+json body. Throws a `TypeError` at once for invalid options.
  *
  * @example
  * import { Hono } from 'hono'
@@ -99,19 +100,27 @@ export function apiKeyAuth<S extends string = string>(
 }
 
 /**
- * Guard one route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
- * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * naming every missing scope otherwise, and 401 when no key was verified (also when `apiKeyAuth`
- * did not run: fail closed). Throws a `TypeError` at once for a malformed scope.
+ * Guard one route: the effective scopes of the key `apiKeyAuth` verified (its own and its roles',
+ * within its owner's; `contacts:*` and `*` grants count) must hold every one of `scopes`, or one of
+ * them with `requireScopes({ anyOf: [...] })`. 403 with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="…"` naming every missing scope (every alternative for `anyOf`)
+ * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ * Throws a `TypeError` at once for a malformed requirement.
  *
  * @example
  * app.post('/v1/contacts/sync', requireScopes('contacts:sync'), syncContacts)
+ * app.get('/v1/contacts', requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }), listContacts)
  */
 // Returns a plain MiddlewareHandler: an environment of its own would intersect with the app's and
 // leave `c.get('apiKey')` typed `never` in the route after it.
-export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): MiddlewareHandler {
-  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
-  const guarded = requireScopesFor<Rest>(scopes, passOn)
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): MiddlewareHandler
+export function requireScopes<S extends string = string>(
+  requirement: { readonly anyOf: readonly S[] } | { readonly allOf: readonly S[] },
+): MiddlewareHandler
+export function requireScopes(...args: unknown[]): MiddlewareHandler {
+  // Checked here, so that the TypeError names requireScopes(...) as it was called.
+  const { mode, scopes } = scopeRequirementOf(args)
+  const guarded = requireScopesFor<Rest>(mode === 'any' ? { anyOf: scopes } : (scopes as [string, ...string[]]), passOn)
   return async function keywardRequireScopes(c, next) {
     onto(c, await guarded(c.req.raw, c.env, c, next))
   }

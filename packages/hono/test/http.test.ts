@@ -39,6 +39,10 @@ export const adapter: ConformanceAdapter = {
       probe.handled.push('workflows')
       return c.json({ run: true })
     })
+    app.post('/v1/contacts', requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }), (c) => {
+      probe.handled.push('contacts')
+      return c.json({ listed: true })
+    })
     return listen(app)
   },
   async startManagement(keyward, options) {

@@ -9,6 +9,7 @@ import {
   problemJson,
   requireScopesResponse,
   resolveHttpAuthOptions,
+  scopeRequirementOf,
   type HttpAuthConfig,
   type HttpAuthOptions,
   type HttpFailureResponse,
@@ -76,8 +77,9 @@ async function refuse(ctx: Context, config: HttpAuthConfig<string, Context>, res
  * Authenticate every request under this middleware with an API key from
  * `Authorization: Bearer <key>` or `X-API-Key`, and put the key's public view at
  * `ctx.state.apiKey`. Refusals: 401 (missing or bad key), 400 (malformed credential, two different
- * keys), 403 (missing scopes), 429 (limits), 503 (store unreachable, fail closed) — always with
- * `WWW-Authenticate` and a problem+json body. Throws a `TypeError` at once for invalid options.
+ * keys), 403 (missing scopes, or an address the key's `allowedIps` leave out), 429 (limits), 503
+ * (store unreachable, fail closed) — always with `WWW-Authenticate` and a problem+json body. Throws
+ * a `TypeError` at once for invalid options.
  *
  * The client address for failed-attempt throttling is `ctx.ip`: behind a proxy, set
  * `app.proxy = true` AND `app.maxIpsCount` to the number of proxies (1 behind one); with
@@ -109,17 +111,23 @@ export function apiKeyAuth<S extends string = string>(keyward: Keyward<S>, optio
 }
 
 /**
- * Guard a route: the key `apiKeyAuth` verified must hold every one of `scopes` (`contacts:*` and
- * `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
- * naming every missing scope otherwise, and 401 when no key was verified
- * (also when `apiKeyAuth` did not run: fail closed).
+ * Guard one route: the effective scopes of the key `apiKeyAuth` verified (its own and its roles',
+ * within its owner's; `contacts:*` and `*` grants count) must hold every one of `scopes`, or one of
+ * them with `requireScopes({ anyOf: [...] })`. 403 with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="…"` naming every missing scope (every alternative for `anyOf`)
+ * otherwise, and 401 when no key was verified (also when `apiKeyAuth` did not run: fail closed).
+ * Throws a `TypeError` at once for a malformed requirement.
  *
  * @example
  * router.post('/v1/messages', requireScopes('messages:send'), sendMessage)
+ * router.get('/v1/contacts', requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }), listContacts)
  */
-export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): Middleware {
-  if (scopes.length === 0) throw new TypeError('requireScopes() needs at least one scope, like requireScopes("messages:send")')
-  const required = resolveHttpAuthOptions({ scopes }).scopes
+export function requireScopes<S extends string = string>(...scopes: [S, ...S[]]): Middleware
+export function requireScopes<S extends string = string>(
+  requirement: { readonly anyOf: readonly S[] } | { readonly allOf: readonly S[] },
+): Middleware
+export function requireScopes(...args: unknown[]): Middleware {
+  const required = scopeRequirementOf(args)
   return async function keywardRequireScopes(ctx: Context, next: Next): Promise<void> {
     const config = CONFIG.get(ctx) ?? DEFAULT_CONFIG
     const refusal = requireScopesResponse(ctx.state.apiKey, required, config.realm)

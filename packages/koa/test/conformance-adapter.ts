@@ -30,6 +30,7 @@ export function koaAdapter(name: string, Koa: KoaClass): ConformanceAdapter {
       const auth = apiKeyAuth(keyward, options)
       const needsMessagesSend = requireScopes('messages:send')
       const needsWorkflowsRun = requireScopes('workflows:run', 'messages:send')
+      const needsContacts = requireScopes({ anyOf: ['contacts:read', 'contacts:write'] })
       // Routing by hand: the adapter must work with plain Koa middleware, no router needed.
       app.use(async (ctx, next) => {
         if (ctx.path === '/health') {
@@ -51,6 +52,11 @@ export function koaAdapter(name: string, Koa: KoaClass): ConformanceAdapter {
             await needsWorkflowsRun(ctx, async () => {
               probe.handled.push('workflows')
               ctx.body = { run: true }
+            })
+          } else if (ctx.method === 'POST' && ctx.path === '/v1/contacts') {
+            await needsContacts(ctx, async () => {
+              probe.handled.push('contacts')
+              ctx.body = { listed: true }
             })
           }
         })

@@ -7,22 +7,26 @@
 export {
   assertScopes,
   authenticateRequest,
-  conflictingCredentialsResponse,
-  insufficientScopeResponse,
-  malformedCredentialResponse,
-  missingCredentialsResponse,
-  rateLimitHeaders,
   requireScopesResponse,
   resolveHttpAuthOptions,
-  verifyFailureResponse,
+  scopeRequirementOf,
   type HttpAuthConfig,
   type HttpAuthOptions,
   type HttpAuthResult,
   type HttpFailureHook,
 } from './mapping.js'
+export {
+  conflictingCredentialsResponse,
+  insufficientScopeResponse,
+  malformedCredentialResponse,
+  missingCredentialsResponse,
+  rateLimitHeaders,
+  verifyFailureResponse,
+} from './responses.js'
+export type { CheckedRequirement, ScopeRequirement } from '../scopes.js'
 export { extractCredential, type Credential } from './credentials.js'
 export { problemJson, type HttpFailureResponse, type HttpProblemCode, type KeyManagementProblemCode, type ProblemBody } from './problem.js'
-export { throttlingSource } from './source.js'
+export { clientAddress, throttlingSource } from './source.js'
 export { responseParts, webRequestFrom, type NodeBodyStream, type ResponseParts, type WebRequestParts } from './web.js'
 export {
   keyManagementHandler,

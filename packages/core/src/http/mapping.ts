@@ -1,16 +1,24 @@
 /**
- * The HTTP mapping shared by every framework adapter: where the key comes from, and how a failure
- * becomes a status, headers and an RFC 9457 `application/problem+json` body with RFC 6750
- * `WWW-Authenticate` challenges. Adapters only copy the result onto their response object, so
- * Express, Koa and Fastify answer byte for byte the same.
+ * The HTTP mapping shared by every framework adapter: the options, where the key comes from, one
+ * request's verification and the scope guard. The refusals themselves (status, challenge, problem
+ * body) are in `responses.ts`. Adapters only copy the result onto their response object, so Express,
+ * Koa, Fastify, Hono and `withApiKey` answer byte for byte the same.
  */
 import type { Keyward } from '../api.js'
-import { isValidScope, missingScopes } from '../scopes.js'
+import { type CheckedRequirement, checkScopeRequirement, isValidScope, type ScopeRequirement, unmetScopes } from '../scopes.js'
 import type { ApiKeyInfo } from '../types.js'
-import type { RateLimitState, VerifyFailure } from '../verify-result.js'
 import { extractCredential } from './credentials.js'
-import { problem, type HttpFailureResponse } from './problem.js'
-import { throttlingSource } from './source.js'
+import type { HttpFailureResponse } from './problem.js'
+import {
+  conflictingCredentialsResponse,
+  insufficientScopeResponse,
+  malformedCredentialResponse,
+  missingCredentialsResponse,
+  policiesOf,
+  rateLimitHeaders,
+  verifyFailureResponse,
+} from './responses.js'
+import { clientAddress } from './source.js'
 
 /**
  * Customise a failure before it is sent: return a replacement response (or nothing to send
@@ -36,8 +44,13 @@ export interface HttpAuthOptions<S extends string = string, R = unknown> {
    * @default false
    */
   optional?: boolean
-  /** Scopes every request under this middleware needs. */
-  scopes?: readonly S[]
+  /**
+   * Scopes every request under this middleware needs: all of a list (`['a', 'b']`, or
+   * `{ allOf: ['a', 'b'] }`), or one of them (`{ anyOf: ['a', 'b'] }`). Checked against the key's
+   * effective scopes (its own and its roles', within its owner's).
+   * @example scopes: { anyOf: ['contacts:read', 'contacts:write'] }
+   */
+  scopes?: ScopeRequirement<S>
   /**
    * Realm in the `WWW-Authenticate` challenge.
    * @default 'api'
@@ -55,7 +68,8 @@ export interface HttpAuthOptions<S extends string = string, R = unknown> {
 export interface HttpAuthConfig<S extends string = string, R = unknown> {
   headers: readonly string[]
   optional: boolean
-  scopes: readonly S[]
+  /** The checked requirement: `all` of `scopes` (none when empty), or `any` one of them. */
+  scopes: CheckedRequirement & { scopes: readonly S[] }
   realm: string
   /**
    * The `onFailure` option made safe: always resolves to the response to send (the hook's
@@ -87,9 +101,7 @@ export function resolveHttpAuthOptions<S extends string, R = unknown>(options: H
     throw new TypeError('options.headers must be a non-empty array of lowercase header names, like ["authorization", "x-api-key"]')
   const optional = options.optional ?? false
   if (typeof optional !== 'boolean') throw new TypeError('options.optional must be a boolean')
-  const scopes = options.scopes ?? []
-  if (!Array.isArray(scopes)) throw new TypeError('options.scopes must be an array of scope strings')
-  assertScopes(scopes)
+  const scopes = checkedRequirement(options.scopes, 'options.scopes') as CheckedRequirement & { scopes: readonly S[] }
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || !REALM_RE.test(realm))
     throw new TypeError('options.realm must be 1–100 printable ASCII characters without quotes or backslashes')
@@ -102,7 +114,7 @@ export function resolveHttpAuthOptions<S extends string, R = unknown>(options: H
       // Anything but a response object keeps the original refusal: the request still fails closed.
       return replaced && typeof replaced === 'object' && Number.isInteger(replaced.status) ? replaced : response
     })
-  return { headers: [...new Set(headers)], optional, scopes: [...scopes], realm, onFailure }
+  return { headers: [...new Set(headers)], optional, scopes, realm, onFailure }
 }
 
 /**
@@ -114,120 +126,37 @@ export function assertScopes(scopes: readonly unknown[]): asserts scopes is read
     if (!isValidScope(scope)) throw new TypeError(`scopes must match ^[a-z0-9_.:*-]+$ (like "messages:send"), got ${JSON.stringify(scope)}`)
 }
 
-function challenge(realm: string, params = ''): string {
-  return `Bearer realm="${realm}"${params}`
-}
-
-function retryAfterSeconds(ms: number | undefined): string {
-  return String(Math.max(1, Math.ceil((ms ?? 1000) / 1000)))
-}
-
-/**
- * `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers) for a key's
- * window: quota, window length, what is left and seconds until the window resets (`resetInMs`).
- */
-export function rateLimitHeaders(state: RateLimitState, resetInMs: number): Record<string, string> {
-  const windowSeconds = Math.max(1, Math.ceil(state.windowMs / 1000))
-  const resetSeconds = Math.max(0, Math.ceil(resetInMs / 1000))
-  return {
-    'ratelimit-policy': `"key";q=${state.limit};w=${windowSeconds}`,
-    ratelimit: `"key";r=${state.remaining};t=${resetSeconds}`,
+/** A requirement checked as `verify` checks one, with the scope named when a list item is malformed. */
+function checkedRequirement(value: unknown, what: string): CheckedRequirement {
+  if (Array.isArray(value)) assertScopes(value)
+  try {
+    return checkScopeRequirement(value)
+  } catch (error) {
+    throw new TypeError(`${what}: ${(error as Error).message}`)
   }
 }
 
-/** 401 for a request with no credentials at all. */
-export function missingCredentialsResponse(realm: string): HttpFailureResponse {
-  return problem(
-    401,
-    'missing_credentials',
-    'This request needs an API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header.',
-    { 'www-authenticate': challenge(realm) },
-  )
-}
-
-/** 400 for a request that carries two different keys. */
-export function conflictingCredentialsResponse(realm: string): HttpFailureResponse {
-  return invalidRequest(realm, 'The request carries more than one different API key. Send exactly one.')
-}
-
 /**
- * 400 for a credential that is malformed as a request (RFC 6750 §3.1): an empty `Bearer`, or a
- * value with characters no key has. `header` is the configured header name it came in.
+ * The requirement of a `requireScopes(...)` call: its scopes (`requireScopes('a', 'b')`: every one),
+ * or one requirement object (`requireScopes({ anyOf: ['a', 'b'] })`, `{ allOf: [...] }`). Throws a
+ * `TypeError` for anything else, when the guard is built: a mistake must never guard nothing.
+ * @example
+ * const required = scopeRequirementOf(args, 'requireScopes')
  */
-export function malformedCredentialResponse(realm: string, header: string): HttpFailureResponse {
-  return invalidRequest(
-    realm,
-    header === 'authorization'
-      ? 'The Bearer credential is empty or malformed: send "Authorization: Bearer <key>", the key alone, with no spaces or other characters inside it.'
-      : `The ${header} header is empty or malformed: send the key alone, with no spaces, control or non-ASCII characters.`,
-  )
+export function scopeRequirementOf(args: readonly unknown[], call = 'requireScopes'): CheckedRequirement {
+  // One argument that is not a scope string is the requirement itself: a list or an object.
+  const value = args.length === 1 && typeof args[0] === 'object' ? args[0] : args
+  if (Array.isArray(value) && (value.length === 0 || !value.every((scope) => typeof scope === 'string')))
+    throw new TypeError(
+      `${call}() needs at least one scope, like ${call}("messages:send"), or one requirement, like ${call}({ anyOf: ["a", "b"] })`,
+    )
+  return checkedRequirement(value, call)
 }
 
-function invalidRequest(realm: string, detail: string): HttpFailureResponse {
-  return problem(400, 'invalid_request', detail, { 'www-authenticate': challenge(realm, ', error="invalid_request"') })
-}
-
-/**
- * 403 for a key that lacks scopes: `missing` is every scope it lacks (or one), named in the
- * challenge's `scope="a b"` and in the body.
- */
-export function insufficientScopeResponse(realm: string, missing: string | readonly string[], key?: string): HttpFailureResponse {
-  const scopes = typeof missing === 'string' ? [missing] : [...missing]
-  const list = scopes.join(' ')
-  return problem(
-    403,
-    'insufficient_scope',
-    scopes.length === 1
-      ? `The API key does not have the scope "${list}" that this request needs.`
-      : `The API key does not have the scopes ${scopes.map((scope) => `"${scope}"`).join(', ')} that this request needs.`,
-    { 'www-authenticate': challenge(realm, `, error="insufficient_scope", scope="${list}"`) },
-    { scope: list, missingScopes: scopes, ...(key !== undefined && { key }) },
-  )
-}
-
-const CREDITS_GONE =
-  'This API key has used all its credits, and they are not refilled: retrying will not help. Add credits to the key or use another one.'
-
-/**
- * The response for a failed `verify`: 401 for key failures, 403 for scope, 429 for limits, 503 for
- * the store. `redactedKey` is the display form of the presented key, when it had the key's shape.
- * A `usage_exceeded` key whose credits never refill gets no `Retry-After` (no wait would help).
- */
-export function verifyFailureResponse(result: VerifyFailure, realm: string, redactedKey?: string): HttpFailureResponse {
-  const key = redactedKey !== undefined ? { key: redactedKey } : undefined
-  switch (result.code) {
-    case 'insufficient_scope':
-      return insufficientScopeResponse(realm, result.missingScopes ?? result.scope ?? '', redactedKey)
-    case 'rate_limited':
-      return problem(
-        429,
-        result.code,
-        result.message,
-        {
-          'www-authenticate': challenge(realm),
-          'retry-after': retryAfterSeconds(result.retryAfterMs),
-          ...(result.rateLimit && rateLimitHeaders(result.rateLimit, result.retryAfterMs ?? result.rateLimit.resetInMs)),
-        },
-        key,
-      )
-    case 'usage_exceeded': {
-      const refills = result.retryAfterMs !== undefined
-      return problem(
-        429,
-        result.code,
-        refills ? result.message : CREDITS_GONE,
-        { 'www-authenticate': challenge(realm), ...(refills && { 'retry-after': retryAfterSeconds(result.retryAfterMs) }) },
-        { ...(result.creditsRemaining !== undefined && { creditsRemaining: result.creditsRemaining }), ...key },
-      )
-    }
-    case 'store_unavailable':
-      return problem(503, result.code, result.message, {
-        'www-authenticate': challenge(realm),
-        'retry-after': retryAfterSeconds(result.retryAfterMs),
-      })
-    default:
-      return problem(401, result.code, result.message, { 'www-authenticate': challenge(realm, ', error="invalid_token"') }, key)
-  }
+/** What `verify` takes for a checked requirement: the list for `all`, `{ anyOf }` for `any`. */
+function verifyScopes(requirement: CheckedRequirement): ScopeRequirement | undefined {
+  if (requirement.scopes.length === 0) return undefined
+  return requirement.mode === 'any' ? { anyOf: requirement.scopes } : requirement.scopes
 }
 
 const ANONYMOUS = Object.freeze({ ok: true, key: null } as const)
@@ -235,8 +164,9 @@ const ANONYMOUS = Object.freeze({ ok: true, key: null } as const)
 /**
  * Authenticate one request from its raw headers. Adapters call this and either attach `key` (and
  * set `headers` on the response, when present) or send `response`. `source` is the client address
- * for failed-attempt throttling (the framework's `ip`, which honours its trust-proxy setting); it
- * reaches `verify` as {@link throttlingSource} makes it (IPv4-mapped as IPv4, IPv6 as its /64).
+ * for failed-attempt throttling and `allowedIps` (the framework's `ip`, which honours its
+ * trust-proxy setting); it reaches `verify` as {@link clientAddress} writes it (IPv4-mapped as
+ * IPv4, IPv6 in RFC 5952 form), and core throttles an IPv6 client by its /64.
  * Never rejects unless the store's own promise machinery does: store errors become 503.
  */
 export async function authenticateRequest<S extends string>(
@@ -250,32 +180,38 @@ export async function authenticateRequest<S extends string>(
   if (credential.kind === 'conflict') return { ok: false, response: conflictingCredentialsResponse(config.realm) }
   if (credential.kind === 'malformed') return { ok: false, response: malformedCredentialResponse(config.realm, credential.header) }
   if (credential.kind === 'none') return config.optional ? ANONYMOUS : { ok: false, response: missingCredentialsResponse(config.realm) }
-  const scopes = config.scopes.length > 0 ? config.scopes : undefined
-  if (source !== undefined) source = throttlingSource(source)
+  const scopes = verifyScopes(config.scopes) as ScopeRequirement<S> | undefined
+  if (source !== undefined) source = clientAddress(source)
   const result = await keyward.verify(
     credential.key,
     scopes === undefined && source === undefined ? undefined : { ...(scopes && { scopes }), ...(source !== undefined && { source }) },
   )
   if (result.ok) {
-    if (result.rateLimit === undefined) return { ok: true, key: result.key }
-    // A success carries no clock reading, so the reset is measured on the wall clock.
-    return { ok: true, key: result.key, headers: rateLimitHeaders(result.rateLimit, result.rateLimit.resetInMs) }
+    const policies = policiesOf(result)
+    return policies === undefined ? { ok: true, key: result.key } : { ok: true, key: result.key, headers: rateLimitHeaders(policies) }
   }
   // Echo the key only in display form, and only when the whole credential has a key's shape.
   const shaped = keyward.pattern.exec(credential.key)?.[0] === credential.key
   return {
     ok: false,
-    response: verifyFailureResponse(result, config.realm, shaped ? keyward.redact(credential.key) : undefined),
+    response: verifyFailureResponse(result, config.realm, shaped ? keyward.redact(credential.key) : undefined, config.scopes.mode),
   }
 }
 
-/** For a route guard: null when `key` holds every scope, else the 401 or the 403 naming every missing scope. */
+/**
+ * For a route guard: null when the key's effective scopes (its own ∪ its roles', ∩ its owner's)
+ * meet `required` (a list: all of it; or a checked requirement), else the 401 (no key) or the 403
+ * naming every missing scope, or for `{ anyOf }` every alternative. A key view without
+ * `effectiveScopes` holds nothing (fail closed).
+ */
 export function requireScopesResponse(
   key: ApiKeyInfo | null | undefined,
-  scopes: readonly string[],
+  required: readonly string[] | CheckedRequirement,
   realm: string,
 ): HttpFailureResponse | null {
   if (!key) return missingCredentialsResponse(realm)
-  const missing = missingScopes(key.scopes, scopes)
-  return missing.length === 0 ? null : insufficientScopeResponse(realm, missing, key.redacted)
+  const requirement: CheckedRequirement = Array.isArray(required) ? { mode: 'all', scopes: required } : (required as CheckedRequirement)
+  const granted = Array.isArray(key.effectiveScopes) ? key.effectiveScopes : []
+  const missing = unmetScopes(granted, requirement)
+  return missing.length === 0 ? null : insufficientScopeResponse(realm, missing, key.redacted, requirement.mode)
 }

@@ -1,7 +1,11 @@
 /**
- * The client address failed-attempt throttling counts: IPv4 as itself, IPv6 by its /64. Parsed by
- * char codes, with no allocation for an address already in canonical IPv4 form (the common case).
+ * Client addresses: the one `verify` gets from an adapter (`clientAddress`, the whole address, for
+ * `allowedIps`), and the one failed-attempt throttling counts (`throttlingSource`: IPv4 as itself,
+ * IPv6 by its /64). Parsed by char codes, with no allocation for an address already in canonical
+ * IPv4 form (the common case).
  */
+import { formatAddress, parseAddress } from '../ip/address.js'
+
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
 /** An IPv4 address already in canonical form (no leading zeros): the common case, kept as is. */
 const CANONICAL_IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
@@ -77,4 +81,17 @@ export function throttlingSource(address: string): string {
     .slice(0, 4)
     .map((group) => group.toString(16))
     .join(':')}::/64`
+}
+
+/**
+ * The client address as `verify` gets it, for `allowedIps` and failed-attempt throttling: an IPv4
+ * address (also IPv4-mapped, `::ffff:203.0.113.7`) as a dotted quad, an IPv6 address in RFC 5952
+ * form (zone id dropped), anything else as given, at most 100 characters. The whole address, not
+ * its /64: an allow-list may name single IPv6 hosts; core throttles IPv6 by /64 itself.
+ */
+export function clientAddress(address: string): string {
+  if (CANONICAL_IPV4_RE.test(address)) return address
+  const parsed = parseAddress(address, { stripZone: true })
+  if (parsed !== null) return formatAddress(parsed)
+  return address.length > MAX_OTHER_SOURCE ? address.slice(0, MAX_OTHER_SOURCE) : address
 }

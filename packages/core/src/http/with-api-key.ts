@@ -14,7 +14,15 @@ import {
   type ProxyTrustSetting,
 } from './client-address.js'
 import { credentialHeaders } from './fetch-headers.js'
-import { authenticateRequest, requireScopesResponse, resolveHttpAuthOptions, type HttpAuthConfig, type HttpAuthOptions } from './mapping.js'
+import type { ScopeRequirement } from '../scopes.js'
+import {
+  authenticateRequest,
+  requireScopesResponse,
+  resolveHttpAuthOptions,
+  scopeRequirementOf,
+  type HttpAuthConfig,
+  type HttpAuthOptions,
+} from './mapping.js'
 import { problemJson, type HttpFailureResponse } from './problem.js'
 
 /** A handler of a Web-standard runtime: the request, then whatever the runtime passes beside it. */
@@ -94,8 +102,9 @@ function assertHandler(handler: unknown): asserts handler is FetchHandler {
  * Wrap `handler` so it runs only for a request with a valid API key in `Authorization: Bearer <key>`
  * or `X-API-Key`; the key's public view is then `getApiKey(request)`. Refusals are those of every
  * Keyward adapter: 401 (missing or bad key), 400 (malformed credential, two different keys), 403
- * (missing scopes), 429 (limits), 503 (store unreachable, fail closed), with `WWW-Authenticate` and a
- * problem+json body. Throws a `TypeError` at once for invalid options.
+ * (missing scopes; a key used from an address its `allowedIps` leave out), 429 (limits), 503 (store
+ * unreachable, fail closed), with `WWW-Authenticate` and a problem+json body. Throws a `TypeError`
+ * at once for invalid options.
  *
  * @example
  * // Next.js (app/api/messages/route.ts)
@@ -138,24 +147,24 @@ export function withApiKey<S extends string = string, A extends unknown[] = unkn
 }
 
 /**
- * Guard one handler inside `withApiKey`: the verified key must hold every one of `scopes`
- * (`contacts:*` and `*` grants count). 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
- * scope="…"` naming every missing scope otherwise, and 401 when no key was verified (also when no
- * `withApiKey` ran: fail closed). Refusals use the realm and `onFailure` of the `withApiKey` around it.
- * Throws a `TypeError` at once for a malformed scope.
+ * Guard one handler inside `withApiKey`: the verified key's effective scopes (its own and its roles',
+ * within its owner's; `contacts:*` and `*` grants count) must hold every one of `scopes`, or one of
+ * them for `{ anyOf: [...] }`. 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
+ * scope="…"` naming every missing scope (every alternative for `anyOf`) otherwise, and 401 when no
+ * key was verified (also when no `withApiKey` ran: fail closed). Refusals use the realm and
+ * `onFailure` of the `withApiKey` around it. Throws a `TypeError` at once for a malformed requirement.
  *
  * @example
  * const api = (handler) => withApiKey(keyward, handler)
  * export const POST = api(requireScopes(['contacts:sync'], syncContacts))
+ * export const GET = api(requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }, listContacts))
  */
-export function requireScopes<A extends unknown[] = unknown[]>(
-  scopes: readonly [string, ...string[]],
+export function requireScopes<A extends unknown[] = unknown[], S extends string = string>(
+  scopes: readonly [S, ...S[]] | Exclude<ScopeRequirement<S>, readonly S[]>,
   handler: FetchHandler<A>,
 ): WrappedFetchHandler<A> {
-  if (!Array.isArray(scopes) || scopes.length === 0)
-    throw new TypeError('requireScopes(scopes, handler) needs at least one scope, like requireScopes(["messages:send"], handler)')
+  const required = scopeRequirementOf([scopes], 'requireScopes')
   assertHandler(handler)
-  const required = resolveHttpAuthOptions({ scopes }).scopes
   return async function keywardRequireScopes(request: Request, ...args: [...A, ...unknown[]]): Promise<Response> {
     const rest = args as unknown as A
     const auth = VERIFIED.get(request)

@@ -1,6 +1,6 @@
 /**
  * The adapter conformance suite: the HTTP behaviour of DESIGN.md §8 (verification) and §11 (key
- * management, secret scanning), run against an adapter over real sockets. Every expected refusal
+ * management, secret scanning) and §13 (access rules), run against an adapter over real sockets. Every expected refusal
  * is written out literally (status, every header, body bytes), and each framework's response must
  * equal it exactly: so every adapter that passes answers byte for byte the same. Transport headers (`date`,
  * `connection`, `keep-alive`, `transfer-encoding`) are left out of the comparison.
@@ -18,6 +18,7 @@ import { credentialTests } from './adapter/verification-credentials.js'
 import { verificationContext } from './adapter/verification-context.js'
 import { limitTests } from './adapter/verification-limits.js'
 import { optionTests } from './adapter/verification-options.js'
+import { ruleTests } from './adapter/verification-rules.js'
 import { secretScanningTests } from './adapter/secret-scanning-suite.js'
 
 export type { ConformanceAdapter, ConformanceServer, ProxyTrust, SuiteProbe } from './adapter/harness.js'
@@ -29,6 +30,7 @@ export function runAdapterConformance(adapter: ConformanceAdapter): void {
     const ctx = verificationContext(adapter)
     credentialTests(ctx)
     limitTests(ctx)
+    ruleTests(ctx)
     optionTests(ctx)
   })
   describe(`${adapter.name}: key management`, () => {

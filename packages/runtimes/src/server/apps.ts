@@ -35,6 +35,10 @@ export function authApp(
       handled('workflows')
       return json({ run: true })
     }),
+    'POST /v1/contacts': requireScopes({ anyOf: ['contacts:read', 'contacts:write'] }, async () => {
+      handled('contacts')
+      return json({ listed: true })
+    }),
   }
   const v1 = withApiKey(
     keyward,

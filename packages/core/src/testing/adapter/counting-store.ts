@@ -44,4 +44,16 @@ export class CountingStore implements KeyStore {
     this.#hit()
     return this.inner.spendCredits!(...args)
   }
+  async charge(...args: Parameters<NonNullable<KeyStore['charge']>>) {
+    this.#hit()
+    return this.inner.charge!(...args)
+  }
+  async getOwner(...args: Parameters<NonNullable<KeyStore['getOwner']>>) {
+    this.#hit()
+    return this.inner.getOwner!(...args)
+  }
+  async putOwner(...args: Parameters<NonNullable<KeyStore['putOwner']>>) {
+    this.#hit()
+    return this.inner.putOwner!(...args)
+  }
 }

@@ -17,6 +17,8 @@ export const DETAIL = {
   expired: 'The API key has expired. Create or rotate a key to get a new one.',
   revoked: 'The API key was revoked and can no longer be used. Create a new key.',
   store_unavailable: 'The API key could not be checked because the key store is unavailable. Try again shortly.',
+  not_yet_valid: 'The API key is not valid yet: it starts working at the time it was given. Try again then.',
+  ip_not_allowed: 'The API key may not be used from this address. Call from an address the key allows, or add this one to its allowed IPs.',
   rate_limited: 'Too many requests. Retry after the time given in the Retry-After header.',
   usage_exceeded: 'This API key has used all its credits. Retry after they are refilled.',
   credits_gone:
@@ -98,6 +100,23 @@ export function forbidden(scopes: string | string[], key: string, realm = 'api')
       missingScopes: missing,
       key,
     },
+  }
+}
+
+/** 403 for `{ anyOf: scopes }` when the key holds none of them: every alternative named. */
+export function forbiddenAny(scopes: string[], key: string, realm = 'api'): Expected {
+  const expected = forbidden(scopes, key, realm)
+  expected.body.detail = `The API key has none of the scopes ${scopes.map((scope) => `"${scope}"`).join(', ')}, and this request needs one of them.`
+  return expected
+}
+
+/** 403 for a valid key used from an address its allow-list (or its owner's) leaves out. */
+export function ipNotAllowed(key: string, realm = 'api'): Expected {
+  return {
+    status: 403,
+    // RFC 6750 has no error code for it: the challenge carries the realm only.
+    challenge: `Bearer realm="${realm}"`,
+    body: { type: 'about:blank', title: 'Forbidden', status: 403, code: 'ip_not_allowed', detail: DETAIL.ip_not_allowed, key },
   }
 }
 

@@ -36,8 +36,10 @@ export interface ConformanceAdapter {
    * - `GET /health`: no authentication, 200 `{"ok":true}`;
    * - `GET /v1/me`: the adapter's middleware with `options`, 200 `{"id":<key id or null>}`;
    * - `POST /v1/messages`: the middleware with `options` and `requireScopes('messages:send')`, 200 `{"sent":true}`;
-   * - `POST /v1/workflows`: the middleware with `options` and `requireScopes('workflows:run', 'messages:send')`, 200 `{"run":true}`.
-   * Handlers push `me` / `messages` / `workflows` / `health` to `probe.handled`. Rejects (TypeError)
+   * - `POST /v1/workflows`: the middleware with `options` and `requireScopes('workflows:run', 'messages:send')`, 200 `{"run":true}`;
+   * - `POST /v1/contacts`: the middleware with `options` and `requireScopes({ anyOf: ['contacts:read', 'contacts:write'] })`,
+   *   200 `{"listed":true}`.
+   * Handlers push `me` / `messages` / `workflows` / `contacts` / `health` to `probe.handled`. Rejects (TypeError)
    * when the middleware refuses `options`. `proxy` sets the framework's proxy trust (default `none`).
    * App-level extras (Express's `x-powered-by`) are turned off.
    */

@@ -36,6 +36,9 @@ export interface VerificationContext {
   get(headers?: [string, string][], port?: number): Promise<RawResponse>
 }
 
+/** The roles of the suite's instance. */
+export const ROLES = { reader: ['contacts:read'], sender: ['messages:send'] }
+
 export const bearer = (key: string): [string, string][] => [['Authorization', `Bearer ${key}`]]
 
 /** The context, filled in `beforeAll` (keys, the default app) and torn down in `afterAll`. */
@@ -53,6 +56,7 @@ export function verificationContext(adapter: ConformanceAdapter): VerificationCo
       pepper: PEPPER,
       now: () => ctx.clock,
       hooks: { onEvent: (event) => events.push(event) },
+      roles: ROLES,
     }),
     events,
     probe: { handled: [], log: (line) => logs.push(line) },

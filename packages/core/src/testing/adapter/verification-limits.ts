@@ -38,15 +38,15 @@ export function limitTests(ctx: VerificationContext): void {
     // On success the reset is measured on the wall ctx.clock (this suite's ctx.keyward runs on a fake one).
     expect([first.status, headerObject(first)['ratelimit-policy'], headerObject(first)['ratelimit']]).toEqual([
       200,
-      '"key";q=2;w=60',
-      expect.stringMatching(/^"key";r=1;t=\d+$/),
+      '"default";q=2;w=60',
+      expect.stringMatching(/^"default";r=1;t=\d+$/),
     ])
     expect((await ctx.get(bearer(key))).status).toBe(200)
     const retry = String(Math.ceil((60_000 - (ctx.clock % 60_000)) / 1000))
     expectExactly(await ctx.get(bearer(key)), {
       status: 429,
       challenge: 'Bearer realm="api"',
-      headers: { 'retry-after': retry, 'ratelimit-policy': '"key";q=2;w=60', ratelimit: `"key";r=0;t=${retry}` },
+      headers: { 'retry-after': retry, 'ratelimit-policy': '"default";q=2;w=60', ratelimit: `"default";r=0;t=${retry}` },
       body: {
         type: 'about:blank',
         title: 'Too Many Requests',

@@ -1,4 +1,4 @@
-/** Verification, part 3: the adapter's options, a header fuzz, and no secret in any output. */
+/** Verification, part 4: the adapter's options, a header fuzz, and no secret in any output. */
 import fc from 'fast-check'
 import type { HttpAuthOptions } from '@keyward/core/http'
 import type { Keyward } from '@keyward/core'
