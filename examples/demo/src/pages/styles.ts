@@ -174,7 +174,7 @@ fieldset.field { border: 0; padding: 0; margin: 0 0 16px; }
   table.keys td code { overflow-wrap: anywhere; }
   table.keys .limits { white-space: normal; }
   table.keys .actions-cell { padding-top: 10px; }
-  table.keys .actions { justify-content: flex-start; flex-wrap: wrap; }
+  table.keys .actions { justify-content: flex-start; flex-wrap: wrap; width: auto; margin-left: 0; }
   table.keys .actions .btn { min-height: 36px; }
 }
 .after-table { margin-top: 16px; }
