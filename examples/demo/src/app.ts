@@ -16,9 +16,13 @@ import { layout, type Section } from './pages/layout.js'
 import { ROLE_NAMES } from './roles.js'
 import { SCOPES, type DemoScope } from './scopes.js'
 
-/** The page scripts, inlined with a CSP nonce (no build step): the key list, then each key's usage and activity. */
-const KEYS_SCRIPT = ['keys.js', 'key-details.js', 'access-rules.js', 'team.js']
-  .map((name) => new URL(`./client/${name}`, import.meta.url))
+/** The page scripts, inlined with a CSP nonce (no build step): the key list, each key's usage and activity, its access rules, the team panel. */
+const KEYS_SCRIPT = [
+  new URL('./client/keys.js', import.meta.url),
+  new URL('./client/key-details.js', import.meta.url),
+  new URL('./client/access-rules.js', import.meta.url),
+  new URL('./client/team.js', import.meta.url),
+]
   .map((file) => readFileSync(file, 'utf8'))
   .join('\n')
 

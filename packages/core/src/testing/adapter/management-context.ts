@@ -27,7 +27,7 @@ class FlakyStore extends MemoryKeyStore {
 export const ORIGIN = 'https://app.acme.test'
 export const MANAGEMENT_PEPPER = 'a-management-suite-pepper-of-32-bytes!!'
 /** The roles of the suite's instance. */
-export const ROLES = { reader: ['contacts:read'], sender: ['messages:send'], admin: ['*'] }
+const ROLES = { reader: ['contacts:read'], sender: ['messages:send'], admin: ['*'] }
 
 export interface Call {
   status: number
