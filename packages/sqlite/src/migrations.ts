@@ -106,7 +106,7 @@ CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DES
   },
   {
     version: 6,
-    name: 'access rules: named limits, not-before, roles, allowed addresses; owners',
+    name: 'access rules: named limits, not-before, roles, allowed addresses, owners',
     // The update trigger gains the new columns; owners notify `owner:<id>` through the same change
     // log, but not when only their credit balance moved (as keys). Counters carry `keep_until`.
     sql: (t) => `${sqliteRulesSchema(t).join(';\n')};
