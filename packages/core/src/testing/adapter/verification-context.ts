@@ -37,7 +37,7 @@ export interface VerificationContext {
 }
 
 /** The roles of the suite's instance. */
-export const ROLES = { reader: ['contacts:read'], sender: ['messages:send'] }
+const ROLES = { reader: ['contacts:read'], sender: ['messages:send'] }
 
 export const bearer = (key: string): [string, string][] => [['Authorization', `Bearer ${key}`]]
 
