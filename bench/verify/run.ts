@@ -7,6 +7,9 @@
  * digest); "warm, no key memo" is `cache: { rememberVerifiedKeys: false }`, digesting every time.
  * Rounds are interleaved (floor, keyward, floor, …) and the medians reported, because this
  * machine is noisy. Usage: pnpm bench [-- --rounds 9 --ms 400]
+ *
+ * The access-rules table (issue 16) compares, in the same run, keys with rules on against keys
+ * without (both verified with a client address as `source`, pepper, warm cache, usage on).
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -74,7 +77,47 @@ async function opsPerSecond(run: (key: string) => unknown, keys: string[], async
 
 type CacheMode = 'warm' | 'warm, no key memo' | 'off'
 
-async function setup(pepper: boolean, mode: CacheMode, usage: boolean) {
+/** Access rules on every bench key (issue 16). */
+type Rules =
+  | 'none'
+  | 'allow-list, 1 entry'
+  | 'allow-list, 1,000 CIDRs'
+  | 'roles + owner scopes and allow-list'
+  | 'owner limit + 2 named limits'
+const SOURCE = '203.0.113.7'
+
+/** 1,000 random IPv4 /24 and IPv6 /48 ranges (CSPRNG bytes), plus one that holds SOURCE. */
+function thousandRanges(): string[] {
+  const bytes = crypto.getRandomValues(new Uint8Array(999 * 6))
+  const ranges = Array.from({ length: 999 }, (_, i) => {
+    const b = bytes.subarray(i * 6, i * 6 + 6)
+    return i % 2 ? `${b[0]! % 200}.${b[1]}.${b[2]}.0/24` : `2001:${b[3]!.toString(16)}${b[4]!.toString(16)}:${b[5]!.toString(16)}::/48`
+  })
+  return [...ranges, '203.0.113.0/24']
+}
+
+function ruleInput(rules: Rules, ranges: string[]) {
+  switch (rules) {
+    case 'none':
+      return {}
+    case 'allow-list, 1 entry':
+      return { allowedIps: ['203.0.113.0/24'] }
+    case 'allow-list, 1,000 CIDRs':
+      return { allowedIps: ranges }
+    case 'roles + owner scopes and allow-list':
+      return { ownerId: 'team-1', roles: ['reader'], scopes: ['messages:send'] }
+    case 'owner limit + 2 named limits':
+      return {
+        ownerId: 'team-2',
+        rateLimits: [
+          { name: 'requests', limit: 1e9, windowMs: 60_000 },
+          { name: 'tokens', limit: 1e12, windowMs: 60_000, algorithm: 'sliding' as const },
+        ],
+      }
+  }
+}
+
+async function setup(pepper: boolean, mode: CacheMode, usage: boolean, rules: Rules = 'none') {
   const store = new MemoryKeyStore()
   const cache = mode === 'off' ? false : mode === 'warm' ? {} : { rememberVerifiedKeys: false }
   const keyward = createKeyward({
@@ -83,15 +126,19 @@ async function setup(pepper: boolean, mode: CacheMode, usage: boolean) {
     pepper: pepper ? PEPPER : false,
     cache,
     throttle: false,
+    roles: { reader: ['contacts:read', 'contacts:sync'] },
     ...(!usage && { usage: false as const }),
   })
+  await keyward.owners.set('team-1', { scopes: ['contacts:*', 'messages:*'], allowedIps: ['203.0.113.0/24', '2001:db8::/32'] })
+  await keyward.owners.set('team-2', { rateLimits: [{ name: 'default', limit: 1e9, windowMs: 60_000 }] })
+  const ranges = thousandRanges()
   const keys: { key: string; digest: Uint8Array }[] = []
   for (let i = 0; i < KEYS; i++) {
-    const { key, info } = await keyward.create({ name: `bench ${i}` })
+    const { key, info } = await keyward.create({ name: `bench ${i}`, ...ruleInput(rules, ranges) })
     const record = await store.findById(info.id)
     keys.push({ key, digest: Uint8Array.from(Buffer.from(record!.digest, 'hex')) })
   }
-  for (const { key } of keys) if (!(await keyward.verify(key)).ok) throw new Error('bench key did not verify')
+  for (const { key } of keys) if (!(await keyward.verify(key, { source: SOURCE })).ok) throw new Error('bench key did not verify')
   return { keyward, keys, floor: makeFloor(keys, pepper) }
 }
 
@@ -138,10 +185,36 @@ for (const { pepper, mode, usage } of CONFIGS) {
     )
   }
 }
+const ruleRows: string[] = []
+const RULES: Rules[] = [
+  'none',
+  'allow-list, 1 entry',
+  'allow-list, 1,000 CIDRs',
+  'roles + owner scopes and allow-list',
+  'owner limit + 2 named limits',
+]
+const perVerify = new Map<Rules, number>()
+for (const rules of RULES) {
+  const { keyward, keys } = await setup(true, 'warm', true, rules)
+  const plain = keys.map((k) => k.key)
+  const rates: number[] = []
+  for (let round = 0; round < ROUNDS; round++) rates.push(await opsPerSecond((key) => keyward.verify(key, { source: SOURCE }), plain, true))
+  await keyward.close()
+  const rate = median(rates)
+  perVerify.set(rules, 1e6 / rate)
+  const extra = 1e6 / rate - perVerify.get('none')!
+  ruleRows.push(
+    `| ${rules} | ${Math.round(rate).toLocaleString('en')} | ${(1e6 / rate).toFixed(2)} µs | ${rules === 'none' ? '—' : `${extra >= 0 ? '+' : ''}${(extra * 1000).toFixed(0)} ns`} |`,
+  )
+}
 const create = await measureCreate()
 
 console.log(`verify(): ${ROUNDS} interleaved rounds of ${ROUND_MS} ms, ${KEYS} keys, medians (Node ${process.version})\n`)
 console.log('| digest | cache | usage | floor ops/s | keyward.verify ops/s | ratio (median of paired rounds) | per verify |')
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |')
 for (const row of rows) console.log(row)
+console.log('\nAccess rules (HMAC-SHA256, warm cache, usage on, every verify with a source address):\n')
+console.log('| rules on every key | keyward.verify ops/s | per verify | vs none |')
+console.log('| --- | ---: | ---: | ---: |')
+for (const row of ruleRows) console.log(row)
 console.log(`\ncreate(): ${Math.round(create).toLocaleString('en')} keys/s (MemoryKeyStore, HMAC-SHA256, median of ${ROUNDS})`)

@@ -248,3 +248,38 @@ describe('named limits and costs', () => {
     await expect(keyward.owners.set('team-1', { maxKeys: 1 })).rejects.toBeInstanceOf(InvalidInputError)
   })
 })
+
+describe('store round trips on the verify path', () => {
+  /** A MemoryKeyStore that counts calls per method. */
+  function countingStore() {
+    const memory = new MemoryKeyStore()
+    const calls: Record<string, number> = {}
+    const store = new Proxy(memory, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver)
+        if (typeof value !== 'function') return value
+        return (...args: unknown[]) => {
+          calls[String(name)] = (calls[String(name)] ?? 0) + 1
+          return (value as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      },
+    })
+    return { store: store as KeyStore, calls }
+  }
+
+  it('adds one atomic charge per verify only when an owner has limits or credits, and none for rules checked in memory', async () => {
+    const { store, calls } = countingStore()
+    const { keyward } = setup({ store, roles: { reader: ['contacts:read'] } })
+    await keyward.owners.set('quiet', { scopes: ['contacts:*'], allowedIps: ['10.0.0.0/8'], maxKeys: 10 })
+    await keyward.owners.set('limited', { rateLimits: [{ name: 'default', limit: 1000, windowMs: 60_000 }], credits: { remaining: 1000 } })
+    const quiet = await keyward.create({ name: 'q', ownerId: 'quiet', roles: ['reader'], allowedIps: ['10.1.0.0/16'], notBefore: T0 - 1 })
+    const limited = await keyward.create({ name: 'l', ownerId: 'limited', credits: { remaining: 1000 } })
+    for (const k of [quiet, limited]) await keyward.verify(k.key, { source: '10.1.2.3' }) // warm the caches
+    for (const name of Object.keys(calls)) delete calls[name]
+    for (let i = 0; i < 10; i++) expect((await keyward.verify(quiet.key, { source: '10.1.2.3', scopes: ['contacts:read'] })).ok).toBe(true)
+    expect(calls).toEqual({})
+    for (let i = 0; i < 10; i++) expect((await keyward.verify(limited.key, { source: '10.1.2.3' })).ok).toBe(true)
+    // Key credits, the owner's limit and the owner's credits: one charge() each time, nothing else.
+    expect(calls).toEqual({ charge: 10 })
+  })
+})
