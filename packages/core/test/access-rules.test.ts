@@ -283,3 +283,17 @@ describe('store round trips on the verify path', () => {
     expect(calls).toEqual({ charge: 10 })
   })
 })
+
+describe('rotation and named limits', () => {
+  it('does not multiply a named limit by rotating: the successor carries the window, the old key spends from it', async () => {
+    const { keyward } = setup()
+    const hour = 3_600_000
+    const old = await keyward.create({ name: 'llm', rateLimits: [{ name: 'tokens', limit: 1_000, windowMs: hour }] })
+    expect((await keyward.verify(old.key, { cost: { tokens: 800 } })).ok).toBe(true)
+    const next = await keyward.rotate(old.info.id, { gracePeriodMs: 60_000 })
+    expect(next.info.rateLimits).toEqual([{ name: 'tokens', limit: 1_000, windowMs: hour }])
+    expect(await keyward.verify(next.key, { cost: { tokens: 300 } })).toMatchObject({ code: 'rate_limited' })
+    expect((await keyward.verify(old.key, { cost: { tokens: 150 } })).ok).toBe(true)
+    expect(await keyward.verify(next.key, { cost: { tokens: 100 } })).toMatchObject({ code: 'rate_limited', rateLimit: { remaining: 50 } })
+  })
+})
