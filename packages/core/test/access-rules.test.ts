@@ -185,7 +185,7 @@ describe('owners', () => {
     expect(await keyward.owners.get('team-2')).toBeNull()
   })
 
-  it('reaches another instance at once through the store’s change channel', async () => {
+  it("reaches another instance at once through the store's change channel", async () => {
     const { keyward, store } = setup()
     const other = createKeyward({ prefix: 'acme_test', store, pepper: false, throttle: false, lastUsed: false })
     const { key } = await keyward.create({ name: 'a', ownerId: 'team-1' })
