@@ -62,7 +62,7 @@ describe('rate limits', () => {
     const keyward = make({ store })
     const { key } = await keyward.create({ name: 'CRM', rateLimit: { limit: 100, windowMs: 1000 } })
     await keyward.verify(key)
-    store.incrementCounter = async () => {
+    store.charge = store.incrementCounter = async () => {
       throw new Error('ECONNRESET')
     }
     expect(await keyward.verify(key)).toMatchObject({ ok: false, code: 'store_unavailable' })
