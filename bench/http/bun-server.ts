@@ -5,9 +5,9 @@
  * answers JSON, `noop` wraps it in a pass-through, `keyward` in `withApiKey` from
  * `@keyward/core/http`, `alternative` in a hand-written `Map` lookup of the bearer token.
  */
-import { createKeyward, MemoryKeyStore } from '@keyward/core'
 import { withApiKey } from '@keyward/core/http'
 import type { Variant } from '../lib/apps.js'
+import { benchKeyward } from '../lib/bench-keyward.js'
 import { answerRequests } from '../lib/children.js'
 
 type Handler = (request: Request, server: unknown) => Response | Promise<Response>
@@ -16,14 +16,8 @@ declare const Bun: {
 }
 
 const variant = process.argv[2] as Variant
-// Usage counting is on by default; `pnpm bench:http -- --usage off` measures without it.
-const keyward = createKeyward({
-  prefix: 'acme_live',
-  store: new MemoryKeyStore(),
-  pepper: 'bench-pepper-0123456789-0123456789-abcdef',
-  ...(process.env.KEYWARD_BENCH_USAGE === 'off' && { usage: false as const }),
-})
-const { key } = await keyward.create({ name: 'bench' })
+// Usage counting is on by default (`--usage off`); `--rules on` gives the key every access rule.
+const { keyward, key } = await benchKeyward()
 const users = new Map([[key, { id: 'user-0' }]])
 const BODY = { hello: 'world' }
 let handled = 0

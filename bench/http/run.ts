@@ -4,7 +4,7 @@
  * common alternative, each server in its own process, driven by autocannon over loopback in
  * interleaved rounds; then each middleware alone and Keyward's cost as the store grows.
  *
- * Usage: pnpm bench:http [-- --frameworks express,koa,fastify,hono,bun --rounds 8 --duration 2 --connections 16 --usage off
+ * Usage: pnpm bench:http [-- --frameworks express,koa,fastify,hono,bun --rounds 8 --duration 2 --connections 16 --usage off --rules on
  *   --micro-ms 150 --max-keys 1000000 --skip-micro]
  * Prints a Markdown report (paste it into BENCHMARKS.md, "## HTTP adapters").
  */
@@ -26,6 +26,8 @@ const MICRO_MS = Number(args.get('micro-ms') ?? 150)
 const MAX_KEYS = Number(args.get('max-keys') ?? 1_000_000)
 // Servers read it at start: `--usage off` turns usage counting off in every bench server.
 if (args.get('usage') === 'off') process.env.KEYWARD_BENCH_USAGE = 'off'
+// `--rules on`: the bench key carries every access rule (bench/lib/bench-keyward.ts).
+if (args.get('rules') === 'on') process.env.KEYWARD_BENCH_RULES = 'on'
 const FRAMEWORKS: HttpFramework[] = listArg(args, 'frameworks', HTTP_FRAMEWORKS, HTTP_FRAMEWORKS)
 const SKIP_MICRO = args.has('skip-micro')
 const VARIANTS: Variant[] = ['bare', 'noop', 'keyward', 'alternative']

@@ -3,21 +3,15 @@
  * will send (every variant accepts that same string), reports port and key over IPC, and on request
  * its CPU time (process.cpuUsage) and how many requests reached the handler.
  */
-import { createKeyward, MemoryKeyStore } from '@keyward/core'
 import { buildApp, type Framework, type Variant } from '../lib/apps.js'
+import { benchKeyward } from '../lib/bench-keyward.js'
 import { answerRequests } from '../lib/children.js'
 
 const [framework, variant] = process.argv.slice(2) as [Framework, Variant]
 // Bun's server is its own script, under the Bun binary.
 if ((framework as string) === 'bun') throw new Error('server.ts serves the Node frameworks; Bun runs bun-server.ts')
-// Usage counting is on by default; `pnpm bench:http -- --usage off` measures without it.
-const keyward = createKeyward({
-  prefix: 'acme_live',
-  store: new MemoryKeyStore(),
-  pepper: 'bench-pepper-0123456789-0123456789-abcdef',
-  ...(process.env.KEYWARD_BENCH_USAGE === 'off' && { usage: false as const }),
-})
-const { key } = await keyward.create({ name: 'bench' })
+// Usage counting is on by default (`--usage off`); `--rules on` gives the key every access rule.
+const { keyward, key } = await benchKeyward()
 const app = await buildApp(framework, variant, keyward, [key])
 const port = await app.listen()
 answerRequests((message) => {
