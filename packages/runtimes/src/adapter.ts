@@ -78,7 +78,9 @@ export function runtimeAdapter(runtime: RuntimeName): RuntimeAdapter {
       let ok: unknown
       if (typeof message.keyward === 'number') {
         const keyward = keywardsById.get(message.keyward) as unknown as Record<string, (...args: unknown[]) => unknown>
-        ok = await keyward[message.method as string]!(...(message.args as unknown[]))
+        const [head, tail] = (message.method as string).split('.') as [string, string | undefined]
+        const target = tail === undefined ? keyward : (keyward[head] as unknown as Record<string, (...args: unknown[]) => unknown>)
+        ok = await target[tail ?? head]!(...(message.args as unknown[]))
       } else if (typeof message.fn === 'number') ok = await functions.get(message.fn)!(...(message.args as unknown[]))
       else if (typeof message.log === 'string') console[message.log as 'warn'](message.line)
       else if (typeof message.probe === 'number') probes.get(message.probe)!.handled.push(message.route as string)

@@ -1,7 +1,7 @@
 /**
  * JSON with what the conformance bridge carries besides plain data: dates, functions (left where
  * they live and called back by id), Web requests (as their method and URL), errors (message, code,
- * field). Shared by the test process and the runtime server, so both encode alike.
+ * field, maxKeys). Shared by the test process and the runtime server, so both encode alike.
  */
 
 /** A tagged value on the wire. */
@@ -9,7 +9,7 @@ type Tagged =
   | { $date: number }
   | { $fn: number }
   | { $request: { method: string; url: string } }
-  | { $error: { name: string; message: string; code?: string; field?: string } }
+  | { $error: { name: string; message: string; code?: string; field?: string; maxKeys?: number } }
   | { $undefined: true }
 
 export interface Codec {
@@ -38,13 +38,14 @@ export function codec(register: (fn: AnyFunction) => number, callback: (id: numb
           if (typeof Request !== 'undefined' && raw instanceof Request)
             return { $request: { method: raw.method, url: raw.url } } satisfies Tagged
           if (raw instanceof Error) {
-            const { code, field } = raw as { code?: unknown; field?: unknown }
+            const { code, field, maxKeys } = raw as { code?: unknown; field?: unknown; maxKeys?: unknown }
             return {
               $error: {
                 name: raw.name,
                 message: raw.message,
                 ...(typeof code === 'string' && { code }),
                 ...(typeof field === 'string' && { field }),
+                ...(typeof maxKeys === 'number' && { maxKeys }),
               },
             } satisfies Tagged
           }

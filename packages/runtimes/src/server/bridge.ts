@@ -90,6 +90,12 @@ export function bridge(rpc: Rpc): (request: Request, ...rest: unknown[]) => Prom
           const value = shape[name as 'pattern' | 'redact' | 'looksLikeKey']
           return typeof value === 'function' ? value.bind(shape) : value
         }
+        // `owners` is an object of methods: `owners.get` and `owners.set` cross as dotted names.
+        if (name === 'owners')
+          return {
+            get: (...args: unknown[]) => call({ keyward: id, method: 'owners.get', args }),
+            set: (...args: unknown[]) => call({ keyward: id, method: 'owners.set', args }),
+          }
         return (...args: unknown[]) => call({ keyward: id, method: name, args })
       },
     })
