@@ -4,13 +4,9 @@
  * PATCH /api/keys/:id, and the rules shown in the key's details dialog. Uses keys.js's calls.
  */
 ;(() => {
-  /** @param {string} id */
-  const byId = (id) => {
-    const node = document.getElementById(id)
-    if (node === null) throw new Error(`#${id} is missing`)
-    return node
-  }
   const page = /** @type {any} */ (window).demoKeys
+  /** @type {(id: string) => HTMLElement} */
+  const byId = page.byId
   const dialog = /** @type {HTMLDialogElement} */ (byId('access-dialog'))
   const form = /** @type {HTMLFormElement} */ (byId('access-form'))
   const ips = /** @type {HTMLTextAreaElement} */ (byId('access-ips'))

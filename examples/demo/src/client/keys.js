@@ -607,5 +607,5 @@
   })
 
   // For the page's other scripts (access rules, team limits): the same calls, banners and refresh.
-  Object.assign(window, { demoKeys: { api, refreshOrReport, showBanner } })
+  Object.assign(window, { demoKeys: { byId, api, refreshOrReport, showBanner } })
 })()

@@ -4,13 +4,9 @@
  * from the list, and (for whoever may change them) a dialog that saves them with PUT /api/keys/owner.
  */
 ;(() => {
-  /** @param {string} id */
-  const byId = (id) => {
-    const node = document.getElementById(id)
-    if (node === null) throw new Error(`#${id} is missing`)
-    return node
-  }
   const page = /** @type {any} */ (window).demoKeys
+  /** @type {(id: string) => HTMLElement} */
+  const byId = page.byId
   const region = byId('keys-region')
   const editButton = /** @type {HTMLButtonElement} */ (byId('team-edit'))
   const dialog = /** @type {HTMLDialogElement} */ (byId('team-dialog'))

@@ -6,6 +6,7 @@
 import type { ApiKeyInfo } from '@keyward/core'
 import { ROLE_LABELS, ROLE_NAMES, ROLES } from '../roles.js'
 import { formatDate, formatFullDate } from './format.js'
+import { dialogFooter } from './dialog.js'
 import { html, type Html } from './html.js'
 
 /** The rules as the dialog and the details dialog read them (`data-access` on the row). */
@@ -60,11 +61,7 @@ export function accessDialog(): Html {
       <input type="datetime-local" id="access-start" name="notBefore" aria-describedby="access-start-error">
       <p class="error" id="access-start-error" aria-live="polite"></p>
     </div>
-    <p class="error" id="access-error" role="alert"></p>
-    <div class="dialog-actions">
-      <button type="button" class="btn" data-close>Cancel</button>
-      <button type="submit" class="btn btn-primary">Save Access Rules</button>
-    </div>
+    ${dialogFooter('access', 'Save Access Rules', 'btn-primary')}
   </form>
 </dialog>`
 }

@@ -8,6 +8,7 @@ import { formatAgo, formatDate, formatFullDate, formatIn } from './format.js'
 import { html, type Html } from './html.js'
 import { icons } from './icons.js'
 import { accessButton, accessData, accessDialog, accessNote } from './access-rules.js'
+import { dialogFooter } from './dialog.js'
 import { detailsButton, detailsDialog } from './key-details.js'
 import { teamDialog, teamPanel } from './team.js'
 
@@ -210,15 +211,6 @@ function keyFields(prefix: 'create' | 'edit'): Html {
       <label for="${id('metadata')}">Metadata <span class="muted">(optional JSON object)</span></label>
       <textarea id="${id('metadata')}" name="metadata" rows="2" spellcheck="false" placeholder='{ "integration": "hubspot" }' aria-describedby="${id('metadata-error')}"></textarea>
       <p class="error" id="${id('metadata-error')}" aria-live="polite"></p>
-    </div>`
-}
-
-/** A dialog's error slot and its buttons: Cancel, anything `extra`, then the submit button. */
-function dialogFooter(prefix: string, submit: string, submitClass: string, extra: Html | '' = ''): Html {
-  return html`<p class="error" id="${prefix}-error" role="alert"></p>
-    <div class="dialog-actions">
-      <button type="button" class="btn" data-close>Cancel</button>
-      ${extra}<button type="submit" class="btn ${submitClass}">${submit}</button>
     </div>`
 }
 

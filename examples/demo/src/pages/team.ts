@@ -3,6 +3,7 @@
  * (`GET /api/keys/owner`), and a dialog to change them (`PUT /api/keys/owner`), which the demo's
  * user may do as the operator. `client/team.js` fills and saves them.
  */
+import { dialogFooter } from './dialog.js'
 import { html, type Html } from './html.js'
 
 /** The panel, filled by the script. */
@@ -38,11 +39,7 @@ export function teamDialog(): Html {
         <p class="error" id="team-rate-error" aria-live="polite"></p>
       </div>
     </div>
-    <p class="error" id="team-error" role="alert"></p>
-    <div class="dialog-actions">
-      <button type="button" class="btn" data-close>Cancel</button>
-      <button type="submit" class="btn btn-primary">Save Team Limits</button>
-    </div>
+    ${dialogFooter('team', 'Save Team Limits', 'btn-primary')}
   </form>
 </dialog>`
 }
