@@ -24,9 +24,9 @@ export interface CacheEntry<S extends string> {
   /** Frozen public view returned by every successful verify; made on the first one. */
   info: ApiKeyInfo<S> | null
   /** The owner revision `info`'s effective scopes were made with (-1: no owner settings). */
-  infoOwnerRevision?: number
+  infoOwnerRevision: number
   /** The record's compiled allow-list, made on first use. */
-  allowList?: AllowList
+  allowList: AllowList | undefined
   /**
    * The key that last matched this record's digest (while cached), so a repeat verification is a
    * constant-time string compare instead of a digest. Never stored, logged or returned.
@@ -94,6 +94,9 @@ export class RecordCache<S extends string> {
       digester: current,
       acceptUntil: Number.NEGATIVE_INFINITY,
       info: null,
+      // Every entry has every field from the start: one object shape keeps the verify path monomorphic.
+      infoOwnerRevision: -1,
+      allowList: undefined,
       // Same length as a key, but '!' can never appear in one: no input ever equals it.
       verifiedKey: keyBytes('!'.repeat(options.keyLength)),
     }
@@ -128,6 +131,8 @@ export class RecordCache<S extends string> {
       digester: trust.digester,
       acceptUntil: record === null ? Number.NEGATIVE_INFINITY : trust.acceptUntil,
       info: null,
+      infoOwnerRevision: -1,
+      allowList: undefined,
       verifiedKey: record === null ? this.decoy.verifiedKey!.slice() : undefined,
     }
     if (epoch === this.#epoch)
