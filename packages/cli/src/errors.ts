@@ -50,6 +50,7 @@ function describeKeywardError(error: AnyKeywardError): { exitCode: number; messa
     case 'invalid_state':
     case 'conflict':
     case 'duplicate_id':
+    case 'limit_exceeded':
       return { exitCode: EXIT.rejected, message: error.message }
     default: {
       const unknown: never = error

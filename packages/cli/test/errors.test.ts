@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { SQLITE_SCHEMA_VERSION } from '@keyward/sqlite'
+import { createKeyward } from '@keyward/core'
+import { SQLITE_SCHEMA_VERSION, SqliteKeyStore } from '@keyward/sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../../scripts/services.mjs'
 import { keyward, mintKey, type Run } from './run.js'
@@ -105,5 +106,20 @@ describe('keyward CLI errors, by class', () => {
     const id = JSON.parse(keyward(['create', '--name', 'revoked', '--json'], { env }).stdout).info.id as string
     expect(keyward(['revoke', id], { env }).code).toBe(0)
     expect(keyward(['enable', id], { env })).toMatchObject({ code: 5, stderr: expect.stringMatching(/^keyward: .*revoked/) })
+  })
+
+  it("creating past an owner's maxKeys is refused: exit 5, naming the cap", async () => {
+    const file = join(dir, 'capped.db')
+    const env = { KEYWARD_STORE: `sqlite:${file}`, KEYWARD_PREFIX: 'acme_live', KEYWARD_PEPPER: PEPPER }
+    const store = new SqliteKeyStore(file)
+    const app = createKeyward({ prefix: 'acme_live', store, pepper: PEPPER })
+    await app.owners.set('team-1', { maxKeys: 1 })
+    await app.close()
+    await store.close()
+    expect(keyward(['create', '--name', 'first', '--owner', 'team-1'], { env }).code).toBe(0)
+    expect(keyward(['create', '--name', 'second', '--owner', 'team-1'], { env })).toMatchObject({
+      code: 5,
+      stderr: 'keyward: Owner "team-1" already has 1 live API keys, the most it may hold. Revoke one first.\n',
+    })
   })
 })
