@@ -61,6 +61,7 @@ export type AuditAction =
   | 'key.revoked'
   | 'key.deleted'
   | 'key.leaked'
+  | 'key.imported'
   | 'owner.updated'
 
 /** Who made a change: an id the application chose (a user, a service) and where the request came from. */

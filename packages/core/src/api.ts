@@ -10,6 +10,8 @@ import type { ApiKeyInfo, Credits, KeyStore, Metadata, RateLimit, ScopeGrant } f
 import type { ScopeRequirement } from './scopes.js'
 import type { VerifyResult } from './verify-result.js'
 import type { AccessRulesInput, AccessRulesOptions } from './rules/api.js'
+import type { LegacyOptions, MigrationStatus } from './legacy/api.js'
+import type { ImportKeyInput } from './legacy/importer.js'
 import type { VerifyCost } from './rules/charges.js'
 import type { OwnersApi } from './rules/owners.js'
 
@@ -107,7 +109,7 @@ type PepperChoice =
     }
 
 /** Options of {@link createKeyward}. */
-export type KeywardOptions = KeywardBaseOptions & AnalyticsOptions & AccessRulesOptions & PepperChoice
+export type KeywardOptions = KeywardBaseOptions & AnalyticsOptions & AccessRulesOptions & LegacyOptions & PepperChoice
 
 /** Input of `create`. */
 export interface CreateKeyInput<S extends string = string> extends AccessRulesInput {
@@ -239,6 +241,16 @@ export interface Keyward<S extends string = string> {
    * successors share one budget. The old key's expiry can then be brought forward, not extended.
    */
   rotate(id: string, options?: RotateOptions, mutation?: MutationOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }>
+  /**
+   * Store a key that exists in another system without re-issuing it: the key itself, or the digest
+   * that system stored (SHA-256 of the whole key in hex, base64 or base64url; prefixed-api-key's
+   * short token and long-token hash). It verifies at once, by the same path; a digest is re-made
+   * under the current pepper on the key's first successful use. Audited as `key.imported`.
+   * @example await keyward.import({ name: 'CRM sync', ownerId: 'acct_42', digest: { algorithm: 'sha256-base64url', value: row.key } })
+   */
+  import(input: ImportKeyInput<S>, options?: MutationOptions): Promise<{ info: ApiKeyInfo<S> }>
+  /** How many imported keys were upgraded, still verify by their old digest, or were not used since. */
+  migrationStatus(): Promise<MigrationStatus>
   /**
    * Record that a key was found in public (a secret scanner, a support ticket): an audit entry
    * `key.leaked` and, once per key, the `key.leaked` notification. Does not revoke: call `revoke`.

@@ -14,6 +14,7 @@ export type KeywardEventType =
   | 'key.deleted'
   | 'key.digest_upgraded'
   | 'key.leaked'
+  | 'key.imported'
   | 'key.expiring_soon'
   | 'key.unused'
   | 'key.credits_low'

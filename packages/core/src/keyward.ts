@@ -15,6 +15,11 @@ import { toStoreError } from './instance/store-errors.js'
 import { Analytics } from './instance/analytics.js'
 import type { AuditEntry, AuditLogOptions } from './instance/audit-trail.js'
 import { EventSink } from './instance/events.js'
+import { KeyFields } from './instance/key-fields.js'
+import type { MigrationStatus } from './legacy/api.js'
+import { type ImportKeyInput, type ImporterParts, importKey } from './legacy/importer.js'
+import { LegacyLookup } from './legacy/lookup.js'
+import { migrationStatus } from './legacy/status.js'
 import { Lifecycle } from './instance/lifecycle.js'
 import { RecordCache } from './instance/record-cache.js'
 import { RecordWriter } from './instance/record-writer.js'
@@ -29,6 +34,8 @@ import { DigesterSet } from './lib/peppers.js'
 import { Limits } from './limits.js'
 import { currentDefaultLogger, routeEvents, warnOnce } from './logging.js'
 import type { ApiKeyInfo, KeyStore } from './types.js'
+import type { RoleTable } from './scopes.js'
+import { toInfo } from './instance/view.js'
 import type { VerifyResult } from './verify-result.js'
 import type { MaintenanceReport } from './notify/maintenance.js'
 import type { KeyUsageTotal, TopKeysOptions, UsageOptions, UsageReport } from './usage/reader.js'
@@ -67,6 +74,8 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   readonly #store: KeyStore
   readonly #analytics: Analytics
   readonly #writer: RecordWriter
+  readonly #importer: ImporterParts
+  readonly #roles: RoleTable
   #closed = false
 
   constructor(options: KeywardOptions) {
@@ -100,7 +109,9 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     })
     const lastUsed = options.lastUsed ?? {}
     const lastUsedIntervalMs = lastUsed === false ? 0 : optionNumber('lastUsed.intervalMs', lastUsed.intervalMs, 60_000, 1)
-    const roles = configRoles(options.roles)
+    const roles = (this.#roles = configRoles(options.roles))
+    const legacy = options.legacy === undefined ? null : new LegacyLookup(options.legacy?.prefixes, format.idLength)
+    digesters.legacyEnabled = legacy !== null
     const owners = new OwnerCache(store, events, {
       enabled: cache !== false,
       max: cache === false ? 1 : optionNumber('cache.max', cache.max, 10_000, 1),
@@ -143,6 +154,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
       store,
       digesters,
       cache: records,
+      legacy,
       owners,
       roles,
       limits,
@@ -167,7 +179,9 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     })
     const audit = analytics.audit
     const notifier = analytics.notifier
-    this.#lifecycle = new Lifecycle<S>({ format, store, cache: records, owners, roles, writer, limits, events, audit, notifier, now })
+    const fields = new KeyFields({ limits, owners, roles })
+    this.#importer = { format, digesters, lookup: legacy, fields, store, writer, cache: records, audit, events, now }
+    this.#lifecycle = new Lifecycle<S>({ format, store, cache: records, fields, roles, writer, limits, events, audit, notifier, now })
     this.owners = ownersApi({ store, limits, audit, events, owners, now, assertOpen: () => writer.assertOpen() })
     this.#rotation = { format, store, writer, limits, events, audit, now }
   }
@@ -222,6 +236,16 @@ class KeywardInstance<S extends string> implements Keyward<S> {
 
   rotate(id: string, options?: RotateOptions, mutation?: MutationOptions): Promise<CreatedKey<S> & { previous: ApiKeyInfo<S> }> {
     return rotate<S>(this.#rotation, id, options, mutation)
+  }
+
+  async import(input: ImportKeyInput<S>, options?: MutationOptions): Promise<{ info: ApiKeyInfo<S> }> {
+    const record = await importKey(this.#importer, input as ImportKeyInput, options)
+    return { info: toInfo<S>(record, this.#importer.now(), this.#roles) }
+  }
+
+  migrationStatus(): Promise<MigrationStatus> {
+    this.#writer.assertOpen()
+    return migrationStatus(this.#store, this.#format.prefix)
   }
 
   reportLeak(id: string, details?: { url?: string }, options?: MutationOptions): Promise<void> {

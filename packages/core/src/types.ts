@@ -109,6 +109,14 @@ export interface ApiKeyRecord {
   roles: string[]
   /** Addresses and CIDR ranges the key may be used from; null for anywhere. */
   allowedIps: string[] | null
+  /** When `keyward.import` brought the key from another system; null for a key made here. */
+  importedAt: Date | null
+  /**
+   * For a key imported as a salted slow hash (bcrypt, scrypt, argon2id, PBKDF2): the other system's
+   * hash string, whose salt and cost re-make it (bound to the record by the peppered `digest`).
+   * Secret-equivalent like the digest: never shown. Null otherwise.
+   */
+  legacyHash: string | null
   /** Incremented by the store on every `update`; used for conditional updates. */
   revision: number
 }
@@ -131,6 +139,7 @@ export type ApiKeyPatch = Partial<
     | 'notBefore'
     | 'roles'
     | 'allowedIps'
+    | 'legacyHash'
     | 'digest'
     | 'algorithm'
     | 'pepperId'
@@ -175,6 +184,10 @@ export interface ApiKeyInfo<S extends string = string> {
   credits: Credits | null
   notBefore: Date | null
   allowedIps: string[] | null
+  /** When the key was imported from another system (`keyward.import`); null for a key made here. */
+  importedAt: Date | null
+  /** Whether the key still verifies by the digest another system made (until its first use here). */
+  legacyDigest: boolean
 }
 
 /** A query for {@link KeyStore.list}. */

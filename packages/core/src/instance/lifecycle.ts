@@ -7,24 +7,12 @@ import type { KeyFormat } from '../format.js'
 import { decodeDigest, DIGEST_LENGTH, digestsEqual } from '../lib/digest.js'
 import { toStoreError } from './store-errors.js'
 import type { Limits } from '../limits.js'
-import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, Credits, KeyStore, RateLimit, StoreListPage } from '../types.js'
-import {
-  validateCredits,
-  validateExpiresAt,
-  validateMetadata,
-  validateName,
-  validateOptionsBag,
-  validateOwnerId,
-  validateRateLimit,
-  validateScopes,
-} from '../validate.js'
+import type { ApiKeyInfo, ApiKeyPatch, ApiKeyRecord, KeyStore, StoreListPage } from '../types.js'
+import { validateOptionsBag, validateOwnerId } from '../validate.js'
 import type { Notifier } from '../notify/notifier.js'
-import { validateAllowList } from '../ip/index.js'
-import type { InsertCap } from '../rules-types.js'
-import type { OwnerCache } from '../rules/owner-cache.js'
-import { validateNotBefore, validateRateLimits, validateRoles } from '../rules/validate.js'
 import type { RoleTable } from '../scopes.js'
 import type { AuditTrail } from './audit-trail.js'
+import type { KeyFields } from './key-fields.js'
 import type { EventSink } from './events.js'
 import type { RecordCache } from './record-cache.js'
 import type { RecordWriter } from './record-writer.js'
@@ -34,7 +22,7 @@ export interface LifecycleParts<S extends string> {
   format: KeyFormat
   store: KeyStore
   cache: RecordCache<S>
-  owners: OwnerCache
+  fields: KeyFields
   roles: RoleTable
   writer: RecordWriter
   limits: Limits
@@ -63,24 +51,9 @@ export class Lifecycle<S extends string> {
     const fields = validateOptionsBag(input, 'input', CREATE_FIELDS)
     const actor = validateMutationOptions(options)
     const now = this.#p.now()
-    const base = {
-      name: validateName(fields.name),
-      ownerId: validateOwnerId(fields.ownerId),
-      scopes: validateScopes(fields.scopes),
-      metadata: validateMetadata(fields.metadata),
-      expiresAt: validateExpiresAt(fields.expiresAt, now),
-      rateLimit: this.#supportedRateLimit(fields.rateLimit),
-      credits: this.#supportedCredits(fields.credits, now),
-      rateLimits: null,
-      notBefore: null,
-      roles: [],
-      allowedIps: null,
-      ...this.#rules(fields),
-    }
-    if (base.rateLimits?.some((limit) => limit.name === 'default') && base.rateLimit !== null)
-      throw new InvalidInputError('rateLimits', 'names "default", the limit rateLimit sets: give one or the other')
+    const base = this.#p.fields.forNew(fields, now)
     const audit = (record: ApiKeyRecord) => this.#auditEntry('key.created', now, record, actor, definedFields(fields))
-    const cap = await this.#capFor(base.ownerId, now)
+    const cap = await this.#p.fields.capFor(base.ownerId, now)
     const { key, record } = await this.#p.writer.insertNew(base, now, null, undefined, audit, cap)
     this.#emit('key.created', record, actor)
     return { key, info: this.#view(record, now) }
@@ -139,14 +112,7 @@ export class Lifecycle<S extends string> {
     const fields = validateOptionsBag(input, 'input', UPDATE_FIELDS)
     const actor = validateMutationOptions(options)
     const now = this.#p.now()
-    const patch: ApiKeyPatch = {}
-    if (fields.name !== undefined) patch.name = validateName(fields.name)
-    if (fields.scopes !== undefined) patch.scopes = validateScopes(fields.scopes)
-    if (fields.metadata !== undefined) patch.metadata = validateMetadata(fields.metadata)
-    if (fields.expiresAt !== undefined) patch.expiresAt = validateExpiresAt(fields.expiresAt, now)
-    if (fields.rateLimit !== undefined) patch.rateLimit = this.#supportedRateLimit(fields.rateLimit)
-    if (fields.credits !== undefined) patch.credits = this.#supportedCredits(fields.credits, now)
-    Object.assign(patch, this.#rules(fields))
+    const patch = this.#p.fields.forPatch(fields, now)
     const record = await this.#p.writer.change(
       id,
       'update',
@@ -245,42 +211,6 @@ export class Lifecycle<S extends string> {
   /** The public view, with effective scopes from the configured roles. */
   #view(record: ApiKeyRecord, now: number): ApiKeyInfo<S> {
     return toInfo<S>(record, now, this.#p.roles)
-  }
-
-  /** The access-rule fields given in `fields`, checked (for update: only those given). */
-  #rules(fields: Record<string, unknown>): Pick<ApiKeyPatch, 'rateLimits' | 'notBefore' | 'roles' | 'allowedIps'> {
-    const rules: Pick<ApiKeyPatch, 'rateLimits' | 'notBefore' | 'roles' | 'allowedIps'> = {}
-    if (fields.rateLimits !== undefined) {
-      rules.rateLimits = validateRateLimits(fields.rateLimits)
-      if (rules.rateLimits !== null && !this.#p.limits.canCharge)
-        throw new InvalidInputError('rateLimits', 'this store cannot keep named limits (it has no charge)')
-    }
-    if (fields.notBefore !== undefined) rules.notBefore = validateNotBefore(fields.notBefore)
-    if (fields.roles !== undefined) rules.roles = validateRoles(fields.roles, this.#p.roles)
-    if (fields.allowedIps !== undefined)
-      rules.allowedIps = fields.allowedIps === null ? null : validateAllowList(fields.allowedIps, 'allowedIps')
-    return rules
-  }
-
-  /** The live-key cap of the new key's owner, read fresh from the store (undefined for none). */
-  async #capFor(ownerId: string | null, now: number): Promise<InsertCap | undefined> {
-    if (ownerId === null || !this.#p.owners.enabled) return undefined
-    const owner = await this.#p.owners.read(ownerId, 'create')
-    return owner?.maxKeys == null ? undefined : { maxKeys: owner.maxKeys, now }
-  }
-
-  #supportedRateLimit(input: unknown): RateLimit | null {
-    const rateLimit = validateRateLimit(input)
-    if (rateLimit !== null && !this.#p.limits.canRateLimit)
-      throw new InvalidInputError('rateLimit', 'this store cannot count requests (it has no incrementCounter)')
-    return rateLimit
-  }
-
-  #supportedCredits(input: unknown, now: number): Credits | null {
-    const credits = validateCredits(input)
-    if (credits === null) return null
-    if (!this.#p.limits.canSpendCredits) throw new InvalidInputError('credits', 'this store cannot spend credits (it has no spendCredits)')
-    return credits.refill ? { ...credits, refilledAt: now } : credits
   }
 }
 

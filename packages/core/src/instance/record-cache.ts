@@ -2,7 +2,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { StoreUnavailableError } from '../errors.js'
 import { cryptoRandom } from '../lib/base62.js'
 import { causeText } from '../lib/cause-text.js'
-import { decodeDigest, DIGEST_LENGTH, keyBytes, type Digester } from '../lib/digest.js'
+import { decodeDigest, DIGEST_LENGTH, type KeyDigester, keyBytes } from '../lib/digest.js'
 import type { AllowList } from '../ip/index.js'
 import { ExpiringLru } from '../lib/lru.js'
 import type { DigesterSet, DigestTrust } from '../lib/peppers.js'
@@ -18,7 +18,7 @@ export interface CacheEntry<S extends string> {
   /** The decoded stored digest. */
   digest: Uint8Array | null
   /** The digester the record names (resolved once, so every verification does the same work). */
-  digester: Digester
+  digester: KeyDigester
   /** Epoch milliseconds after which a match no longer counts (see `DigesterSet.trustFor`). */
   acceptUntil: number
   /** Frozen public view returned by every successful verify; made on the first one. */
@@ -210,7 +210,7 @@ export class RecordCache<S extends string> {
 }
 
 /** A well-formed record with no key: unknown ids are loaded as if they had found it. */
-function decoyRecord(prefix: string, digester: Digester, digest: string): ApiKeyRecord {
+function decoyRecord(prefix: string, digester: KeyDigester, digest: string): ApiKeyRecord {
   const epoch = new Date(0)
   return {
     id: '!',
@@ -237,6 +237,8 @@ function decoyRecord(prefix: string, digester: Digester, digest: string): ApiKey
     notBefore: null,
     roles: [],
     allowedIps: null,
+    importedAt: null,
+    legacyHash: null,
     revision: 0,
   }
 }

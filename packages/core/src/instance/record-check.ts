@@ -1,6 +1,7 @@
 import type { ApiKeyRecord } from '../types.js'
 
 const HEX_DIGEST_RE = /^[0-9a-f]{64}$/
+const ALGORITHMS = new Set(['sha256', 'hmac-sha256', 'legacy-sha256', 'legacy-prefixed-api-key'])
 
 const isDate = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime())
 const isOptionalDate = (value: unknown): boolean => value === null || isDate(value)
@@ -45,6 +46,8 @@ function withRuleDefaults(r: Record<string, unknown>): void {
   r.notBefore ??= null
   r.roles ??= []
   r.allowedIps ??= null
+  r.importedAt ??= null
+  r.legacyHash ??= null
 }
 
 /**
@@ -61,7 +64,7 @@ export function isWellFormedRecord(record: unknown, id: string): record is ApiKe
     typeof r.prefix === 'string' &&
     typeof r.digest === 'string' &&
     HEX_DIGEST_RE.test(r.digest) &&
-    (r.algorithm === 'sha256' || r.algorithm === 'hmac-sha256') &&
+    ALGORITHMS.has(r.algorithm as string) &&
     isOptionalString(r.pepperId) &&
     typeof r.hint === 'string' &&
     typeof r.name === 'string' &&
@@ -84,6 +87,8 @@ export function isWellFormedRecord(record: unknown, id: string): record is ApiKe
     isOptionalDate(r.notBefore) &&
     isStringList(r.roles) &&
     (r.allowedIps === null || isStringList(r.allowedIps)) &&
+    isOptionalDate(r.importedAt) &&
+    isOptionalString(r.legacyHash) &&
     isCount(r.revision)
   )
 }

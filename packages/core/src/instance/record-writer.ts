@@ -67,6 +67,8 @@ export class RecordWriter {
         lastUsedAt: null,
         rotatedFromId,
         rotatedToId: null,
+        importedAt: null,
+        legacyHash: null,
         revision: 0,
       }
       try {

@@ -18,7 +18,8 @@ import type { UsageOutcome } from '../analytics-types.js'
 import type { UsageCounter } from '../usage/counter.js'
 import type { VerifyMetrics } from './analytics.js'
 import type { EventSink } from './events.js'
-import type { RecordCache } from './record-cache.js'
+import type { CacheEntry, RecordCache } from './record-cache.js'
+import type { LegacyLookup } from '../legacy/lookup.js'
 import { toInfo } from './view.js'
 
 export interface VerifierParts<S extends string> {
@@ -26,6 +27,8 @@ export interface VerifierParts<S extends string> {
   store: KeyStore
   digesters: DigesterSet
   cache: RecordCache<S>
+  /** Ids for keys of other systems (`createKeyward({ legacy })`), or null. */
+  legacy: LegacyLookup | null
   owners: OwnerCache
   roles: RoleTable
   limits: Limits
@@ -44,6 +47,8 @@ const STORE_RETRY_AFTER_MS = 1_000
 /** How far a key in its rotation grace period looks along its chain for the budget it shares. */
 const MAX_ROTATION_HOPS = 8
 const VERIFY_OPTIONS = new Set(['scopes', 'cost', 'source'])
+/** A well-formed Keyward key of another deployment's prefix. */
+const OTHER_PREFIX = Symbol('other prefix')
 
 /**
  * The hot path: parse → throttle → cache or store → digest → constant-time compare → state →
@@ -81,27 +86,26 @@ export class Verifier<S extends string> {
     const sourceWait = limits.throttled('source', source, now)
     if (sourceWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: sourceWait }), undefined, source)
 
-    const parsed = format.parse(key)
+    const ids = this.#lookupIds(key)
     // Shape failures cost nothing and touch no store, so they are not counted for throttling.
-    if (parsed === null) return this.#fail(failure('malformed'))
-    if (!parsed.ownPrefix)
+    if (ids === null) return this.#fail(failure('malformed'))
+    if (ids === OTHER_PREFIX)
       return this.#fail(
         failure('invalid', {
           message: `The API key was issued for another environment or service (it does not start with "${format.prefix}_").`,
         }),
-        parsed.id,
+        format.parse(key)?.id,
       )
-    if (this.#p.isClosed()) return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), parsed.id)
-    const keyWait = limits.throttled('key', parsed.id, now)
-    if (keyWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: keyWait }), parsed.id)
+    const id = ids[0]!
+    if (this.#p.isClosed()) return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), id)
+    const keyWait = limits.throttled('key', id, now)
+    if (keyWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: keyWait }), id)
 
-    let entry = cache.lookup(parsed.id, now)
-    if (entry === undefined) {
-      try {
-        entry = await cache.load(parsed.id, now)
-      } catch (error) {
-        return this.#storeFailure(parsed.id, error)
-      }
+    let entry: CacheEntry<S>
+    try {
+      entry = await this.#entryFor(ids, now)
+    } catch (error) {
+      return this.#storeFailure(id, error)
     }
 
     // Equal work whether or not the id exists: an unknown id gets a decoy entry of the same shape
@@ -114,14 +118,14 @@ export class Verifier<S extends string> {
     let matched =
       this.#p.rememberVerifiedKeys && keysEqual(key as string, entry.verifiedKey ?? decoy.verifiedKey!) && now < entry.acceptUntil
     if (!matched) {
-      const reservation = limits.reserve(source, parsed.id, now)
-      if ('retryAfterMs' in reservation) return this.#fail(failure('rate_limited', reservation), parsed.id, source)
+      const reservation = limits.reserve(source, id, now)
+      if ('retryAfterMs' in reservation) return this.#fail(failure('rate_limited', reservation), id, source)
       entry.digester.digestInto(key as string, this.#scratch)
       matched = digestsEqual(this.#scratch, entry.digest ?? decoy.digest!) && now < entry.acceptUntil
       if (!matched || entry.record === null) {
         if (entry.record !== null) this.#count(entry.record, 'invalid', now)
         await limits.recordFailure(reservation, now)
-        return this.#fail(failure('invalid'), parsed.id, source)
+        return this.#fail(failure('invalid'), id, source)
       }
       limits.release(reservation)
       if (this.#p.rememberVerifiedKeys) entry.verifiedKey = keyBytes(key as string)
@@ -199,6 +203,29 @@ export class Verifier<S extends string> {
     if (record.rotatedToId !== null) this.#p.onPredecessorUsed(record, source)
     if (this.#p.events.enabled) this.#p.events.emit({ type: 'key.verified', keyId: record.id, ownerId: record.ownerId })
     return success
+  }
+
+  /**
+   * The ids to look a key up by: its own id for a key of this deployment's format; for a key of a
+   * declared legacy prefix, the ids derived from it (at most two); `OTHER_PREFIX` for a Keyward key of
+   * another prefix; null for anything else (malformed: refused with no store call).
+   */
+  #lookupIds(key: unknown): readonly string[] | typeof OTHER_PREFIX | null {
+    const parsed = this.#p.format.parse(key)
+    if (parsed !== null) return parsed.ownPrefix ? [parsed.id] : OTHER_PREFIX
+    const legacy = this.#p.legacy
+    return legacy?.declared(key) ? legacy.candidates(key).map((candidate) => candidate.id) : null
+  }
+
+  /** The entry of the first id with a record, else the last id's decoy (cached like any unknown id). */
+  async #entryFor(ids: readonly string[], now: number): Promise<CacheEntry<S>> {
+    const { cache } = this.#p
+    let entry: CacheEntry<S> | undefined
+    for (const id of ids) {
+      entry = cache.lookup(id, now) ?? (await cache.load(id, now))
+      if (entry.record !== null) break
+    }
+    return entry!
   }
 
   /**

@@ -40,6 +40,8 @@ export function toInfo<S extends string>(
     credits: record.credits && { ...record.credits, refill: record.credits.refill ? { ...record.credits.refill } : null },
     notBefore: copyDate(record.notBefore),
     allowedIps: record.allowedIps && [...record.allowedIps],
+    importedAt: copyDate(record.importedAt),
+    legacyDigest: record.algorithm.startsWith('legacy-'),
   }
 }
 

@@ -2,8 +2,21 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 
-/** How a record's digest was made. */
-export type DigestAlgorithm = 'sha256' | 'hmac-sha256'
+/**
+ * How a record's digest was made: of the whole key (`sha256`, or `hmac-sha256` under a pepper), or,
+ * for a key imported as another system's digest, of what that system hashed (see `legacy/`).
+ */
+export type DigestAlgorithm = 'sha256' | 'hmac-sha256' | 'legacy-sha256' | 'legacy-prefixed-api-key'
+
+/** What checks a presented key against a record's digest: the native digester or a legacy one. */
+export interface KeyDigester {
+  readonly algorithm: DigestAlgorithm
+  readonly pepperId: string | null
+  /** Digest of `key` (ASCII) written into `out` (32 bytes). */
+  digestInto(key: string, out: Uint8Array): void
+  /** Digest of `key` as lowercase hex. */
+  digestHex(key: string): string
+}
 
 export const DIGEST_LENGTH = 32
 
@@ -18,8 +31,8 @@ interface ReusableHash {
  * key already absorbed) is built once and copied into a scratch instance per call, so the hot path
  * allocates nothing.
  */
-export class Digester {
-  readonly algorithm: DigestAlgorithm
+export class Digester implements KeyDigester {
+  readonly algorithm: 'sha256' | 'hmac-sha256'
   readonly pepperId: string | null
   readonly #pristine: ReusableHash
   readonly #scratch: ReusableHash

@@ -1,5 +1,6 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
-import { Digester } from './digest.js'
+import { LegacyDigester, type LegacyScheme } from '../legacy/digesters.js'
+import { Digester, type KeyDigester } from './digest.js'
 
 const DEFAULT_PEPPER_ID = 'default'
 const MIN_PEPPER_BYTES = 32
@@ -15,7 +16,7 @@ export interface PepperOptions {
 
 /** How a record's digest is checked: with which digester, and until when a match counts. */
 export interface DigestTrust {
-  digester: Digester
+  digester: KeyDigester
   /** Epoch milliseconds after which a match no longer counts: `Infinity` for a configured pepper. */
   acceptUntil: number
 }
@@ -35,6 +36,10 @@ function pepperBytes(id: string, secret: unknown): Uint8Array {
 export class DigesterSet {
   readonly current: Digester
   readonly #byPepperId = new Map<string, Digester>()
+  readonly #secrets = new Map<string, Uint8Array>()
+  readonly #legacy = new Map<string, LegacyDigester>()
+  /** Whether records imported as another system's digest may verify (`createKeyward({ legacy })`). */
+  legacyEnabled = false
   #plain: Digester | undefined
   /** Until when an unpeppered record may verify: always without a pepper, never by default with one. */
   readonly #unpepperedUntil: number
@@ -47,13 +52,17 @@ export class DigesterSet {
       if (!secrets || typeof secrets !== 'object') throw new TypeError('peppers.secrets must be an object of id → secret')
       for (const [id, secret] of Object.entries(secrets)) {
         if (!PEPPER_ID_RE.test(id)) throw new TypeError(`pepper id ${JSON.stringify(id)} must match ${PEPPER_ID_RE}`)
-        this.#byPepperId.set(id, new Digester({ id, secret: pepperBytes(id, secret) }))
+        const bytes = pepperBytes(id, secret)
+        this.#secrets.set(id, bytes)
+        this.#byPepperId.set(id, new Digester({ id, secret: bytes }))
       }
       const currentDigester = typeof current === 'string' ? this.#byPepperId.get(current) : undefined
       if (!currentDigester) throw new TypeError(`peppers.current must name one of peppers.secrets`)
       this.current = currentDigester
     } else if (options.pepper !== undefined && options.pepper !== false) {
-      this.current = new Digester({ id: DEFAULT_PEPPER_ID, secret: pepperBytes(DEFAULT_PEPPER_ID, options.pepper) })
+      const bytes = pepperBytes(DEFAULT_PEPPER_ID, options.pepper)
+      this.#secrets.set(DEFAULT_PEPPER_ID, bytes)
+      this.current = new Digester({ id: DEFAULT_PEPPER_ID, secret: bytes })
       this.#byPepperId.set(DEFAULT_PEPPER_ID, this.current)
     } else {
       this.current = this.plain
@@ -78,10 +87,26 @@ export class DigesterSet {
    * (`acceptUnpepperedUntil`), and one naming a pepper that is not configured never matches.
    */
   trustFor(algorithm: string, pepperId: string | null): DigestTrust {
-    if (algorithm === 'hmac-sha256' && pepperId !== null) {
+    if ((algorithm === 'legacy-sha256' || algorithm === 'legacy-prefixed-api-key') && this.legacyEnabled) {
+      if (pepperId === null) return { digester: this.legacy(algorithm, null), acceptUntil: this.#unpepperedUntil }
+      if (this.#secrets.has(pepperId)) return { digester: this.legacy(algorithm, pepperId), acceptUntil: Number.POSITIVE_INFINITY }
+    } else if (algorithm === 'hmac-sha256' && pepperId !== null) {
       const digester = this.#byPepperId.get(pepperId)
       if (digester !== undefined) return { digester, acceptUntil: Number.POSITIVE_INFINITY }
     } else if (algorithm === 'sha256') return { digester: this.plain, acceptUntil: this.#unpepperedUntil }
     return { digester: this.current, acceptUntil: Number.NEGATIVE_INFINITY }
+  }
+
+  /** The digester of imported records of `scheme` under a configured pepper (or none). */
+  legacy(scheme: LegacyScheme, pepperId: string | null): LegacyDigester {
+    const name = `${scheme}:${pepperId ?? ''}`
+    let digester = this.#legacy.get(name)
+    if (digester === undefined) {
+      const secret = pepperId === null ? null : this.#secrets.get(pepperId)
+      if (secret === undefined) throw new TypeError(`no pepper "${pepperId}" is configured`)
+      digester = new LegacyDigester(scheme, secret && { id: pepperId!, secret })
+      this.#legacy.set(name, digester)
+    }
+    return digester
   }
 }

@@ -28,6 +28,8 @@ export function sampleRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecor
     notBefore: null,
     roles: [],
     allowedIps: null,
+    importedAt: null,
+    legacyHash: null,
     revision: 0,
     ...overrides,
   }

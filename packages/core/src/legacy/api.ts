@@ -1,0 +1,23 @@
+/** Options of `createKeyward` for keys that come from another system. */
+export interface LegacyOptions {
+  /**
+   * Keys issued by another system keep working here after `keyward.import`: they verify through the
+   * same path and adapters, and are re-digested under the current pepper on their first successful
+   * use. `prefixes` are how those keys start (`sk_live_`, prefixed-api-key's `mycompany`); any other
+   * string that is not this deployment's format is still refused with no store call.
+   * @example legacy: { prefixes: ['sk_live_', 'ba_'] }
+   */
+  legacy?: { prefixes: string[] }
+}
+
+/** Where an import stands: `keyward.migrationStatus()`, `keyward migration status` in the CLI. */
+export interface MigrationStatus {
+  /** Keys brought in with `keyward.import` (revoked ones included). */
+  imported: number
+  /** Imported keys already re-digested here (on their first successful use, or imported as plaintext). */
+  upgraded: number
+  /** Imported keys that still verify by the other system's digest. */
+  legacy: number
+  /** Imported keys not used since their import. */
+  unusedSinceImport: number
+}
