@@ -245,6 +245,15 @@ export interface KeyStore {
    * record's owner already has `cap.maxKeys` live keys, checked in the same atomic step.
    */
   insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void>
+  /**
+   * Optional, for fast imports (`keyward import`): insert every record whose id is new and report
+   * the ids that already existed (no error for those; a record whose id came earlier in the same
+   * call counts as existing), both in the order of `records`. One transaction per call: all of it
+   * or nothing. Of `options.audit`, the entries whose `keyId` is an inserted record's id are
+   * appended in that transaction; the others are dropped.
+   * @example const { inserted, duplicates } = await store.insertMany(records, { audit })
+   */
+  insertMany?(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }>
   /** The record with this id, or null. */
   findById(id: string): Promise<ApiKeyRecord | null>
   /**
