@@ -83,6 +83,9 @@ export function runKeyStoreConformance(
         roles: ['reader', 'billing-admin'],
         allowedIps: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7'],
         metadata: { deep: { a: [{ b: 'ü ✓ "quoted"' }] }, n: -1.5 },
+        algorithm: 'legacy-sha256',
+        importedAt: new Date(Date.UTC(2026, 0, 3, 4, 5, 6, 7)),
+        legacyHash: '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy',
       })
       await store.insert(full)
       expect(await store.findById(full.id)).toEqual(full)
