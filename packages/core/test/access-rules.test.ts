@@ -1,6 +1,7 @@
 import { createKeyward, InvalidInputError, type KeyStore, type KeywardEvent, MemoryKeyStore } from '@keyward/core'
 import { LimitExceededError } from '@keyward/core/store'
 import { describe, expect, it } from 'vitest'
+import { countingStore } from './helpers.js'
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0)
 
@@ -250,23 +251,6 @@ describe('named limits and costs', () => {
 })
 
 describe('store round trips on the verify path', () => {
-  /** A MemoryKeyStore that counts calls per method. */
-  function countingStore() {
-    const memory = new MemoryKeyStore()
-    const calls: Record<string, number> = {}
-    const store = new Proxy(memory, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver)
-        if (typeof value !== 'function') return value
-        return (...args: unknown[]) => {
-          calls[String(name)] = (calls[String(name)] ?? 0) + 1
-          return (value as (...a: unknown[]) => unknown).apply(target, args)
-        }
-      },
-    })
-    return { store: store as KeyStore, calls }
-  }
-
   it('adds one atomic charge per verify only when an owner has limits or credits, and none for rules checked in memory', async () => {
     const { store, calls } = countingStore()
     const { keyward } = setup({ store, roles: { reader: ['contacts:read'] } })

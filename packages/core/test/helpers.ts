@@ -76,3 +76,20 @@ export function instanceFactory(): (options?: Partial<KeywardOptions>) => Keywar
     return keyward
   }
 }
+
+/** A MemoryKeyStore whose method calls are counted by name, for "how many store calls" assertions. */
+export function countingStore(): { store: KeyStore; memory: MemoryKeyStore; calls: Record<string, number> } {
+  const memory = new MemoryKeyStore()
+  const calls: Record<string, number> = {}
+  const store = new Proxy(memory, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls[String(name)] = (calls[String(name)] ?? 0) + 1
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return { store: store as KeyStore, memory, calls }
+}

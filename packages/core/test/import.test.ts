@@ -1,26 +1,10 @@
 import { createHash } from 'node:crypto'
 import { ConflictError, createKeyward, InvalidInputError, type KeyStore, MemoryKeyStore } from '@keyward/core'
 import { describe, expect, it } from 'vitest'
+import { countingStore } from './helpers.js'
 
 const PEPPER = 'import-test-pepper-0123456789-0123456789'
 const sha256 = (text: string, encoding: 'hex' | 'base64' | 'base64url') => createHash('sha256').update(text).digest(encoding)
-
-/** A MemoryKeyStore that counts calls per method. */
-function countingStore() {
-  const memory = new MemoryKeyStore()
-  const calls: Record<string, number> = {}
-  const store = new Proxy(memory, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver)
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        calls[String(name)] = (calls[String(name)] ?? 0) + 1
-        return (value as (...a: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  })
-  return { store: store as KeyStore, memory, calls }
-}
 
 function setup(store: KeyStore = new MemoryKeyStore(), pepper: string | false = PEPPER) {
   return createKeyward({
