@@ -70,6 +70,20 @@ export class MemoryKeyStore implements KeyStore {
     this.#emit(record.id)
   }
 
+  async insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
+    const inserted = new Set<string>()
+    const duplicates: string[] = []
+    for (const { id } of records)
+      if (this.#records.has(id) || inserted.has(id)) duplicates.push(id)
+      else inserted.add(id)
+    const audit = (options?.audit ?? []).filter((entry) => entry.keyId !== null && inserted.has(entry.keyId))
+    this.#analytics.assertAppendable(audit)
+    for (const record of records) if (inserted.has(record.id) && !this.#records.has(record.id)) this.#records.set(record.id, copy(record))
+    this.#analytics.appendAudit(audit)
+    for (const id of inserted) this.#emit(id)
+    return { inserted: [...inserted], duplicates }
+  }
+
   #liveKeys(ownerId: string, now: number): number {
     let live = 0
     for (const r of this.#records.values())

@@ -70,6 +70,12 @@ export {
   type KeyRow as SqliteKeyRow,
 } from './sqlite-rows.js'
 export {
+  auditByKey as sqliteAuditByKey,
+  importSchema as sqliteImportSchema,
+  insertManyResult as sqliteInsertManyResult,
+  insertNewKeySql as sqliteInsertNewKeySql,
+} from './sqlite-import.js'
+export {
   counterSlot as sqliteCounterSlot,
   counterStatements as sqliteCounterStatements,
   insertKeySql as sqliteInsertKeySql,

@@ -35,6 +35,10 @@ export interface KeyRow {
   /** Role names as JSON, `'[]'` for rows older than the column. */
   roles: string
   allowed_ips: string | null
+  /** When the key was imported (schema: sqlite 7, d1 6); null for keys made here and older rows. */
+  imported_at: number | null
+  /** Another system's salted slow hash of an imported key (schema: sqlite 7, d1 6); null otherwise. */
+  legacy_hash: string | null
   revision: number
 }
 
@@ -70,6 +74,8 @@ export const KEY_COLUMNS = [
   'not_before',
   'roles',
   'allowed_ips',
+  'imported_at',
+  'legacy_hash',
   'revision',
 ] as const satisfies readonly (keyof KeyRow)[]
 
@@ -101,6 +107,8 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
     notBefore: date(row.not_before ?? null),
     roles: parsed<string[]>(row.roles) ?? [],
     allowedIps: parsed<string[]>(row.allowed_ips),
+    importedAt: date(row.imported_at ?? null),
+    legacyHash: row.legacy_hash ?? null,
     revision: row.revision,
   }
 }
@@ -133,6 +141,8 @@ export function recordToRow(r: ApiKeyRecord): KeyRow {
     not_before: ms(r.notBefore ?? null),
     roles: JSON.stringify(r.roles ?? []),
     allowed_ips: json(r.allowedIps ?? null),
+    imported_at: ms(r.importedAt ?? null),
+    legacy_hash: r.legacyHash ?? null,
     revision: r.revision,
   }
 }
@@ -172,6 +182,7 @@ export const PATCH_COLUMNS: {
   notBefore: ['not_before', (v) => ms(v)],
   roles: ['roles', (v) => JSON.stringify(v)],
   allowedIps: ['allowed_ips', (v) => json(v)],
+  legacyHash: ['legacy_hash', (v) => v],
   digest: ['digest', (v) => v],
   algorithm: ['algorithm', (v) => v],
   pepperId: ['pepper_id', (v) => v],

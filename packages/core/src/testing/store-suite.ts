@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { analyticsConformance } from './analytics-suite.js'
+import { insertManyConformance } from './insert-many-suite.js'
 import { lastUsedConformance } from './last-used-suite.js'
 import { limitsConformance } from './limits-suite.js'
 import { rulesConformance } from './rules-suite.js'
@@ -248,6 +249,7 @@ export function runKeyStoreConformance(
     lastUsedConformance(fresh, sampleRecord)
     analyticsConformance(fresh, sampleRecord, options.openPeer)
     rulesConformance(fresh, sampleRecord, options.openPeer, options.heavyTestTimeoutMs)
+    insertManyConformance(fresh, sampleRecord, options.heavyTestTimeoutMs)
 
     it('serves a full key lifecycle through Keyward, with one successor for concurrent rotations', async () => {
       const store = await fresh()
