@@ -1,0 +1,3 @@
+import { keywardProject } from '../../vitest.shared.js'
+
+export default keywardProject('import-fixtures')
