@@ -1,4 +1,10 @@
-import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteRulesSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
+import {
+  sqliteAddLastUsedFromSql,
+  sqliteAnalyticsSchema,
+  sqliteImportSchema,
+  sqliteRulesSchema,
+  sqliteUsageBatchesSchema,
+} from '@keyward/core/store'
 
 /** One versioned schema change. Applied in order; each version once. */
 export interface SqliteMigration {
@@ -110,20 +116,7 @@ CREATE INDEX ${q(`${t}_prefix_idx`)} ON ${q(t)} (prefix, created_at DESC, id DES
     // The update trigger gains the new columns; owners notify `owner:<id>` through the same change
     // log, but not when only their credit balance moved (as keys). Counters carry `keep_until`.
     sql: (t) => `${sqliteRulesSchema(t).join(';\n')};
-DROP TRIGGER IF EXISTS ${q(`${t}_notify_update`)};
-CREATE TRIGGER ${q(`${t}_notify_update`)} AFTER UPDATE ON ${q(t)} WHEN
-  (OLD.id, OLD.prefix, OLD.digest, OLD.algorithm, OLD.pepper_id, OLD.hint, OLD.name, OLD.owner_id, OLD.scopes, OLD.metadata,
-   OLD.created_at, OLD.updated_at, OLD.expires_at, OLD.disabled_at, OLD.revoked_at, OLD.rotated_from_id, OLD.rotated_to_id,
-   OLD.rate_limit, OLD.revision, ${creditTerms('OLD')}, OLD.rate_limits, OLD.not_before, OLD.roles, OLD.allowed_ips)
-  IS NOT
-  (NEW.id, NEW.prefix, NEW.digest, NEW.algorithm, NEW.pepper_id, NEW.hint, NEW.name, NEW.owner_id, NEW.scopes, NEW.metadata,
-   NEW.created_at, NEW.updated_at, NEW.expires_at, NEW.disabled_at, NEW.revoked_at, NEW.rotated_from_id, NEW.rotated_to_id,
-   NEW.rate_limit, NEW.revision, ${creditTerms('NEW')}, NEW.rate_limits, NEW.not_before, NEW.roles, NEW.allowed_ips)
-BEGIN
-  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (NEW.id);
-  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
-  INSERT INTO ${q(`${t}_changes`)} (key_id) SELECT OLD.id WHERE OLD.id IS NOT NEW.id;
-END;
+${keysUpdateTrigger(t, RULES_COLUMNS)}
 CREATE TRIGGER ${q(`${t}_owners_notify_insert`)} AFTER INSERT ON ${q(`${t}_owners`)} BEGIN
   INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES ('owner:' || NEW.id);
   DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
@@ -143,7 +136,41 @@ CREATE TRIGGER ${q(`${t}_owners_notify_delete`)} AFTER DELETE ON ${q(`${t}_owner
 END;
 `,
   },
+  {
+    version: 7,
+    name: 'imported keys: import time, legacy hash',
+    // The update trigger gains the new columns (a legacy hash is dropped when the key is re-digested).
+    sql: (t) => `${sqliteImportSchema(t).join(';\n')};
+${keysUpdateTrigger(t, [...RULES_COLUMNS, 'imported_at', 'legacy_hash'])}
+`,
+  },
 ]
+
+/** The columns added by version 6, which its update trigger names after the balance-free credits. */
+const RULES_COLUMNS = ['rate_limits', 'not_before', 'roles', 'allowed_ips']
+
+/**
+ * The update trigger of keys table `t` since version 6: any change notifies but one of `last_used_at`,
+ * `last_used_from` or the credit balance; `added` are the columns of later versions, named after the
+ * balance-free credits. An id changed by hand notifies the old id too.
+ */
+function keysUpdateTrigger(t: string, added: string[]): string {
+  const row = (
+    r: 'OLD' | 'NEW',
+  ) => `(${r}.id, ${r}.prefix, ${r}.digest, ${r}.algorithm, ${r}.pepper_id, ${r}.hint, ${r}.name, ${r}.owner_id, ${r}.scopes, ${r}.metadata,
+   ${r}.created_at, ${r}.updated_at, ${r}.expires_at, ${r}.disabled_at, ${r}.revoked_at, ${r}.rotated_from_id, ${r}.rotated_to_id,
+   ${r}.rate_limit, ${r}.revision, ${creditTerms(r)}${added.map((c) => `, ${r}.${c}`).join('')})`
+  return `DROP TRIGGER IF EXISTS ${q(`${t}_notify_update`)};
+CREATE TRIGGER ${q(`${t}_notify_update`)} AFTER UPDATE ON ${q(t)} WHEN
+  ${row('OLD')}
+  IS NOT
+  ${row('NEW')}
+BEGIN
+  INSERT INTO ${q(`${t}_changes`)} (key_id) VALUES (NEW.id);
+  DELETE FROM ${q(`${t}_changes`)} WHERE seq <= last_insert_rowid() - 10000;
+  INSERT INTO ${q(`${t}_changes`)} (key_id) SELECT OLD.id WHERE OLD.id IS NOT NEW.id;
+END;`
+}
 
 /** `credits` without the balance Keyward spends on the hot path (any text that is not JSON as it is). */
 function creditTerms(row: 'OLD' | 'NEW'): string {

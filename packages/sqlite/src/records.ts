@@ -6,10 +6,13 @@ import {
   encodeSqlitePatchValue as encodePatchValue,
   SQLITE_PATCH_COLUMNS as PATCH_COLUMNS,
   sqlitePatchFields as patchFields,
+  sqliteAuditByKey as auditByKey,
   sqliteInsertKeyValues as insertKeyValues,
+  sqliteInsertManyResult as insertManyResult,
   sqliteRecordToRow as recordToRow,
   type ApiKeyPatch,
   type ApiKeyRecord,
+  type AuditRecord,
   type InsertCap,
   type SqliteKeyRow as KeyRow,
   type StoreListQuery,
@@ -55,6 +58,25 @@ export class SqliteRecords {
       if (capped !== undefined && result.changes === 0) throw new LimitExceededError(record.ownerId!, capped.maxKeys)
       return result
     }
+  }
+
+  /**
+   * Insert the records whose ids are new and append the audit entries of those (`append`, inside the
+   * same transaction), as one IMMEDIATE transaction: which ids were inserted and which existed.
+   */
+  insertMany(
+    records: readonly ApiKeyRecord[],
+    audit: readonly AuditRecord[] | undefined,
+    append: (entries: AuditRecord[]) => void,
+  ): () => { inserted: string[]; duplicates: string[] } {
+    const rows = records.map((r) => insertKeyValues(recordToRow(r)))
+    const byKey = auditByKey(audit)
+    const run = this.#db.transaction(() => {
+      const inserted = rows.map((values) => this.#s.insertNew.get(values) !== undefined)
+      append(records.flatMap((r, i) => (inserted[i] ? (byKey.get(r.id) ?? []) : [])))
+      return insertManyResult(records, inserted)
+    })
+    return () => run.immediate()
   }
 
   /** Apply `patch` to key `id` (only at `expectedRevision` when given); the updated row, or undefined. */

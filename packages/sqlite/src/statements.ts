@@ -3,6 +3,7 @@ import {
   spendFromCredits,
   sqliteCounterStatements,
   sqliteInsertKeySql,
+  sqliteInsertNewKeySql,
   sqliteTouchSql,
   sqliteTouchValues,
   type Credits,
@@ -20,6 +21,8 @@ export interface SqliteStatements {
   insert: Statement
   /** The same with a cap on the owner's live keys: changes nothing when reached. */
   insertCapped: Statement
+  /** The same, inserting nothing when the id exists: returns the id when it inserted. */
+  insertNew: Statement
   findById: Statement
   delete: Statement
   /** The list query for one combination of filters. */
@@ -68,6 +71,7 @@ export function prepareStatements(db: Db, table: string): SqliteStatements {
   return {
     insert: db.prepare(sqliteInsertKeySql(table, false)),
     insertCapped: db.prepare(sqliteInsertKeySql(table, true)),
+    insertNew: db.prepare(sqliteInsertNewKeySql(table)),
     findById: db.prepare(`SELECT * FROM ${t} WHERE id = ?`),
     delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
     list,

@@ -162,6 +162,14 @@ export class SqliteKeyStore implements KeyStore {
     this.#feed.emit(record.id)
   }
 
+  /** Insert the records whose ids are new, with the audit entries of those, in one IMMEDIATE transaction (for imports). */
+  async insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
+    const insertMany = this.#records.insertMany(records, options?.audit, (entries) => this.#a.appendAudit(entries))
+    const result = await this.#attempt('insertMany', this.#managementTimeoutMs, insertMany)
+    for (const id of result.inserted) this.#feed.emit(id)
+    return result
+  }
+
   async findById(id: string): Promise<ApiKeyRecord | null> {
     const row = (await this.#attempt('findById', this.#requestTimeoutMs, () => this.#s.findById.get(id))) as KeyRow | undefined
     if (row === undefined) return null
@@ -179,12 +187,9 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async delete(id: string, options?: WriteOptions): Promise<boolean> {
+    const remove = () => this.#s.delete.run(id)
     const deleted = await this.#attempt('delete', this.#managementTimeoutMs, () =>
-      this.#audited(
-        options?.audit,
-        () => this.#s.delete.run(id),
-        (result) => result.changes > 0,
-      ),
+      this.#audited(options?.audit, remove, (r) => r.changes > 0),
     )
     const existed = deleted.changes > 0
     if (existed) this.#feed.emit(id)

@@ -102,8 +102,8 @@ describe('SqliteKeyStore schema', () => {
   })
 
   it('upgrades a version-2 file to the latest (usage, audit, notifications, leases; last-use address); an audited change still notifies', async () => {
-    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6])
-    expect(SQLITE_SCHEMA_VERSION).toBe(6)
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(SQLITE_SCHEMA_VERSION).toBe(7)
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec('CREATE TABLE keyward_keys_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);')
@@ -117,7 +117,7 @@ describe('SqliteKeyStore schema', () => {
     )
     const record = sampleRecord()
     const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
-    expect(store.schemaVersion).toBe(6)
+    expect(store.schemaVersion).toBe(7)
     const watcher = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
     const seen: string[] = []
     const unsubscribe = await watcher.subscribe((change) => seen.push(change.id))
@@ -153,12 +153,12 @@ describe('SqliteKeyStore schema', () => {
     const db = new Database(file)
     db.exec(sqliteMigrationSql().replace(/-- 4:[\s\S]*(?=COMMIT;)/, ''))
     const record = sampleRecord({ lastUsedAt: new Date(Date.UTC(2026, 1, 2)) })
-    const newer = ['last_used_from', 'rate_limits', 'not_before', 'roles', 'allowed_ips']
+    const newer = ['last_used_from', 'rate_limits', 'not_before', 'roles', 'allowed_ips', 'imported_at', 'legacy_hash']
     const old = Object.fromEntries(Object.entries(sqliteRecordToRow(record)).filter(([column]) => !newer.includes(column)))
     db.prepare(`INSERT INTO keyward_keys (${Object.keys(old)}) VALUES (${Object.keys(old).map((c) => `@${c}`)})`).run(old)
     db.close()
     const store = new SqliteKeyStore({ connection: file })
-    expect(store.schemaVersion).toBe(6)
+    expect(store.schemaVersion).toBe(7)
     expect(await store.findById(record.id)).toStrictEqual(record)
     await store.touch([{ id: record.id, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), from: '192.0.2.44' }])
     expect(await store.findById(record.id)).toEqual({ ...record, lastUsedAt: new Date(Date.UTC(2026, 1, 3)), lastUsedFrom: '192.0.2.44' })
@@ -172,7 +172,7 @@ describe('SqliteKeyStore schema', () => {
     db.exec(`INSERT INTO keyward_keys_usage VALUES ('kw', 'day', ${DAY0}, 'AAAAAAAAAAAA', '', 'ok', 3)`)
     db.close()
     const store = new SqliteKeyStore({ connection: file })
-    expect(store.schemaVersion).toBe(6)
+    expect(store.schemaVersion).toBe(7)
     const batch = [{ keyId: 'AAAAAAAAAAAA', ownerId: null, prefix: 'kw', minute: DAY0 + 60_000, outcome: 'ok' as const, count: 2 }]
     await store.addUsage(batch, 'b1')
     await store.addUsage(batch, 'b1')
@@ -186,6 +186,36 @@ describe('SqliteKeyStore schema', () => {
     expect(ids()).toEqual([])
     await store.addUsage(batch, 'b1') // forgotten: applies again
     expect(await day()).toBe(7)
+    await store.close()
+  })
+
+  it('upgrades a version-6 file to 7: old keys read back importedAt and legacyHash null; a hand-made change of legacy_hash notifies', async () => {
+    const file = dbPath(dir)
+    const db = new Database(file)
+    db.exec(sqliteMigrationSql().replace(/-- 7:[\s\S]*(?=COMMIT;)/, ''))
+    const record = sampleRecord()
+    const old = Object.fromEntries(Object.entries(sqliteRecordToRow(record)).filter(([c]) => c !== 'imported_at' && c !== 'legacy_hash'))
+    db.prepare(`INSERT INTO keyward_keys (${Object.keys(old)}) VALUES (${Object.keys(old).map((c) => `@${c}`)})`).run(old)
+    db.close()
+    const store = new SqliteKeyStore({ connection: file, pollIntervalMs: 20 })
+    expect(store.schemaVersion).toBe(7)
+    expect(await store.findById(record.id)).toStrictEqual(record)
+    const imported = sampleRecord({ algorithm: 'legacy-prefixed-api-key', importedAt: new Date(DAY0), legacyHash: '$2b$10$abc' })
+    await store.insert(imported)
+    expect(await store.findById(imported.id)).toStrictEqual(imported)
+    const seen: string[] = []
+    const unsubscribe = await store.subscribe((change) => seen.push(change.id))
+    const raw = new Database(file)
+    raw.prepare('UPDATE keyward_keys SET legacy_hash = NULL WHERE id = ?').run(imported.id)
+    raw.close()
+    await eventually(
+      'notification',
+      async () => seen,
+      (ids) => ids.includes(imported.id),
+      1_000,
+    )
+    expect(await store.update(imported.id, { legacyHash: 'x' })).toMatchObject({ legacyHash: 'x', importedAt: new Date(DAY0), revision: 1 })
+    await unsubscribe()
     await store.close()
   })
 
