@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto'
 import { ConflictError, createKeyward, InvalidInputError, type KeyStore, MemoryKeyStore } from '@keyward/core'
 import { describe, expect, it } from 'vitest'
 import { countingStore } from './helpers.js'
@@ -139,3 +139,77 @@ await (async () => {
   const probe = createKeyward({ prefix: 'acme_live', store: new MemoryKeyStore(), pepper: false, legacy: { prefixes: ['ba_'] } })
   derivedIds.set('ba_attacker-chosen-key', (await probe.import({ name: 'p', key: 'ba_attacker-chosen-key' })).info.id)
 })()
+
+describe('keyward.import of salted slow hashes', () => {
+  const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '')
+  /** PHC strings made by Node's own scrypt and PBKDF2 (not the implementation core uses). */
+  function scryptPhc(key: string): string {
+    const salt = randomBytes(16)
+    return `$scrypt$ln=10,r=8,p=1$${b64(salt)}$${b64(scryptSync(key, salt, 32, { N: 1024, r: 8, p: 1 }))}`
+  }
+  function pbkdf2Phc(key: string): string {
+    const salt = randomBytes(16)
+    return `$pbkdf2-sha256$i=1000$${b64(salt)}$${b64(pbkdf2Sync(key, salt, 1000, 32, 'sha256'))}`
+  }
+  const lookupId = (key: string) => key.slice('sk_live_'.length).split('.')[0]
+  function slowSetup(store: KeyStore) {
+    return createKeyward({
+      prefix: 'acme_live',
+      store,
+      pepper: PEPPER,
+      throttle: false,
+      lastUsed: false,
+      legacy: { prefixes: ['sk_live_'], lookupId },
+    })
+  }
+
+  it.each([
+    ['scrypt', scryptPhc],
+    ['pbkdf2', pbkdf2Phc],
+  ] as const)('verifies a key imported as %s by re-running it, then re-digests it natively', async (algorithm, make) => {
+    const memory = new MemoryKeyStore()
+    const keyward = slowSetup(memory)
+    const key = 'sk_live_row42.s3cretPartOfTheKey0123456789'
+    const { info } = await keyward.import({ name: 'slow', digest: { algorithm, value: make(key), lookupId: 'row42' } })
+    expect((await memory.findById(info.id))?.algorithm).toBe(`legacy-${algorithm}`)
+    expect(await keyward.verify('sk_live_row42.wrongSecret0123456789')).toMatchObject({ code: 'invalid' })
+    expect((await memory.findById(info.id))?.algorithm).toBe(`legacy-${algorithm}`)
+    expect(await keyward.verify(key)).toMatchObject({ ok: true, key: { id: info.id } })
+    await expect.poll(async () => (await memory.findById(info.id))?.algorithm).toBe('hmac-sha256')
+    expect((await memory.findById(info.id))?.legacyHash).toBeNull()
+    expect((await slowSetup(memory).verify(key)).ok).toBe(true)
+  })
+
+  it('refuses a swapped hash string: someone who writes a row cannot bring a hash of their own key', async () => {
+    const memory = new MemoryKeyStore()
+    const keyward = slowSetup(memory)
+    const { info } = await keyward.import({
+      name: 'slow',
+      digest: { algorithm: 'scrypt', value: scryptPhc('sk_live_row7.original'), lookupId: 'row7' },
+    })
+    await memory.update(info.id, { legacyHash: scryptPhc('sk_live_row7.attacker') })
+    expect(await slowSetup(memory).verify('sk_live_row7.attacker')).toMatchObject({ ok: false, code: 'invalid' })
+  })
+
+  it('refuses what it could not verify later, before writing', async () => {
+    const memory = new MemoryKeyStore()
+    const keyward = slowSetup(memory)
+    const value = scryptPhc('sk_live_row1.x')
+    const noLookup = createKeyward({ prefix: 'acme_live', store: memory, pepper: PEPPER, legacy: { prefixes: ['sk_live_'] } })
+    await expect(noLookup.import({ name: 'x', digest: { algorithm: 'scrypt', value, lookupId: 'row1' } })).rejects.toMatchObject({
+      field: 'digest.lookupId',
+    })
+    await expect(keyward.import({ name: 'x', digest: { algorithm: 'scrypt', value } })).rejects.toMatchObject({ field: 'digest.lookupId' })
+    const bcryptHash = `$2b$10$${'a'.repeat(53)}`
+    await expect(keyward.import({ name: 'x', digest: { algorithm: 'bcrypt', value: bcryptHash, lookupId: 'row1' } })).rejects.toMatchObject(
+      {
+        field: 'digest.algorithm',
+      },
+    )
+    const tooCostly = value.replace('ln=10', 'ln=24')
+    await expect(keyward.import({ name: 'x', digest: { algorithm: 'scrypt', value: tooCostly, lookupId: 'row1' } })).rejects.toMatchObject({
+      field: 'digest.value',
+    })
+    expect(memory.size).toBe(0)
+  })
+})

@@ -173,7 +173,7 @@ export class RecordCache<S extends string> {
 
   /** How a record's digest is checked: by the digester it names, as far as the configuration trusts it. */
   trustFor(record: ApiKeyRecord): DigestTrust {
-    return this.#digesters.trustFor(record.algorithm, record.pepperId)
+    return this.#digesters.trustFor(record.algorithm, record.pepperId, record)
   }
 
   /** Forget `id` (or everything, for `'*'`): a write through this instance or a change from the store. */

@@ -1,7 +1,16 @@
 import type { ApiKeyRecord } from '../types.js'
 
 const HEX_DIGEST_RE = /^[0-9a-f]{64}$/
-const ALGORITHMS = new Set(['sha256', 'hmac-sha256', 'legacy-sha256', 'legacy-prefixed-api-key'])
+const ALGORITHMS = new Set([
+  'sha256',
+  'hmac-sha256',
+  'legacy-sha256',
+  'legacy-prefixed-api-key',
+  'legacy-bcrypt',
+  'legacy-scrypt',
+  'legacy-argon2id',
+  'legacy-pbkdf2',
+])
 
 const isDate = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime())
 const isOptionalDate = (value: unknown): boolean => value === null || isDate(value)

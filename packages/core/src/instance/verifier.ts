@@ -120,8 +120,11 @@ export class Verifier<S extends string> {
     if (!matched) {
       const reservation = limits.reserve(source, id, now)
       if ('retryAfterMs' in reservation) return this.#fail(failure('rate_limited', reservation), id, source)
-      entry.digester.digestInto(key as string, this.#scratch)
-      matched = digestsEqual(this.#scratch, entry.digest ?? decoy.digest!) && now < entry.acceptUntil
+      // A slow hash (a key imported from bcrypt, argon2id…) yields while it runs: its own buffer.
+      const scratch = entry.digester.digestIntoAsync ? new Uint8Array(DIGEST_LENGTH) : this.#scratch
+      if (entry.digester.digestIntoAsync) await entry.digester.digestIntoAsync(key as string, scratch)
+      else entry.digester.digestInto(key as string, scratch)
+      matched = digestsEqual(scratch, entry.digest ?? decoy.digest!) && now < entry.acceptUntil
       if (!matched || entry.record === null) {
         if (entry.record !== null) this.#count(entry.record, 'invalid', now)
         await limits.recordFailure(reservation, now)
@@ -252,6 +255,8 @@ export class Verifier<S extends string> {
     this.#upgrading.add(record.id)
     const current = this.#p.digesters.current
     const patch: ApiKeyPatch = { digest: current.digestHex(key), algorithm: current.algorithm, pepperId: current.pepperId }
+    // The other system's slow-hash string is not needed once the key is digested here.
+    if (record.legacyHash !== null) patch.legacyHash = null
     const { events } = this.#p
     this.#p.store
       .update(record.id, patch, { expectedRevision: record.revision })

@@ -1,3 +1,5 @@
+import type { BcryptCompare } from './slow-hashes.js'
+
 /** Options of `createKeyward` for keys that come from another system. */
 export interface LegacyOptions {
   /**
@@ -7,7 +9,17 @@ export interface LegacyOptions {
    * string that is not this deployment's format is still refused with no store call.
    * @example legacy: { prefixes: ['sk_live_', 'ba_'] }
    */
-  legacy?: { prefixes: string[] }
+  legacy?: {
+    prefixes: string[]
+    /**
+     * For keys imported as salted slow hashes: the id the other system looked a key up by, read
+     * from the key (keys it returns an id for are looked up by that id alone).
+     * @example (key) => key.split('.')[0]
+     */
+    lookupId?: (key: string) => string | null | undefined
+    /** bcrypt's compare (core has no bcrypt): `(key, hash) => bcryptjs.compare(key, hash)`. */
+    bcrypt?: BcryptCompare
+  }
 }
 
 /** Where an import stands: `keyward.migrationStatus()`, `keyward migration status` in the CLI. */

@@ -1,7 +1,8 @@
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
+import { bytesToHex, randomBytes } from '@noble/hashes/utils.js'
 import { DIGEST_LENGTH, type KeyDigester } from '../lib/digest.js'
+import type { SlowScheme } from './slow-hashes.js'
 
 /** How an imported record's digest is made from the key the other system issued. */
 export type LegacyScheme = 'legacy-sha256' | 'legacy-prefixed-api-key'
@@ -54,4 +55,42 @@ export function sha256Into(text: string, out: Uint8Array): void {
   const bytes = new Uint8Array(text.length)
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
   out.set(sha256(bytes))
+}
+
+/**
+ * Checks keys imported as a salted slow hash (bcrypt, scrypt, argon2id, PBKDF2). The record keeps the
+ * other system's hash string (`legacyHash`) and, as its digest, that string under the pepper: the
+ * digester is made only for a record whose string still matches its digest (someone who can write a
+ * row but lacks the pepper cannot swap in a hash of their own), and it re-runs the slow hash with the
+ * stored salt and cost. A match yields the stored digest; anything else random bytes, which match
+ * nothing. Asynchronous: the slow hash yields to the event loop while it runs.
+ */
+export class SlowDigester implements KeyDigester {
+  readonly algorithm: SlowScheme
+  readonly pepperId: string | null
+  readonly slow = true
+  readonly #check: (key: string) => Promise<boolean>
+  readonly #digest: Uint8Array
+
+  constructor(algorithm: SlowScheme, pepperId: string | null, check: (key: string) => Promise<boolean>, digest: Uint8Array) {
+    this.algorithm = algorithm
+    this.pepperId = pepperId
+    this.#check = check
+    this.#digest = digest
+  }
+
+  /** Synchronous callers (identify) get no match: a slow hash is only checked on `verify`. */
+  digestInto(_key: string, out: Uint8Array): void {
+    out.set(randomBytes(DIGEST_LENGTH))
+  }
+
+  digestHex(key: string): string {
+    const out = new Uint8Array(DIGEST_LENGTH)
+    this.digestInto(key, out)
+    return bytesToHex(out)
+  }
+
+  async digestIntoAsync(key: string, out: Uint8Array): Promise<void> {
+    out.set((await this.#check(key)) ? this.#digest : randomBytes(DIGEST_LENGTH))
+  }
 }

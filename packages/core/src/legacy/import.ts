@@ -6,6 +6,7 @@ import type { ApiKeyRecord } from '../types.js'
 import { validateOptionsBag } from '../validate.js'
 import type { LegacyScheme } from './digesters.js'
 import type { LegacyLookup } from './lookup.js'
+import { parseSlowHash } from './slow-hashes.js'
 
 /** How another system stored a key, when its plaintext is gone. */
 export type ImportedDigestAlgorithm =
@@ -34,6 +35,8 @@ export interface ImportedSecret {
   algorithm: ApiKeyRecord['algorithm']
   pepperId: string | null
   hint: string
+  /** The other system's slow-hash string (salted slow hashes only). */
+  legacyHash: string | null
 }
 
 const SLOW_HASHES = new Set(['bcrypt', 'scrypt', 'argon2id', 'pbkdf2'])
@@ -70,7 +73,14 @@ export function importedSecret(
         'key',
         "is neither this deployment's key format nor one of the legacy prefixes declared with createKeyward({ legacy: { prefixes } })",
       )
-    return { id, digest: current.digestHex(key), algorithm: current.algorithm, pepperId: current.pepperId, hint: key.slice(-4) }
+    return {
+      id,
+      digest: current.digestHex(key),
+      algorithm: current.algorithm,
+      pepperId: current.pepperId,
+      hint: key.slice(-4),
+      legacyHash: null,
+    }
   }
   if (lookup === null)
     throw new InvalidInputError('digest', 'needs the key prefixes of the other system: createKeyward({ legacy: { prefixes } })')
@@ -81,9 +91,8 @@ export function importedSecret(
       'digest.algorithm',
       'must be sha256-hex, sha256-base64, sha256-base64url, prefixed-api-key, bcrypt, scrypt, argon2id or pbkdf2',
     )
-  if (SLOW_HASHES.has(algorithm))
-    throw new InvalidInputError('digest.algorithm', `${algorithm} digests are not supported by this version yet`)
   if (typeof value !== 'string') throw new InvalidInputError('digest.value', 'must be a string')
+  if (SLOW_HASHES.has(algorithm)) return slowHashSecret(algorithm as SlowHashAlgorithm, value, lookupId, digesters, lookup)
   const scheme: LegacyScheme = algorithm === 'prefixed-api-key' ? 'legacy-prefixed-api-key' : 'legacy-sha256'
   const inner = sha256Bytes(algorithm === 'prefixed-api-key' ? 'sha256-hex' : algorithm, value)
   let id: string
@@ -100,7 +109,41 @@ export function importedSecret(
   wrapper.wrapInto(inner, out)
   // Without a pepper, a whole-key SHA-256 is exactly a native unpeppered digest.
   const native = scheme === 'legacy-sha256' && current.pepperId === null
-  return { id, digest: bytesToHex(out), algorithm: native ? 'sha256' : scheme, pepperId: current.pepperId, hint: '' }
+  return { id, digest: bytesToHex(out), algorithm: native ? 'sha256' : scheme, pepperId: current.pepperId, hint: '', legacyHash: null }
+}
+
+type SlowHashAlgorithm = 'bcrypt' | 'scrypt' | 'argon2id' | 'pbkdf2'
+
+/** A salted slow hash: kept as the other system's string, bound to the record by its peppered SHA-256. */
+function slowHashSecret(
+  algorithm: SlowHashAlgorithm,
+  value: string,
+  lookupId: unknown,
+  digesters: DigesterSet,
+  lookup: LegacyLookup,
+): ImportedSecret {
+  const scheme = `legacy-${algorithm}` as const
+  const parsed = parseSlowHash(scheme, value)
+  if (typeof parsed === 'string') throw new InvalidInputError('digest.value', parsed)
+  if (typeof lookupId !== 'string' || lookupId.length === 0 || lookupId.length > 256)
+    throw new InvalidInputError('digest.lookupId', 'must be the id the other system looked this key up by')
+  if (lookup.lookupIdOf === undefined)
+    throw new InvalidInputError(
+      'digest.lookupId',
+      'needs createKeyward({ legacy: { lookupId: (key) => … } }) to find the key again when it is used',
+    )
+  if (algorithm === 'bcrypt' && digesters.bcrypt === undefined)
+    throw new InvalidInputError('digest.algorithm', 'bcrypt needs createKeyward({ legacy: { bcrypt: (key, hash) => compare(key, hash) } })')
+  const out = new Uint8Array(32)
+  digesters.slowDigest(value, digesters.current.pepperId, out)
+  return {
+    id: lookup.slowHashId(lookupId),
+    digest: bytesToHex(out),
+    algorithm: scheme,
+    pepperId: digesters.current.pepperId,
+    hint: '',
+    legacyHash: value,
+  }
 }
 
 /** The 32 bytes of a SHA-256 in one of the encodings other systems store. */

@@ -81,7 +81,6 @@ export async function importKey(p: ImporterParts, input: ImportKeyInput, options
     rotatedFromId: null,
     rotatedToId: null,
     importedAt: new Date(now),
-    legacyHash: null,
     revision: 0,
   }
   const changed = Object.keys(fields).filter((name) => fields[name] !== undefined && name !== 'key' && name !== 'digest')

@@ -10,7 +10,7 @@ const TOKEN_RE = /^[A-Za-z0-9]+$/
 /** Where an imported key's record is: its id, and how the key was hashed by the system it came from. */
 export interface LegacyCandidate {
   id: string
-  scheme: 'whole-key' | 'prefixed-api-key'
+  scheme: 'whole-key' | 'prefixed-api-key' | 'lookup-id'
 }
 
 /**
@@ -22,9 +22,14 @@ export interface LegacyCandidate {
  */
 export class LegacyLookup {
   readonly prefixes: readonly string[]
+  /** Where a key of a slow-hash table says which row is its own (`legacy.lookupId`). */
+  readonly lookupIdOf: ((key: string) => string | null | undefined) | undefined
   readonly #idLength: number
 
-  constructor(prefixes: unknown, idLength: number) {
+  constructor(prefixes: unknown, idLength: number, lookupIdOf?: unknown) {
+    if (lookupIdOf !== undefined && typeof lookupIdOf !== 'function')
+      throw new TypeError('legacy.lookupId must be a function (key) => the id the other system looked the key up by')
+    this.lookupIdOf = lookupIdOf as LegacyLookup['lookupIdOf']
     if (
       !Array.isArray(prefixes) ||
       prefixes.length === 0 ||
@@ -46,6 +51,8 @@ export class LegacyLookup {
    * has that shape (`<declared prefix>_<short>_<long>`), then by the whole key's SHA-256.
    */
   candidates(key: string): LegacyCandidate[] {
+    const lookupId = this.#lookupId(key)
+    if (lookupId !== null) return [{ id: this.slowHashId(lookupId), scheme: 'lookup-id' }]
     const whole = { id: this.wholeKeyId(sha256(utf8ToBytes(key))), scheme: 'whole-key' as const }
     const split = prefixedApiKeyParts(key)
     // prefixed-api-key's own prefix is declared with or without the `_` that follows it.
@@ -56,6 +63,23 @@ export class LegacyLookup {
   /** The record id of a key whose whole-key SHA-256 is `digest`. */
   wholeKeyId(digest: Uint8Array): string {
     return this.#derive('whole-key', digest)
+  }
+
+  /** The record id of a key the other system looked up by `lookupId` (salted slow hashes). */
+  slowHashId(lookupId: string): string {
+    return this.#derive('lookup-id', utf8ToBytes(lookupId))
+  }
+
+  /** The application's `legacy.lookupId(key)`, checked: a non-empty string of at most 256 characters, else null. */
+  #lookupId(key: string): string | null {
+    if (this.lookupIdOf === undefined) return null
+    let id: unknown
+    try {
+      id = this.lookupIdOf(key)
+    } catch {
+      return null
+    }
+    return typeof id === 'string' && id.length > 0 && id.length <= 256 ? id : null
   }
 
   /** The record id of a prefixed-api-key key with this short token. */

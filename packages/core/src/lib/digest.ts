@@ -6,7 +6,15 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
  * How a record's digest was made: of the whole key (`sha256`, or `hmac-sha256` under a pepper), or,
  * for a key imported as another system's digest, of what that system hashed (see `legacy/`).
  */
-export type DigestAlgorithm = 'sha256' | 'hmac-sha256' | 'legacy-sha256' | 'legacy-prefixed-api-key'
+export type DigestAlgorithm =
+  | 'sha256'
+  | 'hmac-sha256'
+  | 'legacy-sha256'
+  | 'legacy-prefixed-api-key'
+  | 'legacy-bcrypt'
+  | 'legacy-scrypt'
+  | 'legacy-argon2id'
+  | 'legacy-pbkdf2'
 
 /** What checks a presented key against a record's digest: the native digester or a legacy one. */
 export interface KeyDigester {
@@ -16,6 +24,8 @@ export interface KeyDigester {
   digestInto(key: string, out: Uint8Array): void
   /** Digest of `key` as lowercase hex. */
   digestHex(key: string): string
+  /** For slow hashes: the digest, computed without blocking the event loop (verify awaits it). */
+  digestIntoAsync?(key: string, out: Uint8Array): Promise<void>
 }
 
 export const DIGEST_LENGTH = 32

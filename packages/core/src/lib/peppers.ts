@@ -1,6 +1,10 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
-import { LegacyDigester, type LegacyScheme } from '../legacy/digesters.js'
-import { Digester, type KeyDigester } from './digest.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { LegacyDigester, type LegacyScheme, SlowDigester } from '../legacy/digesters.js'
+import { type BcryptCompare, parseSlowHash, type SlowScheme } from '../legacy/slow-hashes.js'
+import { DIGEST_LENGTH, Digester, decodeDigest, digestsEqual, type KeyDigester } from './digest.js'
+
+const SLOW_SCHEMES = new Set(['legacy-bcrypt', 'legacy-scrypt', 'legacy-argon2id', 'legacy-pbkdf2'])
 
 const DEFAULT_PEPPER_ID = 'default'
 const MIN_PEPPER_BYTES = 32
@@ -40,6 +44,8 @@ export class DigesterSet {
   readonly #legacy = new Map<string, LegacyDigester>()
   /** Whether records imported as another system's digest may verify (`createKeyward({ legacy })`). */
   legacyEnabled = false
+  /** bcrypt's compare, from `createKeyward({ legacy: { bcrypt } })`; without it bcrypt records match nothing. */
+  bcrypt: BcryptCompare | undefined
   #plain: Digester | undefined
   /** Until when an unpeppered record may verify: always without a pepper, never by default with one. */
   readonly #unpepperedUntil: number
@@ -86,8 +92,11 @@ export class DigesterSet {
    * with a pepper configured, an unpeppered record matches only inside the migration window
    * (`acceptUnpepperedUntil`), and one naming a pepper that is not configured never matches.
    */
-  trustFor(algorithm: string, pepperId: string | null): DigestTrust {
-    if ((algorithm === 'legacy-sha256' || algorithm === 'legacy-prefixed-api-key') && this.legacyEnabled) {
+  trustFor(algorithm: string, pepperId: string | null, record?: { legacyHash: string | null; digest: string }): DigestTrust {
+    if (SLOW_SCHEMES.has(algorithm) && this.legacyEnabled && record?.legacyHash) {
+      const slow = this.#slow(algorithm as SlowScheme, pepperId, record.legacyHash, record.digest)
+      if (slow !== null) return { digester: slow, acceptUntil: pepperId === null ? this.#unpepperedUntil : Number.POSITIVE_INFINITY }
+    } else if ((algorithm === 'legacy-sha256' || algorithm === 'legacy-prefixed-api-key') && this.legacyEnabled) {
       if (pepperId === null) return { digester: this.legacy(algorithm, null), acceptUntil: this.#unpepperedUntil }
       if (this.#secrets.has(pepperId)) return { digester: this.legacy(algorithm, pepperId), acceptUntil: Number.POSITIVE_INFINITY }
     } else if (algorithm === 'hmac-sha256' && pepperId !== null) {
@@ -95,6 +104,26 @@ export class DigesterSet {
       if (digester !== undefined) return { digester, acceptUntil: Number.POSITIVE_INFINITY }
     } else if (algorithm === 'sha256') return { digester: this.plain, acceptUntil: this.#unpepperedUntil }
     return { digester: this.current, acceptUntil: Number.NEGATIVE_INFINITY }
+  }
+
+  /**
+   * The digest a record imported as slow hash `legacyHash` stores: the string's SHA-256 under the
+   * pepper (plain SHA-256 without one). It binds the string to the record.
+   */
+  slowDigest(legacyHash: string, pepperId: string | null, out: Uint8Array): void {
+    this.legacy('legacy-sha256', pepperId).wrapInto(sha256(utf8ToBytes(legacyHash)), out)
+  }
+
+  /** A digester for a slow-hash record whose string still matches its digest; null otherwise. */
+  #slow(algorithm: SlowScheme, pepperId: string | null, legacyHash: string, digest: string): SlowDigester | null {
+    if (pepperId !== null && !this.#secrets.has(pepperId)) return null
+    const parsed = parseSlowHash(algorithm, legacyHash)
+    const stored = decodeDigest(digest)
+    if (typeof parsed === 'string' || stored === null) return null
+    const expected = new Uint8Array(DIGEST_LENGTH)
+    this.slowDigest(legacyHash, pepperId, expected)
+    if (!digestsEqual(expected, stored)) return null
+    return new SlowDigester(algorithm, pepperId, (key) => parsed.check(key, this.bcrypt), stored)
   }
 
   /** The digester of imported records of `scheme` under a configured pepper (or none). */
