@@ -8,7 +8,7 @@
  * Rounds are interleaved (floor, keyward, floor, …) and the medians reported, because this
  * machine is noisy. Usage: pnpm bench [-- --rounds 9 --ms 400]
  *
- * The access-rules table (issue 16) compares, in the same run, keys with rules on against keys
+ * The access-rules table (issue 16; and imported keys, issue 17) compares, in the same run, keys with rules on against keys
  * without (both verified with a client address as `source`, pepper, warm cache, usage on).
  */
 import { hmac } from '@noble/hashes/hmac.js'
@@ -84,6 +84,7 @@ type Rules =
   | 'allow-list, 1,000 CIDRs'
   | 'roles + owner scopes and allow-list'
   | 'owner limit + 2 named limits'
+  | 'imported (Better Auth digest), after first use'
 const SOURCE = '203.0.113.7'
 
 /** 1,000 random IPv4 /24 and IPv6 /48 ranges (CSPRNG bytes), plus one that holds SOURCE. */
@@ -99,6 +100,7 @@ function thousandRanges(): string[] {
 function ruleInput(rules: Rules, ranges: string[]) {
   switch (rules) {
     case 'none':
+    case 'imported (Better Auth digest), after first use':
       return {}
     case 'allow-list, 1 entry':
       return { allowedIps: ['203.0.113.0/24'] }
@@ -127,6 +129,7 @@ async function setup(pepper: boolean, mode: CacheMode, usage: boolean, rules: Ru
     cache,
     throttle: false,
     roles: { reader: ['contacts:read', 'contacts:sync'] },
+    legacy: { prefixes: ['ba_'] },
     ...(!usage && { usage: false as const }),
   })
   await keyward.owners.set('team-1', { scopes: ['contacts:*', 'messages:*'], allowedIps: ['203.0.113.0/24', '2001:db8::/32'] })
@@ -134,12 +137,24 @@ async function setup(pepper: boolean, mode: CacheMode, usage: boolean, rules: Ru
   const ranges = thousandRanges()
   const keys: { key: string; digest: Uint8Array }[] = []
   for (let i = 0; i < KEYS; i++) {
-    const { key, info } = await keyward.create({ name: `bench ${i}`, ...ruleInput(rules, ranges) })
+    const { key, info } =
+      rules === 'imported (Better Auth digest), after first use'
+        ? await importBetterAuthStyle(keyward, i)
+        : await keyward.create({ name: `bench ${i}`, ...ruleInput(rules, ranges) })
     const record = await store.findById(info.id)
     keys.push({ key, digest: Uint8Array.from(Buffer.from(record!.digest, 'hex')) })
   }
   for (const { key } of keys) if (!(await keyward.verify(key, { source: SOURCE })).ok) throw new Error('bench key did not verify')
+  // Imported keys are re-digested on their first use, off the request path: let those writes land.
+  await new Promise((resolve) => setTimeout(resolve, 50))
   return { keyward, keys, floor: makeFloor(keys, pepper) }
+}
+
+/** A key as Better Auth's api-key plugin stores it (SHA-256 of the whole key, base64url), imported. */
+async function importBetterAuthStyle(keyward: Keyward, i: number) {
+  const key = `ba_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`
+  const value = Buffer.from(sha256(new TextEncoder().encode(key))).toString('base64url')
+  return { key, info: (await keyward.import({ name: `imported ${i}`, digest: { algorithm: 'sha256-base64url', value } })).info }
 }
 
 async function measureCreate(): Promise<number> {
@@ -192,6 +207,7 @@ const RULES: Rules[] = [
   'allow-list, 1,000 CIDRs',
   'roles + owner scopes and allow-list',
   'owner limit + 2 named limits',
+  'imported (Better Auth digest), after first use',
 ]
 // Every configuration is set up first and measured in interleaved rounds, so JIT warm-up and the
 // machine's drift fall on all of them alike.
