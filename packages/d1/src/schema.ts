@@ -1,5 +1,11 @@
 /** The D1 schema: versioned migrations, applied once per table, oldest first. */
-import { sqliteAddLastUsedFromSql, sqliteAnalyticsSchema, sqliteRulesSchema, sqliteUsageBatchesSchema } from '@keyward/core/store'
+import {
+  sqliteAddLastUsedFromSql,
+  sqliteAnalyticsSchema,
+  sqliteImportSchema,
+  sqliteRulesSchema,
+  sqliteUsageBatchesSchema,
+} from '@keyward/core/store'
 
 /** A SQL identifier, quoted. Table names are checked when the store is built. */
 export const q = (name: string): string => `"${name}"`
@@ -35,6 +41,7 @@ const MIGRATIONS: readonly { version: number; name: string; statements: (t: stri
       `CREATE TABLE IF NOT EXISTS ${q(`${t}_charges`)} (id TEXT PRIMARY KEY NOT NULL, ok INTEGER NOT NULL, seen TEXT NOT NULL)`,
     ],
   },
+  { version: 6, name: 'imported keys: import time, legacy hash', statements: sqliteImportSchema },
 ]
 
 /** The newest schema version this package knows. */

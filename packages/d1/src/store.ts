@@ -30,6 +30,7 @@ import {
   type WriteOptions,
 } from '@keyward/core/store'
 import { D1Analytics } from './analytics.js'
+import { insertMany } from './insert-many.js'
 import type { D1DatabaseLike, D1KeyStoreOptions, D1StatementLike } from './options.js'
 import {
   encodeSqlitePatchValue as encodePatchValue,
@@ -163,13 +164,14 @@ export class D1KeyStore implements KeyStore {
     if (cap !== undefined && (inserted.meta.changes ?? 0) === 0) throw new LimitExceededError(record.ownerId!, cap.maxKeys)
   }
 
+  /** Insert the records whose ids are new, with the audit entries of those, in one batch (a transaction), for imports. */
+  async insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
+    return this.#run('insertMany', () => insertMany(this.#db, this.#table, this.#analytics, records, options?.audit))
+  }
+
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const row = await this.#run('findById', () =>
-      this.#db
-        .prepare(`SELECT * FROM ${q(this.#table)} WHERE id = ?`)
-        .bind(id)
-        .first<KeyRow>(),
-    )
+    const sql = `SELECT * FROM ${q(this.#table)} WHERE id = ?`
+    const row = await this.#run('findById', () => this.#db.prepare(sql).bind(id).first<KeyRow>())
     return row === null ? null : rowToRecord(row)
   }
 
@@ -211,12 +213,8 @@ export class D1KeyStore implements KeyStore {
     if (!query.includeRevoked) where.push('revoked_at IS NULL')
     if (after !== null) where.push('(created_at, id) < (?, ?)') && values.push(after.createdAt, after.id)
     const sql = `SELECT * FROM ${q(this.#table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`
-    const { results } = await this.#run('list', () =>
-      this.#db
-        .prepare(sql)
-        .bind(...values, query.limit + 1)
-        .all<KeyRow>(),
-    )
+    const select = this.#db.prepare(sql).bind(...values, query.limit + 1)
+    const { results } = await this.#run('list', () => select.all<KeyRow>())
     return pageOf(results.map(rowToRecord), query.limit)
   }
 

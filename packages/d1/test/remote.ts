@@ -93,6 +93,7 @@ export async function remoteStore(table: string, migrate = true): Promise<Remote
       call({ store: id, method: name, args })
   return {
     insert: method('insert'),
+    insertMany: method('insertMany'),
     findById: method('findById'),
     update: method('update'),
     delete: method('delete'),

@@ -12,8 +12,8 @@ function version1(table: string): string[] {
 }
 
 describe('D1KeyStore schema', () => {
-  it('is at version 5: migration 2 adds usage counts, the audit log, the notification ledger and leases, 3 the last-use address, 4 usage batch ids, 5 access rules and owners', async () => {
-    expect(LATEST_VERSION).toBe(5)
+  it('is at version 6: migration 2 adds usage counts, the audit log, the notification ledger and leases, 3 the last-use address, 4 usage batch ids, 5 access rules and owners, 6 import time and legacy hash', async () => {
+    expect(LATEST_VERSION).toBe(6)
     const store = await remoteStore('schema_new')
     expect(await store.schemaVersion()).toBe(0)
     await store.insert(sampleRecord(), {
@@ -28,7 +28,7 @@ describe('D1KeyStore schema', () => {
         fields: null,
       },
     })
-    expect(await store.schemaVersion()).toBe(5)
+    expect(await store.schemaVersion()).toBe(6)
     expect((await store.listAudit!({ prefix: 'conf_test', limit: 10 })).items.map((e) => e.id)).toEqual(['a1'])
   })
 
@@ -38,7 +38,7 @@ describe('D1KeyStore schema', () => {
     const now = Date.UTC(2026, 0, 1)
     await execSql([`INSERT INTO "${table}_counters" (slot, count, reset_at) VALUES ('c@3600000:${now}', 7, ${now + 3_600_000})`])
     const record = sampleRecord({ lastUsedAt: new Date(now) })
-    const newer = ['last_used_from', 'rate_limits', 'not_before', 'roles', 'allowed_ips']
+    const newer = ['last_used_from', 'rate_limits', 'not_before', 'roles', 'allowed_ips', 'imported_at', 'legacy_hash']
     const row = Object.entries(sqliteRecordToRow(record)).filter(([column]) => !newer.includes(column))
     const sql = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`)
     await execSql([`INSERT INTO "${table}" (${row.map(([c]) => c)}) VALUES (${row.map(([, v]) => sql(v))})`])
@@ -47,7 +47,7 @@ describe('D1KeyStore schema', () => {
     expect(await strict.schemaVersion()).toBe(1)
     const store = await remoteStore(table)
     expect(await store.incrementCounter!('c', 0, 3_600_000, now)).toEqual({ count: 7, resetAt: now + 3_600_000 })
-    expect(await store.schemaVersion()).toBe(5)
+    expect(await store.schemaVersion()).toBe(6)
     expect(await store.acquireLease!('maintenance', 'h1', 1_000, now)).toBe(true)
     expect(await strict.acquireLease!('maintenance', 'h2', 1_000, now)).toBe(false) // the schema is current now
     // The key of version 1 reads back as it was (no address, no roles, no rules), and keeps an address from its next use.
