@@ -3,17 +3,30 @@ import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
 /**
  * One Redis hash per key. Every field is a string; an absent field is null. Dates are epoch
  * milliseconds; arrays and objects are JSON. `_m` is the record's member in the sorted-set indexes.
- * A field a record of an older release lacks (`rateLimits`, `notBefore`, `roles`, `allowedIps`) reads
- * as its default (null, or `[]` for `roles`), so records need no migration when fields are added.
+ * A field a record of an older release lacks (`rateLimits`, `notBefore`, `roles`, `allowedIps`,
+ * `importedAt`, `legacyHash`) reads as its default (null, or `[]` for `roles`), so records need no
+ * migration when fields are added. `algorithm` is kept as written (core checks it on read).
  */
 export type KeyHash = Record<string, string>
 
 /** The sorted-set member of a record: zero-padded createdAt, then the id, so lex order is list order. */
 export const member = (createdAt: number, id: string): string => `${String(createdAt).padStart(15, '0')}:${id}`
 
-const DATE_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'disabledAt', 'revokedAt', 'lastUsedAt', 'notBefore'] as const
+const DATE_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'disabledAt', 'revokedAt', 'lastUsedAt', 'notBefore', 'importedAt'] as const
 const JSON_FIELDS = ['scopes', 'metadata', 'rateLimit', 'rateLimits', 'credits', 'roles', 'allowedIps'] as const
-const TEXT_FIELDS = ['id', 'prefix', 'digest', 'algorithm', 'pepperId', 'hint', 'name', 'ownerId', 'rotatedFromId', 'rotatedToId'] as const
+const TEXT_FIELDS = [
+  'id',
+  'prefix',
+  'digest',
+  'algorithm',
+  'pepperId',
+  'hint',
+  'name',
+  'ownerId',
+  'rotatedFromId',
+  'rotatedToId',
+  'legacyHash',
+] as const
 
 function encodeValue(field: string, value: unknown): string {
   if (value instanceof Date) return String(value.getTime())
