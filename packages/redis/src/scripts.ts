@@ -63,6 +63,71 @@ return 1
 `
 
 /**
+ * Many records, each inserted (with its audit entries) unless its id exists. ARGV: prefix, channel,
+ * audit hash, then per record: id, member, owner ('' = none), revoked ('1'/'0'), record prefix,
+ * #audit entries, per entry (member, JSON, #indexes, indexes…), field/value pairs as a JSON array → 1
+ * (inserted) or 0 (id existed) per record, or the id of an audit entry that exists (nothing changed).
+ */
+export const INSERT_MANY = `${INDEX_HELPERS}
+local records, i = {}, 4
+while i <= #ARGV do
+  local r = { at = i, audits = {} }
+  i = i + 6
+  for a = 1, tonumber(ARGV[r.at + 5]) do
+    r.audits[a] = i
+    i = i + 3 + tonumber(ARGV[i + 2])
+  end
+  r.pairs = i
+  i = i + 1
+  records[#records + 1] = r
+end
+local new, seen = {}, {}
+for n, r in ipairs(records) do
+  local id = ARGV[r.at]
+  new[n] = not seen[id] and redis.call('EXISTS', p .. 'key:' .. id) == 0
+  seen[id] = true
+  if new[n] then
+    for _, a in ipairs(r.audits) do
+      local audit_id = string.sub(ARGV[a], 17)
+      if redis.call('HEXISTS', ARGV[3], audit_id) == 1 then return audit_id end
+    end
+  end
+end
+-- Members of every index, and the audit hash's fields, go in one command per key after the loop.
+local adds, audits = {}, {}
+local function add(k, m)
+  adds[k] = adds[k] or {}
+  table.insert(adds[k], 0)
+  table.insert(adds[k], m)
+end
+local function batched(command, k, list)
+  for from = 1, #list, 2000 do redis.call(command, k, unpack(list, from, math.min(from + 1999, #list))) end
+end
+local out = {}
+for n, r in ipairs(records) do
+  out[n] = 0
+  if new[n] then
+    local at, owner = r.at, nil
+    if ARGV[at + 2] ~= '' then owner = string.sub(ARGV[at + 2], 2) end
+    redis.call('HSET', p .. 'key:' .. ARGV[at], unpack(cjson.decode(ARGV[r.pairs])))
+    local all, live = indexes(owner, ARGV[at + 4])
+    for _, k in ipairs(all) do add(k, ARGV[at + 1]) end
+    if ARGV[at + 3] == '0' then for _, k in ipairs(live) do add(k, ARGV[at + 1]) end end
+    for _, a in ipairs(r.audits) do
+      table.insert(audits, string.sub(ARGV[a], 17))
+      table.insert(audits, ARGV[a + 1])
+      for x = a + 3, a + 2 + tonumber(ARGV[a + 2]) do add(ARGV[x], ARGV[a]) end
+    end
+    redis.call('PUBLISH', ARGV[2], ARGV[at])
+    out[n] = 1
+  end
+end
+if #audits > 0 then batched('HSET', ARGV[3], audits) end
+for k, list in pairs(adds) do batched('ZADD', k, list) end
+return out
+`
+
+/**
  * KEYS[1] record, KEYS[2…] the audit hash and indexes (optional); ARGV: prefix, channel, id,
  * expected revision ('' = any), #set, #del, audit member, audit JSON, set pairs…, del fields…
  * → the record as HGETALL pairs, nil (missing id or other revision), or -1 (nothing changed) when

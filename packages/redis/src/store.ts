@@ -36,6 +36,7 @@ import { ChangeFeed } from './changes.js'
 import { chargeAll, COUNTER_GRACE_MS, counterKey } from './charge.js'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
 import { RedisConnection } from './connection.js'
+import { insertMany, type InsertManyResult } from './insert-many.js'
 import { resolveOptions, type DeprecatedRedisKeyStoreOptions, type RedisKeyStoreOptions } from './options.js'
 import { readOwner, writeOwner } from './owners.js'
 
@@ -125,6 +126,11 @@ export class RedisKeyStore implements KeyStore {
     if (inserted === 0) throw new DuplicateKeyIdError(record.id)
     if (inserted === -2) throw new LimitExceededError(record.ownerId!, cap!.maxKeys)
     if (inserted === -1) throw auditIdTaken(options!.audit!.id)
+  }
+
+  /** Insert every record whose id is new (each with its audit entries, atomically); report the ids that existed. */
+  insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<InsertManyResult> {
+    return insertMany(this.#conn, this.#prefix, this.#channel, records, options?.audit)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
