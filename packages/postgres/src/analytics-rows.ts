@@ -35,6 +35,11 @@ function compareIdentity(x: unknown[], y: unknown[]): number {
 export const AUDIT_COLUMNS = ['id', 'at', 'action', 'prefix', 'key_id', 'owner_id', 'actor', 'fields'] as const
 const AUDIT_TYPES = ['text', 'timestamptz', 'text', 'text', 'text', 'text', 'jsonb', 'jsonb'] as const
 
+/** `$first::text[], $first+1::timestamptz[], …`: the column arrays of many audit rows, for `unnest`. */
+export function auditArrayParams(first: number): string {
+  return AUDIT_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ')
+}
+
 /** `$first::text, $first+1::timestamptz, …`: the parameters of one audit row. */
 export function auditParams(first: number): string {
   return AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')

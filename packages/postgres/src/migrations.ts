@@ -197,6 +197,17 @@ CREATE INDEX ${ident(`${n.table}_usage_batches_minute_idx`)} ON ${qualified(n, '
     name: 'access rules: key fields, owners, capped inserts, atomic charges',
     sql: rulesMigrationSql,
   },
+  {
+    version: 7,
+    name: 'imported keys: import time, legacy hash',
+    // `algorithm` is plain text (no CHECK), so the legacy algorithms need no change; the update
+    // trigger compares whole rows, so it covers the new columns as they are.
+    sql: (n) => `
+ALTER TABLE ${qualified(n)}
+  ADD COLUMN imported_at timestamptz,
+  ADD COLUMN legacy_hash text;
+`,
+  },
 ]
 
 /** The newest schema version this package knows. */

@@ -27,6 +27,9 @@ export interface KeyRow {
   not_before: Date | null
   roles: string[]
   allowed_ips: string[] | null
+  /** Migration 7; null for keys made here and older rows. */
+  imported_at: Date | null
+  legacy_hash: string | null
   revision: number
 }
 
@@ -57,6 +60,8 @@ export function rowToRecord(row: KeyRow): ApiKeyRecord {
     notBefore: row.not_before,
     roles: row.roles,
     allowedIps: row.allowed_ips,
+    importedAt: row.imported_at,
+    legacyHash: row.legacy_hash,
     revision: row.revision,
   }
   if (row.last_used_from !== null) record.lastUsedFrom = row.last_used_from
@@ -91,8 +96,45 @@ export const INSERT_COLUMNS = [
   'not_before',
   'roles',
   'allowed_ips',
+  'imported_at',
+  'legacy_hash',
   'revision',
 ] as const
+
+/**
+ * The type of each of `INSERT_COLUMNS`' parameters as a column array (`insertMany`'s `unnest`);
+ * `scopes`, one array per row, crosses as JSON.
+ */
+export const INSERT_ARRAY_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'jsonb',
+  'json',
+  'timestamptz',
+  'timestamptz',
+  'timestamptz',
+  'timestamptz',
+  'timestamptz',
+  'timestamptz',
+  'text',
+  'text',
+  'text',
+  'jsonb',
+  'jsonb',
+  'jsonb',
+  'timestamptz',
+  'jsonb',
+  'jsonb',
+  'timestamptz',
+  'text',
+  'integer',
+] as const satisfies { length: (typeof INSERT_COLUMNS)['length'] }
 
 /** Parameter values for an insert, in `INSERT_COLUMNS` order. */
 export function insertValues(r: ApiKeyRecord): unknown[] {
@@ -122,6 +164,8 @@ export function insertValues(r: ApiKeyRecord): unknown[] {
     r.notBefore,
     JSON.stringify(r.roles),
     json(r.allowedIps),
+    r.importedAt ?? null,
+    r.legacyHash ?? null,
     r.revision,
   ]
 }
@@ -142,6 +186,7 @@ export const PATCH_COLUMNS: Record<keyof ApiKeyPatch, [column: string, encode: (
   notBefore: ['not_before', (v) => v],
   roles: ['roles', json],
   allowedIps: ['allowed_ips', json],
+  legacyHash: ['legacy_hash', (v) => v],
   digest: ['digest', (v) => v],
   algorithm: ['algorithm', (v) => v],
   pepperId: ['pepper_id', (v) => v],

@@ -1,6 +1,7 @@
 import type { ApiKeyPatch } from '@keyward/core/store'
 import { qualified, type PgNames } from './names.js'
-import { INSERT_COLUMNS, PATCH_COLUMNS } from './rows.js'
+import { AUDIT_COLUMNS, auditArrayParams } from './analytics-rows.js'
+import { INSERT_ARRAY_TYPES, INSERT_COLUMNS, PATCH_COLUMNS } from './rows.js'
 
 /** A named (prepared per connection) statement. */
 export interface Statement {
@@ -35,6 +36,26 @@ export function buildStatements(names: PgNames) {
     insertCapped: named(
       `INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')}) SELECT ${params}
        WHERE ${qualified(names, '_live_keys')}($${INSERT_COLUMNS.indexOf('owner_id') + 1}, $${INSERT_COLUMNS.length + 2}) < $${INSERT_COLUMNS.length + 1}`,
+    ),
+    /**
+     * `insertMany` in one statement: of the rows in the column arrays $1… (`INSERT_ARRAY_TYPES`),
+     * those whose ids are new, first occurrence first; then, from the audit column arrays after them
+     * (`AUDIT_COLUMNS`), the entries of the keys it inserted. Returns the inserted ids.
+     */
+    insertMany: named(
+      `WITH v AS (
+         SELECT * FROM unnest(${INSERT_ARRAY_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
+           WITH ORDINALITY AS v(${INSERT_COLUMNS.join(', ')}, n)
+       ), inserted AS (
+         INSERT INTO ${t} (${INSERT_COLUMNS.join(', ')})
+         SELECT ${INSERT_COLUMNS.map((c) => (c === 'scopes' ? 'ARRAY(SELECT jsonb_array_elements_text(v.scopes))' : `v.${c}`)).join(', ')}
+         FROM v ORDER BY v.n
+         ON CONFLICT (id) DO NOTHING RETURNING id
+       ), logged AS (
+         INSERT INTO ${qualified(names, '_audit')} (${AUDIT_COLUMNS.join(', ')})
+         SELECT * FROM unnest(${auditArrayParams(INSERT_COLUMNS.length + 1)}) AS a(${AUDIT_COLUMNS.join(', ')})
+         WHERE a.key_id IN (SELECT id FROM inserted)
+       ) SELECT id FROM inserted`,
     ),
     findById: named(`SELECT * FROM ${t} WHERE id = $1`),
     delete: named(`DELETE FROM ${t} WHERE id = $1 RETURNING id`),

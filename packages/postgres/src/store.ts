@@ -197,6 +197,11 @@ export class PostgresKeyStore implements KeyStore {
     return this.#inserts.insert(record, options)
   }
 
+  /** The records whose ids are new, with their audit entries, in one statement (for imports). */
+  insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
+    return this.#inserts.insertMany(records, options?.audit)
+  }
+
   async findById(id: string): Promise<ApiKeyRecord | null> {
     const { rows } = await this.#query<KeyRow>('findById', this.#s.findById, [id], 'request')
     const row = rows[0]

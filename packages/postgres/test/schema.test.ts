@@ -2,7 +2,7 @@ import { sampleRecord } from '@keyward/core/testing'
 import { KeyStoreSchemaError, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, postgresMigrationSql } from '@keyward/postgres'
 import { describe, expect, it } from 'vitest'
 import { eventually } from '../../../test/eventually.js'
-import { admin, freshSchema, freshStore } from './helpers.js'
+import { admin, freshSchema, freshStore, schemaAtVersion } from './helpers.js'
 
 describe('PostgresKeyStore schema', () => {
   it('migrates on first use, with concurrent first uses, and a second store finds it current', async () => {
@@ -99,6 +99,37 @@ describe('PostgresKeyStore schema', () => {
       'notification',
       async () => seen,
       (s) => s.includes(record.id),
+      1_000,
+    )
+    await unsubscribe()
+    await store.close()
+  })
+
+  it('upgrades a version-6 schema to 7: old keys read back importedAt and legacyHash null; a hand-made change of legacy_hash notifies', async () => {
+    const schema = await schemaAtVersion(6)
+    const old = sampleRecord()
+    await admin.query(
+      `INSERT INTO "${schema}".keyward_keys (id, prefix, digest, algorithm, hint, name, scopes, metadata, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+      [old.id, old.prefix, old.digest, old.algorithm, old.hint, old.name, old.scopes, JSON.stringify(old.metadata), old.createdAt],
+    )
+    const store = freshStore({ namespace: schema })
+    expect(await store.findById(old.id)).toMatchObject({ id: old.id, importedAt: null, legacyHash: null })
+    expect(await store.schemaVersion()).toBe(7)
+    const imported = sampleRecord({
+      algorithm: 'legacy-prefixed-api-key',
+      importedAt: new Date(Date.UTC(2026, 0, 2)),
+      legacyHash: '$2b$10$abc',
+    })
+    await store.insert(imported)
+    expect(await store.findById(imported.id)).toEqual(imported)
+    const seen: string[] = []
+    const unsubscribe = await store.subscribe((change) => seen.push(change.id))
+    await admin.query(`UPDATE "${schema}".keyward_keys SET legacy_hash = NULL WHERE id = $1`, [imported.id])
+    await eventually(
+      'notification',
+      async () => seen,
+      (s) => s.includes(imported.id),
       1_000,
     )
     await unsubscribe()
