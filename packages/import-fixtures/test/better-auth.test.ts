@@ -24,7 +24,7 @@ describe("keys made by Better Auth's api-key plugin", () => {
   })
 
   it('imports every row of its apikey table; each verifies over HTTP and is upgraded on first use', async () => {
-    const target = deployment(dir, ['ba_'])
+    const target = deployment(dir, { prefixes: ['ba_'] })
     const served = await target.open()
     const keys: ImportedKey[] = []
     for (const row of fixture.rows) {

@@ -60,3 +60,20 @@ export function wrongKeyLike(key: string): string {
   const last = key.at(-1)!
   return key.slice(0, -1) + (last === 'a' ? 'b' : 'a')
 }
+
+/**
+ * Keys imported as plaintext are digested under the pepper at once (`hmac-sha256`, counted upgraded
+ * and unused); each verifies over HTTP, a wrong key gets 401, and a fresh instance verifies them again.
+ */
+export async function expectPlaintextKeysVerify(deployment: Deployment, served: Served, keys: ImportedKey[], wrongKeys: string[]) {
+  const n = keys.length
+  expect(await algorithms(served, keys)).toEqual(keys.map(() => 'hmac-sha256'))
+  for (const { id } of keys) expect((await served.keyward.get(id))?.legacyDigest).toBe(false)
+  expect(await served.keyward.migrationStatus()).toEqual({ imported: n, upgraded: n, legacy: 0, unusedSinceImport: n })
+  for (const wrong of wrongKeys) expect(await served.request(wrong)).toEqual({ status: 401 })
+  for (const { id, key } of keys) expect(await served.request(key)).toEqual({ status: 200, id })
+  await expect.poll(() => served.keyward.migrationStatus(), POLL).toEqual({ imported: n, upgraded: n, legacy: 0, unusedSinceImport: 0 })
+  const fresh = await deployment.open()
+  for (const { id, key } of keys) expect(await fresh.request(key)).toEqual({ status: 200, id })
+  for (const wrong of wrongKeys) expect(await fresh.request(wrong)).toEqual({ status: 401 })
+}

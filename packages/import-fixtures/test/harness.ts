@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createKeyward, type Keyward, type KeyStore, MemoryKeyStore } from '@keyward/core'
+import { createKeyward, type Keyward, type KeywardOptions } from '@keyward/core'
 import { apiKeyAuth } from '@keyward/express'
 import { SqliteKeyStore } from '@keyward/sqlite'
 import express from 'express'
-import { afterAll } from 'vitest'
+import { afterAll, onTestFinished } from 'vitest'
 
 /** A fresh directory for this test file's databases, removed after it. */
 export function tempDir(): string {
@@ -19,7 +19,7 @@ export function tempDir(): string {
 /** One Keyward instance on the shared SQLite file, served by Express on a real socket. */
 export interface Served {
   keyward: Keyward
-  store: KeyStore
+  store: SqliteKeyStore
   /** `GET /whoami` with `Authorization: Bearer <key>`: the status and, on 200, the verified key's id. */
   request(key: string): Promise<{ status: number; id?: string }>
   close(): Promise<void>
@@ -32,26 +32,21 @@ export interface Deployment {
 }
 
 /**
- * Where the deployment keeps keys. `sqlite` is the goal (a file each instance opens on its own);
- * `memory` (one MemoryKeyStore the instances share) stands in while @keyward/sqlite lacks the
- * `imported_at` / `legacy_hash` columns.
+ * A deployment that accepts the other system's keys as `legacy` declares them (`prefixes`, and for
+ * slow hashes `lookupId` and `bcrypt`), in a fresh SQLite file of `dir`, with a 32-byte pepper.
+ * Call it inside a test: every instance it opens is closed when that test finishes.
  */
-const STORE: 'sqlite' | 'memory' = 'memory'
-
-/** A deployment that accepts keys starting with `legacyPrefixes`, in a fresh SQLite file of `dir`. */
-export function deployment(dir: string, legacyPrefixes: string[]): Deployment {
+export function deployment(dir: string, legacy: NonNullable<KeywardOptions['legacy']>): Deployment {
   const file = join(dir, `keyward-${randomBytes(6).toString('hex')}.db`)
-  const memory = new MemoryKeyStore()
   const pepper = randomBytes(32)
   const opened: Served[] = []
-  afterAll(async () => {
+  onTestFinished(async () => {
     for (const served of opened) await served.close()
-    await memory.close()
   })
   return {
     async open() {
-      const store = STORE === 'sqlite' ? new SqliteKeyStore(file) : memory
-      const keyward = createKeyward({ prefix: 'acme_live', store, pepper, legacy: { prefixes: legacyPrefixes } })
+      const store = new SqliteKeyStore(file)
+      const keyward = createKeyward({ prefix: 'acme_live', store, pepper, legacy })
       const served = await serve(keyward, store)
       opened.push(served)
       return served
@@ -59,7 +54,7 @@ export function deployment(dir: string, legacyPrefixes: string[]): Deployment {
   }
 }
 
-async function serve(keyward: Keyward, store: KeyStore): Promise<Served> {
+async function serve(keyward: Keyward, store: SqliteKeyStore): Promise<Served> {
   const app = express()
   app.use(apiKeyAuth(keyward))
   app.get('/whoami', (req, res) => {
@@ -84,7 +79,7 @@ async function serve(keyward: Keyward, store: KeyStore): Promise<Served> {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
       await keyward.close()
-      if (store instanceof SqliteKeyStore) await store.close()
+      await store.close()
     },
   }
 }
