@@ -13,6 +13,8 @@ interface ConfigFile {
   prefix?: string
   pepper?: string
   peppers?: { current: string; secrets: Record<string, string> }
+  /** How keys imported from another system start (`createKeyward({ legacy })` of your servers). */
+  legacy?: { prefixes?: string[] }
 }
 
 export interface GlobalFlags {
@@ -23,6 +25,7 @@ export interface GlobalFlags {
   prefix?: string | undefined
   'pepper-file'?: string | undefined
   config?: string | undefined
+  'legacy-prefix'?: string[] | undefined
 }
 
 export interface ResolvedConfig {
@@ -31,6 +34,8 @@ export interface ResolvedConfig {
   location: LocationFlags
   prefix: string | undefined
   peppers: { pepper?: string; peppers?: never } | { pepper?: never; peppers?: NonNullable<ConfigFile['peppers']> }
+  /** `--legacy-prefix` flags, else the config file's `legacy.prefixes`; empty for none. */
+  legacyPrefixes: string[]
 }
 
 /** Where in `text` a JSON parse error points, as `line L, column C`, without quoting any of it. */
@@ -83,5 +88,6 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: s
     },
     prefix: flags.prefix ?? env.KEYWARD_PREFIX ?? file.prefix,
     peppers: pepper !== undefined ? { pepper } : file.peppers ? { peppers: file.peppers } : {},
+    legacyPrefixes: flags['legacy-prefix'] ?? file.legacy?.prefixes ?? [],
   }
 }

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward, type KeywardEvent } from '@keyward/core'
+import { createKeyward, KeyFormat, MemoryKeyStore, type ApiKeyInfo, type Keyward, type KeywardEvent } from '@keyward/core'
 import type { KeyStore } from '@keyward/core/store'
 import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.js'
 import { parseDuration, parseWhen, relative } from './durations.js'
@@ -7,6 +7,8 @@ import { CliError, describeError, EXIT } from './errors.js'
 import type { Io } from './io.js'
 import { cliActor } from './actor.js'
 import { runAudit } from './audit-command.js'
+import { runImport } from './import-command.js'
+import { runMigrationStatus } from './migration-command.js'
 import { limitFields } from './limit-flags.js'
 import { generatePepper, PEPPER_GUIDANCE, PEPPERED_STORE, refuseUnpepperedMint, storeIsPeppered, UNPEPPERED_NOTE } from './pepper.js'
 import { keyId } from './key-id.js'
@@ -38,6 +40,9 @@ Commands:
   audit [--key <id>] [--owner <id>] [--actor <id>] [--since <24h|2027-01-31>] [--limit <n>]
                                          the audit log, newest first (--json: one entry a line)
   pepper generate                        print a new pepper alone on stdout (how to keep it on stderr)
+  import --from better-auth|unkey|prefixed-api-key|csv <source> [--dry-run] [--owner-column <name>]
+                                         bring keys of another system over without re-issuing them
+  migration status                       imported keys: upgraded, still legacy, unused since import
 
 Options:
   --store <url>        sqlite:./keys.db | postgres://…[?schema=s] | redis://…  (env KEYWARD_STORE)
@@ -46,7 +51,8 @@ Options:
   --table <t>          keys table, SQLite or PostgreSQL               (env KEYWARD_TABLE)
   --prefix <prefix>    key prefix, e.g. acme_live                     (env KEYWARD_PREFIX)
   --pepper-file <f>    file holding the pepper                        (env KEYWARD_PEPPER)
-  --config <file>      JSON config { store, prefix, pepper | peppers } (default ./keyward.config.json)
+  --config <file>      JSON config { store, prefix, pepper | peppers, legacy } (default ./keyward.config.json)
+  --legacy-prefix <p>  how imported keys of another system start (repeatable; config "legacy": { "prefixes" })
   --json               machine-readable output
   -h, --help
 
@@ -92,6 +98,10 @@ const OPTIONS = {
   key: { type: 'string' },
   actor: { type: 'string' },
   since: { type: 'string' },
+  from: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'legacy-prefix': { type: 'string', multiple: true },
+  'owner-column': { type: 'string' },
 } satisfies ParseArgsConfig['options']
 
 type Flags = ReturnType<typeof parseCommandLine>['flags']
@@ -190,26 +200,29 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
     const hasPepper = config.peppers.pepper !== undefined || config.peppers.peppers !== undefined
     let storeError: KeywardEvent | undefined
-    const open = async (): Promise<Keyward> => {
-      if (!config.store) throw new CliError('no store: pass --store sqlite:./keys.db (or postgres://…, redis://…), or set KEYWARD_STORE')
-      const target = storeTarget(config.store, config.location)
-      store = await openStore(target.url, io.cwd, target.location)
-      // No pepper given is plain SHA-256 on purpose here (the mint check below speaks for it), and
-      // store failures are the one line this command prints, not a log entry besides.
-      const peppers = hasPepper ? config.peppers : { pepper: false as const }
-      const onEvent = (event: KeywardEvent) => {
-        if (event.type === 'store.error') storeError = event
-      }
-      keyward = createKeyward({
+    // No pepper given is plain SHA-256 on purpose here (the mint check below speaks for it), and
+    // store failures are the one line this command prints, not a log entry besides.
+    const instance = (over: KeyStore) =>
+      createKeyward({
         prefix: config.prefix!,
-        store,
-        ...peppers,
+        store: over,
+        ...(hasPepper ? config.peppers : { pepper: false as const }),
+        ...(config.legacyPrefixes.length > 0 && { legacy: { prefixes: config.legacyPrefixes } }),
         cache: false,
         lastUsed: false,
         throttle: false,
         logger: false,
-        hooks: { onEvent },
+        hooks: {
+          onEvent: (event: KeywardEvent) => {
+            if (event.type === 'store.error') storeError = event
+          },
+        },
       })
+    const open = async (): Promise<Keyward> => {
+      if (!config.store) throw new CliError('no store: pass --store sqlite:./keys.db (or postgres://…, redis://…), or set KEYWARD_STORE')
+      const target = storeTarget(config.store, config.location)
+      store = await openStore(target.url, io.cwd, target.location)
+      keyward = instance(store)
       return keyward
     }
     const pepperCheck: PepperCheck = {
@@ -223,6 +236,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // Offline unless revoking: the prefix, length and checksum are all a scan needs.
     const mutation = { actor: cliActor(io.env) }
     if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open, mutation)
+    if (command === 'import') {
+      const sandbox = instance(new MemoryKeyStore())
+      const context = { keyward: await open(), sandbox, legacyPrefixes: config.legacyPrefixes, io: safeIo, mutation }
+      // Digests made without the pepper the store's keys have would never verify on the servers.
+      if (!hasPepper) await refuseUnpepperedMint(store!, config.prefix)
+      return await runImport(positionals, flags, context).finally(() => sandbox.close())
+    }
     return await runCommand(command, {
       keyward: await open(),
       format: format!,
@@ -394,6 +414,8 @@ async function runCommand(command: string, context: CommandContext): Promise<num
     }
     case 'audit':
       return runAudit(keyward, format, positionals, flags, io)
+    case 'migration':
+      return runMigrationStatus(keyward, positionals, json, io)
     case 'verify': {
       const given = positionals[1]
       const key = given === undefined || given === '-' ? (await io.readStdin()).trim() : given
