@@ -81,17 +81,17 @@ while i <= #ARGV do
   i = i + 1
   records[#records + 1] = r
 end
-local new, seen = {}, {}
+local new, seen, audit_ids = {}, {}, {}
 for n, r in ipairs(records) do
   local id = ARGV[r.at]
   new[n] = not seen[id] and redis.call('EXISTS', p .. 'key:' .. id) == 0
   seen[id] = true
-  if new[n] then
-    for _, a in ipairs(r.audits) do
-      local audit_id = string.sub(ARGV[a], 17)
-      if redis.call('HEXISTS', ARGV[3], audit_id) == 1 then return audit_id end
-    end
-  end
+  if new[n] then for _, a in ipairs(r.audits) do table.insert(audit_ids, string.sub(ARGV[a], 17)) end end
+end
+for from = 1, #audit_ids, 1000 do
+  local slice = { unpack(audit_ids, from, math.min(from + 999, #audit_ids)) }
+  local found = redis.call('HMGET', ARGV[3], unpack(slice))
+  for n = 1, #slice do if found[n] then return slice[n] end end
 end
 -- Members of every index, and the audit hash's fields, go in one command per key after the loop.
 local adds, audits = {}, {}

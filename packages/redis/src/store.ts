@@ -36,7 +36,7 @@ import { ChangeFeed } from './changes.js'
 import { chargeAll, COUNTER_GRACE_MS, counterKey } from './charge.js'
 import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
 import { RedisConnection } from './connection.js'
-import { insertMany, type InsertManyResult } from './insert-many.js'
+import { insertMany } from './insert-many.js'
 import { resolveOptions, type DeprecatedRedisKeyStoreOptions, type RedisKeyStoreOptions } from './options.js'
 import { readOwner, writeOwner } from './owners.js'
 
@@ -128,8 +128,8 @@ export class RedisKeyStore implements KeyStore {
     if (inserted === -1) throw auditIdTaken(options!.audit!.id)
   }
 
-  /** Insert every record whose id is new (each with its audit entries, atomically); report the ids that existed. */
-  insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<InsertManyResult> {
+  /** Insert every record whose id is new, with its audit entries, in one atomic step; report the ids that existed. */
+  insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
     return insertMany(this.#conn, this.#prefix, this.#channel, records, options?.audit)
   }
 

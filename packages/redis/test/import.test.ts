@@ -93,19 +93,6 @@ describe('RedisKeyStore.insertMany', () => {
     await store.close()
   })
 
-  it('writes nothing of a chunk when one of its audit ids exists', async () => {
-    const store = freshStore()
-    const [a, b] = [imported(), imported()]
-    await store.appendAudit([auditOf(b, 1)])
-    await expect(store.insertMany([a, b], { audit: [auditOf(a, 0), auditOf(b, 1)] })).rejects.toThrow(`audit-${b.id}-1`)
-    expect(await store.findById(a.id)).toBeNull()
-    expect((await store.listAudit({ prefix: 'conf_test', limit: 10 })).items).toEqual([auditOf(b, 1)])
-    // Records that existed take no audit entry, so a re-run after a lost reply is no error.
-    await store.insert(b)
-    expect(await store.insertMany([a, b], { audit: [auditOf(a, 0), auditOf(b, 1)] })).toEqual({ inserted: [a.id], duplicates: [b.id] })
-    await store.close()
-  })
-
   it('inserts each id exactly once when two instances import overlapping sets at the same time', async () => {
     const [one, two] = [freshStore(), freshStore()]
     const peer = freshStore({ namespace: one.namespace })
