@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { sqliteRecordToRow } from '@keyward/core/store'
 import { sampleRecord } from '@keyward/core/testing'
-import { SqliteKeyStore, sqliteMigrationSql } from '@keyward/sqlite'
+import { SQLITE_SCHEMA_VERSION, SqliteKeyStore, sqliteMigrationSql } from '@keyward/sqlite'
 import { describe, expect, it } from 'vitest'
 import { eventually, sleep } from '../../../test/eventually.js'
 import { dbPath, tempDir } from './helpers.js'
@@ -14,18 +14,18 @@ const owner = (id: string, credits: { remaining: number; refill: null } | null =
 }
 
 describe('SqliteKeyStore access rules', () => {
-  it('upgrades a version-5 file to 6: its keys read back without rules, its counters keep counting, owners can be stored', async () => {
+  it('upgrades a version-5 file to the latest: its keys read back without rules, its counters keep counting, owners can be stored', async () => {
     const file = dbPath(dir)
     const db = new Database(file)
     db.exec(sqliteMigrationSql().replace(/-- 6:[\s\S]*(?=COMMIT;)/, ''))
     const record = sampleRecord()
-    const newer = ['rate_limits', 'not_before', 'roles', 'allowed_ips']
+    const newer = ['rate_limits', 'not_before', 'roles', 'allowed_ips', 'imported_at', 'legacy_hash']
     const old = Object.fromEntries(Object.entries(sqliteRecordToRow(record)).filter(([column]) => !newer.includes(column)))
     db.prepare(`INSERT INTO keyward_keys (${Object.keys(old)}) VALUES (${Object.keys(old).map((c) => `@${c}`)})`).run(old)
     db.exec(`INSERT INTO keyward_keys_counters (slot, count, reset_at) VALUES ('old@60000:0', 4, 60000)`)
     db.close()
     const store = new SqliteKeyStore({ connection: file })
-    expect(store.schemaVersion).toBe(6)
+    expect(store.schemaVersion).toBe(SQLITE_SCHEMA_VERSION)
     expect(await store.findById(record.id)).toStrictEqual({ ...record, rateLimits: null, notBefore: null, roles: [], allowedIps: null })
     expect(await store.incrementCounter('old', 1, MINUTE, 30_000)).toEqual({ count: 5, resetAt: MINUTE })
     expect(await store.putOwner(owner('o1'))).toMatchObject({ id: 'o1', revision: 1 })
