@@ -222,5 +222,10 @@ describe('keyward import from other systems', () => {
     expect(second.key.credits.remaining).toBeLessThanOrEqual(10)
     expect(JSON.parse(verify(prefixedKey).stdout)).toMatchObject({ ok: true, key: { name: 'Partner', ownerId: 'acct_3' } })
     for (const result of [fromUnkey, fromPrefixed, verify(prefixedKey)]) expectNoneOf(result, secrets)
+    // The config file's legacy.prefixes serve every command as the flags do.
+    writeFileSync(join(dir, 'legacy.config.json'), JSON.stringify({ legacy: { prefixes: ['sk_live_', 'mycompany_'] } }))
+    const configured = keyward(['verify', '-', '--config', 'legacy.config.json'], { env, cwd: dir, input: prefixedKey })
+    expect(configured).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: "Partner"/) })
+    expect(keyward(['verify', '-'], { env, cwd: dir, input: prefixedKey }).code).toBe(1)
   })
 })
