@@ -11,7 +11,7 @@ import type { ScopeRequirement } from './scopes.js'
 import type { VerifyResult } from './verify-result.js'
 import type { AccessRulesInput, AccessRulesOptions } from './rules/api.js'
 import type { LegacyOptions, MigrationStatus } from './legacy/api.js'
-import type { ImportKeyInput } from './legacy/importer.js'
+import type { ImportBatchResult, ImportKeyInput } from './legacy/importer.js'
 import type { VerifyCost } from './rules/charges.js'
 import type { OwnersApi } from './rules/owners.js'
 
@@ -249,6 +249,12 @@ export interface Keyward<S extends string = string> {
    * @example await keyward.import({ name: 'CRM sync', ownerId: 'acct_42', digest: { algorithm: 'sha256-base64url', value: row.key } })
    */
   import(input: ImportKeyInput<S>, options?: MutationOptions): Promise<{ info: ApiKeyInfo<S> }>
+  /**
+   * Import up to 1,000 keys in one store write (`insertMany`, one transaction) where the store has
+   * it. Keys imported before are listed in `duplicates`, refused inputs in `failed` (by index): an
+   * interrupted import can be run again.
+   */
+  importMany(inputs: ImportKeyInput<S>[], options?: MutationOptions): Promise<ImportBatchResult<ApiKeyInfo<S>>>
   /** How many imported keys were upgraded, still verify by their old digest, or were not used since. */
   migrationStatus(): Promise<MigrationStatus>
   /**

@@ -17,7 +17,7 @@ import type { AuditEntry, AuditLogOptions } from './instance/audit-trail.js'
 import { EventSink } from './instance/events.js'
 import { KeyFields } from './instance/key-fields.js'
 import type { MigrationStatus } from './legacy/api.js'
-import { type ImportKeyInput, type ImporterParts, importKey } from './legacy/importer.js'
+import { type ImportBatchResult, type ImportKeyInput, type ImporterParts, importKey, importMany } from './legacy/importer.js'
 import { LegacyLookup } from './legacy/lookup.js'
 import { migrationStatus } from './legacy/status.js'
 import { Lifecycle } from './instance/lifecycle.js'
@@ -245,6 +245,12 @@ class KeywardInstance<S extends string> implements Keyward<S> {
   async import(input: ImportKeyInput<S>, options?: MutationOptions): Promise<{ info: ApiKeyInfo<S> }> {
     const record = await importKey(this.#importer, input as ImportKeyInput, options)
     return { info: toInfo<S>(record, this.#importer.now(), this.#roles) }
+  }
+
+  async importMany(inputs: ImportKeyInput<S>[], options?: MutationOptions): Promise<ImportBatchResult<ApiKeyInfo<S>>> {
+    const result = await importMany(this.#importer, inputs as ImportKeyInput[], options)
+    const now = this.#importer.now()
+    return { ...result, imported: result.imported.map((record) => toInfo<S>(record, now, this.#roles)) }
   }
 
   migrationStatus(): Promise<MigrationStatus> {

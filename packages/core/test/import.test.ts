@@ -213,3 +213,30 @@ describe('keyward.import of salted slow hashes', () => {
     expect(memory.size).toBe(0)
   })
 })
+
+describe('keyward.importMany', () => {
+  it('imports a batch in one store write, reports refused inputs by index, and skips what a re-run finds already there', async () => {
+    const { store, memory, calls } = countingStore()
+    const keyward = setup(store)
+    const keys = Array.from({ length: 300 }, (_, i) => `ba_batch${String(i).padStart(4, '0')}secretpart`)
+    const inputs = keys.map((key, i) => ({
+      name: `key ${i}`,
+      digest: { algorithm: 'sha256-base64url' as const, value: sha256(key, 'base64url') },
+    }))
+    inputs.splice(7, 0, { name: 'bad', digest: { algorithm: 'sha256-base64url' as const, value: 'not a digest' } })
+    delete calls.subscribe
+    const first = await keyward.importMany(inputs, { actor: { id: 'cli:ops' } })
+    expect(first.imported).toHaveLength(300)
+    expect(first.duplicates).toEqual([])
+    expect(first.failed.map(({ index, error }) => [index, error.code])).toEqual([[7, 'invalid_input']])
+    expect(calls).toEqual({ insertMany: 1 })
+    expect(memory.size).toBe(300)
+    const again = await keyward.importMany(inputs)
+    expect(again.imported).toHaveLength(0)
+    expect(again.duplicates).toHaveLength(300)
+    expect((await keyward.verify(keys[123]!)).ok).toBe(true)
+    const { items } = await keyward.auditLog({ actorId: 'cli:ops', limit: 5 })
+    expect(items[0]).toMatchObject({ action: 'key.imported' })
+    await expect(keyward.importMany(Array.from({ length: 1001 }, () => inputs[0]!))).rejects.toBeInstanceOf(InvalidInputError)
+  })
+})

@@ -8,7 +8,7 @@ import type { SlowScheme } from './slow-hashes.js'
 export type LegacyScheme = 'legacy-sha256' | 'legacy-prefixed-api-key'
 
 /** The part of a prefixed-api-key key (`<prefix>_<shortToken>_<longToken>`) that the other system hashed. */
-export function longTokenOf(key: string): string {
+function longTokenOf(key: string): string {
   return key.slice(key.lastIndexOf('_') + 1)
 }
 
@@ -51,7 +51,7 @@ export class LegacyDigester implements KeyDigester {
 }
 
 /** SHA-256 of an ASCII string into `out`. */
-export function sha256Into(text: string, out: Uint8Array): void {
+function sha256Into(text: string, out: Uint8Array): void {
   const bytes = new Uint8Array(text.length)
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
   out.set(sha256(bytes))

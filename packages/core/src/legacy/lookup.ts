@@ -100,7 +100,7 @@ export class LegacyLookup {
 }
 
 /** A prefixed-api-key key's parts (`<prefix>_<shortToken>_<longToken>`, tokens alphanumeric), or null. */
-export function prefixedApiKeyParts(key: string): { prefix: string; shortToken: string; longToken: string } | null {
+function prefixedApiKeyParts(key: string): { prefix: string; shortToken: string; longToken: string } | null {
   const last = key.lastIndexOf('_')
   const before = last > 0 ? key.lastIndexOf('_', last - 1) : -1
   if (before < 1) return null
