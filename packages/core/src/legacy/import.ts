@@ -1,4 +1,4 @@
-import { bytesToHex } from '@noble/hashes/utils.js'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { InvalidInputError } from '../errors.js'
 import type { KeyFormat } from '../format.js'
 import type { DigesterSet } from '../lib/peppers.js'
@@ -149,7 +149,7 @@ function slowHashSecret(
 /** The 32 bytes of a SHA-256 in one of the encodings other systems store. */
 function sha256Bytes(encoding: string, value: string): Uint8Array {
   if (!SHA256_ENCODINGS[encoding]!.test(value)) throw new InvalidInputError('digest.value', `is not a SHA-256 in ${encoding.slice(7)}`)
-  if (encoding === 'sha256-hex') return Uint8Array.from(value.toLowerCase().match(/../g)!, (pair) => Number.parseInt(pair, 16))
+  if (encoding === 'sha256-hex') return hexToBytes(value.toLowerCase())
   const base64 = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=$/, '')
   const bytes = Uint8Array.from(atob(`${base64}=`), (c) => c.charCodeAt(0))
   if (bytes.length !== 32) throw new InvalidInputError('digest.value', 'does not decode to 32 bytes')
