@@ -13,8 +13,8 @@ import type { RedisConnection } from './connection.js'
  * `KeyStore.insertMany` on Redis: one Lua script (one atomic step) inserts every record whose id is
  * new, with its indexes, the audit entries naming it (`keyId`) and its change message, and skips the
  * ids that exist or came earlier in `records`. An audit id that exists fails the call with nothing
- * written. The script blocks Redis while it runs (about a millisecond per 10 to 20 records, more on a
- * loaded machine), so callers pass chunks (`keyward import` passes 1,000).
+ * written. The script holds Redis while it runs (1,000 records took 0.1 to 0.25 s on a busy 2-core
+ * machine), so callers pass chunks (`keyward import` passes 1,000).
  */
 export async function insertMany(
   conn: RedisConnection,
@@ -23,16 +23,13 @@ export async function insertMany(
   records: ApiKeyRecord[],
   audit: AuditRecord[] | undefined,
 ): Promise<{ inserted: string[]; duplicates: string[] }> {
-  if (records.length === 0) return { inserted: [], duplicates: [] }
   const auditsOf = auditByKey(audit)
   const args = [ns, channel, auditHash(ns)]
   for (const record of records) args.push(...recordArgs(ns, record, auditsOf.get(record.id) ?? []))
   const reply = await conn.script<number[] | string>('insertMany', 'management', 'INSERT_MANY', [], args)
   if (typeof reply === 'string') throw auditIdTaken(reply)
-  return insertManyResult(
-    records,
-    reply.map((flag) => flag === 1),
-  )
+  const inserted = reply.map((flag) => flag === 1)
+  return insertManyResult(records, inserted)
 }
 
 /** One record's slots in INSERT_MANY's ARGV. */
