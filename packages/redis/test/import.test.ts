@@ -62,6 +62,16 @@ describe('RedisKeyStore imported records', () => {
     expect(await keyward.verify(key)).toMatchObject({ ok: true, key: { id: info.id } })
     await expect.poll(async () => (await store.findById(info.id))?.algorithm).toBe('hmac-sha256')
     expect(await createKeyward(options).migrationStatus()).toMatchObject({ imported: 1, upgraded: 1, legacy: 0 })
+    // importMany goes through insertMany: the key imported before is a duplicate, the new one is audited.
+    const other = `ba_${'Wp40c'.repeat(8)}`
+    const batch = [key, other].map((k, n) => ({
+      name: `batch ${n}`,
+      digest: { algorithm: 'sha256-hex' as const, value: createHash('sha256').update(k).digest('hex') },
+    }))
+    const many = await keyward.importMany(batch)
+    expect(many).toMatchObject({ imported: [{ name: 'batch 1' }], duplicates: [info.id], failed: [] })
+    expect(await keyward.verify(other)).toMatchObject({ ok: true, key: { id: many.imported[0]!.id } })
+    expect((await keyward.auditLog({ keyId: many.imported[0]!.id })).items).toMatchObject([{ action: 'key.imported' }])
     await keyward.close()
     await store.close()
   })
