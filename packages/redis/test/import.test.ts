@@ -82,7 +82,7 @@ describe('RedisKeyStore.insertMany', () => {
     const store = freshStore()
     const existing = imported({ name: 'before' })
     await store.insert(existing)
-    const live = imported({ ownerId: 'owner-9' })
+    const live = imported({ ownerId: 'owner-9', name: 'Zürich 🔑 "quoted" \\ back', metadata: { emoji: '🔑', escaped: '\\u0041' } })
     const revoked = imported({ ownerId: 'owner-9', revokedAt: new Date(T0), createdAt: new Date(T0 - 5) })
     const changed: string[] = []
     const stop = await store.subscribe((change) => changed.push(change.id))
