@@ -1,10 +1,11 @@
-import { ConflictError, KeywardError, type Keyward } from '@keyward/core'
+import type { Keyward } from '@keyward/core'
 import { readBetterAuth } from './import-sources/better-auth.js'
 import { readCsv } from './import-sources/csv.js'
 import { readPrefixedApiKey } from './import-sources/prefixed-api-key.js'
-import type { ImportInput, SourceReader, SourceRow } from './import-sources/types.js'
+import type { SourceReader } from './import-sources/types.js'
 import { readUnkey } from './import-sources/unkey.js'
 import { CliError, describeError, EXIT } from './errors.js'
+import { CHUNK, checkRows, type CheckContext, type Ready, scrub } from './import-check.js'
 import { emptySummary, printSummary, type ImportSummary } from './import-summary.js'
 import type { Io } from './io.js'
 import { progressBar } from './progress.js'
@@ -17,12 +18,8 @@ export interface ImportFlags {
 }
 
 /** What `keyward import` works with. */
-export interface ImportContext {
+export interface ImportContext extends CheckContext {
   keyward: Keyward
-  /** A second instance, configured alike, over an empty in-memory store: every row is tried there first. */
-  sandbox: Keyward
-  /** The legacy prefixes the instances were made with. */
-  legacyPrefixes: readonly string[]
   io: Io
   mutation: { actor: { id: string } }
 }
@@ -37,12 +34,6 @@ const USAGE =
   'keyward import --from better-auth|unkey|prefixed-api-key|csv <source> [--dry-run] [--legacy-prefix <p>]... [--owner-column <name>]'
 /** Fewer rows than this are imported without a progress bar. */
 const PROGRESS_FROM = 200
-
-/** A row that passed every check, and the id its key will have. */
-interface Ready {
-  row: SourceRow & { input: ImportInput }
-  id: string
-}
 
 /**
  * `keyward import`: reads another system's keys, tries every row on an in-memory instance first
@@ -61,82 +52,76 @@ export async function runImport(positionals: string[], flags: ImportFlags, conte
   const json = flags.json === true
   const dryRun = flags['dry-run'] === true
   const summary = emptySummary(flags.from!, dryRun, rows.length)
-  const checking = progressBar('checking', rows.length, io.err, io.stderrIsTTY && !json && rows.length >= PROGRESS_FROM)
-  const ready: Ready[] = []
-  for (const [i, row] of rows.entries()) {
-    const id = await check(row, context, summary)
-    if (id !== undefined) ready.push({ row: row as Ready['row'], id })
-    checking.tick(i + 1)
-  }
+  const bar = (label: string, total: number) => progressBar(label, total, io.err, io.stderrIsTTY && !json && total >= PROGRESS_FROM)
+  const checking = bar('checking', rows.length)
+  const ready = await checkRows(rows, context, summary, checking.tick)
   checking.done()
   if (dryRun || summary.failed.length > 0) {
-    summary.imported = ready.length
-    summary.disabled = ready.filter((r) => r.row.disabled).length
+    const fresh = await notThere(ready, keyward, summary)
+    summary.imported = fresh.length
+    summary.disabled = fresh.filter((r) => r.row.disabled).length
     printSummary(summary, json, io)
     return summary.failed.length > 0 ? EXIT.usage : EXIT.ok
   }
-  const writing = progressBar('importing', ready.length, io.err, io.stderrIsTTY && !json && ready.length >= PROGRESS_FROM)
-  let exitCode: number = EXIT.ok
-  for (const [i, { row, id }] of ready.entries()) {
-    try {
-      await keyward.import(row.input, context.mutation)
-      if (row.disabled) await keyward.disable(id, context.mutation)
-      summary.imported++
-      if (row.disabled) summary.disabled++
-    } catch (error) {
-      if (error instanceof ConflictError) summary.alreadyThere++
-      else {
-        const described = describeError(error)
-        summary.failed.push({ row: row.row, message: scrub(described.message, row.secrets) })
-        summary.stoppedAt = row.row
-        exitCode = described.exitCode
-        break
-      }
-    }
-    writing.tick(i + 1)
-  }
+  const writing = bar('importing', ready.length)
+  const exitCode = await writeRows(ready, context, summary, writing.tick)
   writing.done()
   printSummary(summary, json, io)
   return exitCode
 }
 
-/**
- * Whether `row` can be imported: the id its key will have, or undefined after counting it as
- * failed, expired, repeated in the source or already in the store.
- */
-async function check(row: SourceRow, context: ImportContext, summary: ImportSummary): Promise<string | undefined> {
-  const fail = (message: string) => {
-    summary.failed.push({ row: row.row, message: scrub(message, row.secrets) })
-    return undefined
-  }
-  const input = row.input
-  if ('error' in input) return fail(input.error)
-  const expiresAt = input.expiresAt instanceof Date ? input.expiresAt.getTime() : input.expiresAt
-  if (typeof expiresAt === 'number' && expiresAt <= Date.now()) {
-    summary.skipped.expired++
-    return undefined
-  }
-  if (row.start && !context.legacyPrefixes.some((p) => row.start!.startsWith(p) || p.startsWith(row.start!)))
-    return fail('the key does not start with any declared legacy prefix (--legacy-prefix), so it could never verify here')
-  let id: string
-  try {
-    id = (await context.sandbox.import(input)).info.id
-  } catch (error) {
-    if (error instanceof ConflictError) {
-      summary.skipped.duplicate_in_source++
-      return undefined
-    }
-    if (error instanceof KeywardError) return fail(error.message)
-    throw error
-  }
-  if ((await context.keyward.get(id)) !== null) {
-    summary.alreadyThere++
-    return undefined
-  }
-  return id
+/** The rows whose keys are not in the store yet; the others are counted as already there. */
+async function notThere(ready: Ready[], keyward: Keyward, summary: ImportSummary): Promise<Ready[]> {
+  const fresh: Ready[] = []
+  for (const r of ready)
+    if ((await keyward.get(r.id)) === null) fresh.push(r)
+    else summary.alreadyThere++
+  return fresh
 }
 
-/** `message` with every secret of the row taken out. */
-function scrub(message: string, secrets: string[]): string {
-  return secrets.reduce((text, secret) => text.split(secret).join('…'), message)
+/**
+ * Import the checked rows with `importMany`, a chunk (one transaction) at a time, then disable the
+ * new keys the other system had switched off. Keys imported before are counted as already there.
+ * A store failure stops at the chunk's first row (the chunks before it are written): the exit code.
+ */
+async function writeRows(ready: Ready[], context: ImportContext, summary: ImportSummary, tick: (done: number) => void): Promise<number> {
+  const { keyward, mutation } = context
+  for (let start = 0; start < ready.length; start += CHUNK) {
+    const chunk = ready.slice(start, start + CHUNK)
+    try {
+      const result = await keyward.importMany(
+        chunk.map((r) => r.row.input),
+        mutation,
+      )
+      summary.imported += result.imported.length
+      summary.alreadyThere += result.duplicates.length
+      const imported = new Set(result.imported.map((info) => info.id))
+      for (const { row, id } of chunk)
+        if (row.disabled && imported.has(id)) {
+          await keyward.disable(id, mutation)
+          summary.disabled++
+        }
+      // Checked on an instance configured alike, so a refusal here is one the check could not foresee.
+      if (result.failed.length > 0) {
+        for (const { index, error } of result.failed)
+          summary.failed.push({ row: chunk[index]!.row.row, message: scrub(error.message, chunk[index]!.row.secrets) })
+        summary.stoppedAt = chunk[result.failed[0]!.index]!.row.row
+        return EXIT.usage
+      }
+    } catch (error) {
+      const described = describeError(error)
+      const first = chunk[0]!.row.row
+      summary.failed.push({
+        row: first,
+        message: scrub(
+          described.message,
+          chunk.flatMap((r) => r.row.secrets),
+        ),
+      })
+      summary.stoppedAt = first
+      return described.exitCode
+    }
+    tick(start + chunk.length)
+  }
+  return EXIT.ok
 }

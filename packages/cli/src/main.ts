@@ -237,11 +237,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const mutation = { actor: cliActor(io.env) }
     if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open, mutation)
     if (command === 'import') {
-      const sandbox = instance(new MemoryKeyStore())
+      const sandbox = () => instance(new MemoryKeyStore())
       const context = { keyward: await open(), sandbox, legacyPrefixes: config.legacyPrefixes, io: safeIo, mutation }
       // Digests made without the pepper the store's keys have would never verify on the servers.
       if (!hasPepper) await refuseUnpepperedMint(store!, config.prefix)
-      return await runImport(positionals, flags, context).finally(() => sandbox.close())
+      return await runImport(positionals, flags, context)
     }
     return await runCommand(command, {
       keyward: await open(),
