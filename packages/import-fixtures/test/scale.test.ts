@@ -41,12 +41,10 @@ it('imports 20,000 SHA-256 keys into SQLite in batches, skips them on a re-run, 
   expect(imported).toBe(20_000)
   expect(seconds).toBeLessThan(60)
   const again = await keyward.importMany(
-    keys
-      .slice(0, 1_000)
-      .map((key, j) => ({
-        name: `key ${j}`,
-        digest: { algorithm: 'sha256-hex' as const, value: createHash('sha256').update(key).digest('hex') },
-      })),
+    keys.slice(0, 1_000).map((key, j) => ({
+      name: `key ${j}`,
+      digest: { algorithm: 'sha256-hex' as const, value: createHash('sha256').update(key).digest('hex') },
+    })),
   )
   expect([again.imported.length, again.duplicates.length]).toEqual([0, 1_000])
   for (const key of [keys[0]!, keys[12_345]!, keys[19_999]!]) expect((await keyward.verify(key)).ok).toBe(true)
