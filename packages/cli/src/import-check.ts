@@ -1,4 +1,5 @@
-import { ConflictError, KeywardError, type Keyward } from '@keyward/core'
+import type { Keyward } from '@keyward/core'
+import type { ApiKeyRecord, KeyStore } from '@keyward/core/store'
 import type { ImportInput, SourceRow } from './import-sources/types.js'
 import type { ImportSummary } from './import-summary.js'
 
@@ -11,18 +12,20 @@ export interface Ready {
   id: string
 }
 
-/** What the check pass needs: how the keys must start, and fresh in-memory instances configured as the real one. */
+/** What the check pass needs: how the keys must start, and an instance configured as the real one over another store. */
 export interface CheckContext {
   /** The legacy prefixes the instances were made with. */
   legacyPrefixes: readonly string[]
-  /** A new instance, configured as the real one, over an empty in-memory store (the caller's to close). */
-  sandbox: () => Keyward
+  /** The real store: the check's store has the same optional abilities, which decide what a key may have (limits, credits). */
+  store: KeyStore
+  /** An instance configured as the real one, over `store` (the check pass closes it). */
+  sandbox: (store: KeyStore) => Keyward
 }
 
 /**
- * The check-first pass: every row is tried on an empty in-memory instance, a chunk at a time
- * (each chunk on a fresh one, then discarded), so nothing is written while any row is at fault.
- * Counts failed, expired and repeated rows in `summary`; resolves to the rows that can be imported.
+ * The check-first pass: every row is tried with `importMany` on an instance over a store that keeps
+ * only ids, a chunk at a time, so nothing is written while any row is at fault. Counts failed,
+ * expired and repeated rows in `summary`; resolves to the rows that can be imported.
  */
 export async function checkRows(
   rows: SourceRow[],
@@ -30,16 +33,23 @@ export async function checkRows(
   summary: ImportSummary,
   tick: (done: number) => void,
 ): Promise<Ready[]> {
+  const store = new IdsOnly(context.store)
+  const sandbox = context.sandbox(store)
   const seen = new Set<string>()
   const ready: Ready[] = []
   const fail = (row: SourceRow, message: string) => summary.failed.push({ row: row.row, message: scrub(message, row.secrets) })
   let chunk: Ready['row'][] = []
   const flush = async () => {
-    const ids = await idsOf(chunk, context.sandbox)
+    const result = await sandbox.importMany(chunk.map((row) => row.input))
+    const refused = new Map(result.failed.map(({ index, error }) => [index, error]))
+    const ids = store.take()
+    if (ids.length !== chunk.length - refused.size) throw new Error('importMany stored other records than the ones it accepted')
+    let next = 0
     for (const [i, row] of chunk.entries()) {
-      const id = ids[i] as string | KeywardError | null
-      if (id instanceof KeywardError) fail(row, id.message)
-      else if (id === null || seen.has(id)) summary.skipped.duplicate_in_source++
+      const error = refused.get(i)
+      const id = error === undefined ? ids[next++]! : undefined
+      if (id === undefined) fail(row, error!.message)
+      else if (seen.has(id)) summary.skipped.duplicate_in_source++
       else {
         seen.add(id)
         ready.push({ row, id })
@@ -47,15 +57,19 @@ export async function checkRows(
     }
     chunk = []
   }
-  for (const [i, row] of rows.entries()) {
-    const refusal = precheck(row, context.legacyPrefixes)
-    if (refusal === 'expired') summary.skipped.expired++
-    else if (refusal !== undefined) fail(row, refusal)
-    else chunk.push(row as Ready['row'])
-    if (chunk.length === CHUNK) await flush()
-    tick(i + 1)
+  try {
+    for (const [i, row] of rows.entries()) {
+      const refusal = precheck(row, context.legacyPrefixes)
+      if (refusal === 'expired') summary.skipped.expired++
+      else if (refusal !== undefined) fail(row, refusal)
+      else chunk.push(row as Ready['row'])
+      if (chunk.length === CHUNK) await flush()
+      tick(i + 1)
+    }
+    if (chunk.length > 0) await flush()
+  } finally {
+    await sandbox.close()
   }
-  if (chunk.length > 0) await flush()
   summary.failed.sort((a, b) => a.row - b.row)
   return ready
 }
@@ -72,39 +86,58 @@ function precheck(row: SourceRow, legacyPrefixes: readonly string[]): string | u
   return undefined
 }
 
+/** What a store may do that decides whether a key's limits and credits are accepted. */
+const ABILITIES = ['incrementCounter', 'spendCredits', 'charge'] as const
+
 /**
- * Each row's id on a fresh in-memory instance, its refusal, or null for a key given earlier in
- * the chunk. One `importMany`; a chunk holding the same key twice is tried again row by row, since
- * the batch result does not say which row repeated which.
+ * The check pass's store: it keeps nothing but the ids of the records `importMany` accepted, in
+ * order (the order of its inputs, refused ones left out), so each row's id is known; it has the real store's {@link ABILITIES}.
  */
-async function idsOf(rows: Ready['row'][], sandbox: () => Keyward): Promise<(string | KeywardError | null)[]> {
-  const batch = sandbox()
-  try {
-    const result = await batch.importMany(rows.map((row) => row.input))
-    if (result.duplicates.length === 0) {
-      const ids: (string | KeywardError | null)[] = new Array(rows.length)
-      for (const { index, error } of result.failed) ids[index] = error
-      let next = 0
-      for (let i = 0; i < rows.length; i++) ids[i] ??= result.imported[next++]!.id
-      return ids
-    }
-  } finally {
-    await batch.close()
+class IdsOnly implements KeyStore {
+  #ids: string[] = []
+  incrementCounter?: KeyStore['incrementCounter']
+  spendCredits?: KeyStore['spendCredits']
+  charge?: KeyStore['charge']
+
+  constructor(like: KeyStore) {
+    const unused = () => Promise.reject(new Error('not used by the check pass'))
+    for (const ability of ABILITIES) if (typeof like[ability] === 'function') this[ability] = unused
   }
-  const single = sandbox()
-  try {
-    const ids: (string | KeywardError | null)[] = []
-    for (const row of rows)
-      try {
-        ids.push((await single.import(row.input)).info.id)
-      } catch (error) {
-        if (!(error instanceof KeywardError)) throw error
-        ids.push(error instanceof ConflictError ? null : error)
-      }
+
+  /** The ids given since the last call. */
+  take(): string[] {
+    const ids = this.#ids
+    this.#ids = []
     return ids
-  } finally {
-    await single.close()
   }
+
+  async insertMany(records: ApiKeyRecord[]) {
+    const ids = records.map((record) => record.id)
+    this.#ids.push(...ids)
+    return { inserted: ids, duplicates: [] }
+  }
+
+  async insert(record: ApiKeyRecord) {
+    this.#ids.push(record.id)
+  }
+
+  async findById() {
+    return null
+  }
+
+  async update() {
+    return null
+  }
+
+  async delete() {
+    return false
+  }
+
+  async list() {
+    return { items: [] }
+  }
+
+  async touch() {}
 }
 
 /** `message` with every secret of the rows taken out. */

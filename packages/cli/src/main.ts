@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createKeyward, KeyFormat, MemoryKeyStore, type ApiKeyInfo, type Keyward, type KeywardEvent } from '@keyward/core'
+import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward, type KeywardEvent } from '@keyward/core'
 import type { KeyStore } from '@keyward/core/store'
 import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.js'
 import { parseDuration, parseWhen, relative } from './durations.js'
@@ -237,8 +237,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const mutation = { actor: cliActor(io.env) }
     if (command === 'scan') return await runScan(config.prefix, positionals.slice(1), flags, safeIo, open, mutation)
     if (command === 'import') {
-      const sandbox = () => instance(new MemoryKeyStore())
-      const context = { keyward: await open(), sandbox, legacyPrefixes: config.legacyPrefixes, io: safeIo, mutation }
+      const context = {
+        keyward: await open(),
+        store: store!,
+        sandbox: instance,
+        legacyPrefixes: config.legacyPrefixes,
+        io: safeIo,
+        mutation,
+      }
       // Digests made without the pepper the store's keys have would never verify on the servers.
       if (!hasPepper) await refuseUnpepperedMint(store!, config.prefix)
       return await runImport(positionals, flags, context)

@@ -155,6 +155,34 @@ describe('keyward import --from csv', () => {
   })
 })
 
+describe('keyward import in chunks of 1,000', () => {
+  const env = storeEnv('chunks')
+  const run = (args: string[]): Run => keyward(args, { env, cwd: dir, timeout: 60_000 })
+  const row = (key: string, name: string) => ({ name, digest: sha256(key, 'hex'), algorithm: 'sha256-hex' })
+  const keys = Array.from({ length: 2_100 }, legacyKey)
+  const rows = keys.map((key, i) => row(key, `key ${i}`))
+  // Repeats: within the first chunk, and across chunks (row 1,501 repeats row 2).
+  rows.splice(10, 0, row(keys[5]!, 'again'))
+  rows.splice(1_500, 0, row(keys[1]!, 'again'))
+  const args = (source: string) => ['import', '--from', 'csv', source, '--legacy-prefix', 'sk_live_', '--json']
+  const count = () => JSON.parse(run(['migration', 'status', '--json']).stdout).imported as number
+
+  it('refuses the whole file for a bad row in a later chunk, then imports every chunk and finds them there', () => {
+    const bad = rows.map((r, i) => (i === 1_800 ? { ...r, scopes: 'Not A Scope' } : r))
+    const refused = JSON.parse(run(args(writeCsv('chunks-bad.csv', bad))).stdout)
+    expect(refused).toMatchObject({ imported: 2_099, failed: [{ row: 1_801, message: expect.stringMatching(/^scopes/) }] })
+    expect(refused.skipped.duplicate_in_source).toBe(2)
+    expect(count()).toBe(0)
+    const source = writeCsv('chunks.csv', rows)
+    const first = JSON.parse(run(args(source)).stdout)
+    expect(first).toMatchObject({ rows: 2_102, imported: 2_100, alreadyThere: 0, skipped: { duplicate_in_source: 2 }, failed: [] })
+    expect(JSON.parse(run(args(source)).stdout)).toMatchObject({ imported: 0, alreadyThere: 2_100, failed: [] })
+    expect(count()).toBe(2_100)
+    const verify = (key: string) => keyward(['verify', '-', '--legacy-prefix', 'sk_live_', '--json'], { env, cwd: dir, input: key })
+    expect(JSON.parse(verify(keys[2_099]!).stdout)).toMatchObject({ ok: true, key: { name: 'key 2099' } })
+  })
+})
+
 describe('keyward import from other systems', () => {
   let betterAuth: Awaited<ReturnType<typeof makeBetterAuthFixture>>
   beforeAll(async () => {
