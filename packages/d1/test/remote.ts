@@ -51,7 +51,7 @@ async function call(message: unknown): Promise<unknown> {
   if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => queued.push(resolve))
   inFlight++
   try {
-    const response = await mf.dispatchFetch('http://store/', { method: 'POST', body: wire.encode(message) })
+    const response = await dispatch(wire.encode(message))
     const answer = wire.decode(await response.text())
     if (answer !== null && typeof answer === 'object' && '$rpcError' in answer)
       throw keywardError(answer.$rpcError as Error, (answer as { limit?: { ownerId: string; maxKeys: number } }).limit)
@@ -60,6 +60,25 @@ async function call(message: unknown): Promise<unknown> {
     inFlight--
     queued.shift()?.()
   }
+}
+
+/** Socket errors raised while the request was still being written: it never reached the Worker. */
+const UNSENT = new Set(['EPIPE', 'ECONNREFUSED'])
+
+/**
+ * Send one call to the Worker. A request whose socket failed before it was sent (workerd's loopback
+ * server closing a kept-alive connection under load) is sent again: it was never applied, so even
+ * an increment cannot count twice. Anything else (a reset after sending) is not retried.
+ */
+async function dispatch(body: string): ReturnType<Miniflare['dispatchFetch']> {
+  for (let attempt = 1; ; attempt++)
+    try {
+      return await mf.dispatchFetch('http://store/', { method: 'POST', body })
+    } catch (error) {
+      const code = ((error as { cause?: { code?: string } }).cause ?? (error as { code?: string })).code
+      if (attempt >= 4 || code === undefined || !UNSENT.has(code)) throw error
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt))
+    }
 }
 
 /** An error from the Worker as this process's class for its code (Keyward tells its own errors by class). */
