@@ -25,6 +25,16 @@ export class LegacyLookup {
   /** Where a key of a slow-hash table says which row is its own (`legacy.lookupId`). */
   readonly lookupIdOf: ((key: string) => string | null | undefined) | undefined
   readonly #idLength: number
+  /** Hash states with the domain tag already absorbed, copied per use: no allocation on the verify path. */
+  readonly #derivers = {
+    'whole-key': new ReusableSha256('keyward legacy id: whole-key\u0000'),
+    'prefixed-api-key': new ReusableSha256('keyward legacy id: prefixed-api-key\u0000'),
+    'lookup-id': new ReusableSha256('keyward legacy id: lookup-id\u0000'),
+  }
+  readonly #keyHash = new ReusableSha256('')
+  readonly #keyDigest = new Uint8Array(32)
+  readonly #idHash = new Uint8Array(32)
+  #input = new Uint8Array(0)
 
   constructor(prefixes: unknown, idLength: number, lookupIdOf?: unknown) {
     if (lookupIdOf !== undefined && typeof lookupIdOf !== 'function')
@@ -53,7 +63,9 @@ export class LegacyLookup {
   candidates(key: string): LegacyCandidate[] {
     const lookupId = this.#lookupId(key)
     if (lookupId !== null) return [{ id: this.slowHashId(lookupId), scheme: 'lookup-id' }]
-    const whole = { id: this.wholeKeyId(sha256(utf8ToBytes(key))), scheme: 'whole-key' as const }
+    if (this.#input.length < key.length) this.#input = new Uint8Array(512)
+    this.#keyHash.hash(asciiInto(key, this.#input), this.#keyDigest)
+    const whole = { id: this.wholeKeyId(this.#keyDigest), scheme: 'whole-key' as const }
     const split = prefixedApiKeyParts(key)
     // prefixed-api-key's own prefix is declared with or without the `_` that follows it.
     if (split === null || !this.prefixes.some((p) => p === split.prefix || p === `${split.prefix}_`)) return [whole]
@@ -87,12 +99,8 @@ export class LegacyLookup {
     return this.#derive('prefixed-api-key', utf8ToBytes(shortToken))
   }
 
-  #derive(scheme: string, bytes: Uint8Array): string {
-    const tag = utf8ToBytes(`keyward legacy id: ${scheme}\u0000`)
-    const input = new Uint8Array(tag.length + bytes.length)
-    input.set(tag)
-    input.set(bytes, tag.length)
-    const hash = sha256(input)
+  #derive(scheme: 'whole-key' | 'prefixed-api-key' | 'lookup-id', bytes: Uint8Array): string {
+    const hash = this.#derivers[scheme].hash(bytes, this.#idHash)
     let id = ''
     for (let i = 0; i < this.#idLength; i++) id += BASE62[hash[i]! % 62]
     return id
@@ -107,4 +115,37 @@ function prefixedApiKeyParts(key: string): { prefix: string; shortToken: string;
   const shortToken = key.slice(before + 1, last)
   const longToken = key.slice(last + 1)
   return TOKEN_RE.test(shortToken) && TOKEN_RE.test(longToken) ? { prefix: key.slice(0, before), shortToken, longToken } : null
+}
+
+interface HashState {
+  update(data: Uint8Array): unknown
+  digestInto(out: Uint8Array): void
+  _cloneInto(to?: HashState): HashState
+}
+
+/** SHA-256 whose initial state (a tag absorbed) is built once and copied per use, like the digester. */
+class ReusableSha256 {
+  readonly #pristine: HashState
+  readonly #scratch: HashState
+
+  constructor(tag: string) {
+    this.#pristine = sha256.create() as unknown as HashState
+    if (tag.length > 0) this.#pristine.update(utf8ToBytes(tag))
+    this.#scratch = this.#pristine._cloneInto()
+  }
+
+  /** SHA-256 of the tag then `data`, written into `out`, which is returned. */
+  hash(data: Uint8Array, out: Uint8Array): Uint8Array {
+    this.#pristine._cloneInto(this.#scratch)
+    this.#scratch.update(data)
+    this.#scratch.digestInto(out)
+    return out
+  }
+}
+
+/** `text` (ASCII, as every declared legacy key is) as bytes, in `buffer` when it fits. */
+function asciiInto(text: string, buffer: Uint8Array): Uint8Array {
+  const bytes = buffer.length >= text.length ? buffer.subarray(0, text.length) : new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
+  return bytes
 }
