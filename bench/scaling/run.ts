@@ -1,0 +1,102 @@
+/**
+ * `pnpm bench:scaling`: the figures SCALING.md's sizing model is built from. For each store on a
+ * private server of this machine: the throughput and latency of every store operation a verify can
+ * cause (cache-miss read, the charges of limited and credited keys, last-used and usage batches),
+ * and the bytes each key takes (records and indexes, then the working state a used key adds).
+ * Writes the `## Scaling inputs` section of BENCHMARKS.md.
+ * Usage: pnpm bench:scaling [-- --keys 10000 --ms 3000 --samples 1000 --concurrency 32 --stores postgres,redis --no-write]
+ */
+import { parseArgs } from 'node:util'
+import { fmt, machine, publishReport } from '../lib/report.js'
+import { measure, operations, prepareKeys, type OpFigure } from './ops.js'
+import { TARGETS, type Target } from './targets.js'
+
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '10000' },
+    ms: { type: 'string', default: '3000' },
+    samples: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '32' },
+    stores: { type: 'string', default: Object.keys(TARGETS).join(',') },
+    'no-write': { type: 'boolean', default: false },
+  },
+})
+const KEYS = Number(values.keys)
+const options = { concurrency: Number(values.concurrency), ms: Number(values.ms), samples: Number(values.samples) }
+
+interface StoreFigures {
+  label: string
+  ops: OpFigure[]
+  bytesPerKey: number
+  workingBytesPerKey: number
+}
+
+async function benchTarget(target: Target): Promise<StoreFigures> {
+  const opened = await target.open()
+  try {
+    const empty = await opened.bytes()
+    const { ids, owners } = await prepareKeys(opened.store, KEYS)
+    const created = await opened.bytes()
+    // Every key used once, so each has its counters, credits, usage bucket and last-used time: the
+    // working state (on PostgreSQL, with the dead row versions its updates leave until reused).
+    for (const op of operations(opened.store, ids, owners)) for (let i = 0; i * op.perCall < ids.length; i++) await op.run(i)
+    const used = await opened.bytes()
+    const ops: OpFigure[] = []
+    for (const op of operations(opened.store, ids, owners)) {
+      ops.push(await measure(op, options))
+      console.error(`${target.label}: ${op.name} done`)
+    }
+    return { label: target.label, ops, bytesPerKey: (created - empty) / KEYS, workingBytesPerKey: Math.max(0, used - created) / KEYS }
+  } finally {
+    await opened.close()
+  }
+}
+
+async function main(): Promise<void> {
+  const results: StoreFigures[] = []
+  for (const name of values.stores.split(',')) {
+    const target = TARGETS[name]
+    if (!target) throw new Error(`unknown store ${name}; known: ${Object.keys(TARGETS).join(', ')}`)
+    results.push(await benchTarget(target))
+  }
+  const names = results[0]?.ops.map((op) => op.name) ?? []
+  const opTable = [
+    `| operation | unit | ${results.map((r) => r.label).join(' | ')} |`,
+    `| --- | --- | ${results.map(() => '---:').join(' | ')} |`,
+    ...names.map((name, i) => {
+      const cells = results.map((r) => {
+        const f = r.ops[i]!
+        return `${fmt(f.perSec)}/s · ${fmt(f.medianMs, 2)} ms (p99 ${fmt(f.p99Ms, 2)})`
+      })
+      return `| ${name} | ${results[0]!.ops[i]!.unit} | ${cells.join(' | ')} |`
+    }),
+  ].join('\n')
+  const bytesTable = [
+    '| store | bytes per key (record + indexes) | bytes a used key adds (counter, credits, usage bucket, last used) |',
+    '| --- | ---: | ---: |',
+    ...results.map((r) => `| ${r.label} | ${fmt(r.bytesPerKey)} | ${fmt(r.workingBytesPerKey)} |`),
+  ].join('\n')
+  publishReport(
+    'Scaling inputs',
+    'bench:scaling',
+    (
+      command,
+    ) => `Command: \`${command}\` (builds first). Run on ${new Date().toISOString().slice(0, 10)}, ${machine()}, every server on loopback on this
+one machine (PostgreSQL with \`fsync=off\`, Redis without persistence), so a figure is what the store costs *here*, not on
+dedicated hardware; SCALING.md turns them into a sizing model. ${fmt(KEYS)} keys created through \`keyward.create\` (a rate limit,
+credits, an owner out of 100), then each operation run by ${options.concurrency} concurrent callers for ${options.ms / 1000} s (throughput, in
+units per second: one verify's worth, or keys for the batched writes), then ${fmt(options.samples)} times one after another (median and p99
+latency of one call). The machine is shared and noisy: take ±30 %.
+
+${opTable}
+
+${bytesTable}
+`,
+    !values['no-write'],
+  )
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  process.exitCode = 1
+})

@@ -1,0 +1,77 @@
+/**
+ * The stores `pnpm bench:scaling` measures, each on a private server (free port, fresh directory)
+ * it starts and removes, with a way to read how many bytes the store's data takes.
+ */
+import type { KeyStore } from '@keyward/core/store'
+import { PostgresKeyStore } from '@keyward/postgres'
+import { RedisKeyStore } from '@keyward/redis'
+import { startPrivate } from '../../scripts/services.mjs'
+
+export interface OpenedTarget {
+  store: KeyStore
+  /** Bytes the data takes now (PostgreSQL: tables, indexes and TOAST of the schema; Redis: used_memory). */
+  bytes(): Promise<number>
+  close(): Promise<void>
+}
+
+export interface Target {
+  label: string
+  open(): Promise<OpenedTarget>
+}
+
+const NAMESPACE = 'scale'
+
+/** Redis's `used_memory` (bytes) from `INFO memory`. */
+export async function usedMemory(client: { info(section: 'memory'): Promise<string> }): Promise<number> {
+  const match = /^used_memory:(\d+)/m.exec(await client.info('memory'))
+  if (!match) throw new Error('INFO memory has no used_memory')
+  return Number(match[1])
+}
+
+/** Bytes of every table, index and TOAST relation of PostgreSQL schema `schema`. */
+export async function schemaBytes(pool: PostgresKeyStore['pool'], schema: string): Promise<number> {
+  const { rows } = await pool.query<{ bytes: string | null }>(
+    `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+    [schema],
+  )
+  return Number(rows[0]?.bytes ?? 0)
+}
+
+export const TARGETS: Record<string, Target> = {
+  postgres: {
+    label: 'PostgreSQL',
+    async open() {
+      const server = await startPrivate('postgres')
+      const store = new PostgresKeyStore({ connection: server.url, namespace: NAMESPACE, max: 10 })
+      await store.migrate()
+      return {
+        store,
+        bytes: async () => {
+          await store.pool.query(`VACUUM ANALYZE`)
+          return schemaBytes(store.pool, NAMESPACE)
+        },
+        close: async () => {
+          await store.close()
+          await server.remove()
+        },
+      }
+    },
+  },
+  redis: {
+    label: 'Redis',
+    async open() {
+      const server = await startPrivate('redis')
+      const store = new RedisKeyStore({ connection: server.url, namespace: `${NAMESPACE}:` })
+      await store.migrate()
+      return {
+        store,
+        bytes: () => usedMemory(store.redis),
+        close: async () => {
+          await store.close()
+          await server.remove()
+        },
+      }
+    },
+  },
+}
