@@ -24,6 +24,10 @@ export interface OpFigure {
   perSec: number
   medianMs: number
   p99Ms: number
+  /** Units run in all (both phases). */
+  units: number
+  /** Server command time per unit (µs), where the store reports it. */
+  serverMicros?: number
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
@@ -49,7 +53,8 @@ export async function measure(op: Operation, options: { concurrency: number; ms:
     latencies.push(performance.now() - start)
   }
   latencies.sort((a, b) => a - b)
-  return { name: op.name, unit: op.unit, perSec, medianMs: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) }
+  const units = (calls + options.samples) * op.perCall
+  return { name: op.name, unit: op.unit, perSec, medianMs: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), units }
 }
 
 /** `count` keys created through Keyward (as an application would), each with a rate limit and credits, under one of 100 owners. */

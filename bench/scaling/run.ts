@@ -43,7 +43,12 @@ async function benchTarget(target: Target): Promise<StoreFigures> {
     const used = await opened.bytes()
     const ops: OpFigure[] = []
     for (const op of operations(opened.store, ids, owners)) {
-      ops.push(await measure(op, options))
+      const before = await opened.serverMicros?.()
+      const figure = await measure(op, options)
+      // Server time per unit over both phases (the throughput run and the sequential samples).
+      const units = figure.units
+      if (before !== undefined) figure.serverMicros = ((await opened.serverMicros!()) - before) / units
+      ops.push(figure)
       console.error(`${target.label}: ${op.name} done`)
     }
     return { label: target.label, ops, bytesPerKey: (created - empty) / KEYS, workingBytesPerKey: Math.max(0, used - created) / KEYS }
@@ -66,7 +71,8 @@ async function main(): Promise<void> {
     ...names.map((name, i) => {
       const cells = results.map((r) => {
         const f = r.ops[i]!
-        return `${fmt(f.perSec)}/s · ${fmt(f.medianMs, 2)} ms (p99 ${fmt(f.p99Ms, 2)})`
+        const server = f.serverMicros === undefined ? '' : ` · server ${fmt(f.serverMicros, 1)} µs`
+        return `${fmt(f.perSec)}/s · ${fmt(f.medianMs, 2)} ms (p99 ${fmt(f.p99Ms, 2)})${server}`
       })
       return `| ${name} | ${results[0]!.ops[i]!.unit} | ${cells.join(' | ')} |`
     }),
@@ -86,7 +92,8 @@ one machine (PostgreSQL with \`fsync=off\`, Redis without persistence), so a fig
 dedicated hardware; SCALING.md turns them into a sizing model. ${fmt(KEYS)} keys created through \`keyward.create\` (a rate limit,
 credits, an owner out of 100), then each operation run by ${options.concurrency} concurrent callers for ${options.ms / 1000} s (throughput, in
 units per second: one verify's worth, or keys for the batched writes), then ${fmt(options.samples)} times one after another (median and p99
-latency of one call). The machine is shared and noisy: take ±30 %.
+latency of one call). For Redis, *server* is the command time Redis itself spent per unit (\`INFO commandstats\` usec, summed over
+nodes), the figure that bounds what one shard's thread can serve. The machine is shared and noisy: take ±30 %.
 
 ${opTable}
 

@@ -11,6 +11,8 @@ export interface OpenedTarget {
   store: KeyStore
   /** Bytes the data takes now (PostgreSQL: tables, indexes and TOAST of the schema; Redis: used_memory). */
   bytes(): Promise<number>
+  /** Redis only: the server's total command time so far (µs, `INFO commandstats`), to price an operation in server CPU. */
+  serverMicros?(): Promise<number>
   close(): Promise<void>
 }
 
@@ -26,6 +28,13 @@ export async function usedMemory(client: { info(section: 'memory'): Promise<stri
   const match = /^used_memory:(\d+)/m.exec(await client.info('memory'))
   if (!match) throw new Error('INFO memory has no used_memory')
   return Number(match[1])
+}
+
+/** The sum of `usec` over every command of Redis's `INFO commandstats`: the server's time spent in commands. */
+export async function commandMicros(client: { info(section: 'commandstats'): Promise<string> }): Promise<number> {
+  let total = 0
+  for (const match of (await client.info('commandstats')).matchAll(/,usec=(\d+),/g)) total += Number(match[1])
+  return total
 }
 
 /** Bytes of every table, index and TOAST relation of PostgreSQL schema `schema`. */
@@ -67,6 +76,7 @@ export const TARGETS: Record<string, Target> = {
       return {
         store,
         bytes: () => usedMemory(store.redis),
+        serverMicros: () => commandMicros(store.redis),
         close: async () => {
           await store.close()
           await server.remove()
