@@ -30,6 +30,24 @@ function ownerCounterName(ownerId: string, name: string): string {
   return `owner:${name}:${ownerId}`
 }
 
+/**
+ * Whose counter a store counter is, for a store that keeps counters beside their record (a sharded
+ * store puts a counter in the shard of its key or owner): `rate:<id>[:<name>]` and the key-id throttle
+ * `fail:key:<id>` belong to key `<id>`, `owner:<name>:<ownerId>` to the owner; any other counter
+ * (`fail:source:<address>`, counters a caller names) to none (null). Key ids have no `:`.
+ *
+ * @example
+ * counterSubject('rate:AbCdEfGhIjKl:tokens') // { kind: 'key', id: 'AbCdEfGhIjKl' }
+ * counterSubject('owner:default:team-7') // { kind: 'owner', id: 'team-7' }
+ */
+export function counterSubject(name: string): { kind: 'key' | 'owner'; id: string } | null {
+  const [kind, first, ...rest] = name.split(':')
+  if (kind === 'rate' && first) return { kind: 'key', id: first }
+  if (kind === 'fail' && first === 'key' && rest.length > 0) return { kind: 'key', id: rest.join(':') }
+  if (kind === 'owner' && first && rest.length > 0) return { kind: 'owner', id: rest.join(':') }
+  return null
+}
+
 /** The limits a key counts against: the defaults by name, each replaced by the key's own of that name. */
 export function keyLimits(budget: ApiKeyRecord, defaults: readonly NamedRateLimit[]): NamedRateLimit[] {
   const own =

@@ -53,6 +53,7 @@ export type {
 } from '../rules-types.js'
 export { ownerChangeId } from '../rules-types.js'
 export { applyCharges, type ChargeBook } from '../charge.js'
+export { counterSubject } from '../rules/charges.js'
 export { pageOf } from './page.js'
 export { ChangeListeners } from './listeners.js'
 export { storeFailure, urlPasswords } from './failures.js'
