@@ -15,7 +15,8 @@
  *
  * Also a module: `startPostgres`, `stopPostgres`, `startRedis`, `stopRedis` take `{ port, dir }`;
  * `startPrivatePostgres` and `startPrivateRedis` give a test a server of its own (free port, fresh
- * directory) that it may stop and restart; `useSharedServices` is the test setup's entry.
+ * directory) that it may stop and restart; `useSharedServices` is the test setup's entry; `runPg` runs
+ * a PostgreSQL binary (as `postgres` when root), for scripts/pg-replica.mjs.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -129,7 +130,7 @@ function pgBin(name) {
 }
 
 /** Run a PostgreSQL binary, as the `postgres` user when we are root (PostgreSQL refuses root). */
-function runPg(name, args, options = {}) {
+export function runPg(name, args, options = {}) {
   const bin = pgBin(name)
   const [cmd, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args]
   return spawnSync(cmd, argv, { encoding: 'utf8', ...options })
