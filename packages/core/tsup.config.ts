@@ -22,6 +22,7 @@ export default defineConfig(
           http: 'src/http/index.ts',
           store: 'src/store/index.ts',
           'secret-scanning': 'src/secret-scanning.ts',
+          'slow-hashes': 'src/slow-hashes.ts',
         },
         format: ['esm', 'cjs'],
         // Shared chunks for CommonJS too: every entry must hand out the same error classes, or an

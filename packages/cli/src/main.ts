@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createKeyward, KeyFormat, type ApiKeyInfo, type Keyward, type KeywardEvent } from '@keyward/core'
+import { slowHashes } from '@keyward/core/slow-hashes'
 import type { KeyStore } from '@keyward/core/store'
 import { resolveConfig, type GlobalFlags, type ResolvedConfig } from './config.js'
 import { parseDuration, parseWhen, relative } from './durations.js'
@@ -207,7 +208,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         prefix: config.prefix!,
         store: over,
         ...(hasPepper ? config.peppers : { pepper: false as const }),
-        ...(config.legacyPrefixes.length > 0 && { legacy: { prefixes: config.legacyPrefixes } }),
+        // The slow hashes too (argon2id, scrypt, PBKDF2): an import checks such a digest with them.
+        ...(config.legacyPrefixes.length > 0 && { legacy: { prefixes: config.legacyPrefixes, slowHashes } }),
         cache: false,
         lastUsed: false,
         throttle: false,

@@ -18,7 +18,7 @@ import { EventSink } from './instance/events.js'
 import { KeyFields } from './instance/key-fields.js'
 import type { MigrationStatus } from './legacy/api.js'
 import { type ImportBatchResult, type ImportKeyInput, type ImporterParts, importKey, importMany } from './legacy/importer.js'
-import { LegacyLookup } from './legacy/lookup.js'
+import { configureLegacy } from './legacy/configure.js'
 import { migrationStatus } from './legacy/status.js'
 import { Lifecycle } from './instance/lifecycle.js'
 import { RecordCache } from './instance/record-cache.js'
@@ -110,12 +110,7 @@ class KeywardInstance<S extends string> implements Keyward<S> {
     const lastUsed = options.lastUsed ?? {}
     const lastUsedIntervalMs = lastUsed === false ? 0 : optionNumber('lastUsed.intervalMs', lastUsed.intervalMs, 60_000, 1)
     const roles = (this.#roles = configRoles(options.roles))
-    const legacy =
-      options.legacy === undefined ? null : new LegacyLookup(options.legacy?.prefixes, format.idLength, options.legacy?.lookupId)
-    digesters.legacyEnabled = legacy !== null
-    if (options.legacy?.bcrypt !== undefined && typeof options.legacy.bcrypt !== 'function')
-      throw new TypeError('legacy.bcrypt must be a function (key, hash) => boolean, such as bcryptjs.compare')
-    digesters.bcrypt = options.legacy?.bcrypt
+    const legacy = configureLegacy(options.legacy, format.idLength, digesters)
     const owners = new OwnerCache(store, events, {
       enabled: cache !== false,
       max: cache === false ? 1 : optionNumber('cache.max', cache.max, 10_000, 1),

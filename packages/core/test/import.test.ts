@@ -1,5 +1,6 @@
 import { createHash, pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto'
-import { ConflictError, createKeyward, InvalidInputError, type KeyStore, MemoryKeyStore } from '@keyward/core'
+import { ConflictError, createKeyward, InvalidInputError, type KeyStore, type KeywardEvent, MemoryKeyStore } from '@keyward/core'
+import { slowHashes } from '@keyward/core/slow-hashes'
 import { describe, expect, it } from 'vitest'
 import { countingStore } from './helpers.js'
 
@@ -159,7 +160,7 @@ describe('keyward.import of salted slow hashes', () => {
       pepper: PEPPER,
       throttle: false,
       lastUsed: false,
-      legacy: { prefixes: ['sk_live_'], lookupId },
+      legacy: { prefixes: ['sk_live_'], lookupId, slowHashes },
     })
   }
 
@@ -195,7 +196,7 @@ describe('keyward.import of salted slow hashes', () => {
     const memory = new MemoryKeyStore()
     const keyward = slowSetup(memory)
     const value = scryptPhc('sk_live_row1.x')
-    const noLookup = createKeyward({ prefix: 'acme_live', store: memory, pepper: PEPPER, legacy: { prefixes: ['sk_live_'] } })
+    const noLookup = createKeyward({ prefix: 'acme_live', store: memory, pepper: PEPPER, legacy: { prefixes: ['sk_live_'], slowHashes } })
     await expect(noLookup.import({ name: 'x', digest: { algorithm: 'scrypt', value, lookupId: 'row1' } })).rejects.toMatchObject({
       field: 'digest.lookupId',
     })
@@ -211,6 +212,51 @@ describe('keyward.import of salted slow hashes', () => {
       field: 'digest.value',
     })
     expect(memory.size).toBe(0)
+  })
+
+  it('without @keyward/core/slow-hashes: refuses argon2id, scrypt and PBKDF2 before writing, and verifies such a key closed', async () => {
+    const memory = new MemoryKeyStore()
+    const key = 'sk_live_row9.s3cretPartOfTheKey0123456789'
+    const { info } = await slowSetup(memory).import({
+      name: 'slow',
+      digest: { algorithm: 'scrypt', value: scryptPhc(key), lookupId: 'row9' },
+    })
+    const events: KeywardEvent[] = []
+    const without = createKeyward({
+      prefix: 'acme_live',
+      store: memory,
+      pepper: PEPPER,
+      throttle: false,
+      lastUsed: false,
+      logger: false,
+      legacy: { prefixes: ['sk_live_'], lookupId },
+      hooks: { onEvent: (event) => events.push(event) },
+    })
+    const argon2id = `$argon2id$v=19$m=1024,t=2,p=1$${'c2FsdHNhbHRzYWx0'}$${'A'.repeat(43)}`
+    for (const [algorithm, value] of [
+      ['argon2id', argon2id],
+      ['scrypt', scryptPhc(key)],
+      ['pbkdf2', pbkdf2Phc(key)],
+    ] as const) {
+      const input = { name: 'x', digest: { algorithm, value, lookupId: 'row10' } }
+      await expect(without.import(input)).rejects.toThrow(
+        `digest.algorithm: ${algorithm} needs the slow hashes: import { slowHashes } from '@keyward/core/slow-hashes'`,
+      )
+      expect((await without.importMany([input])).failed.map(({ error }) => error.code)).toEqual(['invalid_input'])
+    }
+    expect(memory.size).toBe(1)
+    // The key is right; this instance cannot check it: a 503, never ok, and the event says which entry it lacks.
+    expect(await without.verify(key)).toMatchObject({ ok: false, code: 'store_unavailable' })
+    expect(events.find((event) => event.type === 'store.error')).toMatchObject({
+      operation: 'verify',
+      keyId: info.id,
+      cause: expect.stringContaining("import { slowHashes } from '@keyward/core/slow-hashes'"),
+    })
+    expect((await memory.findById(info.id))?.algorithm).toBe('legacy-scrypt')
+    expect(() => createKeyward({ prefix: 'acme_live', store: memory, legacy: { prefixes: ['sk_'], slowHashes: {} as never } })).toThrow(
+      /legacy.slowHashes must be the slowHashes of '@keyward\/core\/slow-hashes'/,
+    )
+    expect((await slowSetup(memory).verify(key)).ok).toBe(true)
   })
 })
 

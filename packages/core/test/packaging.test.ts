@@ -18,7 +18,7 @@ beforeAll(() => buildPackages(), 300_000)
 
 describe('built package', () => {
   it('has been built, every entry for import and require (testing: import only)', () => {
-    for (const entry of ['index', 'http', 'store', 'secret-scanning'])
+    for (const entry of ['index', 'http', 'store', 'secret-scanning', 'slow-hashes'])
       expect(existsSync(dist(`${entry}.js`)) && existsSync(dist(`${entry}.cjs`)), entry).toBe(true)
     expect(existsSync(dist('testing.js'))).toBe(true)
   })
@@ -54,7 +54,7 @@ describe('built package', () => {
     expect([esm.toString(), cjs.toString()]).toEqual(['true', 'true'])
   })
 
-  it.each(['http', 'store', 'secret-scanning'])('@keyward/core/%s loads through import and require', (entry) => {
+  it.each(['http', 'store', 'secret-scanning', 'slow-hashes'])('@keyward/core/%s loads through import and require', (entry) => {
     const esm = node(
       [
         '--input-type=module',

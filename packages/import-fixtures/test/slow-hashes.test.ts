@@ -1,3 +1,4 @@
+import { slowHashes } from '@keyward/core/slow-hashes'
 import bcrypt from 'bcryptjs'
 import { argon2Verify } from 'hash-wasm'
 import { describe, expect, it } from 'vitest'
@@ -22,7 +23,12 @@ describe.each(tables)('a home-grown table of %s %s hashes', (_library, algorithm
   })
 
   it('imports every row by its lookup id; each key verifies over HTTP and is upgraded on first use', async () => {
-    const target = deployment(dir, { prefixes: ['sk_'], lookupId: lookupIdOf, bcrypt: (key, hash) => bcrypt.compare(key, hash) })
+    const target = deployment(dir, {
+      prefixes: ['sk_'],
+      lookupId: lookupIdOf,
+      bcrypt: (key, hash) => bcrypt.compare(key, hash),
+      slowHashes,
+    })
     const served = await target.open()
     const keys: ImportedKey[] = []
     for (const [i, row] of rows.entries()) {

@@ -1,4 +1,4 @@
-import type { BcryptCompare } from './slow-hashes.js'
+import type { BcryptCompare, SlowHashes } from './slow-hashes.js'
 
 /** Options of `createKeyward` for keys that come from another system. */
 export interface LegacyOptions {
@@ -19,6 +19,14 @@ export interface LegacyOptions {
     lookupId?: (key: string) => string | null | undefined
     /** bcrypt's compare (core has no bcrypt): `(key, hash) => bcryptjs.compare(key, hash)`. */
     bcrypt?: BcryptCompare
+    /**
+     * argon2id, scrypt and PBKDF2, for keys imported as PHC strings: `slowHashes` from
+     * `@keyward/core/slow-hashes` (an entry of its own, so deployments that import none do not ship
+     * them). Without it such a key is refused by `import` (`InvalidInputError` on `digest.algorithm`),
+     * and one already imported verifies as `store_unavailable`, with a `store.error` event naming the entry.
+     * @example import { slowHashes } from '@keyward/core/slow-hashes' … legacy: { prefixes: ['sk_'], lookupId, slowHashes }
+     */
+    slowHashes?: SlowHashes
   }
 }
 

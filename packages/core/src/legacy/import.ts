@@ -6,7 +6,7 @@ import type { ApiKeyRecord } from '../types.js'
 import { validateOptionsBag } from '../validate.js'
 import type { LegacyScheme } from './digesters.js'
 import type { LegacyLookup } from './lookup.js'
-import { parseSlowHash } from './slow-hashes.js'
+import { parseSlowHash, SLOW_HASHES_HINT } from './slow-hashes.js'
 
 /** How another system stored a key, when its plaintext is gone. */
 export type ImportedDigestAlgorithm =
@@ -123,7 +123,9 @@ function slowHashSecret(
   lookup: LegacyLookup,
 ): ImportedSecret {
   const scheme = `legacy-${algorithm}` as const
-  const parsed = parseSlowHash(scheme, value)
+  if (algorithm !== 'bcrypt' && digesters.slowHashes === undefined)
+    throw new InvalidInputError('digest.algorithm', `${algorithm} needs the slow hashes: ${SLOW_HASHES_HINT}`)
+  const parsed = parseSlowHash(scheme, value, digesters.slowHashes)
   if (typeof parsed === 'string') throw new InvalidInputError('digest.value', parsed)
   if (typeof lookupId !== 'string' || lookupId.length === 0 || lookupId.length > 256)
     throw new InvalidInputError('digest.lookupId', 'must be the id the other system looked this key up by')

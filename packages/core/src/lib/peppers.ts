@@ -1,7 +1,8 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { LegacyDigester, type LegacyScheme, SlowDigester } from '../legacy/digesters.js'
-import { type BcryptCompare, parseSlowHash, type SlowScheme } from '../legacy/slow-hashes.js'
+import { type BcryptCompare, parseSlowHash, type SlowHashes, type SlowScheme, SLOW_HASHES_HINT } from '../legacy/slow-hashes.js'
+import { InvalidStateError } from '../errors.js'
 import { DIGEST_LENGTH, Digester, decodeDigest, digestsEqual, type KeyDigester } from './digest.js'
 
 const SLOW_SCHEMES = new Set(['legacy-bcrypt', 'legacy-scrypt', 'legacy-argon2id', 'legacy-pbkdf2'])
@@ -46,6 +47,8 @@ export class DigesterSet {
   legacyEnabled = false
   /** bcrypt's compare, from `createKeyward({ legacy: { bcrypt } })`; without it bcrypt records match nothing. */
   bcrypt: BcryptCompare | undefined
+  /** argon2id, scrypt and PBKDF2, from `createKeyward({ legacy: { slowHashes } })` (`@keyward/core/slow-hashes`). */
+  slowHashes: SlowHashes | undefined
   #plain: Digester | undefined
   /** Until when an unpeppered record may verify: always without a pepper, never by default with one. */
   readonly #unpepperedUntil: number
@@ -92,9 +95,9 @@ export class DigesterSet {
    * with a pepper configured, an unpeppered record matches only inside the migration window
    * (`acceptUnpepperedUntil`), and one naming a pepper that is not configured never matches.
    */
-  trustFor(algorithm: string, pepperId: string | null, record?: { legacyHash: string | null; digest: string }): DigestTrust {
+  trustFor(algorithm: string, pepperId: string | null, record?: { id: string; legacyHash: string | null; digest: string }): DigestTrust {
     if (SLOW_SCHEMES.has(algorithm) && this.legacyEnabled && record?.legacyHash) {
-      const slow = this.#slow(algorithm as SlowScheme, pepperId, record.legacyHash, record.digest)
+      const slow = this.#slow(algorithm as SlowScheme, pepperId, record.id, record.legacyHash, record.digest)
       if (slow !== null) return { digester: slow, acceptUntil: pepperId === null ? this.#unpepperedUntil : Number.POSITIVE_INFINITY }
     } else if ((algorithm === 'legacy-sha256' || algorithm === 'legacy-prefixed-api-key') && this.legacyEnabled) {
       if (pepperId === null) return { digester: this.legacy(algorithm, null), acceptUntil: this.#unpepperedUntil }
@@ -114,15 +117,25 @@ export class DigesterSet {
     this.legacy('legacy-sha256', pepperId).wrapInto(sha256(utf8ToBytes(legacyHash)), out)
   }
 
-  /** A digester for a slow-hash record whose string still matches its digest; null otherwise. */
-  #slow(algorithm: SlowScheme, pepperId: string | null, legacyHash: string, digest: string): SlowDigester | null {
+  /**
+   * A digester for a slow-hash record whose string still matches its digest; null otherwise. A
+   * genuine argon2id, scrypt or PBKDF2 record on an instance without `legacy.slowHashes` throws
+   * `InvalidStateError` naming the entry (`verify` answers `store_unavailable`, the event says why).
+   */
+  #slow(algorithm: SlowScheme, pepperId: string | null, id: string, legacyHash: string, digest: string): SlowDigester | null {
     if (pepperId !== null && !this.#secrets.has(pepperId)) return null
-    const parsed = parseSlowHash(algorithm, legacyHash)
     const stored = decodeDigest(digest)
-    if (typeof parsed === 'string' || stored === null) return null
+    if (stored === null) return null
     const expected = new Uint8Array(DIGEST_LENGTH)
     this.slowDigest(legacyHash, pepperId, expected)
     if (!digestsEqual(expected, stored)) return null
+    if (algorithm !== 'legacy-bcrypt' && this.slowHashes === undefined)
+      throw new InvalidStateError(
+        id,
+        `This key was imported as a slow hash (${algorithm.slice(7)}) this instance cannot check: ${SLOW_HASHES_HINT}.`,
+      )
+    const parsed = parseSlowHash(algorithm, legacyHash, this.slowHashes)
+    if (typeof parsed === 'string') return null
     return new SlowDigester(algorithm, pepperId, (key) => parsed.check(key, this.bcrypt), stored)
   }
 
