@@ -12,6 +12,7 @@ import {
 import { createKeyward, type Keyward, MemoryKeyStore } from '../src/index.js'
 import { failure } from '../src/verify-result.js'
 import { CountingStore, PEPPER } from './helpers.js'
+import { anyAddress, oracleValue, v4Text } from './ip-oracle.js'
 
 const DEFAULT = ['authorization', 'x-api-key']
 const open: Keyward[] = []
@@ -109,6 +110,19 @@ describe('throttlingSource', () => {
                 .map((g) => g.toString(16))
                 .join(':')}::/64`
         expect([throttlingSource(full), throttlingSource(padded)]).toEqual([expected, expected])
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('agrees with ipaddr.js: an IPv4 (or IPv4-mapped) address as a dotted quad, any other IPv6 address as its /64', () => {
+    const group = (value: bigint, k: number) => ((value >> BigInt(112 - 16 * k)) & 0xffffn).toString(16)
+    fc.assert(
+      fc.property(anyAddress, (text) => {
+        const value = oracleValue(text)
+        const expected =
+          value >> 32n === 0xffffn ? v4Text(Number(value & 0xffffffffn)) : `${[0, 1, 2, 3].map((k) => group(value, k)).join(':')}::/64`
+        expect(throttlingSource(text), text).toBe(expected)
       }),
       { numRuns: 2_000 },
     )
