@@ -4,22 +4,53 @@
  */
 
 /**
- * KEYS: the prefixes set, the applied batch ids (sorted set scored by earliest minute), then per
- * bucket its hash and its index; ARGV: batch id ('' for none), its earliest minute, then per bucket
- * start, field, count, deployment prefix. Adds each count to its bucket and indexes the bucket by its
- * start, unless the batch id was applied before: → 1 applied, 0 skipped.
+ * A key's usage (its slot). KEYS: the applied batch ids (sorted set scored by earliest minute), then
+ * per granularity (minute, hour, day) its hash (\`[start, prefix, ownerId, outcome]\` JSON → count) and
+ * the hash fields' index scored by start; ARGV: batch id ('' for none), its earliest minute, then per
+ * bucket granularity (1–3), start, field, count. Applied unless the batch id was: → 1 applied, 0 skipped.
  */
 export const ADD_USAGE = `
 if ARGV[1] ~= '' then
-  if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 end
-for i = 3, #KEYS, 2 do
-  local a = (i - 3) * 2 + 3
-  redis.call('HINCRBY', KEYS[i], ARGV[a + 1], ARGV[a + 2])
-  redis.call('ZADD', KEYS[i + 1], ARGV[a], ARGV[a])
-  redis.call('SADD', KEYS[1], ARGV[a + 3])
+for i = 3, #ARGV, 4 do
+  local g = tonumber(ARGV[i]) * 2
+  redis.call('HINCRBY', KEYS[g], ARGV[i + 2], ARGV[i + 3])
+  redis.call('ZADD', KEYS[g + 1], ARGV[i + 1], ARGV[i + 2])
 end
+return 1
+`
+
+/** KEYS: one granularity's hash and index of a key; ARGV: from, to (exclusive) → field, count pairs of the buckets in range. */
+export const READ_USAGE = `
+local fields = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[1], '(' .. ARGV[2])
+if #fields == 0 then return {} end
+local counts = redis.call('HMGET', KEYS[1], unpack(fields))
+local out = {}
+for i, f in ipairs(fields) do
+  if counts[i] then
+    out[#out + 1] = f
+    out[#out + 1] = counts[i]
+  end
+end
+return out
+`
+
+/**
+ * KEYS: as ADD_USAGE; ARGV: the minute, hour and day cutoffs, then the batch cutoff → removes each
+ * granularity's buckets before its cutoff and batch ids whose earliest minute is before the batch cutoff.
+ */
+export const PRUNE_USAGE = `
+for g = 1, 3 do
+  local old = redis.call('ZRANGEBYSCORE', KEYS[2 * g + 1], '-inf', '(' .. ARGV[g])
+  for from = 1, #old, 1000 do
+    local slice = { unpack(old, from, math.min(from + 999, #old)) }
+    redis.call('HDEL', KEYS[2 * g], unpack(slice))
+    redis.call('ZREM', KEYS[2 * g + 1], unpack(slice))
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 return 1
 `
 

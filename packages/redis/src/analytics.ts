@@ -1,21 +1,15 @@
 import {
   decodeCursor,
   encodeCursor,
-  usageBuckets,
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
   type DeliveryOutcome,
   type LedgerEntry,
   type PendingNotification,
-  type UsageCutoffs,
-  type UsageGranularity,
-  type UsageIncrement,
-  type UsageOutcome,
-  type UsageQuery,
-  type UsageRow,
 } from '@keyward/core/store'
-import type { ChainableCommander, Redis } from 'ioredis'
+import type { ChainableCommander } from 'ioredis'
+import type { RedisClient } from './client.js'
 import type * as lua from './analytics-scripts.js'
 import { allAuditIndex, auditHash, auditIndexes, auditMember, decodeAudit, encodeAudit, memberRange, queryIndex } from './audit-codec.js'
 import { member } from './codec.js'
@@ -26,116 +20,31 @@ export interface AnalyticsRunner {
   script<T>(operation: string, name: keyof typeof lua, keys: string[], args: string[]): Promise<T>
 }
 
-/** Increments per script call, entries per prune round trip. */
+/** Entries per prune round trip. */
 const BATCH = 500
-const GRANULARITIES: UsageGranularity[] = ['minute', 'hour', 'day']
 
 /**
- * Usage counts, the audit log, the notification ledger and leases of a `RedisKeyStore`, under its
- * namespace `ns`:
- * - `usage:<granularity>:<start>:<prefix>`: a hash of `[keyId, ownerId, outcome]` (JSON) → count;
- *   `usage:idx:<granularity>:<prefix>` the bucket starts (sorted set); `usage:prefixes` the prefixes;
- *   `usage:batches` the applied batch chunk ids (`<batchId>.<index>`), scored by earliest minute.
+ * The audit log, the notification ledger and leases of a `RedisKeyStore`, under `ns` (the start of
+ * its control slot's keys, so all of them share that slot):
  * - `audit`: id → entry JSON, with sorted-set indexes (see `audit-codec.ts`).
  * - `ntf`: id → notification JSON; `ntf:att` id → failed attempts; `ntf:due` pending ids scored by
  *   when each is next free; `ntf:done` delivered or never-pending ids scored by creation.
  * - `lease:<name>`: a hash of holder and until.
  */
 export class RedisAnalytics {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
   readonly #ns: string
   readonly #runner: AnalyticsRunner
 
-  constructor(redis: Redis, ns: string, runner: AnalyticsRunner) {
+  constructor(redis: RedisClient, ns: string, runner: AnalyticsRunner) {
     this.#redis = redis
     this.#ns = ns
     this.#runner = runner
   }
 
-  #bucket(granularity: UsageGranularity, start: string | number, prefix: string): string {
-    return `${this.#ns}usage:${granularity}:${start}:${prefix}`
-  }
-
-  #bucketIndex(granularity: UsageGranularity, prefix: string): string {
-    return `${this.#ns}usage:idx:${granularity}:${prefix}`
-  }
-
-  /** Applied usage batch (chunk) ids, scored by their earliest minute. */
-  get #batches(): string {
-    return `${this.#ns}usage:batches`
-  }
-
   get #ledger(): string[] {
     const n = `${this.#ns}ntf`
     return [n, `${n}:att`, `${n}:due`, `${n}:done`]
-  }
-
-  /**
-   * One script call per chunk of {@link BATCH} increments; with a `batchId`, chunk `i` is applied at
-   * most once under the id `<batchId>.<i>` (a retry sends the same increments in the same order), so a
-   * batch cut off after some chunks resumes where it stopped.
-   */
-  async addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
-    for (let i = 0; i < increments.length; i += BATCH) {
-      const chunk = increments.slice(i, i + BATCH)
-      const keys = [`${this.#ns}usage:prefixes`, this.#batches]
-      const id = batchId === undefined ? '' : `${batchId}.${i / BATCH}`
-      const args = [id, String(Math.min(...chunk.map((increment) => increment.minute)))]
-      for (const { keyId, ownerId, prefix, minute, outcome, count } of chunk)
-        for (const [granularity, start] of usageBuckets(minute)) {
-          keys.push(this.#bucket(granularity, start, prefix), this.#bucketIndex(granularity, prefix))
-          args.push(String(start), JSON.stringify([keyId, ownerId, outcome]), String(count), prefix)
-        }
-      await this.#runner.script('addUsage', 'ADD_USAGE', keys, args)
-    }
-  }
-
-  async readUsage(query: UsageQuery): Promise<UsageRow[]> {
-    const { prefix, granularity, from, to, keyId, ownerId } = query
-    return this.#runner.run('readUsage', async () => {
-      const starts = await this.#redis.zrangebyscore(this.#bucketIndex(granularity, prefix), from, `(${to}`)
-      const pipeline = this.#redis.pipeline()
-      for (const start of starts) pipeline.hgetall(this.#bucket(granularity, start, prefix))
-      const hashes = (await exec(pipeline)) as Record<string, string>[]
-      const rows: UsageRow[] = []
-      hashes.forEach((hash, i) => {
-        for (const [field, count] of Object.entries(hash)) {
-          const [k, o, outcome] = JSON.parse(field) as [string, string | null, UsageOutcome]
-          if ((keyId === undefined || k === keyId) && (ownerId === undefined || o === ownerId))
-            rows.push({ keyId: k, ownerId: o, start: Number(starts[i]), outcome, count: Number(count) })
-        }
-      })
-      return rows
-    })
-  }
-
-  /** Removes buckets before their granularity's cutoff, and batch ids whose earliest minute is before `cutoffs.minute`. */
-  async pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
-    const prefixes = await this.#runner.run('pruneUsage', () => this.#redis.smembers(`${this.#ns}usage:prefixes`))
-    for (const prefix of prefixes)
-      for (const granularity of GRANULARITIES) {
-        const index = this.#bucketIndex(granularity, prefix)
-        for (let more = true; more; )
-          more = await this.#runner.run('pruneUsage', async () => {
-            const starts = await this.#redis.zrangebyscore(index, '-inf', `(${cutoffs[granularity]}`, 'LIMIT', 0, BATCH)
-            if (starts.length === 0) return false
-            // One transaction: an add to a bucket lands wholly before (and is removed) or after (and is indexed again).
-            await exec(
-              this.#redis
-                .multi()
-                .del(...starts.map((start) => this.#bucket(granularity, start, prefix)))
-                .zrem(index, ...starts),
-            )
-            return starts.length === BATCH
-          })
-      }
-    // After the buckets: an id outlives its minute buckets, so a retry meanwhile is still skipped.
-    for (let more = true; more; )
-      more = await this.#runner.run('pruneUsage', async () => {
-        const ids = await this.#redis.zrangebyscore(this.#batches, '-inf', `(${cutoffs.minute}`, 'LIMIT', 0, BATCH)
-        if (ids.length > 0) await this.#redis.zrem(this.#batches, ...ids)
-        return ids.length === BATCH
-      })
   }
 
   async appendAudit(entries: AuditRecord[]): Promise<void> {

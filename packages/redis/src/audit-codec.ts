@@ -36,12 +36,6 @@ export function queryIndex(ns: string, query: AuditQuery): string {
 /** An entry's member in its indexes. */
 export const auditMember = (entry: AuditRecord): string => member(entry.at.getTime(), entry.id)
 
-/** The KEYS and the two ARGV (member, JSON) a record script takes to append `entry` with its change; none without one. */
-export function auditArgs(ns: string, entry: AuditRecord | undefined): { keys: string[]; args: string[] } {
-  if (entry === undefined) return { keys: [], args: ['', ''] }
-  return { keys: [auditHash(ns), ...auditIndexes(ns, entry)], args: [auditMember(entry), encodeAudit(entry)] }
-}
-
 export function encodeAudit(entry: AuditRecord): string {
   const { id, at, action, prefix, keyId, ownerId, actor, fields } = entry
   return JSON.stringify({ id, at: at.getTime(), action, prefix, keyId, ownerId, actor, fields })

@@ -1,6 +1,7 @@
-import { ClosedError, storeFailure, urlPasswords } from '@keyward/core/store'
-import { Redis, type RedisOptions } from 'ioredis'
+import { ClosedError, storeFailure } from '@keyward/core/store'
+import { isCluster, openClient, type RedisClient } from './client.js'
 import { evalScript, type ScriptName } from './eval-script.js'
+import { Layout } from './layout.js'
 import type { ResolvedOptions } from './options.js'
 import { migrateSchema, readVersion, SCHEMA_VERSION, schemaError } from './schema.js'
 
@@ -17,9 +18,12 @@ export type CommandPath = 'request' | 'management'
  */
 export class RedisConnection {
   /** The client commands run on. */
-  readonly redis: Redis
+  readonly redis: RedisClient
+  /** Where each key lives. */
+  readonly layout: Layout
+  /** How a change is announced: \`SPUBLISH\` (sharded pub/sub) on a cluster, \`PUBLISH\` on a single server. */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH'
   readonly #ownsClient: boolean
-  readonly #prefix: string
   readonly #migrateOnUse: boolean
   readonly #requestTimeoutMs: number
   readonly #managementTimeoutMs: number
@@ -35,32 +39,23 @@ export class RedisConnection {
   #closed = false
 
   constructor(opts: ResolvedOptions) {
-    this.#prefix = opts.namespace
     this.#migrateOnUse = opts.migrate
     this.#requestTimeoutMs = opts.requestTimeoutMs
     this.#managementTimeoutMs = opts.managementTimeoutMs
     this.#connectTimeoutMs = opts.connectTimeoutMs
-    const failFast: RedisOptions = {
-      enableOfflineQueue: false,
+    const client = openClient(opts.connection, {
       // A backstop that frees commands no call waits for any more (the subscriber connection inherits
       // it); each call has its path's deadline. Well above the deadlines: ioredis's timer cannot tell a
       // silent server from a reply that arrived while the event loop was busy, and a write it failed
       // after Redis applied it (usage counts) would be retried and counted twice.
       commandTimeout: Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs) + BACKSTOP_MS,
       connectTimeout: this.#connectTimeoutMs,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-    }
-    if (opts.connection instanceof Redis) {
-      this.redis = opts.connection
-      this.#ownsClient = false
-    } else {
-      this.redis =
-        typeof opts.connection === 'string' ? new Redis(opts.connection, failFast) : new Redis({ ...opts.connection, ...failFast })
-      this.#ownsClient = true
-    }
-    const password = this.redis.options.password
-    this.#secrets = [...(typeof opts.connection === 'string' ? urlPasswords(opts.connection) : []), ...(password ? [password] : [])]
+    })
+    this.redis = client.redis
+    this.#ownsClient = client.owns
+    this.#secrets = client.secrets
+    this.layout = new Layout(opts.namespace)
+    this.publishCommand = isCluster(this.redis) ? 'SPUBLISH' : 'PUBLISH'
     this.redis.on('error', (error: Error) => {
       this.#lastError = error
     })
@@ -122,7 +117,7 @@ export class RedisConnection {
     this.checkOpen()
     try {
       await this.#connected()
-      return await readVersion(this.redis, this.#prefix)
+      return await readVersion(this.redis, this.layout)
     } catch (error) {
       throw storeFailure('schemaVersion', error, this.#secrets)
     }
@@ -133,7 +128,7 @@ export class RedisConnection {
     this.checkOpen()
     try {
       await this.#connected()
-      await migrateSchema(this.redis, this.#prefix)
+      await migrateSchema(this.redis, this.layout)
     } catch (error) {
       throw storeFailure('migrate', error, this.#secrets)
     }
@@ -144,11 +139,11 @@ export class RedisConnection {
     await this.#connected()
     if (this.#isReady) return
     this.#ready ??= (async () => {
-      const version = await readVersion(this.redis, this.#prefix)
-      if (version > SCHEMA_VERSION) throw schemaError(this.#prefix, 'schema_too_new', version)
+      const version = await readVersion(this.redis, this.layout)
+      if (version > SCHEMA_VERSION) throw schemaError(this.layout.ns, 'schema_too_new', version)
       if (version < SCHEMA_VERSION) {
-        if (!this.#migrateOnUse) throw schemaError(this.#prefix, version === 0 ? 'schema_missing' : 'schema_outdated', version)
-        await migrateSchema(this.redis, this.#prefix)
+        if (!this.#migrateOnUse) throw schemaError(this.layout.ns, version === 0 ? 'schema_missing' : 'schema_outdated', version)
+        await migrateSchema(this.redis, this.layout)
       }
       this.#isReady = true
     })().catch((error: unknown) => {

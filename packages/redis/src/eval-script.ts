@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './client.js'
 import * as analyticsLua from './analytics-scripts.js'
 import * as rulesLua from './rules-scripts.js'
 import * as lua from './scripts.js'
@@ -14,7 +14,7 @@ const SHAS = Object.fromEntries(
 ) as Record<ScriptName, string>
 
 /** EVALSHA, loading the script on the first NOSCRIPT. */
-export async function evalScript<T>(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
+export async function evalScript<T>(redis: RedisClient, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
   try {
     return (await redis.evalsha(SHAS[name], keys.length, ...keys, ...args)) as T
   } catch (error) {

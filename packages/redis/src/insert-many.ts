@@ -4,48 +4,53 @@ import {
   sqliteAuditByKey as auditByKey,
   sqliteInsertManyResult as insertManyResult,
 } from '@keyward/core/store'
-import { auditIdTaken } from './analytics.js'
-import { auditHash, auditIndexes, auditMember, encodeAudit } from './audit-codec.js'
-import { member, recordToPairs } from './codec.js'
+import { recordToPairs } from './codec.js'
 import type { RedisConnection } from './connection.js'
+import { ControlOps, releaseAudit, reserveAudit } from './control-ops.js'
+import { controlIndexes, ownerStep, stateOf } from './writes.js'
 
 /**
- * `KeyStore.insertMany` on Redis: one Lua script (one atomic step) inserts every record whose id is
- * new, with its indexes, the audit entries naming it (`keyId`) and its change message, and skips the
- * ids that exist or came earlier in `records`. An audit id that exists fails the call with nothing
- * written. The script holds Redis while it runs (1,000 records took 0.1 to 0.25 s on a busy 2-core
- * machine), so callers pass chunks (`keyward import` passes 1,000).
+ * `KeyStore.insertMany` on Redis: reserve every audit id first (one taken fails the call with nothing
+ * written), write each record whose id is new in its own slot (an id repeated in `records` counts
+ * once, its first copy), index the new ones in their owners' slots, and then, in one control-slot
+ * step, index them globally, append their audit entries, give back the reservations of the
+ * duplicates' entries and announce every new id. Callers pass chunks (`keyward import` passes 1,000).
  */
 export async function insertMany(
   conn: RedisConnection,
-  ns: string,
-  channel: string,
   records: ApiKeyRecord[],
   audit: AuditRecord[] | undefined,
 ): Promise<{ inserted: string[]; duplicates: string[] }> {
   const auditsOf = auditByKey(audit)
-  const args = [ns, channel, auditHash(ns)]
-  for (const record of records) args.push(...recordArgs(ns, record, auditsOf.get(record.id) ?? []))
-  const reply = await conn.script<number[] | string>('insertMany', 'management', 'INSERT_MANY', [], args)
-  if (typeof reply === 'string') throw auditIdTaken(reply)
-  const inserted = reply.map((flag) => flag === 1)
-  return insertManyResult(records, inserted)
-}
-
-/** One record's slots in INSERT_MANY's ARGV. */
-function recordArgs(ns: string, record: ApiKeyRecord, entries: AuditRecord[]): string[] {
-  const args = [
-    record.id,
-    member(record.createdAt.getTime(), record.id),
-    record.ownerId === null ? '' : `o${record.ownerId}`,
-    record.revokedAt === null ? '0' : '1',
-    record.prefix,
-    String(entries.length),
-  ]
-  for (const entry of entries) {
-    const indexes = auditIndexes(ns, entry)
-    args.push(auditMember(entry), encodeAudit(entry), String(indexes.length), ...indexes)
+  const entries = [...new Set(records.map((record) => record.id))].flatMap((id) => auditsOf.get(id) ?? [])
+  await reserveAudit(conn, 'insertMany', entries)
+  const seen = new Set<string>()
+  let inserted: boolean[]
+  try {
+    inserted = await Promise.all(
+      records.map(async (record) => {
+        if (seen.has(record.id)) return false
+        seen.add(record.id)
+        return (
+          (await conn.script<number>('insertMany', 'management', 'INSERT', [conn.layout.record(record.id)], recordToPairs(record))) === 1
+        )
+      }),
+    )
+  } catch (error) {
+    await releaseAudit(conn, 'insertMany', entries)
+    throw error
   }
-  args.push(JSON.stringify(recordToPairs(record)))
-  return args
+  const added = records.filter((_, i) => inserted[i])
+  await Promise.all(added.map((record) => ownerStep(conn, 'insertMany', stateOf(record), true)))
+  const ops = new ControlOps(conn)
+  const done = new Set<string>()
+  for (const record of added) {
+    controlIndexes(ops, conn, stateOf(record))
+    for (const entry of auditsOf.get(record.id) ?? []) ops.audit(entry)
+    done.add(record.id)
+    ops.publish(record.id)
+  }
+  for (const entry of entries) if (!done.has(entry.keyId!)) ops.unreserve(entry.id)
+  await ops.run('insertMany')
+  return insertManyResult(records, inserted)
 }

@@ -5,6 +5,17 @@
  */
 export const CREDITS_HELPERS = `
 local function num(x) return string.format('%.17g', x) end
+-- The credits JSON to store.
+local function credits_json(remaining, refill, refilledAt)
+  local json = '{"remaining":' .. num(remaining) .. ',"refill":'
+  if type(refill) == 'table' then
+    json = json .. '{"amount":' .. num(refill.amount) .. ',"intervalMs":' .. num(refill.intervalMs) .. '}'
+  else
+    json = json .. 'null'
+  end
+  if refilledAt ~= nil and refilledAt ~= cjson.null then json = json .. ',"refilledAt":' .. num(refilledAt) end
+  return json .. '}'
+end
 -- → whether cost was spent, the credits left, the credits JSON to store, the next refill (nil without refill).
 local function spend_credits(raw, cost, now)
   local c = cjson.decode(raw)
@@ -24,16 +35,8 @@ local function spend_credits(raw, cost, now)
   end
   local ok = remaining >= cost
   if ok then remaining = remaining - cost end
-  local json = '{"remaining":' .. num(remaining) .. ',"refill":'
-  if hasRefill then
-    json = json .. '{"amount":' .. num(refill.amount) .. ',"intervalMs":' .. num(refill.intervalMs) .. '}'
-  else
-    json = json .. 'null'
-  end
-  if refilledAt ~= nil then json = json .. ',"refilledAt":' .. num(refilledAt) end
-  json = json .. '}'
   local nextAt = nil
   if hasRefill then nextAt = refilledAt + refill.intervalMs end
-  return ok, remaining, json, nextAt
+  return ok, remaining, credits_json(remaining, refill, refilledAt), nextAt
 end
 `

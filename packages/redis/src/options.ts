@@ -1,19 +1,22 @@
 import { renameOptions } from '@keyward/core/store'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { RedisConnectionOption } from './client.js'
 
 /** Options of {@link RedisKeyStore}. */
 export interface RedisKeyStoreOptions {
   /**
-   * A `redis://` URL, ioredis options, or your own ioredis client (not closed by `close()`). A client
+   * A `redis://` URL, ioredis options, your own ioredis client or `Cluster` (not closed by
+   * `close()`), or a Redis Cluster to connect to: `{ cluster: [startup nodes], options? }`. A client
    * the store creates has no offline queue and a command timeout, so commands fail fast while Redis
    * is down; give your own client `enableOfflineQueue: false` for the same (the store applies its
    * timeouts to every call).
    * @example 'redis://127.0.0.1:6379'
+   * @example { cluster: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }] }
    */
-  connection: string | RedisOptions | Redis
+  connection: RedisConnectionOption
   /**
    * Prefix of every key and of the change channel: keeps deployments apart on one server, as the
-   * schema does in PostgreSQL. Use a hash tag (`{keyward}:`) on Redis Cluster.
+   * schema does in PostgreSQL. Keys are sharded by hash tags after it, so it needs no hash tag on
+   * Redis Cluster (one with a `{…}` puts the whole namespace in one slot).
    * @default 'keyward:'
    */
   namespace?: string
@@ -43,7 +46,7 @@ export interface RedisKeyStoreOptions {
    */
   connectTimeoutMs?: number
   /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}; accepted, with a warning, until the next release. */
-  redis?: string | RedisOptions | Redis
+  redis?: RedisConnectionOption
   /** @deprecated Renamed {@link RedisKeyStoreOptions.namespace} (Keyward's own `prefix` is the key prefix); accepted, with a warning, until the next release. */
   prefix?: string
   /** @deprecated Now {@link RedisKeyStoreOptions.requestTimeoutMs}, `managementTimeoutMs` and `connectTimeoutMs`; accepted, with a warning, until the next release. */
@@ -53,12 +56,12 @@ export interface RedisKeyStoreOptions {
 /** The options of the previous release: `redis` for `connection` (accepted, with a warning, until the next). */
 export type DeprecatedRedisKeyStoreOptions = Omit<RedisKeyStoreOptions, 'connection'> & {
   /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}. */
-  redis: string | RedisOptions | Redis
+  redis: RedisConnectionOption
 }
 
 /** The options checked, old names resolved and defaults applied. */
 export interface ResolvedOptions {
-  connection: string | RedisOptions | Redis
+  connection: RedisConnectionOption
   namespace: string
   migrate: boolean
   requestTimeoutMs: number

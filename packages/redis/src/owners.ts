@@ -1,14 +1,12 @@
 import { ownerChangeId, type OwnerRecord, type WriteOptions } from '@keyward/core/store'
-import { auditIdTaken } from './analytics.js'
-import { auditArgs } from './audit-codec.js'
 import { pairsToHash, type KeyHash } from './codec.js'
 import type { RedisConnection } from './connection.js'
+import { ControlOps, releaseAudit, reserveAudit } from './control-ops.js'
 
 /**
- * Owners of a `RedisKeyStore`: one hash per owner, `owner:<id>` under the namespace. Every field is a
+ * Owners of a `RedisKeyStore`: one hash per owner, `owner` in its slot (see `layout.ts`). Every field is a
  * string; dates are epoch milliseconds, `maxKeys` a number, the rest JSON; an absent field is null.
  */
-export const ownerKey = (ns: string, id: string): string => `${ns}owner:${id}`
 
 const JSON_FIELDS = ['rateLimits', 'credits', 'scopes', 'allowedIps'] as const
 
@@ -37,29 +35,32 @@ function hashToOwner(h: KeyHash): OwnerRecord | null {
 }
 
 /** `KeyStore.getOwner`: the owner with this id, or null. */
-export async function readOwner(conn: RedisConnection, ns: string, id: string): Promise<OwnerRecord | null> {
-  return hashToOwner((await conn.run('getOwner', 'request', () => conn.redis.hgetall(ownerKey(ns, id)))) as KeyHash)
+export async function readOwner(conn: RedisConnection, id: string): Promise<OwnerRecord | null> {
+  return hashToOwner((await conn.run('getOwner', 'request', () => conn.redis.hgetall(conn.layout.owner(id)))) as KeyHash)
 }
 
 /**
- * `KeyStore.putOwner`: replace the owner's hash (keeping its `createdAt`), increment its revision,
- * append the audit entry and publish `owner:<id>` on `channel`, in one script.
+ * `KeyStore.putOwner`: replace the owner's hash (keeping its \`createdAt\`) and increment its revision
+ * in its slot, then append the audit entry (reserved first) and announce \`owner:<id>\` in the control slot.
  */
-export async function writeOwner(
-  conn: RedisConnection,
-  ns: string,
-  channel: string,
-  owner: OwnerRecord,
-  options?: WriteOptions,
-): Promise<OwnerRecord> {
-  const audit = auditArgs(ns, options?.audit)
-  const pairs = await conn.script<string[] | number>(
-    'putOwner',
-    'management',
-    'PUT_OWNER',
-    [ownerKey(ns, owner.id), ...audit.keys],
-    [channel, ownerChangeId(owner.id), ...audit.args, String(owner.createdAt.getTime()), ...ownerToPairs(owner)],
-  )
-  if (typeof pairs === 'number') throw auditIdTaken(options!.audit!.id)
+export async function writeOwner(conn: RedisConnection, owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
+  const audits = options?.audit ? [options.audit] : []
+  await reserveAudit(conn, 'putOwner', audits)
+  let pairs: string[]
+  try {
+    pairs = await conn.script<string[]>(
+      'putOwner',
+      'management',
+      'PUT_OWNER',
+      [conn.layout.owner(owner.id)],
+      [String(owner.createdAt.getTime()), ...ownerToPairs(owner)],
+    )
+  } catch (error) {
+    await releaseAudit(conn, 'putOwner', audits)
+    throw error
+  }
+  const ops = new ControlOps(conn)
+  if (options?.audit) ops.audit(options.audit)
+  await ops.publish(ownerChangeId(owner.id)).run('putOwner')
   return hashToOwner(pairsToHash(pairs))!
 }

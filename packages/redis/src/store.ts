@@ -1,9 +1,5 @@
 import {
   counterWindow,
-  decodeCursor,
-  DuplicateKeyIdError,
-  LimitExceededError,
-  pageOf,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type AuditPage,
@@ -29,54 +25,60 @@ import {
   type UsageRow,
   type WriteOptions,
 } from '@keyward/core/store'
-import type { Redis } from 'ioredis'
-import { auditIdTaken, RedisAnalytics } from './analytics.js'
-import { auditArgs } from './audit-codec.js'
+import { RedisAnalytics } from './analytics.js'
 import { ChangeFeed } from './changes.js'
-import { chargeAll, COUNTER_GRACE_MS, counterKey } from './charge.js'
-import { hashToRecord, member, pairsToHash, patchToChanges, recordToPairs, type KeyHash } from './codec.js'
+import { chargeAll, COUNTER_GRACE_MS } from './charge.js'
+import type { RedisClient } from './client.js'
+import { hashToRecord, type KeyHash } from './codec.js'
 import { RedisConnection } from './connection.js'
 import { insertMany } from './insert-many.js'
+import { listRecords } from './list.js'
 import { resolveOptions, type DeprecatedRedisKeyStoreOptions, type RedisKeyStoreOptions } from './options.js'
 import { readOwner, writeOwner } from './owners.js'
+import { RedisUsage } from './usage.js'
+import { deleteRecord, insertRecord, updateRecord } from './writes.js'
 
+export type { RedisClusterConnection } from './client.js'
 export type { DeprecatedRedisKeyStoreOptions, RedisKeyStoreOptions } from './options.js'
 export { SCHEMA_VERSION } from './schema.js'
 
 /**
- * A `KeyStore` on Redis through ioredis: one hash per key and per owner, sorted-set indexes for
- * listing (all, non-revoked, per owner), Lua scripts for atomic changes, pub/sub for `subscribe`. Commands time
- * out instead of queueing while Redis is down, and the client reconnects by itself.
+ * A `KeyStore` on Redis or Redis Cluster through ioredis: one hash per key and per owner, sorted-set
+ * indexes for listing (all, non-revoked, per owner), Lua scripts for atomic steps, pub/sub for
+ * `subscribe`. Keys are sharded by hash tags (a key's record, counters and usage share its slot; an
+ * owner's hash, counters and indexes share the owner's; see `layout.ts`), so the same layout spreads
+ * over a cluster's shards. Commands time out instead of queueing while Redis is down, and the client
+ * reconnects by itself.
  *
  * @example
  * import { createKeyward } from '@keyward/core'
  * import { RedisKeyStore } from '@keyward/redis'
  *
  * const keyward = createKeyward({ prefix: 'acme_live', store: new RedisKeyStore({ connection: process.env.REDIS_URL! }) })
+ * // On Redis Cluster:
+ * new RedisKeyStore({ connection: { cluster: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }] } })
  */
 export class RedisKeyStore implements KeyStore {
-  /** The client commands run on. */
-  readonly redis: Redis
+  /** The client commands run on: a single server's, or a cluster's. */
+  readonly redis: RedisClient
   /** The prefix of every key of this store. */
   readonly namespace: string
-  readonly #prefix: string
-  readonly #channel: string
   readonly #conn: RedisConnection
   readonly #analytics: RedisAnalytics
+  readonly #usage: RedisUsage
   readonly #changes: ChangeFeed
 
   constructor(options: string | RedisKeyStoreOptions | DeprecatedRedisKeyStoreOptions) {
     const opts = resolveOptions(options)
-    this.#prefix = opts.namespace
-    this.namespace = this.#prefix
-    this.#channel = `${this.#prefix}changes`
+    this.namespace = opts.namespace
     this.#conn = new RedisConnection(opts)
     this.redis = this.#conn.redis
-    this.#analytics = new RedisAnalytics(this.redis, this.#prefix, {
+    this.#usage = new RedisUsage(this.#conn)
+    this.#analytics = new RedisAnalytics(this.redis, this.#conn.layout.control(''), {
       run: (operation, command) => this.#conn.run(operation, 'management', command),
       script: (operation, name, keys, args) => this.#conn.script(operation, 'management', name, keys, args),
     })
-    this.#changes = new ChangeFeed(this.redis, this.#channel)
+    this.#changes = new ChangeFeed(this.redis, this.#conn.layout.channel)
   }
 
   /**
@@ -85,10 +87,6 @@ export class RedisKeyStore implements KeyStore {
    */
   get prefix(): string {
     return this.namespace
-  }
-
-  #key(id: string): string {
-    return `${this.#prefix}key:${id}`
   }
 
   /** The version marker of the data (0 when none). */
@@ -101,100 +99,45 @@ export class RedisKeyStore implements KeyStore {
     return this.#conn.migrate()
   }
 
-  async insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
-    const cap = options?.cap
-    const audit = auditArgs(this.#prefix, options?.audit)
-    const inserted = await this.#conn.script<number>(
-      'insert',
-      'management',
-      'INSERT',
-      [this.#key(record.id), ...audit.keys],
-      [
-        this.#prefix,
-        this.#channel,
-        record.id,
-        member(record.createdAt.getTime(), record.id),
-        record.ownerId === null ? '' : `o${record.ownerId}`,
-        record.revokedAt === null ? '0' : '1',
-        record.prefix,
-        ...audit.args,
-        cap === undefined ? '' : cap.maxKeys,
-        cap === undefined ? '' : cap.now,
-        ...recordToPairs(record),
-      ],
-    )
-    if (inserted === 0) throw new DuplicateKeyIdError(record.id)
-    if (inserted === -2) throw new LimitExceededError(record.ownerId!, cap!.maxKeys)
-    if (inserted === -1) throw auditIdTaken(options!.audit!.id)
+  insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
+    return insertRecord(this.#conn, record, options)
   }
 
-  /** Insert every record whose id is new, with its audit entries, in one atomic step; report the ids that existed. */
+  /** Insert every record whose id is new, with its audit entries; report the ids that existed. See `insert-many.ts` for the steps. */
   insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
-    return insertMany(this.#conn, this.#prefix, this.#channel, records, options?.audit)
+    return insertMany(this.#conn, records, options?.audit)
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const hash = (await this.#conn.run('findById', 'request', () => this.redis.hgetall(this.#key(id)))) as KeyHash
+    const hash = (await this.#conn.run('findById', 'request', () => this.redis.hgetall(this.#conn.layout.record(id)))) as KeyHash
     return hashToRecord(hash)
   }
 
-  async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
-    const { set, del } = patchToChanges(patch)
-    const audit = auditArgs(this.#prefix, options?.audit)
-    const pairs = await this.#conn.script<string[] | number | null>(
-      'update',
-      'management',
-      'UPDATE',
-      [this.#key(id), ...audit.keys],
-      [
-        this.#prefix,
-        this.#channel,
-        id,
-        options?.expectedRevision === undefined ? '' : String(options.expectedRevision),
-        set.length / 2,
-        del.length,
-        ...audit.args,
-        ...set,
-        ...del,
-      ],
-    )
-    if (pairs === -1) throw auditIdTaken(options!.audit!.id)
-    return pairs === null || typeof pairs === 'number' ? null : hashToRecord(pairsToHash(pairs))
+  update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
+    return updateRecord(this.#conn, id, patch, options)
   }
 
-  async delete(id: string, options?: WriteOptions): Promise<boolean> {
-    const audit = auditArgs(this.#prefix, options?.audit)
-    const keys = [this.#key(id), ...audit.keys]
-    const deleted = await this.#conn.script<number>('delete', 'management', 'DELETE', keys, [
-      this.#prefix,
-      this.#channel,
-      id,
-      ...audit.args,
-    ])
-    if (deleted === -1) throw auditIdTaken(options!.audit!.id)
-    return deleted === 1
+  delete(id: string, options?: WriteOptions): Promise<boolean> {
+    return deleteRecord(this.#conn, id, options)
   }
 
-  async list(query: StoreListQuery): Promise<StoreListPage> {
-    const after = query.cursor === undefined ? null : decodeCursor(query.cursor)
-    const scope = query.prefix === undefined ? 'idx:' : `idx:p:${query.prefix}:`
-    const index =
-      query.ownerId === undefined
-        ? `${scope}${query.includeRevoked ? 'all' : 'live'}`
-        : `${scope}${query.includeRevoked ? 'owner:' : 'owner-live:'}${query.ownerId}`
-    const max = after === null ? '+' : `(${member(after.createdAt, after.id)}`
-    const rows = await this.#conn.script<string[][]>('list', 'management', 'LIST', [], [this.#prefix, index, max, query.limit + 1])
-    return pageOf(
-      rows.map((pairs) => hashToRecord(pairsToHash(pairs))!),
-      query.limit,
-    )
+  list(query: StoreListQuery): Promise<StoreListPage> {
+    return listRecords(this.#conn, query)
   }
 
+  /** One step per record (each in its slot), sent together. */
   async touch(entries: LastUsedEntry[]): Promise<void> {
-    if (entries.length === 0) return
-    const args: string[] = [this.#prefix]
-    for (const { id, lastUsedAt, from } of entries) args.push(id, String(lastUsedAt.getTime()), from === undefined ? '' : `a${from}`)
-    await this.#conn.script('touch', 'request', 'TOUCH', [], args)
+    await Promise.all(
+      entries.map(({ id, lastUsedAt, from }) =>
+        this.#conn.script(
+          'touch',
+          'request',
+          'TOUCH',
+          [this.#conn.layout.record(id)],
+          [lastUsedAt.getTime(), from === undefined ? '' : `a${from}`],
+        ),
+      ),
+    )
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
@@ -203,7 +146,7 @@ export class RedisKeyStore implements KeyStore {
       'incrementCounter',
       'request',
       'INCREMENT',
-      [counterKey(this.#prefix, name, windowMs, start)],
+      [this.#conn.layout.counter(name, windowMs, start)],
       [amount, resetAt - now + COUNTER_GRACE_MS],
     )
     return { count: Number(count), resetAt }
@@ -214,7 +157,7 @@ export class RedisKeyStore implements KeyStore {
       'spendCredits',
       'request',
       'SPEND',
-      [this.#key(id)],
+      [this.#conn.layout.record(id)],
       [cost, now],
     )
     if (result === null) return null
@@ -222,27 +165,27 @@ export class RedisKeyStore implements KeyStore {
   }
 
   charge(charges: Charge[], now: number): Promise<ChargeResult> {
-    return chargeAll(this.#conn, this.#prefix, charges, now)
+    return chargeAll(this.#conn, charges, now)
   }
 
   getOwner(id: string): Promise<OwnerRecord | null> {
-    return readOwner(this.#conn, this.#prefix, id)
+    return readOwner(this.#conn, id)
   }
 
   putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
-    return writeOwner(this.#conn, this.#prefix, this.#channel, owner, options)
+    return writeOwner(this.#conn, owner, options)
   }
 
   addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
-    return this.#analytics.addUsage(increments, batchId)
+    return this.#usage.addUsage(increments, batchId)
   }
 
   readUsage(query: UsageQuery): Promise<UsageRow[]> {
-    return this.#analytics.readUsage(query)
+    return this.#usage.readUsage(query)
   }
 
   pruneUsage(cutoffs: UsageCutoffs): Promise<void> {
-    return this.#analytics.pruneUsage(cutoffs)
+    return this.#usage.pruneUsage(cutoffs)
   }
 
   appendAudit(entries: AuditRecord[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { sampleRecord } from '@keyward/core/testing'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { freshStore, REDIS_URL } from './helpers.js'
+import { freshStore, layoutOf, REDIS_URL } from './helpers.js'
 
 const T0 = Date.UTC(2026, 2, 4, 5, 6)
 const LATER = Date.UTC(2100, 0, 1)
@@ -44,15 +44,35 @@ describe('RedisKeyStore usage, audit and ledger keys', () => {
       expect(named.length).toBeGreaterThan(8)
       expect(named.filter((key) => !key.startsWith(ns))).toEqual([])
       const before = await admin.keys(`${ns}*`)
+      const at = layoutOf(ns)
+      const slot = at.keySlot(record.id)
       expect(before).toEqual(
-        expect.arrayContaining([`${ns}audit`, `${ns}ntf`, `${ns}ntf:done`, `${ns}usage:prefixes`, `${ns}usage:batches`]),
+        expect.arrayContaining([
+          at.control('audit'),
+          at.control('ntf'),
+          at.control('ntf:done'),
+          at.control('u:prefixes'),
+          `${slot}u:batches`,
+        ]),
       )
 
       await store.pruneUsage({ minute: LATER, hour: LATER, day: LATER })
       await store.pruneAudit(LATER)
       await store.pruneNotifications(LATER)
-      const left = (await admin.keys(`${ns}*`)).filter((key) => !key.startsWith(`${ns}idx:`)).sort()
-      expect(left).toEqual([`${ns}key:${record.id}`, `${ns}lease:maint`, `${ns}schema`, `${ns}usage:prefixes`].sort())
+      // Left: the record with its list indexes, the owner's index state, the lease, the marker, and which keys had usage.
+      const owner = at.ownerSlot(record.ownerId!)
+      const left = (await admin.keys(`${ns}*`)).filter((key) => !key.includes('idx:')).sort()
+      expect(left).toEqual(
+        [
+          at.record(record.id),
+          `${owner}rev`,
+          `${owner}cap`,
+          at.control('lease:maint'),
+          at.control('schema'),
+          at.control('u:prefixes'),
+          at.control(`u:keys:${prefix}`),
+        ].sort(),
+      )
       expect(await store.listAudit({ prefix, limit: 10 })).toEqual({ items: [] })
       // A pruned notification id may be recorded again.
       expect(await store.recordNotifications([{ ...entry, id: `n1:${marker}`, pending: true }])).toEqual([`n1:${marker}`])

@@ -2,7 +2,7 @@ import { createKeyward } from '@keyward/core'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { eventually, sleep } from '../../../test/eventually.js'
-import { freshPrefix, freshStore, REDIS_URL } from './helpers.js'
+import { freshPrefix, freshStore, layoutOf, REDIS_URL } from './helpers.js'
 
 const PEPPER = 'external-change-test-pepper-0123456789abcdef'
 
@@ -17,12 +17,12 @@ describe('a change made outside Keyward (redis-cli) and a cached instance', () =
       await eventually('subscriber', async () => store.listening, Boolean, 5_000)
       await sleep(100)
       expect(await keyward.verify(key)).toMatchObject({ ok: true }) // now cached
-      await admin.hset(`${prefix}key:${info.id}`, 'revokedAt', String(Date.now()))
+      await admin.hset(layoutOf(prefix).record(info.id), 'revokedAt', String(Date.now()))
       await sleep(300)
       // Redis has no triggers: the bare HSET is not seen by the cache (the cache TTL bounds it) ...
       expect(await keyward.verify(key)).toMatchObject({ ok: true })
       // ... until the id is published where the store listens.
-      await admin.publish(`${prefix}changes`, info.id)
+      await admin.publish(layoutOf(prefix).channel, info.id)
       const publishedAt = performance.now()
       await eventually(
         'refusal',

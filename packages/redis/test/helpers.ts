@@ -2,6 +2,7 @@ import { RedisKeyStore, type RedisKeyStoreOptions } from '@keyward/redis'
 import { Redis } from 'ioredis'
 import { afterAll } from 'vitest'
 import { redisUrl } from '../../../scripts/services.mjs'
+import { Layout } from '../src/layout.js'
 
 /** The shared test server (started by the globalSetup). */
 export const REDIS_URL = process.env.KEYWARD_TEST_REDIS_URL ?? redisUrl()
@@ -29,3 +30,6 @@ export function freshStore(options: Partial<RedisKeyStoreOptions> = {}): RedisKe
   prefixes.add(namespace)
   return new RedisKeyStore({ connection: REDIS_URL, ...options, namespace })
 }
+
+/** Where the store under `namespace` keeps each key (for tests that look at or edit Redis directly). */
+export const layoutOf = (namespace: string): Layout => new Layout(namespace)

@@ -4,7 +4,7 @@ import type { ApiKeyRecord, AuditRecord } from '@keyward/core/store'
 import { sampleRecord } from '@keyward/core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freshStore, REDIS_URL } from './helpers.js'
+import { freshStore, layoutOf, REDIS_URL } from './helpers.js'
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 7)
 const admin = new Redis(REDIS_URL)
@@ -44,9 +44,9 @@ describe('RedisKeyStore imported records', () => {
       legacyHash: null,
       revision: 1,
     })
-    expect(await admin.hexists(`${store.namespace}key:${bcrypt.id}`, 'legacyHash')).toBe(0)
+    expect(await admin.hexists(layoutOf(store.namespace).record(bcrypt.id), 'legacyHash')).toBe(0)
     // A record of an older release has neither field.
-    await admin.hdel(`${store.namespace}key:${prefixed.id}`, 'importedAt', 'legacyHash')
+    await admin.hdel(layoutOf(store.namespace).record(prefixed.id), 'importedAt', 'legacyHash')
     expect(await store.findById(prefixed.id)).toEqual({ ...prefixed, importedAt: null })
     await store.close()
   })

@@ -44,11 +44,11 @@ describe('RedisKeyStore options', () => {
       '@keyward/redis: the option "timeoutMs" is deprecated and will be removed in the next release; use "requestTimeoutMs", "managementTimeoutMs", "connectTimeoutMs".',
     ])
     expect([store.namespace, store.prefix]).toEqual(['old:', 'old:'])
-    expect(store.redis.options.connectTimeout).toBe(300)
+    expect((store.redis as Redis).options.connectTimeout).toBe(300)
     const record = sampleRecord()
     await store.insert(record)
     const admin = new Redis(server.url)
-    expect(await admin.hget(`old:key:${record.id}`, 'name')).toBe(record.name)
+    expect(await admin.hget(`old:{${record.id}}key`, 'name')).toBe(record.name)
     admin.disconnect()
     await whilePaused(server.url, 1_500, async () => {
       expect(await rejectsAfterMs(store.findById(record.id))).toBeLessThan(1_000)
@@ -69,7 +69,7 @@ describe('RedisKeyStore options', () => {
       connectTimeoutMs: 700,
     })
     expect(store.namespace).toBe('new:')
-    expect(store.redis.options.connectTimeout).toBe(700)
+    expect((store.redis as Redis).options.connectTimeout).toBe(700)
     const record = sampleRecord()
     await store.insert(record)
     let updated = false

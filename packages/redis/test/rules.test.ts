@@ -12,7 +12,7 @@ import {
 import { sampleOwner, sampleRecord } from '@keyward/core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freshStore, REDIS_URL } from './helpers.js'
+import { freshStore, layoutOf, REDIS_URL } from './helpers.js'
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 1)
 const admin = new Redis(REDIS_URL)
@@ -40,7 +40,7 @@ describe('RedisKeyStore access rules', () => {
       allowedIps: ['10.0.0.0/8'],
     })
     await store.insert(record)
-    await admin.hdel(`${store.namespace}key:${record.id}`, 'rateLimits', 'notBefore', 'roles', 'allowedIps')
+    await admin.hdel(layoutOf(store.namespace).record(record.id), 'rateLimits', 'notBefore', 'roles', 'allowedIps')
     const old = { ...record, rateLimits: null, notBefore: null, roles: [], allowedIps: null }
     expect(await store.findById(record.id)).toEqual(old)
     expect((await store.list({ ownerId: record.ownerId!, includeRevoked: false, limit: 10 })).items).toEqual([old])
@@ -101,7 +101,7 @@ describe('RedisKeyStore access rules', () => {
     const now = start + 1
     const name = `ttl${now}`
     await store.charge([{ type: 'counter', name, amount: 1, limit: 10, windowMs, algorithm: 'sliding' }], now)
-    const slot = `${store.namespace}ctr:${name}@${windowMs}:${start}`
+    const slot = layoutOf(store.namespace).counter(name, windowMs, start)
     const full = resetAt + windowMs - now + 1_000
     expect(await admin.pttl(slot)).toBeGreaterThan(full - 5_000)
     expect(await admin.pttl(slot)).toBeLessThanOrEqual(full)
