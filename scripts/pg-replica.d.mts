@@ -7,6 +7,8 @@ export interface ReplicaPair {
   replicaUrl: string
   /** The primary as a private server (`stop`, `start`). */
   primary: PrivateServer
+  /** The replica, to stop and start again (on its port, with its data). */
+  replica: Omit<PrivateServer, 'remove'>
   /** Stop applying WAL on the replica (it keeps receiving it): the replica lags from now on. */
   pauseReplay(): Promise<void>
   /** Apply WAL again; the replica catches up. */

@@ -82,12 +82,17 @@ async function startStandby(primaryPort) {
  * Start a primary and a streaming replica of it; resolves once the primary reports the replica
  * streaming (`pg_stat_replication`). The pair is the caller's: `remove()` stops both and deletes
  * their directories.
- * @returns `{ primaryUrl, replicaUrl, primary, pauseReplay, resumeReplay, waitForReplay, remove }`
+ * @returns `{ primaryUrl, replicaUrl, primary, replica, pauseReplay, resumeReplay, waitForReplay, remove }`
  */
 export async function startReplicaPair() {
   const primary = await startPrivate('postgres')
   let standby
   try {
+    // The test servers commit asynchronously (synchronous_commit=off): WAL reaches the replica when
+    // the WAL writer flushes it, every 200 ms by default. Every 10 ms keeps the lag near a
+    // synchronously committing primary's.
+    sql(primary.port, "ALTER SYSTEM SET wal_writer_delay = '10ms'")
+    sql(primary.port, 'SELECT pg_reload_conf()')
     standby = await startStandby(primary.port)
     await until(
       'the replica streaming',
@@ -105,6 +110,13 @@ export async function startReplicaPair() {
     replicaUrl: pgUrl(replica.port),
     /** The primary as a private server (`stop`, `start`). */
     primary,
+    /** The replica: `stop` it (fast, or `{ mode: 'immediate' }`) and `start` it again, on its port with its data. */
+    replica: {
+      ...replica,
+      url: pgUrl(replica.port),
+      stop: (options = {}) => stopPostgres({ ...replica, ...options }),
+      start: () => startPostgres(replica),
+    },
     /** Stop applying WAL on the replica (it keeps receiving it): the replica lags from now on. */
     async pauseReplay() {
       sql(replica.port, 'SELECT pg_wal_replay_pause()')

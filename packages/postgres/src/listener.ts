@@ -10,6 +10,8 @@ export interface ChangeListenerOptions {
    * again after the reconnect (changes made in between were never notified).
    */
   onGap: () => void
+  /** Called each time the connection is listening (first connect and every reconnect, after `onGap`). */
+  onListening?: () => void
 }
 
 const MAX_BACKOFF_MS = 2_000
@@ -82,6 +84,7 @@ export class ChangeListener {
     this.#client = client
     this.#attempt = 0
     if (!first) this.#options.onGap()
+    this.#options.onListening?.()
   }
 
   #scheduleReconnect(): void {

@@ -9,6 +9,20 @@ export interface PostgresKeyStoreOptions {
    */
   connection: string | pg.Pool
   /**
+   * A streaming standby of `connection` (one server, not a load-balanced set) to read from: a
+   * connection string, or your own `pg.Pool` (not ended by `close()`). Lookups of keys and owners
+   * on the verification path, and listings, read from it; every write, counter, credit, usage,
+   * audit and ledger call and LISTEN stay on `connection`. It never answers with a record older
+   * than one the store knows changed: an id changed through this store, or notified as changed,
+   * reads from the primary until the replica has replayed that change (`pg_last_wal_replay_lsn()`),
+   * and so do listings after any change, and every read while the change feed is down. A miss on
+   * the replica is asked again of the primary (a key just created works at once); a failing
+   * replica is skipped (reads go to the primary) for 1 s, doubling up to 30 s while it keeps failing.
+   * @default undefined (everything on `connection`)
+   * @example 'postgres://app@db-replica.internal:5432/app'
+   */
+  replica?: string | pg.Pool
+  /**
    * The PostgreSQL schema (`pg_namespace`) of the store's tables; created by the migrations when
    * missing. Keeps deployments apart on one server, as the key prefix does in Redis.
    * @default 'public'

@@ -20,14 +20,17 @@ const ROW = `id, rate_limits::text AS rate_limits, credits::text AS credits, max
  */
 export class PgOwners {
   readonly #run: Run
+  readonly #read: Run
   readonly #audited: Audited
   readonly #get: Statement
   readonly #put: Statement
   readonly #putReturning: Statement
 
-  constructor(names: PgNames, run: Run, audited: Audited) {
+  /** `read` runs `get` (a read a replica may answer), `run` everything else. */
+  constructor(names: PgNames, run: Run, audited: Audited, read: Run = run) {
     const o = qualified(names, '_owners')
     this.#run = run
+    this.#read = read
     this.#audited = audited
     this.#get = named(`SELECT ${ROW} FROM ${o} WHERE id = $1`)
     // The stored createdAt is kept; revision counts every put.
@@ -41,7 +44,7 @@ export class PgOwners {
   }
 
   async get(id: string): Promise<OwnerRecord | null> {
-    const { rows } = await this.#run<SqliteOwnerRow>('getOwner', this.#get, [id])
+    const { rows } = await this.#read<SqliteOwnerRow>('getOwner', this.#get, [id])
     return rows[0] === undefined ? null : sqliteRowToOwner(rows[0])
   }
 

@@ -1,14 +1,11 @@
-import pg from 'pg'
+import type pg from 'pg'
 import {
-  ChangeListeners,
   ClosedError,
   counterWindow,
   sqliteCounterSlot,
   decodeCursor,
   pageOf,
-  renameOptions,
   storeFailure,
-  urlPasswords,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type AuditPage,
@@ -38,16 +35,16 @@ import { auditValues } from './analytics-rows.js'
 import { PostgresAnalytics } from './analytics.js'
 import { PgCharges } from './charge.js'
 import { PgInsert } from './insert.js'
-import { ChangeListener } from './listener.js'
-import { DEFAULT_SCHEMA, DEFAULT_TABLE } from './migrations.js'
-import { CHANNEL, type PgNames } from './names.js'
-import { positive, RENAMED, type PostgresKeyStoreOptions } from './options.js'
+import { ChangeFeed } from './feed.js'
+import type { PgNames } from './names.js'
+import type { PostgresKeyStoreOptions } from './options.js'
 import { PgOwners } from './owners.js'
+import { ReplicaReads } from './replica.js'
 import { PgSchema } from './schema.js'
+import { storeSettings } from './settings.js'
 import { PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
 import { buildStatements, type Statement, type Statements } from './statements.js'
 
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
 const COUNTER_SWEEP_EVERY = 1000
 
 /**
@@ -66,72 +63,62 @@ const COUNTER_SWEEP_EVERY = 1000
  * })
  */
 export class PostgresKeyStore implements KeyStore {
-  /** The pool queries run on. */
+  /** The pool queries run on (all of them, without a `replica`). */
   readonly pool: pg.Pool
+  /** The pool replica reads run on, with a `replica`. */
+  readonly replicaPool: pg.Pool | undefined
   /** The PostgreSQL schema of the store's tables. */
   readonly namespace: string
   /** The keys table. */
   readonly table: string
   readonly #names: PgNames
-  readonly #ownsPool: boolean
+  /** The pools the store made, which `close()` ends. */
+  readonly #ownPools: pg.Pool[]
+  readonly #replica: ReplicaReads | undefined
   readonly #schema: PgSchema
   readonly #requestTimeoutMs: number
   readonly #managementTimeoutMs: number
   readonly #connectTimeoutMs: number
-  /** The connection's password, kept out of every error. */
+  /** The connections' passwords, kept out of every error. */
   readonly #secrets: string[]
   readonly #s: Statements
-  readonly #listeners = new ChangeListeners()
-  readonly #payloadPrefix: string
+  readonly #feed: ChangeFeed
   readonly #analytics: PostgresAnalytics
   readonly #owners: PgOwners
   readonly #inserts: PgInsert
   readonly #charges: PgCharges
-  #listener: ChangeListener | undefined
   #increments = 0
   #closed = false
 
   constructor(options: string | PostgresKeyStoreOptions) {
-    if (!options) throw new TypeError('PostgresKeyStore needs { connection }: a connection string or a pg.Pool')
-    const opts = typeof options === 'string' ? { connection: options } : renameOptions('@keyward/postgres', options, RENAMED)
-    if (typeof opts.connection !== 'string' && typeof opts.connection?.query !== 'function')
-      throw new TypeError('PostgresKeyStore needs { connection }: a connection string or a pg.Pool')
-    const schema = opts.namespace ?? DEFAULT_SCHEMA
-    const table = opts.table ?? DEFAULT_TABLE
-    for (const [label, value] of [
-      ['namespace', schema],
-      ['table', table],
-    ] as const)
-      if (!NAME_RE.test(value)) throw new TypeError(`${label} must match ${NAME_RE}, got ${JSON.stringify(value)}`)
-    this.#names = { schema, table }
-    this.namespace = schema
-    this.table = table
-    this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs, 5_000)
-    this.#managementTimeoutMs = positive('managementTimeoutMs', opts.managementTimeoutMs, 5_000)
-    this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs, 5_000)
-    this.#ownsPool = typeof opts.connection === 'string'
-    // The server cancels a statement after the longer of the two; each query's own deadline is its path's.
-    const longest = Math.max(this.#requestTimeoutMs, this.#managementTimeoutMs)
-    this.pool =
-      typeof opts.connection === 'string'
-        ? new pg.Pool({
-            connectionString: opts.connection,
-            max: positive('max', opts.max, 10),
-            connectionTimeoutMillis: this.#connectTimeoutMs,
-            query_timeout: longest,
-            statement_timeout: longest,
-            keepAlive: true,
-          })
-        : opts.connection
-    const password = this.pool.options.password
-    this.#secrets = [...urlPasswords(this.pool.options.connectionString), ...(typeof password === 'string' ? [password] : [])]
-    this.pool.on('error', () => undefined)
-    this.#schema = new PgSchema(this.pool, this.#names, opts.migrate ?? true)
+    const settings = storeSettings(options)
+    this.#names = settings.names
+    this.namespace = settings.names.schema
+    this.table = settings.names.table
+    this.#requestTimeoutMs = settings.requestTimeoutMs
+    this.#managementTimeoutMs = settings.managementTimeoutMs
+    this.#connectTimeoutMs = settings.connectTimeoutMs
+    this.pool = settings.pool
+    this.replicaPool = settings.replica
+    this.#ownPools = settings.owned
+    this.#secrets = settings.secrets
+    this.#replica =
+      settings.replica && new ReplicaReads({ primary: this.pool, replica: settings.replica, timeoutMs: this.#requestTimeoutMs })
+    this.#schema = new PgSchema(this.pool, this.#names, settings.migrate)
     this.#s = buildStatements(this.#names)
-    this.#payloadPrefix = `${schema}.${table}:`
+    this.#feed = new ChangeFeed({
+      clientConfig: () => ({ ...this.pool.options, connectionTimeoutMillis: this.#connectTimeoutMs }),
+      payloadPrefix: `${this.namespace}.${this.table}:`,
+      fence: this.#replica?.fence,
+    })
     this.#analytics = new PostgresAnalytics(this.#names, (operation, statement, values) => this.#query(operation, statement, values))
     const audited = this.#audited.bind(this)
-    this.#owners = new PgOwners(this.#names, (op, statement, values) => this.#query(op, statement, values), audited)
+    this.#owners = new PgOwners(
+      this.#names,
+      (op, statement, values) => this.#query(op, statement, values),
+      audited,
+      (op, statement, values) => this.#read(op, statement, values, `owner:${values[0]}`, 'request'),
+    )
     this.#inserts = new PgInsert(this.#names, (op, statement, values) => this.#query(op, statement, values), audited, this.#s)
     this.#charges = new PgCharges(
       this.#names,
@@ -193,17 +180,49 @@ export class PostgresKeyStore implements KeyStore {
     }
   }
 
+  /**
+   * A read the replica may answer (`key`: the id, `owner:<id>`, or undefined for a listing): see
+   * `ReplicaReads`. Without a replica, or before the schema check, a `#query` on the primary.
+   */
+  #read<R extends pg.QueryResultRow>(
+    operation: string,
+    statement: Statement,
+    values: unknown[],
+    key: string | undefined,
+    path: 'request' | 'management',
+  ): Promise<pg.QueryResult<R>> {
+    const primary = () => this.#query<R>(operation, statement, values, path)
+    if (this.#replica === undefined || this.#closed || !this.#schema.isReady) return primary()
+    // The change feed tells the fence which ids the replica may not have yet.
+    if (!this.#feed.started) this.#feed.start().catch(() => undefined)
+    const timeout = path === 'request' ? this.#requestTimeoutMs : this.#managementTimeoutMs
+    return this.#replica.read(key, statement, values, timeout, primary)
+  }
+
+  /** `write`, after which (done or failed) `ids` read from the primary until the replica has it. */
+  #wrote<T>(write: Promise<T>, ids: Iterable<string>): Promise<T> {
+    const fence = this.#replica?.fence
+    return fence === undefined
+      ? write
+      : write.finally(() => {
+          for (const id of ids) fence.changed(id)
+        })
+  }
+
   insert(record: ApiKeyRecord, options?: WriteOptions & { cap?: InsertCap }): Promise<void> {
-    return this.#inserts.insert(record, options)
+    return this.#wrote(this.#inserts.insert(record, options), [record.id])
   }
 
   /** The records whose ids are new, with their audit entries, in one statement (for imports). */
   insertMany(records: ApiKeyRecord[], options?: { audit?: AuditRecord[] }): Promise<{ inserted: string[]; duplicates: string[] }> {
-    return this.#inserts.insertMany(records, options?.audit)
+    return this.#wrote(
+      this.#inserts.insertMany(records, options?.audit),
+      records.map((r) => r.id),
+    )
   }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.#query<KeyRow>('findById', this.#s.findById, [id], 'request')
+    const { rows } = await this.#read<KeyRow>('findById', this.#s.findById, [id], id, 'request')
     const row = rows[0]
     if (row === undefined) return null
     return rowToRecord(row)
@@ -216,13 +235,13 @@ export class PostgresKeyStore implements KeyStore {
     const values: unknown[] = [id]
     if (conditional) values.push(options!.expectedRevision)
     for (const f of fields) values.push(PATCH_COLUMNS[f][1](patch[f] ?? null))
-    const { rows } = await this.#query<KeyRow>('update', this.#audited(statement, values, options), values)
+    const { rows } = await this.#wrote(this.#query<KeyRow>('update', this.#audited(statement, values, options), values), [id])
     return rows[0] === undefined ? null : rowToRecord(rows[0])
   }
 
   async delete(id: string, options?: WriteOptions): Promise<boolean> {
     const values: unknown[] = [id]
-    const { rows } = await this.#query('delete', this.#audited(this.#s.delete, values, options), values)
+    const { rows } = await this.#wrote(this.#query('delete', this.#audited(this.#s.delete, values, options), values), [id])
     return rows.length > 0
   }
 
@@ -246,7 +265,7 @@ export class PostgresKeyStore implements KeyStore {
     if (query.prefix !== undefined) values.push(query.prefix)
     if (after !== null) values.push(new Date(after.createdAt), after.id)
     values.push(query.limit + 1)
-    const { rows } = await this.#query<KeyRow>('list', statement, values)
+    const { rows } = await this.#read<KeyRow>('list', statement, values, undefined, 'management')
     return pageOf(rows.map(rowToRecord), query.limit)
   }
 
@@ -260,7 +279,7 @@ export class PostgresKeyStore implements KeyStore {
     }
     const rows = [...latest.values()]
     const values = [rows.map((e) => e.id), rows.map((e) => e.lastUsedAt), rows.map((e) => e.from ?? null)]
-    await this.#query('touch', this.#s.touch, values, 'request')
+    await this.#wrote(this.#query('touch', this.#s.touch, values, 'request'), latest.keys())
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {
@@ -278,11 +297,14 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async spendCredits(id: string, cost: number, now: number): Promise<CreditSpend | null> {
-    const { rows } = await this.#query<{ ok: boolean; remaining: number; next_refill_at: number | null }>(
-      'spendCredits',
-      this.#s.spend,
-      [id, cost, now],
-      'request',
+    const { rows } = await this.#wrote(
+      this.#query<{ ok: boolean; remaining: number; next_refill_at: number | null }>(
+        'spendCredits',
+        this.#s.spend,
+        [id, cost, now],
+        'request',
+      ),
+      [id],
     )
     const row = rows[0]
     return row === undefined ? null : { ok: row.ok, remaining: row.remaining, nextRefillAt: row.next_refill_at }
@@ -290,7 +312,8 @@ export class PostgresKeyStore implements KeyStore {
 
   /** All or nothing in one call of the `_charge` function, exact across connections and processes. */
   charge(charges: Charge[], now: number): Promise<ChargeResult> {
-    return this.#charges.charge(charges, now)
+    const credited = charges.flatMap((c) => (c.type !== 'credits' ? [] : [c.holder === 'owner' ? `owner:${c.id}` : c.id]))
+    return credited.length === 0 ? this.#charges.charge(charges, now) : this.#wrote(this.#charges.charge(charges, now), credited)
   }
 
   getOwner(id: string): Promise<OwnerRecord | null> {
@@ -298,7 +321,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   putOwner(owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
-    return this.#owners.put(owner, options)
+    return this.#wrote(this.#owners.put(owner, options), [`owner:${owner.id}`])
   }
 
   addUsage(increments: UsageIncrement[], batchId?: string): Promise<void> {
@@ -349,42 +372,28 @@ export class PostgresKeyStore implements KeyStore {
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
     this.#checkOpen()
-    this.#listeners.add(listener)
-    if (this.#listener === undefined) {
-      this.#listener = new ChangeListener({
-        clientConfig: { ...this.pool.options, connectionTimeoutMillis: this.#connectTimeoutMs },
-        channel: CHANNEL,
-        onPayload: (payload) => {
-          if (payload.startsWith(this.#payloadPrefix)) this.#listeners.emit(payload.slice(this.#payloadPrefix.length))
-        },
-        // While notifications cannot arrive, nothing cached can be trusted: drop it all, so reads
-        // go to the store (and fail closed while it is down). Again after the reconnect.
-        onGap: () => this.#listeners.emit('*'),
-      })
-      await this.#listener.start()
-    }
-    return async () => {
-      this.#listeners.delete(listener)
-      if (this.#listeners.size === 0 && this.#listener !== undefined) {
-        const stopping = this.#listener
-        this.#listener = undefined
-        await stopping.stop()
-      }
-    }
+    return await this.#feed.subscribe(listener)
   }
 
   /** Whether `subscribe`'s LISTEN connection is up (false between a drop and the reconnect). */
   get listening(): boolean {
-    return this.#listener?.listening ?? false
+    return this.#feed.listening
   }
 
-  /** Stop listening and, when the store made the pool, end it. */
+  /**
+   * With a `replica`: whether reads of unchanged keys go to it now. False while the change feed is
+   * down, until the replica has replayed what the primary had written when it (re)connected, and
+   * for a while after a replica read failed: reads then go to the primary.
+   */
+  get replicaReady(): boolean {
+    return this.#replica?.ready ?? false
+  }
+
+  /** Stop listening and, when the store made the pools, end them. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#listeners.clear()
-    await this.#listener?.stop()
-    this.#listener = undefined
-    if (this.#ownsPool) await this.pool.end()
+    await this.#feed.close()
+    await Promise.all(this.#ownPools.map((pool) => pool.end()))
   }
 }
