@@ -84,6 +84,38 @@ describe('PostgresKeyStore with a read replica', () => {
     })
   })
 
+  it('reads from the primary after its change feed dropped, until the replica has what the primary had at the reconnect', async () => {
+    const namespace = freshSchema()
+    const { info } = await createdElsewhere(namespace, 'feed dropped')
+    const reader = await replicaReady(replica.open({ namespace }))
+    const primary = await psql(replica.pair.primaryUrl)
+    const feeds = async (): Promise<number[]> =>
+      (await primary.query(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN keyward_changes'`)).rows.map((r) => r.pid)
+    await whilePaused(async () => {
+      await primary.query(`UPDATE "${namespace}".keyward_keys SET last_used_at = now() WHERE id = $1`, [info.id])
+      expect((await reader.findById(info.id))?.lastUsedAt).toBeNull() // the replica's row
+      // Every LISTEN connection of this file's primary drops (the other stores reconnect too).
+      const dropped = await feeds()
+      await primary.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [dropped])
+      await eventually(
+        'the change feed back',
+        feeds,
+        (pids) => pids.length >= dropped.length && !pids.some((p) => dropped.includes(p)),
+        5_000,
+      )
+      await eventually('the store listening', async () => reader.listening, Boolean, 5_000)
+      // Whatever changed while it was not listening was never notified: the lagging replica may not answer.
+      for (let i = 0; i < 3; i++) expect((await reader.findById(info.id))?.lastUsedAt).toBeInstanceOf(Date)
+      expect(reader.replicaReady).toBe(false)
+    })
+    await eventually(
+      'reads from the replica again',
+      async () => (await reader.findById(info.id)) !== null && reader.replicaReady,
+      Boolean,
+      5_000,
+    )
+  })
+
   it('refuses within 1 s, on another instance, a key disabled, enabled again and revoked while the replica still has it live', async () => {
     const { a, b, namespace } = await twoInstances()
     const [ka, kb, kbDirect] = [keyward(a), keyward(b), keyward(b, false)]
