@@ -96,7 +96,7 @@ export class Verifier<S extends string> {
         }),
         format.parse(key)?.id,
       )
-    const id = ids[0]!
+    const id = typeof ids === 'string' ? ids : ids[0]!
     if (this.#p.isClosed()) return this.#fail(failure('store_unavailable', { retryAfterMs: STORE_RETRY_AFTER_MS }), id)
     const keyWait = limits.throttled('key', id, now)
     if (keyWait !== undefined) return this.#fail(failure('rate_limited', { retryAfterMs: keyWait }), id)
@@ -209,20 +209,22 @@ export class Verifier<S extends string> {
   }
 
   /**
-   * The ids to look a key up by: its own id for a key of this deployment's format; for a key of a
-   * declared legacy prefix, the ids derived from it (at most two); `OTHER_PREFIX` for a Keyward key of
-   * another prefix; null for anything else (malformed: refused with no store call).
+   * The ids to look a key up by: its own id for a key of this deployment's format (a string, so the
+   * native path allocates no array); for a key of a declared legacy prefix, the ids derived from it
+   * (at most two); `OTHER_PREFIX` for a Keyward key of another prefix; null for anything else
+   * (malformed: refused with no store call).
    */
-  #lookupIds(key: unknown): readonly string[] | typeof OTHER_PREFIX | null {
+  #lookupIds(key: unknown): string | readonly string[] | typeof OTHER_PREFIX | null {
     const parsed = this.#p.format.parse(key)
-    if (parsed !== null) return parsed.ownPrefix ? [parsed.id] : OTHER_PREFIX
+    if (parsed !== null) return parsed.ownPrefix ? parsed.id : OTHER_PREFIX
     const legacy = this.#p.legacy
     return legacy?.declared(key) ? legacy.candidates(key).map((candidate) => candidate.id) : null
   }
 
   /** The entry of the first id with a record, else the last id's decoy (cached like any unknown id). */
-  async #entryFor(ids: readonly string[], now: number): Promise<CacheEntry<S>> {
+  async #entryFor(ids: string | readonly string[], now: number): Promise<CacheEntry<S>> {
     const { cache } = this.#p
+    if (typeof ids === 'string') return cache.lookup(ids, now) ?? (await cache.load(ids, now))
     let entry: CacheEntry<S> | undefined
     for (const id of ids) {
       entry = cache.lookup(id, now) ?? (await cache.load(id, now))
