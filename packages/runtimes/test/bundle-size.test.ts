@@ -27,9 +27,9 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
  * 5.7 KiB more (24.7 → 30.4 KiB). Keys imported from other systems (issue 17) added 13 KiB more
  * (42.7 KiB), most of it argon2id, scrypt, PBKDF2 and SHA-512 for keys imported as salted slow
  * hashes; those are now an entry the application passes in (`@keyward/core/slow-hashes`), which
- * brought the verify path back to 33.5 KiB (importing, the legacy lookup ids and the import
+ * brought the verify path back to 33.2 KiB (importing, the legacy lookup ids and the import
  * validation stay: `import` is a method of every instance). The Worker example adds D1KeyStore and
- * its SQL (41.8 KiB measured).
+ * its SQL (41.4 KiB measured).
  */
 const CORE_BUDGET = 35 * 1024
 const WORKER_BUDGET = 43 * 1024
