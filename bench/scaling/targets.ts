@@ -5,6 +5,8 @@
 import type { KeyStore } from '@keyward/core/store'
 import { PostgresKeyStore } from '@keyward/postgres'
 import { RedisKeyStore } from '@keyward/redis'
+import { startReplicaPair } from '../../scripts/pg-replica.mjs'
+import { startRedisCluster } from '../../scripts/redis-cluster.mjs'
 import { startPrivate } from '../../scripts/services.mjs'
 
 export interface OpenedTarget {
@@ -23,15 +25,18 @@ export interface Target {
 
 const NAMESPACE = 'scale'
 
+/** What the byte and time readers need of a Redis connection. */
+type InfoClient = { info(section: string): Promise<string> }
+
 /** Redis's `used_memory` (bytes) from `INFO memory`. */
-export async function usedMemory(client: { info(section: 'memory'): Promise<string> }): Promise<number> {
+export async function usedMemory(client: InfoClient): Promise<number> {
   const match = /^used_memory:(\d+)/m.exec(await client.info('memory'))
   if (!match) throw new Error('INFO memory has no used_memory')
   return Number(match[1])
 }
 
 /** The sum of `usec` over every command of Redis's `INFO commandstats`: the server's time spent in commands. */
-export async function commandMicros(client: { info(section: 'commandstats'): Promise<string> }): Promise<number> {
+export async function commandMicros(client: InfoClient): Promise<number> {
   let total = 0
   for (const match of (await client.info('commandstats')).matchAll(/,usec=(\d+),/g)) total += Number(match[1])
   return total
@@ -80,6 +85,46 @@ export const TARGETS: Record<string, Target> = {
         close: async () => {
           await store.close()
           await server.remove()
+        },
+      }
+    },
+  },
+  'postgres-replica': {
+    label: 'PostgreSQL + replica',
+    async open() {
+      const pair = await startReplicaPair()
+      const store = new PostgresKeyStore({ connection: pair.primaryUrl, replica: pair.replicaUrl, namespace: NAMESPACE, max: 10 })
+      await store.migrate()
+      await pair.waitForReplay()
+      return {
+        store,
+        bytes: async () => {
+          await store.pool.query(`VACUUM ANALYZE`)
+          return schemaBytes(store.pool, NAMESPACE)
+        },
+        close: async () => {
+          await store.close()
+          await pair.remove()
+        },
+      }
+    },
+  },
+  'redis-cluster': {
+    label: 'Redis Cluster (3 masters)',
+    async open() {
+      const cluster = await startRedisCluster()
+      const store = new RedisKeyStore({ connection: { cluster: cluster.nodes }, namespace: `${NAMESPACE}:` })
+      await store.migrate()
+      // The store's Cluster client keeps a connection to every master (ioredis `Cluster#nodes`).
+      const nodes = (store.redis as unknown as { nodes(role: 'master'): InfoClient[] }).nodes('master')
+      const sum = async (read: (node: InfoClient) => Promise<number>) => (await Promise.all(nodes.map(read))).reduce((a, b) => a + b, 0)
+      return {
+        store,
+        bytes: () => sum(usedMemory),
+        serverMicros: () => sum(commandMicros),
+        close: async () => {
+          await store.close()
+          await cluster.remove()
         },
       }
     },
