@@ -12,6 +12,8 @@ import { createKeyward, type KeyStore } from '@keyward/core'
 import { PostgresKeyStore } from '@keyward/postgres'
 import { RedisKeyStore } from '@keyward/redis'
 import { SqliteKeyStore } from '@keyward/sqlite'
+import { startReplicaPair } from '../../scripts/pg-replica.mjs'
+import { startRedisCluster } from '../../scripts/redis-cluster.mjs'
 import { pgUrl, redisUrl, startPostgres, startRedis, stopPostgres, stopRedis } from '../../scripts/services.mjs'
 
 const args = new Map<string, string>()
@@ -127,6 +129,25 @@ async function main(): Promise<void> {
   if (started[0]) await stopPostgres()
   if (started[1]) await stopRedis()
 
+  // The scaled-out topologies, each on servers of its own (free ports, fresh directories).
+  const pair = await startReplicaPair()
+  const replicated = new PostgresKeyStore({ connection: pair.primaryUrl, replica: pair.replicaUrl, namespace: 'bench', max: 10 })
+  try {
+    results.push(await bench('PostgreSQL 15, reads on a streaming replica', replicated))
+  } finally {
+    await replicated.close()
+    await pair.remove()
+  }
+
+  const cluster = await startRedisCluster()
+  const sharded = new RedisKeyStore({ connection: { cluster: cluster.nodes }, namespace: 'bench:' })
+  try {
+    results.push(await bench('Redis 7 Cluster, 3 masters (ioredis Cluster)', sharded))
+  } finally {
+    await sharded.close()
+    await cluster.remove()
+  }
+
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
   const ms = (n: number) => n.toFixed(2)
   const table = [
@@ -141,7 +162,10 @@ async function main(): Promise<void> {
 
 Command: \`pnpm bench:stores\` (= \`pnpm build && tsx bench/stores/run.ts\`; options \`-- --keys ${KEYS} --ms ${VERIFY_MS} --samples ${SAMPLES}\`).
 Each store against a real server on this machine (${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}),
-over loopback, started by \`scripts/services.mjs\` (PostgreSQL with \`fsync=off\`, Redis without persistence).
+over loopback, started by \`scripts/services.mjs\` (PostgreSQL with \`fsync=off\`, Redis without persistence); the replica pair
+(\`scripts/pg-replica.mjs\`: a primary and a \`pg_basebackup\` standby streaming from it) and the 3-master cluster
+(\`scripts/redis-cluster.mjs\`) run on this same machine, so they share its ${cpus().length} cores with the client: they show what the
+topology costs per call here, not what it adds in capacity (SCALING.md).
 Keyward with \`cache: false\` so every verify reads the store, HMAC-SHA256 pepper, no last-used writes, no throttling.
 verify/s: ${VERIFY_CONCURRENCY} concurrent callers for ${VERIFY_MS / 1000} s over ${fmt(KEYS)} keys. Latency: ${fmt(SAMPLES)} sequential
 verifies (each a cache miss: parse, store read, digest, compare). create/s: ${fmt(KEYS)} creates, ${CREATE_CONCURRENCY} concurrent.
