@@ -26,8 +26,8 @@ const LABELS: Record<SkipReason, string> = { expired: 'expired', duplicate_in_so
 /** Failed rows listed one by one in text output; `--json` lists them all. */
 const LISTED = 20
 
-export function emptySummary(from: string, dryRun: boolean, rows: number): ImportSummary {
-  return { from, dryRun, rows, imported: 0, disabled: 0, alreadyThere: 0, skipped: { expired: 0, duplicate_in_source: 0 }, failed: [] }
+export function emptySummary(from: string, dryRun: boolean): ImportSummary {
+  return { from, dryRun, rows: 0, imported: 0, disabled: 0, alreadyThere: 0, skipped: { expired: 0, duplicate_in_source: 0 }, failed: [] }
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`

@@ -2,8 +2,8 @@ import { resolve } from 'node:path'
 import { CliError } from '../errors.js'
 import { urlScheme, urlSecrets } from '../redact.js'
 import { importStorePackage } from '../store-package.js'
-import { folded, fold, ownerOf, sourceRow } from './rows.js'
-import type { ImportInput, ReadOptions, SourceRow } from './types.js'
+import { folded, fold, numbered, ownerOf, sourceRow } from './rows.js'
+import type { ImportInput, ReadOptions, Source, SourceRow } from './types.js'
 import { defined, flag, json, object, RowError, text, time, whole } from './values.js'
 
 /** The table Better Auth's api-key plugin keeps its keys in. */
@@ -20,28 +20,30 @@ const HASHED = /^[A-Za-z0-9_-]{43}$/
  * `refillInterval` the credits, `rateLimitMax`/`rateLimitTimeWindow` the rate limit when
  * `rateLimitEnabled`, `lastRequest` the last use; `enabled: false` keys are imported disabled.
  */
-export async function readBetterAuth(source: string, options: ReadOptions): Promise<SourceRow[]> {
-  const rows = await selectAll(source, options.cwd)
+export async function readBetterAuth(source: string, options: ReadOptions): Promise<Source> {
+  const select = await selector(source, options.cwd)
   const owner = options.ownerColumn === undefined ? undefined : fold(options.ownerColumn)
-  return rows.map(folded).map((row, i) =>
-    sourceRow(i + 1, [row.key], () => {
-      const stored = text(row.key)
-      if (stored === undefined) throw new RowError('key: missing')
-      const input = defined({
-        name: text(row.name) ?? `Better Auth key ${text(row.id) ?? i + 1}`,
-        ownerId: ownerOf(row, owner, ['referenceid', 'userid']),
-        scopes: scopesOf(row.permissions),
-        metadata: object(row.metadata, 'metadata'),
-        expiresAt: time(row.expiresat, 'expiresAt') ?? undefined,
-        createdAt: time(row.createdat, 'createdAt') ?? undefined,
-        lastUsedAt: time(row.lastrequest, 'lastRequest') ?? undefined,
-        credits: creditsOf(row),
-        rateLimit: rateLimitOf(row),
-        ...(HASHED.test(stored) ? { digest: { algorithm: 'sha256-base64url', value: stored } } : { key: stored }),
-      }) as ImportInput
-      return { input, disabled: !flag(row.enabled, 'enabled', true), start: text(row.prefix) ?? text(row.start) ?? null }
-    }),
-  )
+  return { rows: () => numbered(select(), (record, row) => betterAuthRow(folded(record), row, owner)) }
+}
+
+function betterAuthRow(row: Record<string, unknown>, number: number, owner: string | undefined): SourceRow {
+  return sourceRow(number, [row.key], () => {
+    const stored = text(row.key)
+    if (stored === undefined) throw new RowError('key: missing')
+    const input = defined({
+      name: text(row.name) ?? `Better Auth key ${text(row.id) ?? number}`,
+      ownerId: ownerOf(row, owner, ['referenceid', 'userid']),
+      scopes: scopesOf(row.permissions),
+      metadata: object(row.metadata, 'metadata'),
+      expiresAt: time(row.expiresat, 'expiresAt') ?? undefined,
+      createdAt: time(row.createdat, 'createdAt') ?? undefined,
+      lastUsedAt: time(row.lastrequest, 'lastRequest') ?? undefined,
+      credits: creditsOf(row),
+      rateLimit: rateLimitOf(row),
+      ...(HASHED.test(stored) ? { digest: { algorithm: 'sha256-base64url', value: stored } } : { key: stored }),
+    }) as ImportInput
+    return { input, disabled: !flag(row.enabled, 'enabled', true), start: text(row.prefix) ?? text(row.start) ?? null }
+  })
 }
 
 /** Better Auth's permissions (`{ resource: [action, …] }`) as scopes `resource:action`. */
@@ -69,8 +71,8 @@ function rateLimitOf(row: Record<string, unknown>) {
   return limit === null || windowMs === null ? undefined : { limit, windowMs }
 }
 
-/** Every row of the `apikey` table, from SQLite or PostgreSQL. */
-async function selectAll(source: string, cwd: string): Promise<Record<string, unknown>[]> {
+/** Reads the rows of the `apikey` table, from SQLite (a row at a time) or PostgreSQL, each time it is called. */
+async function selector(source: string, cwd: string): Promise<() => AsyncIterable<Record<string, unknown>>> {
   const scheme = /^([a-z]+):/.exec(source)?.[1]
   if (scheme === 'sqlite') {
     const path = source.replace(/^sqlite:(\/\/)?/, '')
@@ -78,28 +80,35 @@ async function selectAll(source: string, cwd: string): Promise<Record<string, un
       { scheme: 'sqlite', store: 'better-sqlite3', driver: 'better-sqlite3' },
       () => import('better-sqlite3'),
     )
-    let db: InstanceType<typeof Database> | undefined
-    try {
-      db = new Database(resolve(cwd, path), { readonly: true, fileMustExist: true })
-      return db.prepare(`SELECT * FROM "${TABLE}"`).all() as Record<string, unknown>[]
-    } catch (error) {
-      throw new CliError(`cannot read the ${TABLE} table of ${path}: ${(error as Error).message}`)
-    } finally {
-      db?.close()
+    return async function* () {
+      let db: InstanceType<typeof Database> | undefined
+      try {
+        db = new Database(resolve(cwd, path), { readonly: true, fileMustExist: true })
+        yield* db.prepare(`SELECT * FROM "${TABLE}"`).iterate() as Iterable<Record<string, unknown>>
+      } catch (error) {
+        throw new CliError(`cannot read the ${TABLE} table of ${path}: ${(error as Error).message}`)
+      } finally {
+        db?.close()
+      }
     }
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const { default: pg } = await importStorePackage({ scheme: 'postgres', store: 'pg', driver: 'pg' }, () => import('pg'))
-    const client = new pg.Client({ connectionString: source, connectionTimeoutMillis: 5_000 })
-    try {
-      await client.connect()
-      return (await client.query(`SELECT * FROM "${TABLE}"`)).rows
-    } catch (error) {
-      let message = (error as Error).message
-      for (const secret of urlSecrets(source)) message = message.split(secret).join('…')
-      throw new CliError(`cannot read the ${TABLE} table from PostgreSQL: ${message}`, 4)
-    } finally {
-      await client.end().catch(() => undefined)
+    // One query: the table of a Better Auth deployment is read whole (pg holds the result), unlike the export files.
+    return async function* () {
+      const client = new pg.Client({ connectionString: source, connectionTimeoutMillis: 5_000 })
+      let rows: Record<string, unknown>[]
+      try {
+        await client.connect()
+        rows = (await client.query(`SELECT * FROM "${TABLE}"`)).rows
+      } catch (error) {
+        let message = (error as Error).message
+        for (const secret of urlSecrets(source)) message = message.split(secret).join('…')
+        throw new CliError(`cannot read the ${TABLE} table from PostgreSQL: ${message}`, 4)
+      } finally {
+        await client.end().catch(() => undefined)
+      }
+      yield* rows
     }
   }
   throw new CliError(`--from better-auth reads sqlite:./auth.db or postgres://…, not a source of scheme ${urlScheme(source)}`)

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { CliError } from '../errors.js'
 import type { ImportInput, SourceRow } from './types.js'
 import { RowError } from './values.js'
 
@@ -18,48 +15,13 @@ export function sourceRow(row: number, secrets: unknown[], build: () => Mapped):
   }
 }
 
-/** The text of an export file (relative to `cwd`); an error names the file and the failure code, never the content. */
-export function readSource(path: string, cwd: string): string {
-  try {
-    return readFileSync(resolve(cwd, path), 'utf8')
-  } catch (error) {
-    throw new CliError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
-}
-
 /**
- * The objects of a JSON export: a JSON array, an object holding one (`{ "keys": [...] }`, `{ "data": [...] }`),
- * or JSON lines (one object a line).
+ * The source rows of `records`, in order, numbered from 1: `map` turns a record (and its number)
+ * into a row. Reads one record at a time.
  */
-export function parseJsonObjects(text: string, path: string): Record<string, unknown>[] {
-  const trimmed = text.replace(/^\uFEFF/, '').trim()
-  let items: unknown[]
-  try {
-    const whole: unknown = JSON.parse(trimmed)
-    items = Array.isArray(whole) ? whole : listIn(whole)
-  } catch {
-    items = trimmed
-      .split('\n')
-      .flatMap((line, i) => (line.trim() === '' ? [] : [parseJson(line, `${path} line ${i + 1} is not valid JSON`)]))
-  }
-  if (!items.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item)))
-    throw new CliError(`${path} must hold JSON objects, one per key`)
-  return items as Record<string, unknown>[]
-}
-
-function listIn(value: unknown): unknown[] {
-  const record = value as Record<string, unknown> | null
-  const list = record?.keys ?? record?.data
-  return Array.isArray(list) ? list : [value]
-}
-
-function parseJson(text: string, message: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    // JSON.parse's message quotes the input, which may hold a digest.
-    throw new CliError(message)
-  }
+export async function* numbered<T>(records: AsyncIterable<T>, map: (record: T, row: number) => SourceRow): AsyncGenerator<SourceRow> {
+  let row = 0
+  for await (const record of records) yield map(record, ++row)
 }
 
 /** The owner of a row: the `--owner-column` the user named, else the first of `defaults` present. */

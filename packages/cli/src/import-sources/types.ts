@@ -25,5 +25,13 @@ export interface ReadOptions {
   cwd: string
 }
 
-/** A source of keys: every row, in order. */
-export type SourceReader = (source: string, options: ReadOptions) => Promise<SourceRow[]>
+/**
+ * The keys of another system, read in order one at a time. Each call of `rows` reads the source
+ * from its start (the check pass and the write pass read it once each), so no row is kept.
+ */
+export interface Source {
+  rows(): AsyncIterable<SourceRow>
+}
+
+/** Opens a source of keys (checks what can be checked before reading: the scheme, the format). */
+export type SourceReader = (source: string, options: ReadOptions) => Promise<Source>

@@ -1,5 +1,7 @@
-import { folded, fold, ownerOf, parseJsonObjects, readSource, sourceRow } from './rows.js'
-import type { ImportInput, ReadOptions, SourceRow } from './types.js'
+import { jsonObjects } from './json-stream.js'
+import { folded, fold, numbered, ownerOf, sourceRow } from './rows.js'
+import { SourceFile } from './source-file.js'
+import type { ImportInput, ReadOptions, Source, SourceRow } from './types.js'
 import { blank, defined, flag, object, RowError, text, time, whole } from './values.js'
 
 const DAY = 86_400_000
@@ -15,32 +17,33 @@ const REFILL: Record<string, number> = { daily: DAY, monthly: 30 * DAY }
  * (`{ interval: daily|monthly, amount }`), `ratelimit` (`{ limit, duration }`) or `ratelimits`
  * (`[{ name, limit, duration }]`), `permissions` (strings, as scopes).
  */
-export async function readUnkey(source: string, options: ReadOptions): Promise<SourceRow[]> {
+export async function readUnkey(source: string, options: ReadOptions): Promise<Source> {
+  const file = new SourceFile(source, options.cwd)
   const owner = options.ownerColumn === undefined ? undefined : fold(options.ownerColumn)
-  return parseJsonObjects(readSource(source, options.cwd), source)
-    .map(folded)
-    .map((key, i) => {
-      const hash = key.hash as unknown
-      const value = typeof hash === 'object' && hash !== null ? (hash as Record<string, unknown>).value : hash
-      return sourceRow(i + 1, [value], () => {
-        if (typeof value !== 'string' || value === '') throw new RowError('hash: missing')
-        const identity = (key.identity ?? {}) as Record<string, unknown>
-        const credits = folded((key.credits ?? {}) as Record<string, unknown>)
-        const input = defined({
-          name: text(key.name) ?? `Unkey key ${text(key.id) ?? i + 1}`,
-          ownerId: ownerOf({ ...key, identityexternalid: identity.externalId }, owner, ['ownerid', 'externalid', 'identityexternalid']),
-          metadata: object(key.meta, 'meta'),
-          expiresAt: time(key.expires, 'expires') ?? undefined,
-          createdAt: time(key.createdat ?? key.createdatm, 'createdAt') ?? undefined,
-          lastUsedAt: time(key.lastusedat, 'lastUsedAt') ?? undefined,
-          credits: creditsOf(key.remaining ?? key.remainingrequests ?? credits.remaining, key.refill ?? credits.refill),
-          ...rateLimitsOf(key.ratelimit, key.ratelimits),
-          scopes: Array.isArray(key.permissions) ? key.permissions.map(String) : undefined,
-          digest: { algorithm: encodingOf(value), value },
-        }) as ImportInput
-        return { input, disabled: !flag(key.enabled, 'enabled', true), start: text(key.start) ?? null }
-      })
-    })
+  return { rows: () => numbered(jsonObjects(file.chunks(), source), (record, row) => unkeyRow(folded(record), row, owner)) }
+}
+
+function unkeyRow(key: Record<string, unknown>, row: number, owner: string | undefined): SourceRow {
+  const hash = key.hash as unknown
+  const value = typeof hash === 'object' && hash !== null ? (hash as Record<string, unknown>).value : hash
+  return sourceRow(row, [value], () => {
+    if (typeof value !== 'string' || value === '') throw new RowError('hash: missing')
+    const identity = (key.identity ?? {}) as Record<string, unknown>
+    const credits = folded((key.credits ?? {}) as Record<string, unknown>)
+    const input = defined({
+      name: text(key.name) ?? `Unkey key ${text(key.id) ?? row}`,
+      ownerId: ownerOf({ ...key, identityexternalid: identity.externalId }, owner, ['ownerid', 'externalid', 'identityexternalid']),
+      metadata: object(key.meta, 'meta'),
+      expiresAt: time(key.expires, 'expires') ?? undefined,
+      createdAt: time(key.createdat ?? key.createdatm, 'createdAt') ?? undefined,
+      lastUsedAt: time(key.lastusedat, 'lastUsedAt') ?? undefined,
+      credits: creditsOf(key.remaining ?? key.remainingrequests ?? credits.remaining, key.refill ?? credits.refill),
+      ...rateLimitsOf(key.ratelimit, key.ratelimits),
+      scopes: Array.isArray(key.permissions) ? key.permissions.map(String) : undefined,
+      digest: { algorithm: encodingOf(value), value },
+    }) as ImportInput
+    return { input, disabled: !flag(key.enabled, 'enabled', true), start: text(key.start) ?? null }
+  })
 }
 
 /** How a SHA-256 is written: 64 hex digits, else base64 or base64url by its alphabet. */
