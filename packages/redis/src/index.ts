@@ -2,6 +2,7 @@ export {
   RedisKeyStore,
   SCHEMA_VERSION as REDIS_SCHEMA_VERSION,
   type DeprecatedRedisKeyStoreOptions,
+  type RedisClusterConnection,
   type RedisKeyStoreOptions,
 } from './store.js'
 export { KeyStoreSchemaError, type SchemaErrorCode } from '@keyward/core/store'
