@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { createKeyward } from '@keyward/core'
-import type { KeyChange } from '@keyward/core/store'
+import { type KeyChange, StoreUnavailableError } from '@keyward/core/store'
 import { sampleRecord } from '@keyward/core/testing'
 import { Cluster, Redis } from 'ioredis'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { eventually } from '../../../test/eventually.js'
 import type { RedisClusterHandle } from '../../../scripts/redis-cluster.mjs'
 import * as analyticsLua from '../src/analytics-scripts.js'
@@ -115,6 +115,26 @@ describe('RedisKeyStore on Redis Cluster', () => {
     try {
       await expect(client.eval('return 1', 2, 'a{x}', 'a{y}')).rejects.toThrow(/CROSSSLOT/)
     } finally {
+      client.disconnect()
+    }
+  })
+
+  it("takes the cluster's password out of a driver error that repeats it", async () => {
+    const { nodes } = await cluster()
+    const password = 'cluster-password-Wd3Ks8Jq1Nz6Yb' // on a line naming a password (the suite-wide secret check)
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined) // the test cluster has no password
+    const client = new Cluster(nodes, { enableOfflineQueue: false, redisOptions: { password } })
+    client.hgetall = (async () => {
+      throw new Error(`authentication with password "${password}" failed`)
+    }) as never
+    const store = clusterStore({ nodes } as RedisClusterHandle, { connection: client })
+    try {
+      const error = await store.findById('AAAAAAAAAAAA').catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreUnavailableError)
+      expect(error).toMatchObject({ operation: 'findById', cause: { message: 'authentication with password "***" failed' } })
+    } finally {
+      vi.restoreAllMocks()
+      await store.close()
       client.disconnect()
     }
   })
