@@ -5,7 +5,7 @@
 
 /**
  * A key's usage (its slot). KEYS: the applied batch ids (sorted set scored by earliest minute), then
- * per granularity (minute, hour, day) its hash (\`[start, prefix, ownerId, outcome]\` JSON → count) and
+ * per granularity (minute, hour, day) its hash (`[start, prefix, ownerId, outcome]` JSON → count) and
  * the hash fields' index scored by start; ARGV: batch id ('' for none), its earliest minute, then per
  * bucket granularity (1–3), start, field, count. Applied unless the batch id was: → 1 applied, 0 skipped.
  */

@@ -21,7 +21,7 @@ export class RedisConnection {
   readonly redis: RedisClient
   /** Where each key lives. */
   readonly layout: Layout
-  /** How a change is announced: \`SPUBLISH\` (sharded pub/sub) on a cluster, \`PUBLISH\` on a single server. */
+  /** How a change is announced: `SPUBLISH` (sharded pub/sub) on a cluster, `PUBLISH` on a single server. */
   readonly publishCommand: 'PUBLISH' | 'SPUBLISH'
   readonly #ownsClient: boolean
   readonly #migrateOnUse: boolean

@@ -40,8 +40,8 @@ export async function readOwner(conn: RedisConnection, id: string): Promise<Owne
 }
 
 /**
- * `KeyStore.putOwner`: replace the owner's hash (keeping its \`createdAt\`) and increment its revision
- * in its slot, then append the audit entry (reserved first) and announce \`owner:<id>\` in the control slot.
+ * `KeyStore.putOwner`: replace the owner's hash (keeping its `createdAt`) and increment its revision
+ * in its slot, then append the audit entry (reserved first) and announce `owner:<id>` in the control slot.
  */
 export async function writeOwner(conn: RedisConnection, owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
   const audits = options?.audit ? [options.audit] : []

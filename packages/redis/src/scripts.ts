@@ -130,7 +130,7 @@ return ''
 
 /**
  * KEYS[1] counter; ARGV: amount, time to live (ms, from the caller's clock) → count. The time to live
- * is only ever extended: \`charge\` keeps a slot one window longer for sliding limits.
+ * is only ever extended: `charge` keeps a slot one window longer for sliding limits.
  */
 export const INCREMENT = `
 local c = redis.call('INCRBY', KEYS[1], ARGV[1])
