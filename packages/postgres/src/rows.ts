@@ -1,4 +1,4 @@
-import type { ApiKeyPatch, ApiKeyRecord } from '@keyward/core/store'
+import type { ApiKeyPatch, ApiKeyRecord, LastUsedEntry } from '@keyward/core/store'
 
 /** A row of the keys table as `pg` returns it. */
 export interface KeyRow {
@@ -195,4 +195,14 @@ export const PATCH_COLUMNS: Record<keyof ApiKeyPatch, [column: string, encode: (
 /** The patch fields that are set (not undefined), in a stable order. */
 export function patchFields(patch: ApiKeyPatch): (keyof ApiKeyPatch)[] {
   return (Object.keys(PATCH_COLUMNS) as (keyof ApiKeyPatch)[]).filter((f) => patch[f] !== undefined)
+}
+
+/** One entry per id (an UPDATE … FROM applies one of several matches): its latest use, with that use's address. */
+export function latestUses(entries: readonly LastUsedEntry[]): LastUsedEntry[] {
+  const latest = new Map<string, LastUsedEntry>()
+  for (const entry of entries) {
+    const seen = latest.get(entry.id)
+    if (seen === undefined || seen.lastUsedAt < entry.lastUsedAt) latest.set(entry.id, entry)
+  }
+  return [...latest.values()]
 }

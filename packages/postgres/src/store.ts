@@ -42,7 +42,7 @@ import { PgOwners } from './owners.js'
 import { ReplicaReads } from './replica.js'
 import { PgSchema } from './schema.js'
 import { storeSettings } from './settings.js'
-import { PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
+import { latestUses, PATCH_COLUMNS, patchFields, rowToRecord, type KeyRow } from './rows.js'
 import { buildStatements, type Statement, type Statements } from './statements.js'
 
 const COUNTER_SWEEP_EVERY = 1000
@@ -223,9 +223,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
     const { rows } = await this.#read<KeyRow>('findById', this.#s.findById, [id], id, 'request')
-    const row = rows[0]
-    if (row === undefined) return null
-    return rowToRecord(row)
+    return rows[0] === undefined ? null : rowToRecord(rows[0])
   }
 
   async update(id: string, patch: ApiKeyPatch, options?: { expectedRevision?: number } & WriteOptions): Promise<ApiKeyRecord | null> {
@@ -271,15 +269,9 @@ export class PostgresKeyStore implements KeyStore {
 
   async touch(entries: LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return
-    // One row per id (an UPDATE … FROM applies one of several matches): the later use, with its address.
-    const latest = new Map<string, LastUsedEntry>()
-    for (const entry of entries) {
-      const seen = latest.get(entry.id)
-      if (seen === undefined || seen.lastUsedAt < entry.lastUsedAt) latest.set(entry.id, entry)
-    }
-    const rows = [...latest.values()]
+    const rows = latestUses(entries)
     const values = [rows.map((e) => e.id), rows.map((e) => e.lastUsedAt), rows.map((e) => e.from ?? null)]
-    await this.#wrote(this.#query('touch', this.#s.touch, values, 'request'), latest.keys())
+    await this.#wrote(this.#query('touch', this.#s.touch, values, 'request'), values[0] as string[])
   }
 
   async incrementCounter(name: string, amount: number, windowMs: number, now: number): Promise<CounterState> {

@@ -3,7 +3,8 @@ import type { PostgresKeyStore } from '@keyward/postgres'
 import { replicaReady, useReplicaPair } from './replica-helpers.js'
 
 // The whole store contract, with reads that a streaming replica may answer: read-your-writes,
-// listings after creates and notifications all hold with the replica in between.
+// listings after creates and notifications, exactly-L across two instances (two stores) all hold
+// with the replica in between.
 const replica = useReplicaPair()
 
 runKeyStoreConformance('PostgresKeyStore with a read replica', () => replicaReady(replica.open()), {
