@@ -1,8 +1,9 @@
 import { createKeyward, type Keyward } from '@keyward/core'
+import { sampleRecord } from '@keyward/core/testing'
 import { PostgresKeyStore } from '@keyward/postgres'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { eventually } from '../../../test/eventually.js'
+import { eventually, sleep } from '../../../test/eventually.js'
 import { freePort, pgUrl } from '../../../scripts/services.mjs'
 import { freshSchema } from './helpers.js'
 import { replicaReady, useReplicaPair } from './replica-helpers.js'
@@ -198,6 +199,19 @@ describe('PostgresKeyStore with a read replica', () => {
         (scopes) => scopes?.[0] === 'b',
         1_000,
       )
+    })
+  })
+
+  it('keeps reading its own changes from the primary when more ids changed than it tracks one by one (10,001)', async () => {
+    const store = await replicaReady(replica.open())
+    const records = Array.from({ length: 10_001 }, () => sampleRecord({ lastUsedAt: null }))
+    await store.insertMany(records)
+    await replica.pair.waitForReplay()
+    await whilePaused(async () => {
+      await store.touch(records.map((r) => ({ id: r.id, lastUsedAt: new Date() })))
+      await sleep(200) // the primary's position for them is known by now: they are no longer merely pending
+      for (const record of [records[0]!, records[5_000]!, records[10_000]!])
+        expect((await store.findById(record.id))?.lastUsedAt, record.id).toBeInstanceOf(Date)
     })
   })
 
