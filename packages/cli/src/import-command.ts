@@ -152,6 +152,14 @@ async function writeChunk(chunk: Ready[], context: ImportContext, summary: Impor
       summary.stoppedAt = chunk[result.failed[0]!.index]!.row.row
       return EXIT.usage
     }
+    // A row whose key is not the one checked: the source (a database) changed between the passes.
+    const written = new Set([...imported, ...result.duplicates])
+    const moved = chunk.find((r) => !written.has(r.id))
+    if (moved) {
+      summary.failed.push({ row: moved.row.row, message: 'the source changed after it was checked; run the import again' })
+      summary.stoppedAt = moved.row.row
+      return EXIT.usage
+    }
     return EXIT.ok
   } catch (error) {
     const described = describeError(error)
