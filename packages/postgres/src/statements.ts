@@ -94,11 +94,17 @@ export function buildStatements(names: PgNames) {
       }
       return statement
     },
-    /** $1 ids, $2 times, $3 client addresses (null when unknown): a later time replaces both. */
+    /**
+     * $1 ids, $2 times, $3 client addresses (null when unknown): a later time replaces both. The rows
+     * are locked in id order first: instances flush overlapping batches at once, and an UPDATE … FROM
+     * locks in whatever order its join yields, so two of them could deadlock.
+     */
     touch: named(
-      `UPDATE ${t} AS k SET last_used_at = v.at, last_used_from = v.from_addr
-       FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS v(id, at, from_addr)
-       WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
+      `WITH v AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS v(id, at, from_addr)),
+       locked AS (SELECT k.id FROM ${t} AS k JOIN v ON k.id = v.id
+                  WHERE k.last_used_at IS NULL OR k.last_used_at < v.at ORDER BY k.id FOR UPDATE OF k)
+       UPDATE ${t} AS k SET last_used_at = v.at, last_used_from = v.from_addr
+       FROM v, locked WHERE k.id = v.id AND k.id = locked.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
     ),
     increment: named(
       `INSERT INTO ${counters} AS c (slot, count, reset_at) VALUES ($1, $2, $3)

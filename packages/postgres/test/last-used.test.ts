@@ -28,6 +28,26 @@ describe('PostgresKeyStore last use', () => {
     }
   })
 
+  it('takes overlapping batches from many instances at once without a deadlock (rows are locked in id order)', async () => {
+    // Instances flush last-used times on their own timers, each batch in its own order, over keys they
+    // share: two UPDATEs that lock the same rows in different orders would deadlock, and a flush would fail.
+    const store = freshStore({ max: 8 })
+    const peer = freshStore({ namespace: store.namespace, max: 8 })
+    try {
+      const records = Array.from({ length: 400 }, () => sampleRecord())
+      for (let i = 0; i < records.length; i += 100) await Promise.all(records.slice(i, i + 100).map((r) => store.insert(r)))
+      const at = (round: number) => new Date(T1.getTime() + round * 1_000)
+      const batch = (round: number, reversed: boolean) => {
+        const ids = records.map((r) => r.id)
+        return (reversed ? ids.reverse() : ids).map((id) => ({ id, lastUsedAt: at(round) }))
+      }
+      await Promise.all(Array.from({ length: 16 }, (_, round) => (round % 2 ? peer : store).touch(batch(round, round % 4 >= 2))))
+      for (const record of records) expect((await store.findById(record.id))?.lastUsedAt).toEqual(at(15))
+    } finally {
+      await Promise.all([store.close(), peer.close()])
+    }
+  })
+
   it('stores the address of a record inserted with one (an import), and leaves the property off when it has none', async () => {
     const store = freshStore()
     try {
