@@ -38,7 +38,7 @@ export async function benchKeyward() {
 function randomRanges(count: number): string[] {
   const bytes = crypto.getRandomValues(new Uint8Array(count * 4))
   return Array.from({ length: count }, (_, i) => {
-    const [a, b, c, d] = bytes.subarray(i * 4, i * 4 + 4)
+    const [a, b, c] = bytes.subarray(i * 4, i * 4 + 3)
     return i % 2 ? `${10 + (a! % 100)}.${b}.${c}.0/24` : `2001:db8:${((a! << 8) | b!).toString(16)}::/48`
   })
 }

@@ -36,6 +36,7 @@ async function benchTarget(target: Target): Promise<StoreFigures> {
   try {
     const empty = await opened.bytes()
     const { ids, owners } = await prepareKeys(opened.store, KEYS)
+    await opened.settle?.(ids)
     const created = await opened.bytes()
     // Every key used once, so each has its counters, credits, usage bucket and last-used time: the
     // working state (on PostgreSQL, with the dead row versions its updates leave until reused).

@@ -5,7 +5,7 @@
 import type { KeyStore } from '@keyward/core/store'
 import { PostgresKeyStore } from '@keyward/postgres'
 import { RedisKeyStore } from '@keyward/redis'
-import { startReplicaPair } from '../../scripts/pg-replica.mjs'
+import { type ReplicaPair, startReplicaPair } from '../../scripts/pg-replica.mjs'
 import { startRedisCluster } from '../../scripts/redis-cluster.mjs'
 import { startPrivate } from '../../scripts/services.mjs'
 
@@ -15,6 +15,8 @@ export interface OpenedTarget {
   bytes(): Promise<number>
   /** Redis only: the server's total command time so far (µs, `INFO commandstats`), to price an operation in server CPU. */
   serverMicros?(): Promise<number>
+  /** After the keys are made: wait until reads go where they will in production (the replica, once it has them). */
+  settle?(ids: string[]): Promise<void>
   close(): Promise<void>
 }
 
@@ -24,6 +26,22 @@ export interface Target {
 }
 
 const NAMESPACE = 'scale'
+
+/**
+ * Wait until `store` reads `ids` from its replica: the replica has replayed them, and the store, which
+ * reads keys it wrote itself from the primary until then, has seen that it has.
+ */
+export async function replicaCaughtUp(store: PostgresKeyStore, pair: ReplicaPair, ids: string[]): Promise<void> {
+  await pair.waitForReplay()
+  const deadline = Date.now() + 10_000
+  while (!store.replicaReady || (await store.findById(ids[0]!)) === null) {
+    if (Date.now() > deadline) throw new Error('the store does not read from the replica within 10 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  // The store checks the replica's position at most every 10 ms while a read waits on it.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await Promise.all(ids.slice(0, 100).map((id) => store.findById(id)))
+}
 
 /** What the byte and time readers need of a Redis connection. */
 type InfoClient = { info(section: string): Promise<string> }
@@ -95,9 +113,9 @@ export const TARGETS: Record<string, Target> = {
       const pair = await startReplicaPair()
       const store = new PostgresKeyStore({ connection: pair.primaryUrl, replica: pair.replicaUrl, namespace: NAMESPACE, max: 10 })
       await store.migrate()
-      await pair.waitForReplay()
       return {
         store,
+        settle: (ids) => replicaCaughtUp(store, pair, ids),
         bytes: async () => {
           await store.pool.query(`VACUUM ANALYZE`)
           return schemaBytes(store.pool, NAMESPACE)

@@ -14,6 +14,7 @@ import { RedisKeyStore } from '@keyward/redis'
 import { SqliteKeyStore } from '@keyward/sqlite'
 import { startReplicaPair } from '../../scripts/pg-replica.mjs'
 import { startRedisCluster } from '../../scripts/redis-cluster.mjs'
+import { replicaCaughtUp } from '../scaling/targets.js'
 import { pgUrl, redisUrl, startPostgres, startRedis, stopPostgres, stopRedis } from '../../scripts/services.mjs'
 
 const args = new Map<string, string>()
@@ -53,7 +54,8 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
   return out
 }
 
-async function bench(name: string, store: KeyStore): Promise<Result> {
+/** `settle`: run after the keys are made, before any verify (a replica catching up). */
+async function bench(name: string, store: KeyStore, settle?: (ids: string[]) => Promise<void>): Promise<Result> {
   const keyward = createKeyward({ prefix: 'bench_store', store, pepper: PEPPER, cache: false, lastUsed: false, throttle: false })
   // Warm-up: connections, prepared statements, scripts, JIT.
   const warm = await pool(200, CREATE_CONCURRENCY, () => keyward.create({ name: 'warm-up', ownerId: 'bench' }))
@@ -65,6 +67,7 @@ async function bench(name: string, store: KeyStore): Promise<Result> {
   )
   const createPerSec = KEYS / ((performance.now() - t0) / 1000)
   const keys = created.map((c) => c.key)
+  await settle?.(created.map((c) => c.info.id))
 
   let done = 0
   let failed = 0
@@ -133,7 +136,7 @@ async function main(): Promise<void> {
   const pair = await startReplicaPair()
   const replicated = new PostgresKeyStore({ connection: pair.primaryUrl, replica: pair.replicaUrl, namespace: 'bench', max: 10 })
   try {
-    results.push(await bench('PostgreSQL 15, reads on a streaming replica', replicated))
+    results.push(await bench('PostgreSQL 15, reads on a streaming replica', replicated, (ids) => replicaCaughtUp(replicated, pair, ids)))
   } finally {
     await replicated.close()
     await pair.remove()
