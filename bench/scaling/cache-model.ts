@@ -15,6 +15,8 @@ import { fmt, machine, publishReport } from '../lib/report.js'
 import { PEPPER } from './ops.js'
 
 const { values } = parseArgs({
+  // pnpm passes the `--` before a script's own options through.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     rate: { type: 'string', default: '1000' },
     minutes: { type: 'string', default: '5' },

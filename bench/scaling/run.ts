@@ -6,12 +6,16 @@
  * Writes the `## Scaling inputs` section of BENCHMARKS.md.
  * Usage: pnpm bench:scaling [-- --keys 10000 --ms 3000 --samples 1000 --concurrency 32 --stores postgres,redis --no-write]
  */
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { fmt, machine, publishReport } from '../lib/report.js'
 import { measure, operations, prepareKeys, type OpFigure } from './ops.js'
+import { INPUTS_FILE, type ScalingInputs } from './model.js'
 import { TARGETS, type Target } from './targets.js'
 
 const { values } = parseArgs({
+  // pnpm passes the `--` before a script's own options through.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     keys: { type: 'string', default: '10000' },
     ms: { type: 'string', default: '3000' },
@@ -64,6 +68,24 @@ async function main(): Promise<void> {
     const target = TARGETS[name]
     if (!target) throw new Error(`unknown store ${name}; known: ${Object.keys(TARGETS).join(', ')}`)
     results.push(await benchTarget(target))
+  }
+  const redis = results.find((r) => r.label === TARGETS.redis!.label)
+  const postgres = results.find((r) => r.label === TARGETS.postgres!.label)
+  if (redis && postgres && !values['no-write']) {
+    const inputs: ScalingInputs = {
+      date: new Date().toISOString().slice(0, 10),
+      redis: {
+        serverMicros: Object.fromEntries(redis.ops.map((op) => [op.name, op.serverMicros ?? Number.NaN])),
+        bytesPerKey: redis.bytesPerKey,
+        workingBytesPerKey: redis.workingBytesPerKey,
+      },
+      postgres: {
+        perSec: Object.fromEntries(postgres.ops.map((op) => [op.name, op.perSec])),
+        bytesPerKey: postgres.bytesPerKey,
+        workingBytesPerKey: postgres.workingBytesPerKey,
+      },
+    }
+    writeFileSync(INPUTS_FILE, `${JSON.stringify(inputs, null, 2)}\n`)
   }
   const names = results[0]?.ops.map((op) => op.name) ?? []
   const opTable = [
