@@ -1,5 +1,7 @@
 import { ClosedError, storeFailure } from '@keyward/core/store'
+import { detectChangeMode, fixedChangeMode, type ChangeMode } from './change-mode.js'
 import { isCluster, openClient, type RedisClient } from './client.js'
+import { ControlOps } from './control-ops.js'
 import { evalScript, type ScriptName } from './eval-script.js'
 import { Layout } from './layout.js'
 import type { ResolvedOptions } from './options.js'
@@ -21,8 +23,6 @@ export class RedisConnection {
   readonly redis: RedisClient
   /** Where each key lives. */
   readonly layout: Layout
-  /** How a change is announced: `SPUBLISH` (sharded pub/sub) on a cluster, `PUBLISH` on a single server. */
-  readonly publishCommand: 'PUBLISH' | 'SPUBLISH'
   readonly #ownsClient: boolean
   readonly #migrateOnUse: boolean
   readonly #requestTimeoutMs: number
@@ -30,6 +30,9 @@ export class RedisConnection {
   readonly #connectTimeoutMs: number
   /** The connection's password, kept out of every error. */
   readonly #secrets: string[]
+  /** How changes travel: fixed by the options, or detected once (`auto` on a cluster). */
+  #mode: ChangeMode | undefined
+  #detecting: Promise<ChangeMode> | undefined
   #ready: Promise<void> | undefined
   /** The client's last connection error, cleared when it is ready: why a call found no connection. */
   #lastError: Error | undefined
@@ -55,7 +58,7 @@ export class RedisConnection {
     this.#ownsClient = client.owns
     this.#secrets = client.secrets
     this.layout = new Layout(opts.namespace)
-    this.publishCommand = isCluster(this.redis) ? 'SPUBLISH' : 'PUBLISH'
+    this.#mode = fixedChangeMode(this.redis, opts.changeChannel)
     this.redis.on('error', (error: Error) => {
       this.#lastError = error
     })
@@ -145,12 +148,41 @@ export class RedisConnection {
         if (!this.#migrateOnUse) throw schemaError(this.layout.ns, version === 0 ? 'schema_missing' : 'schema_outdated', version)
         await migrateSchema(this.redis, this.layout)
       }
+      if (this.#mode === undefined) await this.#detect()
       this.#isReady = true
     })().catch((error: unknown) => {
       this.#ready = undefined
       throw error
     })
     return this.#ready
+  }
+
+  /** Detect the change mode once; a failed detection is retried by the next call. */
+  #detect(): Promise<ChangeMode> {
+    this.#detecting ??= detectChangeMode(this.redis).then(
+      (mode) => (this.#mode = mode),
+      (error: unknown) => {
+        this.#detecting = undefined
+        throw error
+      },
+    )
+    return this.#detecting
+  }
+
+  /**
+   * How changes travel (for the subscriber). On a cluster it waits (bounded) for the connection, which
+   * the subscriber needs for the node list, and detects the mode the first time under `auto`; a
+   * failure rejects with `StoreUnavailableError` naming `operation`.
+   */
+  async changeMode(operation: string): Promise<ChangeMode> {
+    this.checkOpen()
+    if (this.#mode !== undefined && !isCluster(this.redis)) return this.#mode
+    try {
+      await this.#connected()
+      return await this.#deadline(this.#managementTimeoutMs, this.#mode ?? this.#detect())
+    } catch (error) {
+      throw storeFailure(operation, error, this.#secrets)
+    }
   }
 
   /**
@@ -161,19 +193,26 @@ export class RedisConnection {
   async run<T>(operation: string, path: CommandPath, command: () => Promise<T>): Promise<T> {
     this.checkOpen()
     const timeoutMs = path === 'request' ? this.#requestTimeoutMs : this.#managementTimeoutMs
-    let timer: ReturnType<typeof setTimeout> | undefined
     try {
       if (!this.#isReady || this.redis.status !== 'ready') await this.#ensureReady()
+      return await this.#deadline(timeoutMs, command())
+    } catch (error) {
+      throw storeFailure(operation, error, this.#secrets)
+    }
+  }
+
+  /** `reply`, or a rejection when it has not come within `timeoutMs`. */
+  async #deadline<T>(timeoutMs: number, reply: T | Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
       return await Promise.race([
-        command(),
+        reply,
         new Promise<never>((_, reject) => {
           // Rejected after the poll phase (setImmediate): when the event loop was busy past the deadline,
           // a reply that arrived meanwhile is read first and wins, instead of failing a command Redis ran.
           timer = setTimeout(() => setImmediate(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`))), timeoutMs)
         }),
       ])
-    } catch (error) {
-      throw storeFailure(operation, error, this.#secrets)
     } finally {
       clearTimeout(timer)
     }
@@ -182,6 +221,27 @@ export class RedisConnection {
   /** A script through {@link run}. */
   async script<T>(operation: string, path: CommandPath, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
     return this.run(operation, path, () => evalScript<T>(this.redis, name, keys, args))
+  }
+
+  /**
+   * The step that writes a record or an owner (`INSERT`, `UPDATE`, `DELETE`, `PUT_OWNER`: ARGV led by
+   * the channel and `message`), which publishes `message` when it writes: in the same script with
+   * `PUBLISH` (single server, broadcast), so no write goes unannounced; with sharded pub/sub the
+   * script's slot is not the channel's, and the caller {@link announce}s right after it.
+   */
+  async writeScript<T>(operation: string, name: ScriptName, key: string, message: string, args: (string | number)[]): Promise<T> {
+    // The mode is known inside run (the first readiness check detects it).
+    return this.run(operation, 'management', () =>
+      evalScript<T>(this.redis, name, [key], [this.#mode === 'sharded' ? '' : this.layout.channel, message, ...args]),
+    )
+  }
+
+  /** After writes of `messages` with sharded pub/sub: `SPUBLISH` them in the channel's slot (one step). Otherwise their scripts published them. */
+  async announce(operation: string, messages: readonly string[]): Promise<void> {
+    if (this.#mode !== 'sharded' || messages.length === 0) return
+    const ops = new ControlOps(this)
+    for (const message of messages) ops.publish(message)
+    await ops.run(operation)
   }
 
   /** Refuse every further call and, when the store made the client, disconnect it. */

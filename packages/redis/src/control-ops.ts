@@ -5,17 +5,16 @@ import type { CommandPath } from './connection.js'
 import type { ScriptName } from './eval-script.js'
 import type { Layout } from './layout.js'
 
-/** What a step needs of the connection: the layout, how changes are announced, and a script call. */
+/** What a step needs of the connection: the layout and a script call. */
 export interface StepRunner {
   readonly layout: Layout
-  readonly publishCommand: 'PUBLISH' | 'SPUBLISH'
   script<T>(operation: string, path: CommandPath, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T>
 }
 
 /**
  * The control-slot step of a change (the `CONTROL` script): index, audit and usage-index writes and
- * change messages, gathered and then run in one call. Its first key is the change channel, so the
- * call goes to the control slot's node even when it only publishes.
+ * sharded change messages, gathered and then run in one call. Its first key is the change channel, so
+ * the call goes to the control slot's node even when it only publishes.
  */
 export class ControlOps {
   readonly #conn: StepRunner
@@ -66,7 +65,7 @@ export class ControlOps {
     return this
   }
 
-  /** Announce a change of `id` on the change channel. */
+  /** `SPUBLISH` `id` on the change channel (sharded pub/sub; see `RedisConnection.announce`). */
   publish(id: string): this {
     this.#ops.push(['p', id])
     return this
@@ -74,8 +73,7 @@ export class ControlOps {
 
   async run(operation: string, path: CommandPath = 'management'): Promise<void> {
     if (this.#ops.length === 0) return
-    const { publishCommand, layout } = this.#conn
-    await this.#conn.script(operation, path, 'CONTROL', this.#keys, [publishCommand, layout.channel, JSON.stringify(this.#ops)])
+    await this.#conn.script(operation, path, 'CONTROL', this.#keys, [JSON.stringify(this.#ops)])
   }
 }
 

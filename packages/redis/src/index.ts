@@ -1,6 +1,7 @@
 export {
   RedisKeyStore,
   SCHEMA_VERSION as REDIS_SCHEMA_VERSION,
+  type ChangeChannel,
   type DeprecatedRedisKeyStoreOptions,
   type RedisClusterConnection,
   type RedisKeyStoreOptions,

@@ -11,10 +11,10 @@ import { controlIndexes, ownerStep, stateOf } from './writes.js'
 
 /**
  * `KeyStore.insertMany` on Redis: reserve every audit id first (one taken fails the call with nothing
- * written), write each record whose id is new in its own slot (an id repeated in `records` counts
- * once, its first copy), index the new ones in their owners' slots, and then, in one control-slot
- * step, index them globally, append their audit entries, give back the reservations of the
- * duplicates' entries and announce every new id. Callers pass chunks (`keyward import` passes 1,000).
+ * written), write each record whose id is new in its own slot, announcing it (an id repeated in
+ * `records` counts once, its first copy), index the new ones in their owners' slots, and then, in one
+ * control-slot step, index them globally, append their audit entries and give back the reservations
+ * of the duplicates' entries. Callers pass chunks (`keyward import` passes 1,000).
  */
 export async function insertMany(
   conn: RedisConnection,
@@ -32,7 +32,7 @@ export async function insertMany(
         if (seen.has(record.id)) return false
         seen.add(record.id)
         return (
-          (await conn.script<number>('insertMany', 'management', 'INSERT', [conn.layout.record(record.id)], recordToPairs(record))) === 1
+          (await conn.writeScript<number>('insertMany', 'INSERT', conn.layout.record(record.id), record.id, recordToPairs(record))) === 1
         )
       }),
     )
@@ -41,6 +41,10 @@ export async function insertMany(
     throw error
   }
   const added = records.filter((_, i) => inserted[i])
+  await conn.announce(
+    'insertMany',
+    added.map((record) => record.id),
+  )
   await Promise.all(added.map((record) => ownerStep(conn, 'insertMany', stateOf(record), true)))
   const ops = new ControlOps(conn)
   const done = new Set<string>()
@@ -48,7 +52,6 @@ export async function insertMany(
     controlIndexes(ops, conn, stateOf(record))
     for (const entry of auditsOf.get(record.id) ?? []) ops.audit(entry)
     done.add(record.id)
-    ops.publish(record.id)
   }
   for (const entry of entries) if (!done.has(entry.keyId!)) ops.unreserve(entry.id)
   await ops.run('insertMany')

@@ -20,7 +20,6 @@ const USAGE = /^usage:(minute|hour|day):(\d+):(.*)$/
 export async function moveLegacyLayout(redis: RedisClient, layout: Layout): Promise<void> {
   const steps: StepRunner = {
     layout,
-    publishCommand: isCluster(redis) ? 'SPUBLISH' : 'PUBLISH',
     script: (_operation, _path, name, keys, args) => evalScript(redis, name, keys, args),
   }
   const derived: string[] = []
@@ -101,7 +100,8 @@ async function moveRecord(redis: RedisClient, steps: StepRunner, key: string): P
   const hash = (await redis.hgetall(key)) as KeyHash
   const record = hashToRecord(hash)
   if (record !== null) {
-    await evalScript(redis, 'INSERT', [steps.layout.record(record.id)], Object.entries(hash).flat())
+    // Published nowhere (channel ''): the record is not new to anyone.
+    await evalScript(redis, 'INSERT', [steps.layout.record(record.id)], ['', '', ...Object.entries(hash).flat()])
     await ownerStep(steps, 'migrate', stateOf(record), true)
     await controlIndexes(new ControlOps(steps), steps, stateOf(record)).run('migrate')
   }

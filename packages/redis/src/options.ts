@@ -45,6 +45,20 @@ export interface RedisKeyStoreOptions {
    * @default 2000
    */
   connectTimeoutMs?: number
+  /**
+   * How a cluster carries change notifications. `'sharded'`: sharded pub/sub (`SPUBLISH` in the
+   * control slot's shard, one `SSUBSCRIBE` connection per master; Redis 7 and an ioredis with
+   * `shardedSubscribers`, 6 or 5.11). `'broadcast'`: classic `PUBLISH` from the script that writes
+   * the record, which the cluster bus forwards to every node, and one `SUBSCRIBE` connection to any
+   * one master (moved to the next master when it drops); works on Redis 6 and any ioredis 5.4+, at
+   * the cost of every message crossing the bus to every node. `'auto'`: `'sharded'` when every master
+   * knows `SPUBLISH` (asked once per store, on its first command or `subscribe`), else `'broadcast'`.
+   * Every instance of a deployment must use the same mode (pin it during an upgrade from Redis 6). A
+   * single server always uses `PUBLISH`/`SUBSCRIBE`.
+   * @default 'auto'
+   * @example 'broadcast' // a Redis 6 cluster
+   */
+  changeChannel?: ChangeChannel
   /** @deprecated Renamed {@link RedisKeyStoreOptions.connection}; accepted, with a warning, until the next release. */
   redis?: RedisConnectionOption
   /** @deprecated Renamed {@link RedisKeyStoreOptions.namespace} (Keyward's own `prefix` is the key prefix); accepted, with a warning, until the next release. */
@@ -52,6 +66,11 @@ export interface RedisKeyStoreOptions {
   /** @deprecated Now {@link RedisKeyStoreOptions.requestTimeoutMs}, `managementTimeoutMs` and `connectTimeoutMs`; accepted, with a warning, until the next release. */
   timeoutMs?: number
 }
+
+/** How a cluster carries change notifications (see {@link RedisKeyStoreOptions.changeChannel}). */
+export type ChangeChannel = 'auto' | 'sharded' | 'broadcast'
+
+const CHANGE_CHANNELS: readonly ChangeChannel[] = ['auto', 'sharded', 'broadcast']
 
 /** The options of the previous release: `redis` for `connection` (accepted, with a warning, until the next). */
 export type DeprecatedRedisKeyStoreOptions = Omit<RedisKeyStoreOptions, 'connection'> & {
@@ -67,6 +86,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number
   managementTimeoutMs: number
   connectTimeoutMs: number
+  changeChannel: ChangeChannel
 }
 
 /** Old option names and the new ones they now set. */
@@ -85,6 +105,9 @@ export function resolveOptions(options: string | RedisKeyStoreOptions | Deprecat
   if (opts.connection === undefined || opts.connection === null) throw new TypeError(needs)
   const namespace = opts.namespace ?? 'keyward:'
   if (typeof namespace !== 'string') throw new TypeError('namespace must be a string')
+  const changeChannel = opts.changeChannel ?? 'auto'
+  if (!CHANGE_CHANNELS.includes(changeChannel))
+    throw new TypeError(`changeChannel must be one of ${CHANGE_CHANNELS.map((c) => `'${c}'`).join(', ')}, got ${String(changeChannel)}`)
   return {
     connection: opts.connection,
     namespace,
@@ -92,6 +115,7 @@ export function resolveOptions(options: string | RedisKeyStoreOptions | Deprecat
     requestTimeoutMs: positive('requestTimeoutMs', opts.requestTimeoutMs, 2_000),
     managementTimeoutMs: positive('managementTimeoutMs', opts.managementTimeoutMs, 2_000),
     connectTimeoutMs: positive('connectTimeoutMs', opts.connectTimeoutMs, 2_000),
+    changeChannel,
   }
 }
 

@@ -41,26 +41,25 @@ export async function readOwner(conn: RedisConnection, id: string): Promise<Owne
 
 /**
  * `KeyStore.putOwner`: replace the owner's hash (keeping its `createdAt`) and increment its revision
- * in its slot, then append the audit entry (reserved first) and announce `owner:<id>` in the control slot.
+ * in its slot, announcing `owner:<id>` (in that script, or right after it with sharded pub/sub), then
+ * append the audit entry (reserved first) in the control slot.
  */
 export async function writeOwner(conn: RedisConnection, owner: OwnerRecord, options?: WriteOptions): Promise<OwnerRecord> {
   const audits = options?.audit ? [options.audit] : []
   await reserveAudit(conn, 'putOwner', audits)
   let pairs: string[]
   try {
-    pairs = await conn.script<string[]>(
-      'putOwner',
-      'management',
-      'PUT_OWNER',
-      [conn.layout.owner(owner.id)],
-      [String(owner.createdAt.getTime()), ...ownerToPairs(owner)],
-    )
+    pairs = await conn.writeScript<string[]>('putOwner', 'PUT_OWNER', conn.layout.owner(owner.id), ownerChangeId(owner.id), [
+      String(owner.createdAt.getTime()),
+      ...ownerToPairs(owner),
+    ])
   } catch (error) {
     await releaseAudit(conn, 'putOwner', audits)
     throw error
   }
+  await conn.announce('putOwner', [ownerChangeId(owner.id)])
   const ops = new ControlOps(conn)
   if (options?.audit) ops.audit(options.audit)
-  await ops.publish(ownerChangeId(owner.id)).run('putOwner')
+  await ops.run('putOwner')
   return hashToOwner(pairsToHash(pairs))!
 }

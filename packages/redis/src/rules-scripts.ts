@@ -106,13 +106,15 @@ return 1
 `
 
 /**
- * KEYS[1] owner hash; ARGV: createdAt (kept when the owner exists), field/value pairs… → the stored
- * owner as HGETALL pairs. Its revision goes up by one.
+ * KEYS[1] owner hash; ARGV: channel, message (published as the record scripts do, see `scripts.ts`),
+ * createdAt (kept when the owner exists), field/value pairs… → the stored owner as HGETALL pairs. Its
+ * revision goes up by one.
  */
 export const PUT_OWNER = `
-local createdAt = redis.call('HGET', KEYS[1], 'createdAt') or ARGV[1]
+local createdAt = redis.call('HGET', KEYS[1], 'createdAt') or ARGV[3]
 local revision = tonumber(redis.call('HGET', KEYS[1], 'revision') or '0') + 1
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'createdAt', createdAt, 'revision', tostring(revision), unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'createdAt', createdAt, 'revision', tostring(revision), unpack(ARGV, 4))
+if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return redis.call('HGETALL', KEYS[1])
 `

@@ -6,31 +6,44 @@ import { CREDITS_HELPERS } from './lua-credits.js'
  * order that is safe when cut off (see `writes.ts`).
  */
 
-/** KEYS[1] record; ARGV: field/value pairs → 1, or 0 (nothing written) when the id exists. */
+/**
+ * The scripts that write a record (INSERT, UPDATE, DELETE) and PUT_OWNER take ARGV[1] channel, ARGV[2]
+ * message first: when the write happens they `PUBLISH` the message on the channel ('' = publish
+ * nothing) in the same step. A classic channel is no key, so any slot's script may publish on it;
+ * sharded pub/sub's channel has a slot, and its `SPUBLISH` runs in a CONTROL step right after.
+ */
+const PUBLISH_HERE = `if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end`
+
+/** KEYS[1] record; ARGV: channel, message, field/value pairs → 1, or 0 (nothing written) when the id exists. */
 export const INSERT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+${PUBLISH_HERE}
 return 1
 `
 
 /**
- * KEYS[1] record; ARGV: expected revision ('' = any), #set, #del, set pairs…, del fields… → the
- * record as HGETALL pairs, or nil (missing id or other revision).
+ * KEYS[1] record; ARGV: channel, message, expected revision ('' = any), #set, #del, set pairs…, del
+ * fields… → the record as HGETALL pairs, or nil (missing id or other revision).
  */
 export const UPDATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
-if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'revision') ~= ARGV[1] then return nil end
-local nset, ndel = tonumber(ARGV[2]), tonumber(ARGV[3])
-if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, 3 + 2 * nset)) end
-if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 4 + 2 * nset, 3 + 2 * nset + ndel)) end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'revision') ~= ARGV[3] then return nil end
+local nset, ndel = tonumber(ARGV[4]), tonumber(ARGV[5])
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + 2 * nset)) end
+if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 6 + 2 * nset, 5 + 2 * nset + ndel)) end
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
+${PUBLISH_HERE}
 return redis.call('HGETALL', KEYS[1])
 `
 
-/** KEYS[1] record → the record as HGETALL pairs before it was deleted (none when missing). */
+/** KEYS[1] record; ARGV: channel, message → the record as HGETALL pairs before it was deleted (none when missing). */
 export const DELETE = `
 local h = redis.call('HGETALL', KEYS[1])
-if #h > 0 then redis.call('DEL', KEYS[1]) end
+if #h > 0 then
+  redis.call('DEL', KEYS[1])
+  ${PUBLISH_HERE}
+end
 return h
 `
 
@@ -95,21 +108,21 @@ return 1
 `
 
 /**
- * The control slot's part of a change: index, audit and usage-index writes, then change messages.
- * KEYS: every key the ops name (by position); ARGV: publish command ('PUBLISH', 'SPUBLISH' or '' for
- * none), channel, ops JSON: a list of { 'z', k, member } (ZADD), { 'r', k, member } (ZREM),
- * { 'h', k, field, value } (HSET), { 'u', k, field } (HDEL of a reservation: only while its value is
- * ''), { 's', k, member } (SADD), { 'p', id } (publish).
+ * The control slot's part of a change: index, audit and usage-index writes, change messages of
+ * sharded pub/sub. KEYS: the change channel, then every key the ops name (by position); ARGV: ops
+ * JSON: a list of { 'z', k, member } (ZADD), { 'r', k, member } (ZREM), { 'h', k, field, value }
+ * (HSET), { 'u', k, field } (HDEL of a reservation: only while its value is ''), { 's', k, member }
+ * (SADD), { 'p', id } (SPUBLISH on the channel).
  */
 export const CONTROL = `
-for _, op in ipairs(cjson.decode(ARGV[3])) do
+for _, op in ipairs(cjson.decode(ARGV[1])) do
   local c = op[1]
   if c == 'z' then redis.call('ZADD', KEYS[op[2]], 0, op[3])
   elseif c == 'r' then redis.call('ZREM', KEYS[op[2]], op[3])
   elseif c == 'h' then redis.call('HSET', KEYS[op[2]], op[3], op[4])
   elseif c == 'u' then if redis.call('HGET', KEYS[op[2]], op[3]) == '' then redis.call('HDEL', KEYS[op[2]], op[3]) end
   elseif c == 's' then redis.call('SADD', KEYS[op[2]], op[3])
-  elseif c == 'p' and ARGV[1] ~= '' then redis.call(ARGV[1], ARGV[2], op[2]) end
+  elseif c == 'p' then redis.call('SPUBLISH', KEYS[1], op[2]) end
 end
 return 1
 `

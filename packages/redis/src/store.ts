@@ -39,7 +39,7 @@ import { RedisUsage } from './usage.js'
 import { deleteRecord, insertRecord, updateRecord } from './writes.js'
 
 export type { RedisClusterConnection } from './client.js'
-export type { DeprecatedRedisKeyStoreOptions, RedisKeyStoreOptions } from './options.js'
+export type { ChangeChannel, DeprecatedRedisKeyStoreOptions, RedisKeyStoreOptions } from './options.js'
 export { SCHEMA_VERSION } from './schema.js'
 
 /**
@@ -78,7 +78,7 @@ export class RedisKeyStore implements KeyStore {
       run: (operation, command) => this.#conn.run(operation, 'management', command),
       script: (operation, name, keys, args) => this.#conn.script(operation, 'management', name, keys, args),
     })
-    this.#changes = new ChangeFeed(this.redis, this.#conn.layout.channel)
+    this.#changes = new ChangeFeed(this.redis, this.#conn.layout.channel, () => this.#conn.changeMode('subscribe'))
   }
 
   /**

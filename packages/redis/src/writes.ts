@@ -61,12 +61,16 @@ export function controlIndexes(ops: ControlOps, conn: StepRunner, s: IndexState)
   return ops
 }
 
-/** After the record step: its owner's slot, then the control slot (indexes, audit entry, change message). */
+/**
+ * After the record step (which published the change, or is announced first here with sharded pub/sub):
+ * its owner's slot, then the control slot (indexes, audit entry).
+ */
 async function indexStep(conn: RedisConnection, operation: string, s: IndexState, force: boolean, audit?: AuditRecord): Promise<void> {
+  await conn.announce(operation, [s.id])
   await ownerStep(conn, operation, s, force)
   const ops = controlIndexes(new ControlOps(conn), conn, s)
   if (audit) ops.audit(audit)
-  await ops.publish(s.id).run(operation)
+  await ops.run(operation)
 }
 
 /**
@@ -94,7 +98,7 @@ export async function insertRecord(
         throw new LimitExceededError(record.ownerId!, cap!.maxKeys)
     }
     try {
-      if ((await conn.script<number>('insert', 'management', 'INSERT', [conn.layout.record(record.id)], recordToPairs(record))) === 0)
+      if ((await conn.writeScript<number>('insert', 'INSERT', conn.layout.record(record.id), record.id, recordToPairs(record))) === 0)
         throw new DuplicateKeyIdError(record.id)
     } catch (error) {
       if (capSlot !== undefined)
@@ -121,13 +125,7 @@ export async function updateRecord(
   const expected = options?.expectedRevision === undefined ? '' : String(options.expectedRevision)
   let pairs: string[] | null
   try {
-    pairs = await conn.script(
-      'update',
-      'management',
-      'UPDATE',
-      [conn.layout.record(id)],
-      [expected, set.length / 2, del.length, ...set, ...del],
-    )
+    pairs = await conn.writeScript('update', 'UPDATE', conn.layout.record(id), id, [expected, set.length / 2, del.length, ...set, ...del])
   } catch (error) {
     await releaseAudit(conn, 'update', audits)
     throw error
@@ -147,7 +145,7 @@ export async function deleteRecord(conn: RedisConnection, id: string, options?: 
   await reserveAudit(conn, 'delete', audits)
   let record: ApiKeyRecord | null
   try {
-    record = hashToRecord(pairsToHash(await conn.script<string[]>('delete', 'management', 'DELETE', [conn.layout.record(id)], [])))
+    record = hashToRecord(pairsToHash(await conn.writeScript<string[]>('delete', 'DELETE', conn.layout.record(id), id, [])))
   } catch (error) {
     await releaseAudit(conn, 'delete', audits)
     throw error
