@@ -14,12 +14,18 @@ export function fixedChangeMode(redis: RedisClient, option: ChangeChannel): Chan
   return option === 'auto' ? undefined : option
 }
 
-/** `auto` on a cluster: `sharded` when every master knows `SPUBLISH` (Redis 7), else `broadcast`. Needs the cluster connected. */
+/**
+ * `auto` on a cluster: `sharded` when every master that answers knows `SPUBLISH` (Redis 7), else
+ * `broadcast`; rejects when none answers. Needs the cluster connected.
+ */
 export async function detectChangeMode(redis: RedisClient): Promise<ChangeMode> {
   if (!isCluster(redis)) return 'single'
-  const masters = redis.nodes('master')
-  if (masters.length === 0) throw new Error('Redis Cluster lists no master')
+  const asked = await Promise.allSettled(
+    redis.nodes('master').map((node) => node.call('COMMAND', 'INFO', 'SPUBLISH') as Promise<unknown[]>),
+  )
+  const replies = asked.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []))
+  if (replies.length === 0)
+    throw new Error('No master of the Redis Cluster answered COMMAND INFO', { cause: asked.find((a) => a.status === 'rejected')?.reason })
   // An unknown command's entry is nil.
-  const replies = await Promise.all(masters.map((node) => node.call('COMMAND', 'INFO', 'SPUBLISH') as Promise<unknown[]>))
   return replies.every((reply) => Array.isArray(reply[0])) ? 'sharded' : 'broadcast'
 }

@@ -47,12 +47,12 @@ export interface RedisKeyStoreOptions {
   connectTimeoutMs?: number
   /**
    * How a cluster carries change notifications. `'sharded'`: sharded pub/sub (`SPUBLISH` in the
-   * control slot's shard, one `SSUBSCRIBE` connection per master; Redis 7 and an ioredis with
+   * control slot's shard, `SSUBSCRIBE` on its master; Redis 7 and an ioredis with
    * `shardedSubscribers`, 6 or 5.11). `'broadcast'`: classic `PUBLISH` from the script that writes
    * the record, which the cluster bus forwards to every node, and one `SUBSCRIBE` connection to any
    * one master (moved to the next master when it drops); works on Redis 6 and any ioredis 5.4+, at
    * the cost of every message crossing the bus to every node. `'auto'`: `'sharded'` when every master
-   * knows `SPUBLISH` (asked once per store, on its first command or `subscribe`), else `'broadcast'`.
+   * that answers knows `SPUBLISH` (asked once per store, on its first command or `subscribe`), else `'broadcast'`.
    * Every instance of a deployment must use the same mode (pin it during an upgrade from Redis 6). A
    * single server always uses `PUBLISH`/`SUBSCRIBE`.
    * @default 'auto'
