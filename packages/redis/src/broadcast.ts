@@ -1,8 +1,6 @@
 import { type Cluster, Redis } from 'ioredis'
 import type { FeedEvents, Subscriber } from './changes.js'
-
-/** Wait before the next node after a failure: 50 ms doubling to 2 s, as the store's own clients. */
-const backoff = (failures: number) => Math.min(50 * 2 ** Math.min(failures, 6), 2_000)
+import { retryDelay } from './client.js'
 
 /**
  * The subscriber of broadcast mode: one plain `SUBSCRIBE` connection to one master of the cluster
@@ -79,7 +77,7 @@ export class BroadcastSubscriber implements Subscriber {
 
   #retry(): void {
     if (this.#closed || this.#timer !== undefined) return
-    this.#timer = setTimeout(() => void this.#connect(), backoff(this.#failures++))
+    this.#timer = setTimeout(() => void this.#connect(), retryDelay(this.#failures++))
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { ChangeListeners, type KeyChange } from '@keyward/core/store'
 import { BroadcastSubscriber } from './broadcast.js'
 import type { ChangeMode } from './change-mode.js'
-import { isCluster, type RedisClient } from './client.js'
+import { isCluster, type RedisClient, retryDelay } from './client.js'
 
 /** A subscriber connection of the feed, whatever its kind. */
 export interface Subscriber {
@@ -65,8 +65,9 @@ export class ChangeFeed {
   #opening: Promise<void> | undefined
   #generation = 0
   #subscriber: Subscriber | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
 
-  /** `mode` tells how changes travel (it may reject: the cluster is unreachable). */
+  /** `mode` tells how changes travel (it rejects while a cluster is unreachable). */
   constructor(redis: RedisClient, channel: string, mode: () => Promise<ChangeMode>) {
     this.#redis = redis
     this.#channel = channel
@@ -75,31 +76,27 @@ export class ChangeFeed {
 
   async subscribe(listener: (change: KeyChange) => void): Promise<() => Promise<void>> {
     this.#listeners.add(listener)
-    if (this.#opening === undefined) {
-      const opening = this.#open(this.#generation)
-      this.#opening = opening
-      opening.catch(() => {
-        if (this.#opening === opening) this.#opening = undefined
-      })
-    }
-    try {
-      await this.#opening
-    } catch (error) {
-      this.#listeners.delete(listener)
-      throw error
-    }
+    await (this.#opening ??= this.#open(this.#generation))
     return async () => {
       this.#listeners.delete(listener)
       if (this.#listeners.size === 0) this.#stop()
     }
   }
 
-  /** Open the subscriber of the mode; resolves once subscribed, or after a first attempt that failed (it keeps trying). */
-  async #open(generation: number): Promise<void> {
-    const mode = await this.#mode()
+  /**
+   * Open the subscriber of the mode; resolves once subscribed, or after a first attempt that failed
+   * (it keeps trying, and says `'*'` once it is up, like a subscriber that dropped).
+   */
+  async #open(generation: number, events = new FeedEvents((id) => this.#listeners.emit(id)), failures = 0): Promise<void> {
+    const mode = await this.#mode().catch(() => undefined)
     // Stopped meanwhile (the last listener gone, or closed).
     if (generation !== this.#generation) return
-    const events = new FeedEvents((id) => this.#listeners.emit(id))
+    if (mode === undefined) {
+      // The cluster is unreachable: its node list and mode come once it is back.
+      events.attempted()
+      this.#timer = setTimeout(() => void this.#open(generation, events, failures + 1), retryDelay(failures))
+      return
+    }
     const subscriber =
       mode === 'broadcast' && isCluster(this.#redis)
         ? new BroadcastSubscriber(this.#redis, this.#channel, events)
@@ -110,6 +107,7 @@ export class ChangeFeed {
 
   #stop(): void {
     this.#generation++
+    clearTimeout(this.#timer)
     this.#opening = undefined
     this.#subscriber?.close()
     this.#subscriber = undefined

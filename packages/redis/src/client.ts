@@ -17,6 +17,9 @@ export interface RedisClusterConnection {
 /** What `connection` may be: a URL, ioredis options, a client or a cluster (given or to create). */
 export type RedisConnectionOption = string | RedisOptions | Redis | Cluster | RedisClusterConnection
 
+/** How long to wait before reconnecting after `times` failures: 50 ms doubling to 2 s. */
+export const retryDelay = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2_000)
+
 /** Deadlines of a client the store creates. */
 export interface FailFast {
   commandTimeout: number
@@ -29,7 +32,7 @@ export function openClient(
   deadlines: FailFast,
 ): { redis: RedisClient; owns: boolean; secrets: string[] } {
   const node: RedisOptions = { ...deadlines, enableOfflineQueue: false, maxRetriesPerRequest: 0 }
-  const failFast: RedisOptions = { ...node, retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000) }
+  const failFast: RedisOptions = { ...node, retryStrategy: retryDelay }
   if (connection instanceof Redis) return { redis: connection, owns: false, secrets: passwords(connection.options) }
   if (connection instanceof Cluster) return { redis: connection, owns: false, secrets: passwords(connection.options.redisOptions) }
   if (typeof connection === 'string') {
@@ -42,7 +45,7 @@ export function openClient(
     const redis = new Cluster(cluster, {
       ...options,
       enableOfflineQueue: false,
-      clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+      clusterRetryStrategy: retryDelay,
       redisOptions: { ...options.redisOptions, ...node },
     })
     const urls = cluster.flatMap((node) => (typeof node === 'string' ? urlPasswords(node) : []))

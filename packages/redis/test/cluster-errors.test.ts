@@ -46,4 +46,21 @@ describe('RedisKeyStore on an unreachable Redis Cluster', () => {
     }
     await store.close()
   })
+
+  it.each(['auto', 'sharded', 'broadcast'] as const)(
+    "with changeChannel '%s', subscribe resolves within the connect timeout, not listening (the subscriber keeps trying, as on a single server)",
+    async (changeChannel) => {
+      const store = new RedisKeyStore({
+        connection: { cluster: [{ host: '127.0.0.1', port: await freePort() }] },
+        connectTimeoutMs: 300,
+        changeChannel,
+      })
+      const started = performance.now()
+      const stop = await store.subscribe(() => undefined)
+      expect(performance.now() - started).toBeLessThan(1_500)
+      expect(store.listening).toBe(false)
+      await stop()
+      await store.close()
+    },
+  )
 })
