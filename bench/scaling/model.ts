@@ -7,8 +7,8 @@
  *   --ttl 30 --last-used 60 --flush 10 --routing random|sticky --shards 3]
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { INPUTS_FILE, type ScalingInputs } from './inputs.js'
 
 const { values } = parseArgs({
   // pnpm passes the `--` before a script's own options through.
@@ -26,15 +26,6 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '3' },
   },
 })
-
-/** What `pnpm bench:scaling` measured: per operation the server µs of one unit on Redis, and bytes per key. */
-export interface ScalingInputs {
-  date: string
-  redis: { serverMicros: Record<string, number>; bytesPerKey: number; workingBytesPerKey: number }
-  postgres: { perSec: Record<string, number>; bytesPerKey: number; workingBytesPerKey: number }
-}
-
-export const INPUTS_FILE = join(import.meta.dirname, 'inputs.json')
 
 const num = (name: keyof typeof values) => Number(values[name])
 const [keys, rate, instances, active, limited, ttl, lastUsed, flush, shards] = (

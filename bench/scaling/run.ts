@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { fmt, machine, publishReport } from '../lib/report.js'
 import { measure, operations, prepareKeys, type OpFigure } from './ops.js'
-import { INPUTS_FILE, type ScalingInputs } from './model.js'
+import { INPUTS_FILE, type ScalingInputs } from './inputs.js'
 import { TARGETS, type Target } from './targets.js'
 
 const { values } = parseArgs({
