@@ -258,6 +258,38 @@ describe('keyward.import of salted slow hashes', () => {
     )
     expect((await slowSetup(memory).verify(key)).ok).toBe(true)
   })
+  it('without legacy.bcrypt: verifies a key imported as bcrypt closed (503, not a wrong key), and ok once the compare is passed', async () => {
+    const memory = new MemoryKeyStore()
+    const key = 'sk_live_row11.s3cretPartOfTheKey0123456789'
+    const hash = `$2b$10$${'B'.repeat(53)}`
+    // The application's compare (bcryptjs.compare in production); this one knows the one key and hash.
+    const bcrypt = (candidate: string, stored: string) => candidate === key && stored === hash
+    const make = (withCompare: boolean, events: KeywardEvent[] = []) =>
+      createKeyward({
+        prefix: 'acme_live',
+        store: memory,
+        pepper: PEPPER,
+        throttle: false,
+        lastUsed: false,
+        logger: false,
+        legacy: { prefixes: ['sk_live_'], lookupId, ...(withCompare && { bcrypt }) },
+        hooks: { onEvent: (event) => events.push(event) },
+      })
+    await expect(make(false).import({ name: 'x', digest: { algorithm: 'bcrypt', value: hash, lookupId: 'row11' } })).rejects.toThrow(
+      'bcrypt needs its compare: pass createKeyward({ legacy: { bcrypt:',
+    )
+    expect(memory.size).toBe(0)
+    const { info } = await make(true).import({ name: 'bcrypt', digest: { algorithm: 'bcrypt', value: hash, lookupId: 'row11' } })
+    const events: KeywardEvent[] = []
+    expect(await make(false, events).verify(key)).toMatchObject({ ok: false, code: 'store_unavailable' })
+    expect(events.find((event) => event.type === 'store.error')).toMatchObject({
+      keyId: info.id,
+      cause: expect.stringContaining('legacy: { bcrypt:'),
+    })
+    expect((await memory.findById(info.id))?.algorithm).toBe('legacy-bcrypt')
+    expect(await make(true).verify('sk_live_row11.wrongPartOfTheKey0123456789')).toMatchObject({ ok: false, code: 'invalid' })
+    expect((await make(true).verify(key)).ok).toBe(true)
+  })
 })
 
 describe('keyward.importMany', () => {

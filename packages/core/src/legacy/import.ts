@@ -6,7 +6,7 @@ import type { ApiKeyRecord } from '../types.js'
 import { validateOptionsBag } from '../validate.js'
 import type { LegacyScheme } from './digesters.js'
 import type { LegacyLookup } from './lookup.js'
-import { parseSlowHash, SLOW_HASHES_HINT } from './slow-hashes.js'
+import { BCRYPT_HINT, parseSlowHash, SLOW_HASHES_HINT } from './slow-hashes.js'
 
 /** How another system stored a key, when its plaintext is gone. */
 export type ImportedDigestAlgorithm =
@@ -135,7 +135,7 @@ function slowHashSecret(
       'needs createKeyward({ legacy: { lookupId: (key) => … } }) to find the key again when it is used',
     )
   if (algorithm === 'bcrypt' && digesters.bcrypt === undefined)
-    throw new InvalidInputError('digest.algorithm', 'bcrypt needs createKeyward({ legacy: { bcrypt: (key, hash) => compare(key, hash) } })')
+    throw new InvalidInputError('digest.algorithm', `bcrypt needs its compare: ${BCRYPT_HINT}`)
   const out = new Uint8Array(32)
   digesters.slowDigest(value, digesters.current.pepperId, out)
   return {

@@ -31,6 +31,9 @@ const BCRYPT_RE = /^\$2[abxy]\$(0[4-9]|1[0-9]|2[0-9]|3[01])\$[./A-Za-z0-9]{53}$/
 /** How to give an instance argon2id, scrypt and PBKDF2, for the errors that say it lacks them. */
 export const SLOW_HASHES_HINT = "import { slowHashes } from '@keyward/core/slow-hashes' and pass createKeyward({ legacy: { slowHashes } })"
 
+/** How to give an instance bcrypt, for the errors that say it lacks it. */
+export const BCRYPT_HINT = 'pass createKeyward({ legacy: { bcrypt: (key, hash) => compare(key, hash) } }), e.g. bcryptjs.compare'
+
 /**
  * Parse another system's slow-hash string into a check, or say why it is refused: bcrypt's own
  * 60-character form here (the application's `legacy.bcrypt` checks it), PHC strings through

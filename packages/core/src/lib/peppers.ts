@@ -1,7 +1,14 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { LegacyDigester, type LegacyScheme, SlowDigester } from '../legacy/digesters.js'
-import { type BcryptCompare, parseSlowHash, type SlowHashes, type SlowScheme, SLOW_HASHES_HINT } from '../legacy/slow-hashes.js'
+import {
+  BCRYPT_HINT,
+  type BcryptCompare,
+  parseSlowHash,
+  type SlowHashes,
+  type SlowScheme,
+  SLOW_HASHES_HINT,
+} from '../legacy/slow-hashes.js'
 import { InvalidStateError } from '../errors.js'
 import { DIGEST_LENGTH, Digester, decodeDigest, digestsEqual, type KeyDigester } from './digest.js'
 
@@ -119,8 +126,9 @@ export class DigesterSet {
 
   /**
    * A digester for a slow-hash record whose string still matches its digest; null otherwise. A
-   * genuine argon2id, scrypt or PBKDF2 record on an instance without `legacy.slowHashes` throws
-   * `InvalidStateError` naming the entry (`verify` answers `store_unavailable`, the event says why).
+   * genuine argon2id, scrypt or PBKDF2 record on an instance without `legacy.slowHashes`, or a bcrypt
+   * one without `legacy.bcrypt`, throws `InvalidStateError` naming what it lacks (`verify` answers
+   * `store_unavailable`, the event says why).
    */
   #slow(algorithm: SlowScheme, pepperId: string | null, id: string, legacyHash: string, digest: string): SlowDigester | null {
     if (pepperId !== null && !this.#secrets.has(pepperId)) return null
@@ -129,10 +137,12 @@ export class DigesterSet {
     const expected = new Uint8Array(DIGEST_LENGTH)
     this.slowDigest(legacyHash, pepperId, expected)
     if (!digestsEqual(expected, stored)) return null
-    if (algorithm !== 'legacy-bcrypt' && this.slowHashes === undefined)
+    const lacking =
+      algorithm === 'legacy-bcrypt' ? this.bcrypt === undefined && BCRYPT_HINT : this.slowHashes === undefined && SLOW_HASHES_HINT
+    if (lacking)
       throw new InvalidStateError(
         id,
-        `This key was imported as a slow hash (${algorithm.slice(7)}) this instance cannot check: ${SLOW_HASHES_HINT}.`,
+        `This key was imported as a slow hash (${algorithm.slice(7)}) this instance cannot check: ${lacking}.`,
       )
     const parsed = parseSlowHash(algorithm, legacyHash, this.slowHashes)
     if (typeof parsed === 'string') return null
