@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto'
 import { type Cluster, Redis } from 'ioredis'
 import type { FeedEvents, Subscriber } from './changes.js'
 import { retryDelay } from './client.js'
@@ -16,7 +17,7 @@ export class BroadcastSubscriber implements Subscriber {
   readonly #events: FeedEvents
   #node: Redis | undefined
   #listening = false
-  #next = Math.floor(Math.random() * 1_024)
+  #next = randomInt(1_024)
   #failures = 0
   #timer: ReturnType<typeof setTimeout> | undefined
   #closed = false
